@@ -1,0 +1,41 @@
+# Citizen Wallet. `make run` starts everything; `make test` runs every test.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format bench clean-data help
+
+help:
+	@echo "make run    - embedded PostgreSQL + Redis, migrate, seed, API on http://127.0.0.1:8000"
+	@echo "make test   - every test, against real PostgreSQL and Redis"
+	@echo "make lint   - ruff and mypy (strict)"
+	@echo "make bench  - benchmarks against a running system (see bench/README.md)"
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/wallet dev
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run_all
+
+clean-data:
+	rm -rf .wallet

@@ -1,0 +1,7 @@
+"""What the documents domain contributes to the service."""
+
+from wallet_api.domains import Domain
+
+__all__ = ["DOMAIN"]
+
+DOMAIN = Domain(name="documents")

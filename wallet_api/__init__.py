@@ -1,0 +1,1 @@
+"""Citizen Wallet API: the application, configuration, accounts and authentication, CLI."""

@@ -1,0 +1,91 @@
+"""The Litestar application factory.
+
+``create_app()`` wires every domain's routes, the error handlers, OpenAPI, middleware and a
+lifespan that owns this process's single asyncpg pool, Redis client and HTTP client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+import httpx
+from litestar import Litestar
+from litestar.config.response_cache import ResponseCacheConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from wallet_api import migrate
+from wallet_api.auth.middleware import BearerTokenMiddleware
+from wallet_api.auth.tokens import TokenService
+from wallet_api.db import create_pool
+from wallet_api.domains import load_domains
+from wallet_api.idempotency import IdempotencyMiddleware
+from wallet_api.keys.provider import DatabaseKeyProvider
+from wallet_api.observability.middleware import RequestContextMiddleware
+from wallet_api.problems import exception_handlers
+from wallet_api.redis_client import create_redis
+from wallet_api.settings import Settings
+from wallet_api.state import dependencies
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    domains = load_domains()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        pool = await create_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+        redis = create_redis(settings.redis_url)
+        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+        try:
+            async with pool.acquire() as conn:
+                await migrate.verify(conn)
+            keys = DatabaseKeyProvider(pool, settings.kek_bytes())
+            app.state.update(
+                settings=settings,
+                pool=pool,
+                redis=redis,
+                http=http,
+                key_provider=keys,
+                tokens=TokenService(
+                    keys, issuer=settings.public_base_url, ttl_seconds=settings.access_token_ttl_seconds
+                ),
+            )
+            yield
+        finally:
+            await http.aclose()
+            await redis.aclose()
+            await pool.close()
+
+    app = Litestar(
+        route_handlers=[route for d in domains for route in d.routes],
+        plugins=[plugin for d in domains for plugin in d.plugins],
+        lifespan=[lifespan],
+        dependencies=dependencies(),
+        exception_handlers=exception_handlers(),
+        middleware=[cast(Any, BearerTokenMiddleware), cast(Any, IdempotencyMiddleware)],
+        openapi_config=OpenAPIConfig(
+            title="Citizen Wallet API",
+            version="0.1.0",
+            description="Verifiable documents and social-benefit payouts for citizens, agencies and verifiers.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                }
+            ),
+        ),
+        response_cache_config=ResponseCacheConfig(default_expiration=5),
+        request_max_body_size=200 * 1024 * 1024,
+        debug=False,
+        logging_config=None,
+    )
+    # Outermost layer, around routing itself, so 404/405 also get a request id and metrics.
+    app.asgi_handler = cast(Any, RequestContextMiddleware(cast(Any, app.asgi_handler)))
+    return app

@@ -1,0 +1,105 @@
+"""Guards: every route names who may call it.
+
+A route with no guard must say ``opt=PUBLIC``; a test walks every route and fails if one
+does neither.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
+
+from wallet_api.auth.principal import Principal
+from wallet_api.problems import Forbidden, Unauthorized
+
+__all__ = [
+    "PUBLIC",
+    "any_authenticated",
+    "citizen",
+    "citizen_level",
+    "client_with_scope",
+    "fresh_device_signature",
+    "officer_with_role",
+    "principal_of",
+]
+
+#: ``opt`` marker for routes anyone may call (health, public keys, status lists, sign-in).
+PUBLIC: dict[str, Any] = {"public": True}
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    user = connection.scope.get("user")
+    if not isinstance(user, Principal):
+        raise Unauthorized("Sign in first.")
+    return user
+
+
+def any_authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    principal_of(connection)
+
+
+def citizen(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if principal_of(connection).kind != "citizen":
+        raise Forbidden("Only a citizen signed in from the app may do this.")
+
+
+def citizen_level(level: int) -> Guard:
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        p = principal_of(connection)
+        if p.kind != "citizen":
+            raise Forbidden("Only a citizen signed in from the app may do this.")
+        if p.level < level:
+            raise Forbidden(
+                f"This needs identification level {level}; verify in person at a police office.",
+                slug="identification-level",
+                title="Identification level too low",
+                required_level=level,
+            )
+
+    guard.__name__ = f"citizen_level_{level}"
+    return guard
+
+
+def officer_with_role(*roles: str) -> Guard:
+    wanted = frozenset(roles)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        p = principal_of(connection)
+        if p.kind != "officer" or not (p.roles & wanted):
+            raise Forbidden(f"This needs an officer with one of the roles: {', '.join(sorted(wanted))}.")
+
+    guard.__name__ = "officer_with_role_" + "_".join(sorted(wanted))
+    return guard
+
+
+def client_with_scope(*scopes: str) -> Guard:
+    wanted = frozenset(scopes)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        p = principal_of(connection)
+        if p.kind != "client" or not wanted <= p.scopes:
+            raise Forbidden(f"This needs an organisation client with scope: {' '.join(sorted(wanted))}.")
+
+    guard.__name__ = "client_with_scope_" + "_".join(sorted(wanted))
+    return guard
+
+
+def fresh_device_signature(max_age_seconds: int = 300) -> Guard:
+    """Step-up: the citizen's last device signature must be recent."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        p = principal_of(connection)
+        if p.kind != "citizen" or time.time() - p.auth_time > max_age_seconds:
+            raise Unauthorized(
+                "Confirm with your device first.",
+                slug="step-up-required",
+                title="A fresh device signature is required",
+                max_age=max_age_seconds,
+            )
+
+    guard.__name__ = f"fresh_device_signature_{max_age_seconds}"
+    return guard

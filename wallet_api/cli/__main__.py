@@ -1,0 +1,3 @@
+from wallet_api.cli import main
+
+main()

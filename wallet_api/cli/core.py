@@ -1,0 +1,303 @@
+"""Core commands: serve, worker, migrate, seed, dev, audit, keys."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import click
+
+from wallet_api.cli.runtime import load_settings, prepare_metrics_dir, run_async, services
+
+__all__ = ["audit", "dev", "keys", "migrate", "seed", "serve", "worker"]
+
+
+def _configure_logging(level: str) -> None:
+    from wallet_api.observability.logging import configure_logging
+
+    configure_logging(level)
+
+
+@click.command()
+@click.option("--host", default=None, help="Listen address [WALLET_HOST, default 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Listen port [WALLET_PORT, default 8000].")
+@click.option("--processes", "-p", type=int, default=None, help="API processes [WALLET_API_PROCESSES].")
+@click.option(
+    "--server",
+    type=click.Choice(["granian", "uvicorn"]),
+    default="granian",
+    show_default=True,
+    help="ASGI server (granian measured faster: docs/benchmarks.md).",
+)
+def serve(host: str | None, port: int | None, processes: int | None, server: str) -> None:
+    """Serve the API with N processes (needs WALLET_DATABASE_URL and WALLET_REDIS_URL)."""
+    settings = load_settings(host=host, port=port, api_processes=processes)
+    if not (settings.database_url and settings.redis_url):
+        raise click.ClickException("serve needs WALLET_DATABASE_URL and WALLET_REDIS_URL (or use `wallet dev`)")
+    prepare_metrics_dir(settings, clear=os.environ.get("WALLET_METRICS_KEEP") != "1")
+    _configure_logging(settings.log_level)
+    if server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(
+            "wallet_api.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.api_processes,
+            loop="uvloop",
+            http="httptools" if _has("httptools") else "h11",
+            access_log=False,
+            log_config=None,
+            lifespan="on",
+        )
+        return
+    from granian.constants import Interfaces, Loops
+    from granian.server import Server
+
+    Server(
+        "wallet_api.app:create_app",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.api_processes,
+        loop=Loops.uvloop,
+        factory=True,
+        log_access=False,
+        backlog=2048,
+    ).serve()
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _worker_process(consumers: tuple[str, ...]) -> None:
+    from wallet_api.worker import run_worker
+
+    settings = load_settings()
+    _configure_logging(settings.log_level)
+
+    async def main() -> None:
+        from wallet_api.outbox.consumers import all_consumers
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        chosen = None
+        if consumers:
+            from wallet_api.domains import load_domains
+
+            load_domains()
+            registry = all_consumers()
+            unknown = [c for c in consumers if c not in registry]
+            if unknown:
+                raise click.ClickException(f"unknown consumers: {', '.join(unknown)}")
+            chosen = [registry[c] for c in consumers]
+        await run_worker(settings, stop, consumers=chosen, loops=[] if consumers else None)
+
+    run_async(main)
+
+
+@click.command()
+@click.option("--processes", "-p", type=int, default=None, help="Worker processes [WALLET_WORKER_PROCESSES].")
+@click.option("--consumer", "consumers", multiple=True, help="Run only these outbox consumers (repeatable).")
+def worker(processes: int | None, consumers: tuple[str, ...]) -> None:
+    """Run background workers: outbox consumers, payment dispatch and schedules."""
+    settings = load_settings(worker_processes=processes)
+    if not (settings.database_url and settings.redis_url):
+        raise click.ClickException("worker needs WALLET_DATABASE_URL and WALLET_REDIS_URL (or use `wallet dev`)")
+    prepare_metrics_dir(settings, clear=False)
+    if settings.worker_processes <= 1:
+        _worker_process(consumers)
+        return
+    args = [sys.executable, "-m", "wallet_api.cli", "worker", "--processes", "1"]
+    for c in consumers:
+        args += ["--consumer", c]
+    _supervise([subprocess.Popen(args) for _ in range(settings.worker_processes)])
+
+
+def _supervise(children: list[subprocess.Popen[bytes]], on_exit: Any = None) -> None:
+    """Wait for children; on SIGINT/SIGTERM or any child's death, stop them all."""
+    stopping = False
+
+    def stop(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stopping and all(c.poll() is None for c in children):
+            time.sleep(0.2)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 40
+        for child in children:
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
+@click.command()
+@click.option("--status", "show_status", is_flag=True, help="Show applied, pending and modified migrations.")
+def migrate(show_status: bool) -> None:
+    """Apply pending migrations (under an advisory lock), or show their status."""
+    settings = load_settings()
+    with services(settings) as s:
+        run_async(lambda: _migrate(s.database_url, show_status))
+
+
+async def _migrate(dsn: str, show_status: bool) -> None:
+    import asyncpg
+
+    from wallet_api import migrate as m
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        if show_status:
+            for st in await m.status(conn):
+                click.echo(f"{st.version:04d}  {st.name:<40} {st.state}")
+            return
+        try:
+            applied = await m.apply(conn)
+        except m.MigrationError as exc:
+            raise click.ClickException(str(exc)) from exc
+        for st in applied:
+            click.echo(f"applied {st.version:04d}_{st.name}")
+        if not applied:
+            click.echo("schema is up to date")
+    finally:
+        await conn.close()
+
+
+@click.command()
+@click.option("--citizens", type=int, default=None, help="Synthetic citizens to generate [WALLET_SEED_CITIZENS].")
+@click.option("--random-seed", type=int, default=6, show_default=True, help="Seed for reproducible data.")
+def seed(citizens: int | None, random_seed: int) -> None:
+    """Load demo data: organisations, synthetic population, documents, wallets (idempotent)."""
+    settings = load_settings(seed_citizens=citizens)
+    with services(settings) as s:
+        run_async(lambda: _seed(s, random_seed))
+
+
+async def _seed(settings: Any, random_seed: int) -> None:
+    from wallet_api.db import create_pool
+    from wallet_api.domains import SeedOptions, load_domains
+
+    pool = await create_pool(settings.database_url, min_size=1, max_size=4)
+    try:
+        options = SeedOptions(citizens=settings.seed_citizens, random_seed=random_seed)
+        for domain in load_domains():
+            for seeder in domain.seeders:
+                started = time.perf_counter()
+                await seeder(pool, settings, options)
+                click.echo(f"seeded {domain.name} in {time.perf_counter() - started:.1f}s")
+    finally:
+        await pool.close()
+
+
+@click.command()
+@click.option("--host", default=None, help="Listen address [WALLET_HOST].")
+@click.option("--port", type=int, default=None, help="Listen port [WALLET_PORT].")
+@click.option("--no-seed", is_flag=True, help="Skip loading demo data.")
+def dev(host: str | None, port: int | None, no_seed: bool) -> None:
+    """Everything on one machine: embedded PostgreSQL and Redis, migrate, seed, API and workers.
+
+    This is what `make run`  calls. Ctrl-C stops the API and workers, then both servers.
+    """
+    settings = load_settings(host=host, port=port)
+    _configure_logging(settings.log_level)
+    with services(settings) as s:
+        prepare_metrics_dir(s, clear=True)
+        run_async(lambda: _migrate(s.database_url, False))
+        if not no_seed:
+            run_async(lambda: _seed(s, 6))
+        env = {**os.environ, "WALLET_METRICS_KEEP": "1"}
+        if host:
+            env["WALLET_HOST"] = host
+        if port:
+            env["WALLET_PORT"] = str(port)
+        py = [sys.executable, "-m", "wallet_api.cli"]
+        # Own process groups: Ctrl-C reaches only us, and we stop children in order
+        # (API first, then workers, then the servers when this block exits).
+        api = subprocess.Popen([*py, "serve"], env=env, start_new_session=True)
+        workers = subprocess.Popen([*py, "worker"], env=env, start_new_session=True)
+        click.echo(f"Citizen Wallet API on http://{s.host}:{s.port}  (OpenAPI: /schema, Ctrl-C to stop)")
+        _supervise([api, workers])
+        click.echo("stopped API and workers; stopping PostgreSQL and Redis")
+
+
+@click.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit chain; exit 1 at the first edited, inserted or deleted row."""
+    settings = load_settings()
+    with services(settings) as s:
+        run_async(lambda: _audit_verify(s.database_url))
+
+
+async def _audit_verify(dsn: str) -> None:
+    import asyncpg
+
+    from wallet_api.audit import verify_chain
+    from wallet_api.db import _init_connection
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        await _init_connection(conn)
+        checked, broken = await verify_chain(conn)
+    finally:
+        await conn.close()
+    if broken is not None:
+        click.echo(f"audit chain BROKEN at row {broken.seq}: {broken.reason} ({checked} rows verified before it)")
+        raise SystemExit(1)
+    click.echo(f"audit chain intact: {checked} rows")
+
+
+@click.group()
+def keys() -> None:
+    """Signing keys (access tokens and credential issuers)."""
+
+
+@keys.command("rotate")
+@click.argument("purpose")
+@click.option("--owner", default=None, help="Owner of the key (an issuing organisation id).")
+@click.option("--grace-days", type=int, default=30, show_default=True, help="Days the old key stays published.")
+def keys_rotate(purpose: str, owner: str | None, grace_days: int) -> None:
+    """Create a new active key for PURPOSE; the old one stays published for the grace period."""
+    settings = load_settings()
+    with services(settings) as s:
+        run_async(lambda: _rotate(s, purpose, owner, grace_days))
+
+
+async def _rotate(settings: Any, purpose: str, owner: str | None, grace_days: int) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from wallet_api.db import create_pool
+    from wallet_api.keys import DatabaseKeyProvider
+
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        provider = DatabaseKeyProvider(pool, settings.kek_bytes())
+        key = await provider.rotate(purpose, owner, publish_until=datetime.now(UTC) + timedelta(days=grace_days))
+        click.echo(f"new active key {key.kid} for {purpose}{' / ' + owner if owner else ''}")
+    finally:
+        await pool.close()

@@ -1,0 +1,64 @@
+"""Routes every deployment has: health, metrics and the published token keys."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import redis.asyncio as aioredis
+from litestar import Response, get
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+
+from wallet_api.auth.guards import PUBLIC
+from wallet_api.domains import Domain
+from wallet_api.observability.metrics import CONTENT_TYPE_LATEST, render_metrics
+from wallet_api.state import Db, KeyProviderDep, RedisClient
+
+__all__ = ["DOMAIN"]
+
+
+@get("/health/live", opt=PUBLIC, tags=["health"], summary="The process is up", sync_to_thread=False)
+def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _check_db(db: asyncpg.Pool) -> str:
+    await asyncio.wait_for(db.fetchval("SELECT 1"), timeout=2)
+    return "ok"
+
+
+async def _check_redis(redis: aioredis.Redis) -> str:
+    await asyncio.wait_for(redis.ping(), timeout=2)
+    return "ok"
+
+
+@get("/health/ready", opt=PUBLIC, tags=["health"], summary="PostgreSQL and Redis answer")
+async def ready(db: Db, redis: RedisClient) -> Response[dict[str, Any]]:
+    checks: dict[str, str] = {}
+    for name, check in (("postgres", _check_db(db)), ("redis", _check_redis(redis))):
+        try:
+            checks[name] = await check
+        except Exception as exc:  # any failure means "not ready"; the kind is enough
+            checks[name] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    return Response(
+        {"status": "ok" if ok else "unavailable", "checks": checks},
+        status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE,
+    )
+
+
+@get(
+    "/metrics", opt=PUBLIC, tags=["health"], summary="Prometheus metrics", include_in_schema=False, sync_to_thread=False
+)
+def metrics() -> Response[bytes]:
+    return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)
+
+
+@get("/.well-known/jwks.json", opt=PUBLIC, tags=["keys"], summary="Public keys: access tokens and credential issuers")
+async def jwks(key_provider: KeyProviderDep) -> Response[dict[str, Any]]:
+    published = await key_provider.published_keys()
+    return Response({"keys": published}, headers={"Cache-Control": "public, max-age=300"})
+
+
+DOMAIN = Domain(name="core", routes=[live, ready, metrics, jwks])

@@ -1,0 +1,45 @@
+"""The asyncpg pool: one per process, JSON codecs installed on every connection."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+__all__ = ["Connection", "Pool", "create_pool", "transaction"]
+
+Pool = asyncpg.Pool
+Connection = asyncpg.Connection
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(name, encoder=_dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        # Every session runs in UTC so that timestamps never depend on the server's zone.
+        server_settings={"timezone": "UTC", "application_name": "citizen-wallet"},
+        command_timeout=60,
+    )
+    assert pool is not None
+    return pool
+
+
+@asynccontextmanager
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """Acquire a connection and run the block in one transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn

@@ -1,0 +1,182 @@
+"""Key provider interface and its PostgreSQL-backed implementation."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import asyncpg
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+__all__ = ["DatabaseKeyProvider", "KeyProvider", "SigningKey", "b64url", "jwk_thumbprint", "public_jwk"]
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def public_jwk(key: ec.EllipticCurvePublicKey) -> dict[str, str]:
+    numbers = key.public_numbers()
+    return {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": b64url(numbers.x.to_bytes(32, "big")),
+        "y": b64url(numbers.y.to_bytes(32, "big")),
+    }
+
+
+def jwk_thumbprint(jwk: dict[str, Any]) -> str:
+    """RFC 7638 thumbprint of an EC public JWK."""
+    canonical = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
+    return b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    purpose: str
+    owner: str | None
+    public_jwk: dict[str, Any]
+    private_key: ec.EllipticCurvePrivateKey
+    created_at: datetime
+
+    def sign_es256(self, data: bytes) -> bytes:
+        """Raw R||S signature (JWS / COSE form)."""
+        der = self.private_key.sign(data, ec.ECDSA(hashes.SHA256()))
+        r, s = decode_dss_signature(der)
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+class KeyProvider(Protocol):
+    async def active_key(self, purpose: str, owner: str | None = None) -> SigningKey: ...
+
+    async def rotate(
+        self, purpose: str, owner: str | None = None, *, publish_until: datetime | None = None
+    ) -> SigningKey: ...
+
+    async def published_keys(self, purpose_prefix: str = "") -> list[dict[str, Any]]: ...
+
+
+class DatabaseKeyProvider:
+    """Keys in ``signing_keys``; decrypted private keys are cached in process memory only."""
+
+    def __init__(self, pool: asyncpg.Pool, kek: bytes) -> None:
+        self._pool = pool
+        self._aead = AESGCM(kek)
+        self._active: dict[tuple[str, str | None], SigningKey] = {}
+
+    def _wrap(self, kid: str, key: ec.EllipticCurvePrivateKey) -> bytes:
+        raw = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        nonce = os.urandom(12)
+        # The kid is bound as associated data: a wrapped key copied onto another row fails.
+        return nonce + self._aead.encrypt(nonce, raw, kid.encode())
+
+    def _unwrap(self, kid: str, blob: bytes) -> ec.EllipticCurvePrivateKey:
+        raw = self._aead.decrypt(blob[:12], blob[12:], kid.encode())
+        key = serialization.load_der_private_key(raw, password=None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        return key
+
+    def _row_to_key(self, row: asyncpg.Record) -> SigningKey:
+        return SigningKey(
+            kid=row["kid"],
+            purpose=row["purpose"],
+            owner=row["owner"],
+            public_jwk=row["public_jwk"],
+            private_key=self._unwrap(row["kid"], row["private_key_enc"]),
+            created_at=row["created_at"],
+        )
+
+    async def active_key(self, purpose: str, owner: str | None = None) -> SigningKey:
+        cached = self._active.get((purpose, owner))
+        if cached is not None:
+            return cached
+        row = await self._pool.fetchrow(
+            "SELECT * FROM signing_keys WHERE purpose = $1 AND owner IS NOT DISTINCT FROM $2 AND active",
+            purpose,
+            owner,
+        )
+        key = self._row_to_key(row) if row is not None else await self.rotate(purpose, owner, only_if_missing=True)
+        self._active[(purpose, owner)] = key
+        return key
+
+    def forget_cached(self) -> None:
+        """Drop cached keys so the next call re-reads the active key (after a rotation elsewhere)."""
+        self._active.clear()
+
+    async def rotate(
+        self,
+        purpose: str,
+        owner: str | None = None,
+        *,
+        publish_until: datetime | None = None,
+        only_if_missing: bool = False,
+    ) -> SigningKey:
+        """Create a new active key; the old one stays published until ``publish_until``.
+
+        ``only_if_missing`` turns this into "create the first key" for processes that race
+        at start-up: under the lock, an existing active key is returned instead.
+        """
+        private = ec.generate_private_key(ec.SECP256R1())
+        jwk = public_jwk(private.public_key())
+        kid = jwk_thumbprint(jwk)
+        jwk = {**jwk, "kid": kid, "alg": "ES256", "use": "sig"}
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('signing_keys:' || $1 || ':' || coalesce($2, '')))",
+                purpose,
+                owner,
+            )
+            if only_if_missing:
+                existing = await conn.fetchrow(
+                    "SELECT * FROM signing_keys WHERE purpose = $1 AND owner IS NOT DISTINCT FROM $2 AND active",
+                    purpose,
+                    owner,
+                )
+                if existing is not None:
+                    return self._row_to_key(existing)
+            await conn.execute(
+                """UPDATE signing_keys SET active = false, retired_at = now(), publish_until = $3
+                   WHERE purpose = $1 AND owner IS NOT DISTINCT FROM $2 AND active""",
+                purpose,
+                owner,
+                publish_until,
+            )
+            row = await conn.fetchrow(
+                """INSERT INTO signing_keys (kid, purpose, owner, public_jwk, private_key_enc)
+                   VALUES ($1, $2, $3, $4, $5) RETURNING *""",
+                kid,
+                purpose,
+                owner,
+                jwk,
+                self._wrap(kid, private),
+            )
+        key = self._row_to_key(row)
+        self._active[(purpose, owner)] = key
+        return key
+
+    async def published_keys(self, purpose_prefix: str = "") -> list[dict[str, Any]]:
+        """Public JWKs still needed by verifiers: the active ones and retired ones in their grace period."""
+        rows = await self._pool.fetch(
+            """SELECT public_jwk FROM signing_keys
+               WHERE purpose LIKE $1 || '%' AND (active OR publish_until IS NULL OR publish_until > now())
+               ORDER BY created_at""",
+            purpose_prefix,
+        )
+        return [r["public_jwk"] for r in rows]
+
+    async def public_key(self, kid: str) -> tuple[dict[str, Any], str, str | None] | None:
+        row = await self._pool.fetchrow("SELECT public_jwk, purpose, owner FROM signing_keys WHERE kid = $1", kid)
+        if row is None:
+            return None
+        return row["public_jwk"], row["purpose"], row["owner"]

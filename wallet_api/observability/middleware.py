@@ -1,0 +1,61 @@
+"""The outermost ASGI layer: request id in and out, and per-route metrics.
+
+It wraps Litestar's whole handler stack (not only matched routes), so 404 and 405
+responses also carry ``X-Request-ID`` and are counted.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+from wallet_api.asgi import ASGIApp, Message, Receive, Scope, Send
+from wallet_api.observability.context import request_id_var
+from wallet_api.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+__all__ = ["RequestContextMiddleware"]
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_HEADER = b"x-request-id"
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        request_id = None
+        for name, value in scope["headers"]:
+            if name == _HEADER:
+                candidate = value.decode("latin-1")
+                if _VALID_REQUEST_ID.match(candidate):
+                    request_id = candidate
+                break
+        if request_id is None:
+            request_id = uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        raw_id = request_id.encode()
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (_HEADER, raw_id)]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+            if scope["type"] == "http":
+                route: Any = scope.get("path_template") or "unmatched"
+                method = scope["method"]
+                HTTP_REQUESTS.labels(route, method, str(status)).inc()
+                HTTP_LATENCY.labels(route, method).observe(time.perf_counter() - started)

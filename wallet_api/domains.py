@@ -51,7 +51,8 @@ _DOMAIN_MODULES = (
     "wallet_api.core_domain",
     "wallet_api.accounts.domain",
     "documents.domain",
-    "payments.domain",
+    "payments.linking.domain",
+    "payments.disbursement.domain",
     "notifications.domain",
 )
 

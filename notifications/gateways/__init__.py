@@ -1,0 +1,1 @@
+"""Gateways to the outside world for messages: SMS now; push adapters live beside it."""

@@ -1,0 +1,1 @@
+"""Disbursement of the payments domain."""

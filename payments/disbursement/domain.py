@@ -1,0 +1,7 @@
+"""What disbursement contributes to the service."""
+
+from wallet_api.domains import Domain
+
+__all__ = ["DOMAIN"]
+
+DOMAIN = Domain(name="disbursement")

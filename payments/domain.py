@@ -1,7 +1,0 @@
-"""What the payments domain contributes to the service."""
-
-from wallet_api.domains import Domain
-
-__all__ = ["DOMAIN"]
-
-DOMAIN = Domain(name="payments")

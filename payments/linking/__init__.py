@@ -1,0 +1,1 @@
+"""Linking of the payments domain."""

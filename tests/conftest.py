@@ -26,6 +26,7 @@ import redis.asyncio as aioredis
 from asgi_lifespan import LifespanManager
 from litestar import Litestar
 
+from tests.support.probes import PROBES
 from tests.support.servers import TestServers, start_test_servers
 from wallet_api.app import create_app
 from wallet_api.auth.principal import Principal
@@ -60,7 +61,7 @@ def settings(servers: TestServers, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[Litestar]:
-    application = create_app(settings)
+    application = create_app(settings, extra_routes=PROBES)
     async with LifespanManager(application, startup_timeout=30, shutdown_timeout=30):
         yield application
 
@@ -98,7 +99,11 @@ async def clean_state(db: asyncpg.Pool, redis: aioredis.Redis, _truncate_sql: st
         # replica mode skips the audit log's append-only triggers for this cleanup only
         await conn.execute("SET session_replication_role = replica")
         await conn.execute(_truncate_sql)
-        await conn.execute("UPDATE audit_head SET seq = 0, hash = $1", bytes(32))
+        await conn.execute(
+            "INSERT INTO audit_head (seq, hash) VALUES (0, $1)"
+            " ON CONFLICT (singleton) DO UPDATE SET seq = 0, hash = $1",
+            bytes(32),
+        )
         await conn.execute("SET session_replication_role = origin")
     await redis.flushdb()
 

@@ -6,7 +6,7 @@ lifespan that owns this process's single asyncpg pool, Redis client and HTTP cli
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
@@ -33,7 +33,8 @@ from wallet_api.state import dependencies
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, *, extra_routes: Sequence[Any] = ()) -> Litestar:
+    """Build the application. ``extra_routes`` lets tests mount probes beside the real routes."""
     settings = settings or Settings.from_env()
     domains = load_domains()
 
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await pool.close()
 
     app = Litestar(
-        route_handlers=[route for d in domains for route in d.routes],
+        route_handlers=[*(route for d in domains for route in d.routes), *extra_routes],
         plugins=[plugin for d in domains for plugin in d.plugins],
         lifespan=[lifespan],
         dependencies=dependencies(),

@@ -54,6 +54,10 @@ async def _migrate(url: str) -> None:
     conn = await asyncpg.connect(url)
     try:
         await migrate.apply(conn)
+        # The table behind the test-only probe routes (tests/support/probes.py).
+        await conn.execute(
+            "CREATE TABLE probe_things (id uuid PRIMARY KEY, name text NOT NULL, amount bigint NOT NULL)"
+        )
     finally:
         await conn.close()
 

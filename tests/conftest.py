@@ -27,7 +27,7 @@ from asgi_lifespan import LifespanManager
 from litestar import Litestar
 
 from tests.support.probes import PROBES
-from tests.support.servers import TestServers, start_test_servers
+from tests.support.servers import ServerSet, start_test_servers
 from wallet_api.app import create_app
 from wallet_api.auth.principal import Principal
 from wallet_api.db import create_pool
@@ -38,13 +38,13 @@ _KEEP_TABLES = {"schema_migrations", "signing_keys"}
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServers]:
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerSet]:
     with start_test_servers(tmp_path_factory.mktemp("servers")) as s:
         yield s
 
 
 @pytest.fixture(scope="session")
-def settings(servers: TestServers, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(servers: ServerSet, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
         env="test",
         database_url=servers.database_url,

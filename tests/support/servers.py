@@ -15,13 +15,13 @@ import asyncpg
 from wallet_api import migrate
 from wallet_api.embedded import EmbeddedPostgres, EmbeddedRedis
 
-__all__ = ["TestServers", "start_test_servers"]
+__all__ = ["ServerSet", "start_test_servers"]
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
-class TestServers:
+class ServerSet:
     database_url: str
     redis_url: str
     admin_url: str
@@ -63,7 +63,7 @@ async def _migrate(url: str) -> None:
 
 
 @contextlib.contextmanager
-def start_test_servers(tmp: Path) -> Iterator[TestServers]:
+def start_test_servers(tmp: Path) -> Iterator[ServerSet]:
     pg: EmbeddedPostgres | None = None
     admin_url = os.environ.get("WALLET_TEST_DATABASE_URL", "")
     if not admin_url:
@@ -79,7 +79,7 @@ def start_test_servers(tmp: Path) -> Iterator[TestServers]:
     url = _with_database(admin_url, name)
     try:
         asyncio.run(_migrate(url))
-        yield TestServers(database_url=url, redis_url=redis_url, admin_url=admin_url, redis=rd)
+        yield ServerSet(database_url=url, redis_url=redis_url, admin_url=admin_url, redis=rd)
     finally:
         asyncio.run(_drop_database(admin_url, name))
         if rd is not None:

@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from wallet_api.auth.guards import PUBLIC
 from wallet_api.domains import Domain
+from wallet_api.janitor import JANITOR
 from wallet_api.observability.metrics import CONTENT_TYPE_LATEST, render_metrics
 from wallet_api.state import Db, KeyProviderDep, RedisClient
 
@@ -35,12 +36,12 @@ async def _check_redis(redis: aioredis.Redis) -> str:
 
 @get("/health/ready", opt=PUBLIC, tags=["health"], summary="PostgreSQL and Redis answer")
 async def ready(db: Db, redis: RedisClient) -> Response[dict[str, Any]]:
-    checks: dict[str, str] = {}
-    for name, check in (("postgres", _check_db(db)), ("redis", _check_redis(redis))):
-        try:
-            checks[name] = await check
-        except Exception as exc:  # any failure means "not ready"; the kind is enough
-            checks[name] = f"error: {type(exc).__name__}"
+    outcomes = await asyncio.gather(_check_db(db), _check_redis(redis), return_exceptions=True)
+    # Any failure means "not ready"; its kind is enough (messages may carry connection details).
+    checks = {
+        name: outcome if isinstance(outcome, str) else f"error: {type(outcome).__name__}"
+        for name, outcome in zip(("postgres", "redis"), outcomes, strict=True)
+    }
     ok = all(v == "ok" for v in checks.values())
     return Response(
         {"status": "ok" if ok else "unavailable", "checks": checks},
@@ -61,4 +62,4 @@ async def jwks(key_provider: KeyProviderDep) -> Response[dict[str, Any]]:
     return Response({"keys": published}, headers={"Cache-Control": "public, max-age=300"})
 
 
-DOMAIN = Domain(name="core", routes=[live, ready, metrics, jwks])
+DOMAIN = Domain(name="core", routes=[live, ready, metrics, jwks], loops=[JANITOR])

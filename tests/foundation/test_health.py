@@ -51,3 +51,17 @@ async def test_jwks_publishes_the_token_key(client: httpx.AsyncClient, mint) -> 
     await mint()
     keys = (await client.get("/.well-known/jwks.json")).json()["keys"]
     assert keys and all(k["kty"] == "EC" and k["alg"] == "ES256" and "d" not in k for k in keys)
+
+
+async def test_ready_reports_redis_down_as_503(client: httpx.AsyncClient, servers) -> None:  # type: ignore[no-untyped-def]
+    """Losing Redis makes the service not ready; it must not crash or hang."""
+    assert servers.redis is not None, "needs the embedded Redis to stop it"
+    servers.redis.stop()
+    try:
+        r = await client.get("/health/ready")
+        assert r.status_code == 503
+        assert r.json()["checks"]["postgres"] == "ok"
+        assert r.json()["checks"]["redis"].startswith("error")
+    finally:
+        servers.redis.start()
+    assert (await client.get("/health/ready")).status_code == 200

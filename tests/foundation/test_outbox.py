@@ -148,3 +148,18 @@ def test_backoff_grows_and_is_capped() -> None:
     c = Consumer(name="x", topics=(), handle=_record, backoff_base=1.0, backoff_cap=60.0)
     assert [c.backoff(n) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 8.0]
     assert c.backoff(30) == 60.0
+
+
+async def test_janitor_purges_old_finished_rows_only(db: asyncpg.Pool, settings: Any) -> None:
+    from wallet_api.janitor import JANITOR
+    from wallet_api.worker_context import WorkerContext
+
+    async with db.acquire() as conn:
+        await publish_many(conn, "test.thing", [("old", {}), ("new", {})])
+    await drain(db, RECORDER)
+    await db.execute("UPDATE outbox SET finished_at = now() - interval '8 days' WHERE key = 'old' AND state = 'done'")
+    ctx = WorkerContext(settings=settings, pool=db, redis=None, http=None, worker_id="t")  # type: ignore[arg-type]
+    assert await JANITOR.run_once(ctx) == 1
+    # The old finished row is gone; the other consumer's pending copy of the same event stays.
+    assert [r["state"] for r in await db.fetch("SELECT state FROM outbox WHERE key = 'old'")] == ["pending"]
+    assert await db.fetchval("SELECT count(*) FROM outbox WHERE key = 'new'") == 2

@@ -61,6 +61,18 @@ class Settings:
     #: Demo citizens created by ``wallet seed`` when run by ``wallet dev``.
     seed_citizens: int = 1000
     metrics_dir: Path = field(default=Path(".wallet/metrics"))
+    #: Payments one dispatcher claims at a time (then sent in the provider's bulk size).
+    payout_claim_size: int = 500
+    #: Seconds a dispatcher owns the payments it claimed; after that they count as unknown.
+    payout_lease_seconds: int = 60
+    #: Bulk payout calls per second to one provider, across all workers together.
+    payout_rate_per_second: int = 20
+    #: A payment the provider says it never saw is resent (same id) only after this long.
+    payout_not_found_grace_seconds: int = 120
+    #: Status queries for an unknown payment before it goes to manual review.
+    payout_status_max_checks: int = 30
+    #: Shared secrets for signed provider callbacks: ``code=secret,code=secret``.
+    provider_webhook_secrets: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -1,7 +1,22 @@
-"""What disbursement contributes to the service."""
+"""What disbursement contributes to the service: the agency and citizen API, the payment
+dispatcher, recovery and hold sweeps, and the ``wallet programme`` / ``wallet batch`` commands."""
 
+from payments.disbursement import holds  # registers the wallet-change consumer
+from payments.disbursement.cli import COMMANDS
+from payments.disbursement.dispatch import dispatch_once, recover_once
+from payments.disbursement.routes import ROUTES
 from wallet_api.domains import Domain
+from wallet_api.worker import BackgroundLoop
 
 __all__ = ["DOMAIN"]
 
-DOMAIN = Domain(name="disbursement")
+DOMAIN = Domain(
+    name="disbursement",
+    routes=ROUTES,
+    loops=[
+        BackgroundLoop("payment-dispatch", dispatch_once, idle_interval=0.5),
+        BackgroundLoop("payment-recovery", recover_once, idle_interval=2.0),
+        BackgroundLoop("payment-holds", holds.sweep_holds_once, idle_interval=30.0),
+    ],
+    commands=COMMANDS,
+)

@@ -1,0 +1,238 @@
+"""Batches: one cycle of a programme, created by a maker, approved by a different checker,
+released against the budget in one step, or cancelled before release.
+
+Creating a batch creates and commits one payment per active beneficiary, each with its own
+id, before anything can be sent; ``UNIQUE(programme_id, cycle, beneficiary_id)`` makes a
+second payment of the same benefit impossible.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from payments.disbursement import ledger
+from payments.disbursement.schemas import BatchApproval, BatchIn
+from wallet_api.audit import record
+from wallet_api.auth.principal import Principal
+from wallet_api.outbox import publish_many
+from wallet_api.problems import Conflict, NotFound, Problem, ValidationFailed
+
+__all__ = ["approve_batch", "batch_for", "cancel_batch", "create_batch", "progress", "release_batch"]
+
+_CREATE_PAYMENTS = """
+INSERT INTO payments (id, batch_id, programme_id, cycle, beneficiary_id, person_id, amount)
+SELECT gen_random_uuid(), $1, b.programme_id, $3, b.id, b.person_id, b.amount
+FROM beneficiaries b
+WHERE b.programme_id = $2 AND b.state = 'active'
+"""
+
+# Where each payment of a released batch can go: approved to the citizen's default wallet,
+# or held with the reason. A deceased person's payment is held with a window that has
+# already ended, so the hold sweep returns its money at once and the report names it.
+_RESOLVE = """
+WITH r AS (
+    SELECT p.id, pop.status AS person_status, a.id AS account_id,
+           l.id AS link_id, l.provider, l.wallet_account, l.payout_hold_until
+    FROM payments p
+    LEFT JOIN population pop ON pop.person_id = p.person_id
+    LEFT JOIN accounts a ON a.person_id = p.person_id AND a.state = 'active'
+    LEFT JOIN wallet_links l ON l.account_id = a.id AND l.is_default AND l.state = 'active'
+    WHERE p.batch_id = $1 AND p.state = 'created'
+), d AS (
+    SELECT r.*, CASE
+        WHEN r.person_status IS DISTINCT FROM 'alive' THEN 'deceased'
+        WHEN r.link_id IS NULL THEN 'no_wallet'
+        WHEN r.payout_hold_until > now() THEN 'wallet_cooling_off'
+    END AS hold_reason
+    FROM r
+)
+UPDATE payments p SET
+    account_id = d.account_id,
+    state = CASE WHEN d.hold_reason IS NULL THEN 'approved' ELSE 'held' END,
+    hold_reason = d.hold_reason,
+    hold_until = CASE WHEN d.hold_reason = 'deceased' THEN now()
+                      WHEN d.hold_reason IS NOT NULL THEN now() + make_interval(days => $2) END,
+    link_id = CASE WHEN d.hold_reason IS NULL THEN d.link_id END,
+    provider = CASE WHEN d.hold_reason IS NULL THEN d.provider END,
+    wallet_account = CASE WHEN d.hold_reason IS NULL THEN d.wallet_account END
+FROM d WHERE p.id = d.id
+"""
+
+_HELD_EVENTS = """
+SELECT p.id, p.account_id, p.amount, p.hold_reason, p.hold_until
+FROM payments p
+WHERE p.batch_id = $1 AND p.state = 'held' AND p.account_id IS NOT NULL AND p.hold_reason <> 'deceased'
+"""
+
+_PROGRESS = """
+SELECT state, count(*) AS n, coalesce(sum(amount), 0)::bigint AS amount
+FROM payments WHERE batch_id = $1 GROUP BY state ORDER BY state
+"""
+
+
+async def batch_for(conn: asyncpg.Connection | asyncpg.Pool, batch_id: UUID, who: Principal) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        """SELECT b.*, p.org_id, p.name AS programme_name, p.hold_days
+           FROM batches b JOIN programmes p ON p.id = b.programme_id WHERE b.id = $1""",
+        batch_id,
+    )
+    if row is None or row["org_id"] != who.org_id:
+        raise NotFound("No such batch.")
+    return row
+
+
+async def progress(conn: asyncpg.Connection | asyncpg.Pool, batch_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(_PROGRESS, batch_id)
+    return [{"state": r["state"], "count": int(r["n"]), "amount": int(r["amount"])} for r in rows]
+
+
+def _totals_mismatch(count: int, total: int) -> Problem:
+    return ValidationFailed(
+        "The control totals do not match the payments of this batch.",
+        slug="control-totals-mismatch",
+        title="Control totals do not match",
+        actual_count=count,
+        actual_sum=total,
+    )
+
+
+async def create_batch(conn: asyncpg.Connection, who: Principal, programme: asyncpg.Record, body: BatchIn) -> UUID:
+    """Create the batch and all its payments, or nothing if the maker's control totals disagree."""
+    if (programme["schedule"] == "one_off") != (body.cycle == "once"):
+        raise ValidationFailed(
+            "A one-off programme has the single cycle 'once'; a monthly one has cycles 'YYYY-MM'.",
+            slug="cycle-invalid",
+        )
+    async with conn.transaction():
+        try:
+            batch_id: UUID = await conn.fetchval(
+                """INSERT INTO batches (programme_id, cycle, control_count, control_sum, maker)
+                   VALUES ($1, $2, $3, $4, $5) RETURNING id""",
+                programme["id"],
+                body.cycle,
+                body.control_count,
+                body.control_sum,
+                who.key,
+            )
+        except asyncpg.UniqueViolationError:
+            raise Problem(
+                "This programme already has a batch for that cycle.",
+                slug="batch-exists",
+                title="Batch exists",
+                status=409,
+            ) from None
+        await conn.execute("SELECT set_config('wallet.actor', $1, true)", who.key)
+        await conn.execute(_CREATE_PAYMENTS, batch_id, programme["id"], body.cycle)
+        count, total = await conn.fetchrow(
+            "SELECT count(*), coalesce(sum(amount), 0)::bigint FROM payments WHERE batch_id = $1", batch_id
+        )
+        if count != body.control_count or total != body.control_sum:
+            raise _totals_mismatch(int(count), int(total))
+        await record(
+            conn,
+            actor=who.key,
+            action="batch.created",
+            subject=f"batch:{batch_id}",
+            details={"programme_id": str(programme["id"]), "count": int(count), "sum": int(total)},
+        )
+    return batch_id
+
+
+async def approve_batch(conn: asyncpg.Connection, who: Principal, batch_id: UUID, body: BatchApproval) -> None:
+    async with conn.transaction():
+        batch = await batch_for(conn, batch_id, who)
+        if batch["state"] != "draft":
+            raise Conflict(f"The batch is {batch['state']}; only a draft can be approved.", slug="batch-state")
+        if batch["maker"] == who.key:
+            raise Problem(
+                "The maker of a batch may not approve it; another officer must.",
+                slug="four-eyes",
+                title="Maker and checker must differ",
+                status=403,
+            )
+        if (body.control_count, body.control_sum) != (batch["control_count"], batch["control_sum"]):
+            raise ValidationFailed(
+                "The totals you confirmed differ from the batch's control totals.", slug="control-totals-mismatch"
+            )
+        try:
+            await conn.execute(
+                """UPDATE batches SET state = 'approved', checker = $2, approved_at = now()
+                   WHERE id = $1 AND state = 'draft'""",
+                batch_id,
+                who.key,
+            )
+        except asyncpg.CheckViolationError:
+            raise Problem("The maker of a batch may not approve it.", slug="four-eyes", status=403) from None
+        await record(conn, actor=who.key, action="batch.approved", subject=f"batch:{batch_id}")
+
+
+async def release_batch(conn: asyncpg.Connection, who: Principal, batch_id: UUID) -> None:
+    """Reserve the whole batch against the budget and open its payments for sending."""
+    async with conn.transaction():
+        batch = await batch_for(conn, batch_id, who)
+        # The programme row lock serialises releases of one programme: two cannot spend the same money.
+        await conn.execute("SELECT 1 FROM programmes WHERE id = $1 FOR UPDATE", batch["programme_id"])
+        state = await conn.fetchval("SELECT state FROM batches WHERE id = $1 FOR UPDATE", batch_id)
+        if state != "approved":
+            raise Conflict(f"The batch is {state}; only an approved batch can be released.", slug="batch-state")
+        if not await ledger.reserve_batch(conn, batch["programme_id"], batch_id, batch["control_sum"]):
+            raise Problem(
+                "The programme's remaining budget cannot cover this batch.",
+                slug="over-budget",
+                title="Over budget",
+                status=409,
+            )
+        await conn.execute(
+            "UPDATE batches SET state = 'released', released_at = now(), released_by = $2 WHERE id = $1",
+            batch_id,
+            who.key,
+        )
+        await conn.execute("SELECT set_config('wallet.actor', $1, true)", who.key)
+        await conn.execute(_RESOLVE, batch_id, batch["hold_days"])
+        held = await conn.fetch(_HELD_EVENTS, batch_id)
+        await publish_many(
+            conn,
+            "payment.held",
+            (
+                (
+                    str(r["account_id"]),
+                    {
+                        "account_id": str(r["account_id"]),
+                        "payment_id": str(r["id"]),
+                        "amount": r["amount"],
+                        "programme_name": batch["programme_name"],
+                        "reason": r["hold_reason"],
+                        "hold_until": r["hold_until"].isoformat(),
+                    },
+                )
+                for r in held
+            ),
+        )
+        await record(conn, actor=who.key, action="batch.released", subject=f"batch:{batch_id}")
+
+
+async def cancel_batch(conn: asyncpg.Connection, who: Principal, batch_id: UUID) -> None:
+    async with conn.transaction():
+        batch = await batch_for(conn, batch_id, who)
+        state = await conn.fetchval("SELECT state FROM batches WHERE id = $1 FOR UPDATE", batch_id)
+        if state not in ("draft", "approved"):
+            raise Conflict(f"The batch is {state}; only a batch not yet released can be cancelled.", slug="batch-state")
+        await conn.execute(
+            "UPDATE batches SET state = 'cancelled', cancelled_at = now(), cancelled_by = $2 WHERE id = $1",
+            batch_id,
+            who.key,
+        )
+        await conn.execute("SELECT set_config('wallet.actor', $1, true)", who.key)
+        await conn.execute(
+            "UPDATE payments SET state = 'cancelled' WHERE batch_id = $1 AND state = 'created'", batch_id
+        )
+        await record(
+            conn,
+            actor=who.key,
+            action="batch.cancelled",
+            subject=f"batch:{batch_id}",
+            details={"programme_id": str(batch["programme_id"])},
+        )

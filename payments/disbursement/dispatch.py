@@ -1,0 +1,274 @@
+"""The payment workers: send approved payments exactly once, resolve the unknown ones.
+
+Sending, step by step:
+
+1. Claim: one transaction moves up to ``payout_claim_size`` approved payments to 'sending'
+   (``FOR UPDATE SKIP LOCKED``, so workers never share a row), records a lease, and posts
+   reserved → in-flight. A payment whose person the registry now lists as deceased is held
+   instead. Commit: from here on, the payment may have been sent.
+2. Send: per provider, in the provider's bulk size, at most ``payout_rate_per_second``
+   calls per second across all workers.
+3. Record: a definite answer settles (succeeded → paid) or returns (failed) the money.
+   A time-out, 5xx or any error leaves the outcome **unknown**; a 429 means the provider
+   did nothing, so the payments go back to 'approved'.
+
+A worker that dies after step 1 leaves 'sending' rows whose lease runs out; the recovery
+loop marks them unknown. Unknown payments are resolved only by asking the provider
+(``payout_status``): paid, failed, still pending (ask again later) or never seen (sent
+again with the same id, which the provider deduplicates, after a grace period).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+from payments.disbursement import ledger, machine
+from payments.disbursement.providers import wallet_provider
+from payments.disbursement.ratelimit import ProviderRateLimit
+from payments.providers.base import (
+    PayoutItem,
+    PayoutResult,
+    PayoutStatus,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderUnavailable,
+    WalletProvider,
+)
+from wallet_api.worker_context import WorkerContext
+
+__all__ = ["dispatch_once", "recover_once"]
+
+log = logging.getLogger(__name__)
+
+_CLAIM = """
+SELECT p.id, p.provider, (pop.status IS DISTINCT FROM 'alive') AS dead
+FROM payments p
+LEFT JOIN population pop ON pop.person_id = p.person_id
+WHERE p.state = 'approved'
+ORDER BY p.provider, p.id
+LIMIT $1
+FOR UPDATE OF p SKIP LOCKED
+"""
+
+_TO_SENDING = """
+UPDATE payments p SET state = 'sending', lease_owner = $2, lease_until = now() + make_interval(secs => $3)
+WHERE p.id = ANY($1::uuid[])
+RETURNING p.id, p.provider, p.wallet_account, p.amount,
+          (SELECT name FROM programmes WHERE id = p.programme_id) AS description
+"""
+
+_HOLD_DEAD = """
+UPDATE payments SET state = 'held', hold_reason = 'deceased', hold_until = now(),
+       provider = NULL, wallet_account = NULL, link_id = NULL
+WHERE id = ANY($1::uuid[])
+"""
+
+# A dead worker's lease has run out: whatever it did, we no longer know.
+_EXPIRE_LEASES = """
+WITH c AS (
+    SELECT id FROM payments WHERE state = 'sending' AND lease_until < now()
+    ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED
+)
+UPDATE payments p SET state = 'unknown', lease_owner = NULL, lease_until = NULL, next_check_at = now()
+FROM c WHERE p.id = c.id
+"""
+
+_CLAIM_UNKNOWN = """
+WITH c AS (
+    SELECT id FROM payments WHERE state = 'unknown' AND next_check_at <= now()
+    ORDER BY next_check_at LIMIT $1 FOR UPDATE SKIP LOCKED
+)
+UPDATE payments p SET next_check_at = now() + make_interval(secs => $2), status_checks = p.status_checks + 1
+FROM c WHERE p.id = c.id
+RETURNING p.id, p.provider, p.status_checks, p.amount,
+          extract(epoch FROM now() - coalesce(p.first_sent_at, now()))::float8 AS sent_seconds_ago
+"""
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: UUID
+    provider: str
+    wallet_account: str
+    amount: int
+    description: str
+
+
+def _limiter(ctx: WorkerContext) -> ProviderRateLimit:
+    limiter = ctx.services.get("payout_rate_limit")
+    if limiter is None:
+        limiter = ProviderRateLimit(ctx.redis, ctx.settings.payout_rate_per_second)
+        ctx.services["payout_rate_limit"] = limiter
+    return limiter
+
+
+async def _claim(ctx: WorkerContext) -> list[_Claimed]:
+    s = ctx.settings
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(_CLAIM, s.payout_claim_size)
+        if not rows:
+            return []
+        services = ctx.services
+        dead = [r["id"] for r in rows if r["dead"]]
+        # Payments for a provider this worker cannot reach stay approved for another worker.
+        ready = [r["id"] for r in rows if not r["dead"] and wallet_provider(services, r["provider"]) is not None]
+        if dead:
+            await machine.act_as(conn, f"worker:{ctx.worker_id}", "registry_reports_death")
+            await conn.execute(_HOLD_DEAD, dead)
+        if not ready:
+            return []
+        await machine.act_as(conn, f"worker:{ctx.worker_id}")
+        claimed = await conn.fetch(_TO_SENDING, ready, ctx.worker_id, float(s.payout_lease_seconds))
+        await ledger.post_payments(conn, "send", ready)
+    return [_Claimed(r["id"], r["provider"], r["wallet_account"], r["amount"], r["description"]) for r in claimed]
+
+
+async def dispatch_once(ctx: WorkerContext) -> int:
+    """Claim one lot of approved payments and send them; returns how many were claimed."""
+    claimed = await _claim(ctx)
+    if not claimed:
+        return 0
+    by_provider: dict[str, list[_Claimed]] = defaultdict(list)
+    for c in claimed:
+        by_provider[c.provider].append(c)
+    jobs = []
+    for code, items in by_provider.items():
+        provider = wallet_provider(ctx.services, code)
+        assert provider is not None  # filtered at claim
+        size = max(1, provider.bulk_size)
+        jobs += [_send_chunk(ctx, provider, items[i : i + size]) for i in range(0, len(items), size)]
+    # Chunks go out concurrently; the shared rate limit paces them.
+    await asyncio.gather(*jobs)
+    return len(claimed)
+
+
+async def _send_chunk(ctx: WorkerContext, provider: WalletProvider, items: Sequence[_Claimed]) -> None:
+    ids = [c.id for c in items]
+    await _limiter(ctx).acquire(provider.code)
+    try:
+        results = await provider.payout(
+            [PayoutItem(str(c.id), c.wallet_account, c.amount, c.description) for c in items]
+        )
+    except ProviderRateLimited as exc:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            await machine.act_as(conn, f"worker:{ctx.worker_id}")
+            await machine.requeue(conn, ids, ctx.worker_id, "rate_limited")
+        await asyncio.sleep(min(exc.retry_after, 10.0))
+        return
+    except (ProviderError, OSError, TimeoutError) as exc:
+        # Time-out, 5xx, a dropped connection, or anything else: we do not know what happened.
+        reason = "provider_unavailable" if isinstance(exc, ProviderUnavailable) else type(exc).__name__
+        log.warning("payout outcome unknown", extra={"provider": provider.code, "count": len(ids), "reason": reason})
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            await machine.act_as(conn, f"worker:{ctx.worker_id}")
+            await machine.mark_unknown(conn, ids, ctx.worker_id, reason, 5.0)
+        return
+    await _record_results(ctx, ids, results)
+
+
+async def _record_results(ctx: WorkerContext, sent: Sequence[UUID], results: Sequence[PayoutResult]) -> None:
+    by_id = {r.payment_id: r for r in results}
+    ok_ids, ok_refs, failed_ids, failed_reasons, pending, missing = [], [], [], [], [], []
+    for pid in sent:
+        r = by_id.get(str(pid))
+        if r is None:
+            missing.append(pid)
+        elif r.outcome == "succeeded":
+            ok_ids.append(pid)
+            ok_refs.append(r.provider_ref)
+        elif r.outcome == "failed":
+            failed_ids.append(pid)
+            failed_reasons.append(r.reason or "rejected")
+        else:
+            pending.append(pid)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await machine.act_as(conn, f"worker:{ctx.worker_id}")
+        await machine.mark_succeeded(conn, ok_ids, ok_refs)
+        await machine.mark_failed(conn, failed_ids, failed_reasons)
+        # Accepted but not final: a callback will settle it, or the lease runs out and we ask.
+        if pending:
+            await conn.execute(
+                """UPDATE payments SET lease_owner = NULL, lease_until = now() + make_interval(secs => $2)
+                   WHERE id = ANY($1::uuid[]) AND state = 'sending'""",
+                pending,
+                float(ctx.settings.payout_lease_seconds),
+            )
+        await machine.mark_unknown(conn, missing, ctx.worker_id, "no_result_for_item", 5.0)
+
+
+async def recover_once(ctx: WorkerContext) -> int:
+    """Turn expired leases into unknown payments, and ask providers about unknown ones."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await machine.act_as(conn, f"worker:{ctx.worker_id}", "lease_expired")
+        status: str = await conn.execute(_EXPIRE_LEASES, 1000)
+    expired = int(status.split()[-1])
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(_CLAIM_UNKNOWN, 200, float(ctx.settings.payout_lease_seconds))
+    if not rows:
+        return expired
+    sem = asyncio.Semaphore(16)
+
+    async def ask(provider: WalletProvider, pid: UUID) -> PayoutStatus | None:
+        async with sem:
+            try:
+                return await provider.payout_status(str(pid))
+            except (ProviderError, OSError, TimeoutError):
+                return None
+
+    asks = []
+    for r in rows:
+        provider = wallet_provider(ctx.services, r["provider"])
+        asks.append(ask(provider, r["id"]) if provider is not None else asyncio.sleep(0, None))
+    answers = await asyncio.gather(*asks)
+    await _apply_statuses(ctx, rows, answers)
+    return expired + len(rows)
+
+
+async def _apply_statuses(
+    ctx: WorkerContext, rows: Sequence[asyncpg.Record], answers: Sequence[PayoutStatus | None]
+) -> None:
+    s = ctx.settings
+    ok_ids, ok_refs, failed_ids, failed_reasons, resend, review = [], [], [], [], [], []
+    later: list[tuple[UUID, float]] = []
+    for row, answer in zip(rows, answers, strict=True):
+        checks = int(row["status_checks"])
+        if answer is not None and answer.state == "succeeded":
+            ok_ids.append(row["id"])
+            ok_refs.append(answer.provider_ref)
+        elif answer is not None and answer.state == "failed":
+            failed_ids.append(row["id"])
+            failed_reasons.append(answer.reason or "failed")
+        elif checks >= s.payout_status_max_checks:
+            review.append(row["id"])
+        elif (
+            answer is not None
+            and answer.state == "not_found"
+            and row["sent_seconds_ago"] >= s.payout_not_found_grace_seconds
+        ):
+            resend.append(row["id"])
+        else:
+            later.append((row["id"], float(min(300, 2 ** min(checks, 8)))))
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await machine.act_as(conn, f"worker:{ctx.worker_id}", "status_query")
+        await machine.mark_succeeded(conn, ok_ids, ok_refs)
+        await machine.mark_failed(conn, failed_ids, failed_reasons)
+        await machine.requeue(conn, resend, None, "not_found_at_provider")
+        if review:
+            await conn.execute("SELECT set_config('wallet.reason', 'status_unresolved', true)")
+            await conn.execute(
+                "UPDATE payments SET state = 'manual_review' WHERE id = ANY($1::uuid[]) AND state = 'unknown'", review
+            )
+        if later:
+            await conn.execute(
+                """UPDATE payments p SET next_check_at = now() + make_interval(secs => l.delay)
+                   FROM unnest($1::uuid[], $2::float8[]) AS l(id, delay) WHERE p.id = l.id AND p.state = 'unknown'""",
+                [x[0] for x in later],
+                [x[1] for x in later],
+            )

@@ -1,0 +1,130 @@
+"""Moving payments between states, set-wise, with their ledger postings and events.
+
+Every function here runs inside the caller's transaction and moves only payments that are
+in a state the move may start from, so that a result reported twice (a webhook and the
+bulk response, a status query after a webhook) changes nothing the second time. The
+database itself refuses any move not listed in ``payment_state_edges`` and records every
+move in ``payment_transitions``; the ledger's ``UNIQUE(payment_id, kind)`` makes postings
+replay-safe.
+
+States::
+
+    created ─► approved ─► sending ─► succeeded ─► reconciled ─► reversed
+       │  ▲        ▲          │  │         └────► reversed / manual_review
+       ▼  │        │          │  └─► failed ─► manual_review
+      held ┘       └──────────┴─► unknown ─► succeeded | failed | approved (provider: not found) | manual_review
+       └─► returned (window ended, death)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+import asyncpg
+
+from payments.disbursement import ledger
+from wallet_api.outbox import publish_many
+
+__all__ = [
+    "act_as",
+    "mark_failed",
+    "mark_succeeded",
+    "mark_unknown",
+    "requeue",
+]
+
+
+async def act_as(conn: asyncpg.Connection, actor: str, reason: str = "") -> None:
+    """Name who moves payments (and why) in this transaction's recorded transitions."""
+    await conn.execute(
+        "SELECT set_config('wallet.actor', $1, true), set_config('wallet.reason', $2, true)", actor, reason
+    )
+
+
+_SUCCEEDED = """
+UPDATE payments p
+SET state = 'succeeded', provider_ref = coalesce(r.ref, p.provider_ref), settled_at = now(),
+    lease_owner = NULL, lease_until = NULL, next_check_at = NULL
+FROM unnest($1::uuid[], $2::text[]) AS r(id, ref)
+WHERE p.id = r.id AND p.state IN ('sending', 'unknown')
+RETURNING p.id, p.account_id, p.amount, (SELECT name FROM programmes WHERE id = p.programme_id) AS programme_name
+"""
+
+_FAILED = """
+UPDATE payments p
+SET state = 'failed', failure_reason = r.reason, lease_owner = NULL, lease_until = NULL, next_check_at = NULL
+FROM unnest($1::uuid[], $2::text[]) AS r(id, reason)
+WHERE p.id = r.id AND p.state IN ('sending', 'unknown')
+RETURNING p.id
+"""
+
+
+async def mark_succeeded(
+    conn: asyncpg.Connection, payment_ids: Sequence[UUID], provider_refs: Sequence[str | None]
+) -> int:
+    """The provider paid: settle in-flight money into 'paid' and tell the citizen."""
+    if not payment_ids:
+        return 0
+    rows = await conn.fetch(_SUCCEEDED, list(payment_ids), list(provider_refs))
+    await ledger.post_payments(conn, "settle", [r["id"] for r in rows])
+    await publish_many(
+        conn,
+        "payment.succeeded",
+        (
+            (
+                str(r["account_id"]),
+                {
+                    "account_id": str(r["account_id"]),
+                    "payment_id": str(r["id"]),
+                    "amount": r["amount"],
+                    "programme_name": r["programme_name"],
+                },
+            )
+            for r in rows
+            if r["account_id"] is not None
+        ),
+    )
+    return len(rows)
+
+
+async def mark_failed(conn: asyncpg.Connection, payment_ids: Sequence[UUID], reasons: Sequence[str]) -> int:
+    """The provider definitely did not pay: the money returns."""
+    if not payment_ids:
+        return 0
+    rows = await conn.fetch(_FAILED, list(payment_ids), [r[:200] for r in reasons])
+    await ledger.post_payments(conn, "fail", [r["id"] for r in rows])
+    return len(rows)
+
+
+async def mark_unknown(
+    conn: asyncpg.Connection, payment_ids: Sequence[UUID], owner: str, reason: str, check_in: float
+) -> int:
+    """We cannot know whether the provider acted: only a status query decides."""
+    if not payment_ids:
+        return 0
+    await conn.execute("SELECT set_config('wallet.reason', $1, true)", reason)
+    status: str = await conn.execute(
+        """UPDATE payments SET state = 'unknown', lease_owner = NULL, lease_until = NULL,
+                  next_check_at = now() + make_interval(secs => $3)
+           WHERE id = ANY($1::uuid[]) AND state = 'sending' AND lease_owner = $2""",
+        list(payment_ids),
+        owner,
+        check_in,
+    )
+    return int(status.split()[-1])
+
+
+async def requeue(conn: asyncpg.Connection, payment_ids: Sequence[UUID], owner: str | None, reason: str) -> int:
+    """Back to 'approved' (resent later with the same id): only when the provider did nothing."""
+    if not payment_ids:
+        return 0
+    await conn.execute("SELECT set_config('wallet.reason', $1, true)", reason)
+    status: str = await conn.execute(
+        """UPDATE payments SET state = 'approved', lease_owner = NULL, lease_until = NULL, next_check_at = NULL
+           WHERE id = ANY($1::uuid[]) AND state IN ('sending', 'unknown')
+             AND ($2::text IS NULL OR lease_owner = $2 OR state = 'unknown')""",
+        list(payment_ids),
+        owner,
+    )
+    return int(status.split()[-1])

@@ -1,0 +1,193 @@
+"""Reconciliation: the provider's statement of a day against our payments, line by line.
+
+Every statement line is classified once:
+
+- ``matched``: our payment, same amount; the payment becomes 'reconciled' (one we still
+  thought unknown becomes 'succeeded' first: the statement is the provider's answer);
+- ``amount_mismatch``: our payment, another amount → manual review;
+- ``unknown_to_us``: a payout we never made (or another provider's) → alarm;
+- ``duplicate``: a second payout of one payment (same statement or an earlier day) → alarm;
+- ``paid_but_failed_here``: we recorded a definite failure, the provider paid → manual review;
+- ``reversal``: the provider took a payout back → 'reversed', paid → returned in the ledger;
+
+and every payment we settled that day with this provider but the statement lacks becomes a
+``missing_at_provider`` line (manual review). Statements stream into a staging table
+(``COPY``), and classification is one SQL statement, whatever the size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from payments.disbursement import ledger, machine
+from payments.providers.base import StatementLine
+from wallet_api.problems import ValidationFailed
+
+__all__ = ["STATEMENT_HEADER", "reconcile_csv", "reconcile_lines"]
+
+STATEMENT_HEADER = "payment_id,provider_ref,wallet_account,amount,kind,at"
+
+_STAGE = """
+CREATE TEMP TABLE recon_stage (
+    line_no bigint GENERATED ALWAYS AS IDENTITY,
+    payment_id text, provider_ref text, wallet_account text, amount bigint, kind text, at timestamptz
+) ON COMMIT DROP
+"""
+
+_UUID = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
+
+_CLASSIFY = f"""
+INSERT INTO reconciliation_lines (reconciliation_id, line_no, payment_id, programme_id, batch_id, provider_ref, kind,
+                                  statement_amount, our_amount, outcome)
+SELECT $1, s.line_no, s.payment_id, p.programme_id, p.batch_id, s.provider_ref, s.kind, s.amount, p.amount,
+    CASE
+        WHEN p.id IS NULL OR p.provider IS DISTINCT FROM $2 THEN 'unknown_to_us'
+        WHEN s.kind = 'reversal' THEN 'reversal'
+        WHEN s.nth > 1 OR EXISTS (
+            SELECT 1 FROM reconciliation_lines rl JOIN reconciliations r ON r.id = rl.reconciliation_id
+            WHERE rl.payment_id = s.payment_id AND rl.kind = 'payout' AND rl.outcome = 'matched'
+              AND r.provider = $2 AND r.day <> $3
+        ) THEN 'duplicate'
+        WHEN s.amount IS DISTINCT FROM p.amount THEN 'amount_mismatch'
+        WHEN p.state IN ('failed', 'held', 'returned', 'created', 'cancelled') THEN 'paid_but_failed_here'
+        ELSE 'matched'
+    END
+FROM (
+    SELECT st.*, row_number() OVER (PARTITION BY st.payment_id, st.kind ORDER BY st.line_no) AS nth
+    FROM recon_stage st
+) s
+LEFT JOIN payments p ON lower(s.payment_id) ~ {_UUID} AND p.id = s.payment_id::uuid
+"""
+
+_MISSING = """
+INSERT INTO reconciliation_lines (reconciliation_id, line_no, payment_id, programme_id, batch_id, provider_ref, kind,
+                                  statement_amount, our_amount, outcome)
+SELECT $1, $4 + row_number() OVER (ORDER BY p.id), p.id::text, p.programme_id, p.batch_id, p.provider_ref, 'payout',
+       NULL, p.amount, 'missing_at_provider'
+FROM payments p
+WHERE p.provider = $2 AND p.state = 'succeeded'
+  AND p.settled_at >= $3::date AND p.settled_at < $3::date + 1
+  AND NOT EXISTS (SELECT 1 FROM recon_stage s WHERE s.payment_id = p.id::text AND s.kind = 'payout')
+"""
+
+
+def _ids(rows: list[asyncpg.Record]) -> list[UUID]:
+    return [UUID(r["payment_id"]) for r in rows]
+
+
+async def _apply(conn: asyncpg.Connection, recon_id: UUID) -> None:
+    """Move payments as the statement says; each move starts only from the states it may."""
+
+    async def lines(outcome: str, kind: str = "payout") -> list[asyncpg.Record]:
+        return list(
+            await conn.fetch(
+                """SELECT DISTINCT payment_id, provider_ref FROM reconciliation_lines
+                   WHERE reconciliation_id = $1 AND outcome = $2 AND kind = $3""",
+                recon_id,
+                outcome,
+                kind,
+            )
+        )
+
+    await machine.act_as(conn, "reconciliation", f"statement:{recon_id}")
+    matched = await lines("matched")
+    await machine.mark_succeeded(conn, _ids(matched), [r["provider_ref"] for r in matched])
+    await conn.execute(
+        "UPDATE payments SET state = 'reconciled' WHERE id = ANY($1::uuid[]) AND state = 'succeeded'", _ids(matched)
+    )
+    review: list[UUID] = []
+    for outcome in ("amount_mismatch", "paid_but_failed_here", "missing_at_provider"):
+        review += _ids(await lines(outcome))
+    await conn.execute(
+        """UPDATE payments SET state = 'manual_review'
+           WHERE id = ANY($1::uuid[]) AND state IN ('succeeded', 'reconciled', 'failed', 'unknown')""",
+        review,
+    )
+    reversed_rows = await conn.fetch(
+        """UPDATE payments SET state = 'reversed'
+           WHERE id = ANY($1::uuid[]) AND state IN ('succeeded', 'reconciled') RETURNING id""",
+        _ids(await lines("reversal", "reversal")),
+    )
+    await ledger.post_payments(conn, "reverse", [r["id"] for r in reversed_rows])
+
+
+async def _finish(conn: asyncpg.Connection, recon_id: UUID, provider: str, day: date) -> dict[str, Any]:
+    count = await conn.fetchval("SELECT count(*) FROM recon_stage")
+    await conn.execute(_MISSING, recon_id, provider, day, count)
+    await _apply(conn, recon_id)
+    rows = await conn.fetch(
+        "SELECT outcome, count(*) AS n FROM reconciliation_lines WHERE reconciliation_id = $1 GROUP BY 1", recon_id
+    )
+    counts = {r["outcome"]: int(r["n"]) for r in rows}
+    row = await conn.fetchrow(
+        "UPDATE reconciliations SET lines = $2, counts = $3 WHERE id = $1 RETURNING *", recon_id, int(count), counts
+    )
+    assert row is not None
+    return {
+        "id": str(row["id"]),
+        "provider": row["provider"],
+        "day": row["day"].isoformat(),
+        "lines": row["lines"],
+        "counts": counts,
+        "created_at": row["created_at"],
+    }
+
+
+async def _start(conn: asyncpg.Connection, provider: str, day: date, actor: str) -> UUID:
+    recon_id: UUID = await conn.fetchval(
+        "INSERT INTO reconciliations (provider, day, created_by) VALUES ($1, $2, $3) RETURNING id",
+        provider,
+        day,
+        actor,
+    )
+    await conn.execute(_STAGE)
+    return recon_id
+
+
+async def reconcile_lines(
+    conn: asyncpg.Connection, provider: str, day: date, lines: AsyncIterable[StatementLine], actor: str
+) -> dict[str, Any]:
+    """Reconcile a statement read from the provider's adapter."""
+
+    async def records() -> AsyncIterator[tuple[Any, ...]]:
+        async for line in lines:
+            yield (line.payment_id, line.provider_ref, line.wallet_account, line.amount, line.kind, line.at)
+
+    async with conn.transaction():
+        recon_id = await _start(conn, provider, day, actor)
+        await conn.copy_records_to_table(
+            "recon_stage",
+            records=records(),
+            columns=["payment_id", "provider_ref", "wallet_account", "amount", "kind", "at"],
+        )
+        return await _finish(conn, recon_id, provider, day)
+
+
+async def reconcile_csv(
+    conn: asyncpg.Connection, provider: str, day: date, body: AsyncIterable[bytes], actor: str
+) -> dict[str, Any]:
+    """Reconcile a statement uploaded as CSV (``STATEMENT_HEADER``), streamed into COPY."""
+    async with conn.transaction():
+        recon_id = await _start(conn, provider, day, actor)
+        try:
+            await conn.copy_to_table(
+                "recon_stage",
+                source=body,
+                columns=["payment_id", "provider_ref", "wallet_account", "amount", "kind", "at"],
+                format="csv",
+                header=True,
+            )
+        except (asyncpg.DataError, asyncpg.BadCopyFileFormatError) as exc:
+            raise ValidationFailed(
+                f"The statement is not valid CSV ({STATEMENT_HEADER}): {exc.args[0] if exc.args else ''}",
+                slug="statement-invalid",
+            ) from None
+        bad = await conn.fetchval("SELECT count(*) FROM recon_stage WHERE kind NOT IN ('payout', 'reversal')")
+        if bad:
+            raise ValidationFailed("Statement line kinds must be payout or reversal.", slug="statement-invalid")
+        return await _finish(conn, recon_id, provider, day)

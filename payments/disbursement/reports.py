@@ -1,0 +1,97 @@
+"""Reports for agencies: progress by state, failures, people not reached, reconciliation lines.
+
+CSV downloads stream from a server-side cursor, so a report of a million rows never sits
+in memory. Cells that a spreadsheet would run as a formula are defused with a leading
+apostrophe (CSV injection).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import asyncpg
+from litestar.response import Stream
+
+__all__ = [
+    "FAILURES_SQL",
+    "NOT_REACHED_SQL",
+    "RECONCILIATION_SQL",
+    "REPORT_SQL",
+    "csv_download",
+    "programme_progress",
+]
+
+REPORT_SQL = """
+SELECT line_no, person_id, amount, agency_ref, outcome, reason
+FROM enrolment_rows WHERE enrolment_id = $1 ORDER BY line_no
+"""
+
+FAILURES_SQL = """
+SELECT p.id, p.person_id, b.agency_ref, p.amount, p.state, coalesce(p.failure_reason, p.hold_reason), p.provider,
+       p.updated_at
+FROM payments p JOIN beneficiaries b ON b.id = p.beneficiary_id
+WHERE p.batch_id = $1 AND p.state IN ('failed', 'unknown', 'manual_review', 'reversed')
+ORDER BY p.id
+"""
+
+NOT_REACHED_SQL = """
+SELECT p.id, p.person_id, b.agency_ref, p.amount, p.hold_reason, p.updated_at
+FROM payments p JOIN beneficiaries b ON b.id = p.beneficiary_id
+WHERE p.batch_id = $1 AND p.state = 'returned'
+ORDER BY p.id
+"""
+
+RECONCILIATION_SQL = """
+SELECT r.day, r.provider, l.line_no, l.payment_id, l.provider_ref, l.kind, l.statement_amount, l.our_amount, l.outcome
+FROM reconciliation_lines l JOIN reconciliations r ON r.id = l.reconciliation_id
+WHERE {scope} = $1
+ORDER BY r.created_at, l.line_no
+"""
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return "" if value is None else value
+
+
+def csv_download(pool: asyncpg.Pool, sql: str, args: Sequence[Any], header: Sequence[str], filename: str) -> Stream:
+    async def rows() -> AsyncIterator[bytes]:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(header)
+        async with pool.acquire() as conn, conn.transaction(readonly=True):
+            async for record in conn.cursor(sql, *args, prefetch=5000):
+                writer.writerow([_cell(v) for v in record])
+                if buf.tell() > 65536:
+                    yield buf.getvalue().encode()
+                    buf.seek(0)
+                    buf.truncate()
+        yield buf.getvalue().encode()
+
+    return Stream(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+async def programme_progress(conn: asyncpg.Connection | asyncpg.Pool, programme_id: Any) -> dict[str, Any]:
+    states = await conn.fetch(
+        """SELECT state, count(*) AS n, coalesce(sum(amount), 0)::bigint AS amount
+           FROM payments WHERE programme_id = $1 GROUP BY state ORDER BY state""",
+        programme_id,
+    )
+    recon = await conn.fetch(
+        """SELECT outcome, count(*) AS n FROM reconciliation_lines WHERE programme_id = $1 GROUP BY 1 ORDER BY 1""",
+        programme_id,
+    )
+    return {
+        "by_state": [{"state": r["state"], "count": int(r["n"]), "amount": int(r["amount"])} for r in states],
+        "reconciliation": {r["outcome"]: int(r["n"]) for r in recon},
+    }

@@ -1,0 +1,152 @@
+"""Programmes and enrolment, driven over HTTP as an agency would."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+import asyncpg
+import httpx
+
+from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, person_id
+
+
+async def test_a_maker_creates_a_programme_funded_from_its_appropriation(
+    client: httpx.AsyncClient, agency: Agency
+) -> None:
+    programme = await make_programme(client, agency, budget=2_000_000)
+    assert programme["ledger"] == {
+        "appropriation": -2_000_000,
+        "budget": 2_000_000,
+        "paid": 0,
+        "reserved": 0,
+        "returned": 0,
+    }
+
+
+async def test_a_programme_outside_the_agencys_provinces_is_refused(client: httpx.AsyncClient, agency: Agency) -> None:
+    r = await client.post(
+        "/v1/programmes/",
+        json={"name": "x", "legal_basis": "y", "budget": 1, "schedule": "one_off", "provinces": ["079"]},
+        headers=agency.maker,
+    )
+    assert r.status_code == 422
+    assert r.json()["type"].endswith("/validation")
+
+
+async def test_a_checker_cannot_create_programmes(client: httpx.AsyncClient, agency: Agency) -> None:
+    r = await client.post(
+        "/v1/programmes/",
+        json={"name": "x", "legal_basis": "y", "budget": 1, "schedule": "one_off"},
+        headers=agency.checker,
+    )
+    assert r.status_code == 403
+
+
+async def test_upload_judges_every_row_and_reports_it(
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool
+) -> None:
+    ok = await add_residents(db, 3)
+    no_wallet = await add_residents(db, 1, wallet=False)
+    dead = await add_residents(db, 1, deceased=True)
+    elsewhere = await add_residents(db, 1, province="079")
+    programme = await make_programme(client, agency, fixed_amount=None)
+    wrong_century = "001" + "2" + ok[0].person_id[4:]  # claims a birth in the 2000s; the registry says 1940
+    rows = [
+        (ok[0].person_id, "500000", "REF-1"),
+        (ok[1].person_id, "600000", "REF-2"),
+        (ok[1].person_id, "600000", "REF-2-again"),
+        (ok[2].person_id, "0", "REF-3"),
+        (no_wallet[0].person_id, "500000", "REF-4"),
+        (dead[0].person_id, "500000", "REF-5"),
+        (elsewhere[0].person_id, "500000", "REF-6"),
+        ("12345", "500000", "REF-7"),
+        (person_id("001", date(1950, 1, 1)), "500000", "REF-8"),
+        (wrong_century, "500000", "REF-9"),
+    ]
+    out = await enrol(client, agency, programme["id"], csv_body(rows))
+    assert (out["rows"], out["accepted"], out["rejected"], out["without_wallet"]) == (10, 3, 7, 1)
+    assert out["rejected_by_reason"] == {
+        "duplicate_in_file": 1,
+        "invalid_amount": 1,
+        "deceased": 1,
+        "outside_province": 1,
+        "malformed_id": 2,
+        "unknown_person": 1,
+    }
+    report = await client.get(out["report_url"], headers=agency.checker)
+    assert report.status_code == 200
+    lines = list(csv.DictReader(io.StringIO(report.text)))
+    assert [line["line"] for line in lines] == [str(n) for n in range(2, 12)]
+    assert lines[0]["outcome"] == "accepted"
+    assert lines[2]["reason"] == "duplicate_in_file"
+    assert lines[4]["reason"] == "no_linked_wallet"
+    amounts = await db.fetch("SELECT agency_ref, amount FROM beneficiaries ORDER BY agency_ref")
+    assert [(r["agency_ref"], r["amount"]) for r in amounts] == [
+        ("REF-1", 500000),
+        ("REF-2", 600000),
+        ("REF-4", 500000),
+    ]
+
+
+async def test_a_second_upload_rejects_people_already_enrolled(
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool
+) -> None:
+    people = await add_residents(db, 2)
+    programme = await make_programme(client, agency)
+    await enrol(client, agency, programme["id"], csv_body([(people[0].person_id, "", "a")]))
+    out = await enrol(client, agency, programme["id"], csv_body([(p.person_id, "", "b") for p in people]))
+    assert (out["accepted"], out["rejected_by_reason"]) == (1, {"already_enrolled": 1})
+
+
+async def test_a_file_with_the_wrong_header_is_refused_whole(client: httpx.AsyncClient, agency: Agency) -> None:
+    programme = await make_programme(client, agency)
+    r = await client.post(
+        f"/v1/programmes/{programme['id']}/enrolments",
+        content=b"cccd,so_tien\n001040000001,1\n",
+        headers={**agency.maker, "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 422
+    assert r.json()["type"].endswith("/enrolment-file-invalid")
+
+
+async def test_a_row_with_too_many_columns_names_its_line(client: httpx.AsyncClient, agency: Agency) -> None:
+    programme = await make_programme(client, agency)
+    r = await client.post(
+        f"/v1/programmes/{programme['id']}/enrolments",
+        content=b"person_id,amount,agency_reference\n001040000001,1,a\n001040000002,1,a,extra\n",
+        headers={**agency.maker, "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 422
+    assert "line 2" in r.json()["detail"]
+
+
+async def test_another_agency_cannot_see_the_programme(
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, mint: Any
+) -> None:
+    programme = await make_programme(client, agency)
+    await db.execute("INSERT INTO organisations (id, kind, name) VALUES ('welfare-hcm', 'welfare', 'HCM')")
+    other = await mint(kind="officer", subject="o", org_id="welfare-hcm", roles=frozenset({"welfare_maker"}))
+    r = await client.get(f"/v1/programmes/{programme['id']}", headers=other)
+    assert r.status_code == 404
+
+
+async def test_rule_enrolment_takes_residents_aged_80_or_more(
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool
+) -> None:
+    old = await add_residents(db, 3, born=date(1930, 1, 1))
+    await add_residents(db, 2, born=date(1990, 1, 1))
+    await add_residents(db, 1, born=date(1930, 1, 1), deceased=True)
+    await add_residents(db, 1, born=date(1930, 1, 1), province="079")
+    programme = await make_programme(client, agency)
+    r = await client.post(
+        f"/v1/programmes/{programme['id']}/enrolments/rule",
+        json={"provinces": ["001"], "min_age": 80},
+        headers=agency.maker,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["accepted"] == 3
+    enrolled = {r["person_id"] for r in await db.fetch("SELECT person_id FROM beneficiaries")}
+    assert enrolled == {p.person_id for p in old}

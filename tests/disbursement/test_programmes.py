@@ -53,7 +53,14 @@ async def test_upload_judges_every_row_and_reports_it(
     dead = await add_residents(db, 1, deceased=True)
     elsewhere = await add_residents(db, 1, province="079")
     programme = await make_programme(client, agency, fixed_amount=None)
-    wrong_century = "001" + "2" + ok[0].person_id[4:]  # claims a birth in the 2000s; the registry says 1940
+    # The registry holds this number with a 1940 birth date, but its digits say 2040.
+    wrong_century = "001240999999"
+    await db.execute(
+        """INSERT INTO population (person_id, full_name, date_of_birth, sex, place_of_origin, residence_address,
+                                   residence_province)
+           VALUES ($1, 'Trần Văn B', '1940-01-01', 'male', 'x', 'x', '001')""",
+        wrong_century,
+    )
     rows = [
         (ok[0].person_id, "500000", "REF-1"),
         (ok[1].person_id, "600000", "REF-2"),

@@ -24,6 +24,7 @@ from wallet_api.db import create_pool
 from wallet_api.domains import load_domains
 from wallet_api.idempotency import IdempotencyMiddleware
 from wallet_api.keys.provider import DatabaseKeyProvider
+from wallet_api.observability.logging import configure_logging
 from wallet_api.observability.middleware import RequestContextMiddleware
 from wallet_api.problems import exception_handlers
 from wallet_api.redis_client import create_redis
@@ -36,6 +37,8 @@ __all__ = ["create_app"]
 def create_app(settings: Settings | None = None, *, extra_routes: Sequence[Any] = ()) -> Litestar:
     """Build the application. ``extra_routes`` lets tests mount probes beside the real routes."""
     settings = settings or Settings.from_env()
+    if settings.env != "test":
+        configure_logging(settings.log_level)
     domains = load_domains()
 
     @asynccontextmanager

@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,9 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> str:
+        # pgserver keeps its lock file in the XDG runtime directory; on a server with no
+        # login session that variable is unset, which is fine but warns at import.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", category=UserWarning)
         import pgserver
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)

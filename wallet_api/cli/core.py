@@ -60,6 +60,8 @@ def serve(host: str | None, port: int | None, processes: int | None, server: str
     from granian.constants import Interfaces, Loops
     from granian.server import Server
 
+    from wallet_api.observability.logging import dict_config
+
     Server(
         "wallet_api.app:create_app",
         address=settings.host,
@@ -69,6 +71,7 @@ def serve(host: str | None, port: int | None, processes: int | None, server: str
         loop=Loops.uvloop,
         factory=True,
         log_access=False,
+        log_dictconfig=dict_config(settings.log_level),
         backlog=2048,
     ).serve()
 

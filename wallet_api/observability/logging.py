@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from wallet_api.observability.context import current_request_id
 
-__all__ = ["JsonFormatter", "configure_logging"]
+__all__ = ["JsonFormatter", "configure_logging", "dict_config"]
 
 _SAFE_EXTRAS = frozenset(
     {
@@ -56,3 +56,19 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for noisy in ("pgserver", "asyncio", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def dict_config(level: str = "INFO") -> dict[str, object]:
+    """The same JSON logging as a ``logging.config`` dictionary, for servers that take one (granian)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "wallet_api.observability.logging.JsonFormatter"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["stderr"], "level": level.upper()},
+        "loggers": {
+            "_granian": {"handlers": ["stderr"], "level": level.upper(), "propagate": False},
+            "granian.access": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+            "pgserver": {"level": "WARNING"},
+        },
+    }

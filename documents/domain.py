@@ -1,7 +1,8 @@
 """What the documents domain contributes to the service."""
 
+from documents import agency, public, wallet
 from wallet_api.domains import Domain
 
 __all__ = ["DOMAIN"]
 
-DOMAIN = Domain(name="documents")
+DOMAIN = Domain(name="documents", routes=[*agency.ROUTES, *wallet.ROUTES, *public.ROUTES])

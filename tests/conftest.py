@@ -34,7 +34,7 @@ from wallet_api.db import create_pool
 from wallet_api.settings import Settings
 
 # Tables that migrations fill and tests must keep.
-_KEEP_TABLES = {"schema_migrations", "signing_keys"}
+_KEEP_TABLES = {"schema_migrations", "signing_keys", "audit_head"}
 
 
 @pytest.fixture(scope="session")

@@ -73,6 +73,14 @@ class Settings:
     payout_status_max_checks: int = 30
     #: Shared secrets for signed provider callbacks: ``code=secret,code=secret``.
     provider_webhook_secrets: str = ""
+    #: Seconds an online presentation code stays valid (single use).
+    documents_code_ttl_seconds: int = 180
+    #: Lifetime of an offline QR payload; at most 24 hours.
+    documents_offline_ttl_seconds: int = 24 * 3600
+    #: Seconds verifiers may cache a status list (Cache-Control max-age and the token's ttl).
+    documents_status_list_ttl_seconds: int = 300
+    #: Verifications one verifier (client or officer) may make per minute.
+    documents_verify_rate_per_minute: int = 6000
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -103,6 +111,8 @@ class Settings:
                 raise SettingsError("WALLET_KEK is not valid base64") from exc
             if len(key) != 32:
                 raise SettingsError("WALLET_KEK must decode to exactly 32 bytes")
+        if not 60 <= self.documents_offline_ttl_seconds <= 24 * 3600:
+            raise SettingsError("WALLET_DOCUMENTS_OFFLINE_TTL_SECONDS must be between 60 and 86400")
         if self.db_pool_min < 1 or self.db_pool_max < self.db_pool_min:
             raise SettingsError("WALLET_DB_POOL_MIN must be >= 1 and <= WALLET_DB_POOL_MAX")
 

@@ -1,0 +1,137 @@
+"""The agency API: issuing agencies' systems (OAuth2 clients with ``documents:issue``)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from litestar import Request, Response, get, post, put
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from documents.bulk import bulk_issue
+from documents.schemas import BulkIssueRequest, BulkIssueResult, DocumentOut, IssueRequest, ReasonBody, UpdateRequest
+from documents.service import (
+    authorised_type,
+    change_state,
+    issue_document,
+    load_agency_document,
+    parse_claims,
+    update_document,
+)
+from wallet_api.auth.guards import client_with_scope, principal_of
+from wallet_api.problems import ValidationFailed
+from wallet_api.state import Db
+
+__all__ = ["ROUTES"]
+
+_GUARDS = [client_with_scope("documents:issue")]
+_TAGS = ["agency"]
+
+
+def _out(row: asyncpg.Record) -> DocumentOut:
+    return DocumentOut(
+        id=row["id"],
+        issuer_org_id=row["issuer_org_id"],
+        doc_type=row["doc_type"],
+        agency_ref=row["agency_ref"],
+        version=row["version"],
+        state=row["state"],
+        valid_from=row["valid_from"],
+        valid_until=row["valid_until"],
+        state_reason=row["state_reason"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+@post("/agency/documents", guards=_GUARDS, tags=_TAGS, summary="Issue a document (idempotent on agency_ref)")
+async def issue(request: Request[Any, Any, Any], db: Db, data: JSONBody[IssueRequest]) -> Response[DocumentOut]:
+    principal = principal_of(request)
+    doc_type = await authorised_type(db, principal, data.doc_type)
+    claims = parse_claims(doc_type, data.claims)
+    async with db.acquire() as conn:
+        row, created = await issue_document(conn, principal, doc_type, data.agency_ref, data.holder_id, claims)
+    return Response(_out(row), status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+
+
+@post(
+    "/agency/documents/bulk",
+    guards=_GUARDS,
+    tags=_TAGS,
+    summary="Issue many documents; one result per row",
+    status_code=HTTP_200_OK,
+    request_max_body_size=100 * 1024 * 1024,
+)
+async def bulk(request: Request[Any, Any, Any], db: Db, data: JSONBody[BulkIssueRequest]) -> BulkIssueResult:
+    return await bulk_issue(db, principal_of(request), data.documents)
+
+
+@get("/agency/documents/{document_id:uuid}", guards=_GUARDS, tags=_TAGS, summary="A document's state")
+async def show(request: Request[Any, Any, Any], db: Db, document_id: FromPath[UUID]) -> DocumentOut:
+    return _out(await load_agency_document(db, principal_of(request), document_id))
+
+
+@put(
+    "/agency/documents/{document_id:uuid}",
+    guards=_GUARDS,
+    tags=_TAGS,
+    summary="Update a document: a new version; credentials of the old one are revoked",
+)
+async def update(
+    request: Request[Any, Any, Any], db: Db, document_id: FromPath[UUID], data: JSONBody[UpdateRequest]
+) -> DocumentOut:
+    async with db.acquire() as conn:
+        return _out(await update_document(conn, principal_of(request), document_id, data.claims))
+
+
+async def _change(
+    request: Request[Any, Any, Any], db: Db, document_id: UUID, action: str, reason: str | None
+) -> DocumentOut:
+    async with db.acquire() as conn:
+        return _out(await change_state(conn, principal_of(request), document_id, action, reason))
+
+
+@post(
+    "/agency/documents/{document_id:uuid}/suspend",
+    guards=_GUARDS,
+    tags=_TAGS,
+    status_code=HTTP_200_OK,
+    summary="Suspend a document (credentials show 'suspended')",
+)
+async def suspend(
+    request: Request[Any, Any, Any], db: Db, document_id: FromPath[UUID], data: JSONBody[ReasonBody]
+) -> DocumentOut:
+    return await _change(request, db, document_id, "suspend", data.reason)
+
+
+@post(
+    "/agency/documents/{document_id:uuid}/reinstate",
+    guards=_GUARDS,
+    tags=_TAGS,
+    status_code=HTTP_200_OK,
+    summary="Lift a suspension",
+)
+async def reinstate(
+    request: Request[Any, Any, Any], db: Db, document_id: FromPath[UUID], data: JSONBody[ReasonBody]
+) -> DocumentOut:
+    return await _change(request, db, document_id, "reinstate", data.reason)
+
+
+@post(
+    "/agency/documents/{document_id:uuid}/revoke",
+    guards=_GUARDS,
+    tags=_TAGS,
+    status_code=HTTP_200_OK,
+    summary="Revoke a document for good (a reason is required)",
+)
+async def revoke(
+    request: Request[Any, Any, Any], db: Db, document_id: FromPath[UUID], data: JSONBody[ReasonBody]
+) -> DocumentOut:
+    if not data.reason:
+        raise ValidationFailed("Say why the document is revoked.", errors=[{"key": "reason", "message": "required"}])
+    return await _change(request, db, document_id, "revoke", data.reason)
+
+
+ROUTES = [issue, bulk, show, update, suspend, reinstate, revoke]

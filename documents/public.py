@@ -1,0 +1,85 @@
+"""Public routes verifiers and apps read without signing in: types, issuer keys, status lists."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response, get
+from litestar.params import FromPath
+from litestar.status_codes import HTTP_304_NOT_MODIFIED
+
+from documents.credentials import issuer_url
+from documents.issuer_keys import ISSUER_KEY_PURPOSE
+from documents.statuslist import STATUS_LIST_MEDIA_TYPE, signed_list
+from documents.types import all_types
+from wallet_api.auth.guards import PUBLIC
+from wallet_api.problems import NotFound
+from wallet_api.state import AppSettings, Db, KeyProviderDep
+
+__all__ = ["ROUTES"]
+
+
+@get("/document-types", opt=PUBLIC, tags=["documents"], summary="Document types: fields, labels, groups, cards")
+async def document_types() -> Response[dict[str, Any]]:
+    return Response({"types": [t.describe() for t in all_types()]}, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@get(
+    "/.well-known/jwt-vc-issuer/issuers/{org_id:str}",
+    opt=PUBLIC,
+    tags=["keys"],
+    summary="SD-JWT VC issuer metadata: the issuer's published keys",
+)
+async def issuer_metadata(db: Db, settings: AppSettings, org_id: FromPath[str]) -> Response[dict[str, Any]]:
+    org = await db.fetchrow("SELECT name FROM organisations WHERE id = $1 AND kind = 'issuer'", org_id)
+    if org is None:
+        raise NotFound("No such issuer.")
+    rows = await db.fetch(
+        """SELECT public_jwk FROM signing_keys
+           WHERE purpose = $1 AND owner = $2 AND (active OR publish_until IS NULL OR publish_until > now())
+           ORDER BY created_at""",
+        ISSUER_KEY_PURPOSE,
+        org_id,
+    )
+    body = {
+        "issuer": issuer_url(settings.public_base_url, org_id),
+        "name": org["name"],
+        "jwks": {"keys": [r["public_jwk"] for r in rows]},
+    }
+    return Response(body, headers={"Cache-Control": "public, max-age=300"})
+
+
+@get(
+    "/status-lists/{list_id:uuid}",
+    opt=PUBLIC,
+    tags=["keys"],
+    summary="A Token Status List (application/statuslist+jwt), with ETag",
+    media_type=STATUS_LIST_MEDIA_TYPE,
+)
+async def status_list(
+    request: Request[Any, Any, Any],
+    db: Db,
+    key_provider: KeyProviderDep,
+    settings: AppSettings,
+    list_id: FromPath[UUID],
+) -> Response[bytes]:
+    signed = await signed_list(
+        db,
+        key_provider,
+        list_id,
+        base_url=settings.public_base_url,
+        ttl_seconds=settings.documents_status_list_ttl_seconds,
+    )
+    if signed is None:
+        raise NotFound("No such status list.")
+    headers = {
+        "ETag": signed.etag,
+        "Cache-Control": f"public, max-age={settings.documents_status_list_ttl_seconds}",
+    }
+    if signed.etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
+        return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(signed.token.encode("ascii"), media_type=STATUS_LIST_MEDIA_TYPE, headers=headers)
+
+
+ROUTES = [document_types, issuer_metadata, status_list]

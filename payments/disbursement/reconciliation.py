@@ -118,6 +118,7 @@ async def _apply(conn: asyncpg.Connection, recon_id: UUID) -> None:
 
 async def _finish(conn: asyncpg.Connection, recon_id: UUID, provider: str, day: date) -> dict[str, Any]:
     count = await conn.fetchval("SELECT count(*) FROM recon_stage")
+    await conn.execute(_CLASSIFY, recon_id, provider, day)
     await conn.execute(_MISSING, recon_id, provider, day, count)
     await _apply(conn, recon_id)
     rows = await conn.fetch(

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -63,7 +64,7 @@ class ProgrammeController(Controller):
         return [ProgrammeOut(**await programmes.programme_summary(db, r)) for r in rows]
 
     @get("/{programme_id:uuid}", guards=[welfare_officer], summary="A programme with its ledger balances")
-    async def show(self, request: _AnyRequest, db: Db, programme_id: UUID) -> ProgrammeOut:
+    async def show(self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID]) -> ProgrammeOut:
         row = await programmes.programme_for(db, programme_id, principal_of(request))
         return ProgrammeOut(**await programmes.programme_summary(db, row))
 
@@ -73,7 +74,7 @@ class ProgrammeController(Controller):
         status_code=HTTP_201_CREATED,
         summary="Enrol beneficiaries from a CSV upload (person_id,amount,agency_reference), streamed",
     )
-    async def upload(self, request: _AnyRequest, db: Db, programme_id: UUID) -> EnrolmentOut:
+    async def upload(self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID]) -> EnrolmentOut:
         who = principal_of(request)
         _require_csv(request)
         row = await programmes.programme_for(db, programme_id, who)
@@ -86,7 +87,9 @@ class ProgrammeController(Controller):
         status_code=HTTP_201_CREATED,
         summary="Enrol residents from the registry by rule (provinces, age)",
     )
-    async def enrol_rule(self, request: _AnyRequest, db: Db, programme_id: UUID, data: RuleEnrolmentIn) -> EnrolmentOut:
+    async def enrol_rule(
+        self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID], data: RuleEnrolmentIn
+    ) -> EnrolmentOut:
         who = principal_of(request)
         row = await programmes.programme_for(db, programme_id, who)
         async with db.acquire() as conn:
@@ -97,7 +100,9 @@ class ProgrammeController(Controller):
         guards=[welfare_officer],
         summary="Per-row outcome of an enrolment upload",
     )
-    async def enrolment_report(self, request: _AnyRequest, db: Db, programme_id: UUID, enrolment_id: UUID) -> Stream:
+    async def enrolment_report(
+        self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID], enrolment_id: FromPath[UUID]
+    ) -> Stream:
         await programmes.programme_for(db, programme_id, principal_of(request))
         if not await db.fetchval(
             "SELECT true FROM enrolments WHERE id = $1 AND programme_id = $2", enrolment_id, programme_id
@@ -112,7 +117,7 @@ class ProgrammeController(Controller):
         )
 
     @post("/{programme_id:uuid}/batches", guards=[maker], status_code=HTTP_201_CREATED, summary="Create a batch")
-    async def create_batch(self, request: _AnyRequest, db: Db, programme_id: UUID, data: BatchIn) -> BatchOut:
+    async def create_batch(self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID], data: BatchIn) -> BatchOut:
         who = principal_of(request)
         row = await programmes.programme_for(db, programme_id, who)
         async with db.acquire() as conn:
@@ -120,7 +125,7 @@ class ProgrammeController(Controller):
         return await _batch_out(db, batch_id, request)
 
     @get("/{programme_id:uuid}/report", guards=[welfare_officer], summary="Payments by state and reconciliation")
-    async def report(self, request: _AnyRequest, db: Db, programme_id: UUID) -> dict[str, Any]:
+    async def report(self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID]) -> dict[str, Any]:
         row = await programmes.programme_for(db, programme_id, principal_of(request))
         out = await reports.programme_progress(db, programme_id)
         out["ledger"] = (await programmes.programme_summary(db, row))["ledger"]
@@ -131,7 +136,7 @@ class ProgrammeController(Controller):
         guards=[welfare_officer],
         summary="Every reconciliation line of the programme's payments",
     )
-    async def reconciliation_csv(self, request: _AnyRequest, db: Db, programme_id: UUID) -> Stream:
+    async def reconciliation_csv(self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID]) -> Stream:
         await programmes.programme_for(db, programme_id, principal_of(request))
         return _reconciliation_download(db, "l.programme_id", programme_id)
 
@@ -146,7 +151,7 @@ def _reconciliation_download(db: Any, scope: str, value: UUID) -> Stream:
     )
 
 
-async def _batch_out(db: Any, batch_id: UUID, request: _AnyRequest) -> BatchOut:
+async def _batch_out(db: Any, batch_id: FromPath[UUID], request: _AnyRequest) -> BatchOut:
     b = await batches.batch_for(db, batch_id, principal_of(request))
     return BatchOut(
         id=str(b["id"]),
@@ -170,29 +175,29 @@ class BatchController(Controller):
     tags = ("disbursement",)
 
     @get("/{batch_id:uuid}", guards=[welfare_officer], summary="A batch and its progress by state")
-    async def show(self, request: _AnyRequest, db: Db, batch_id: UUID) -> BatchOut:
+    async def show(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID]) -> BatchOut:
         return await _batch_out(db, batch_id, request)
 
     @post("/{batch_id:uuid}/approve", guards=[checker], status_code=HTTP_200_OK, summary="Approve (four eyes)")
-    async def approve(self, request: _AnyRequest, db: Db, batch_id: UUID, data: BatchApproval) -> BatchOut:
+    async def approve(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID], data: BatchApproval) -> BatchOut:
         async with db.acquire() as conn:
             await batches.approve_batch(conn, principal_of(request), batch_id, data)
         return await _batch_out(db, batch_id, request)
 
     @post("/{batch_id:uuid}/release", guards=[checker], status_code=HTTP_200_OK, summary="Reserve budget and pay")
-    async def release(self, request: _AnyRequest, db: Db, batch_id: UUID) -> BatchOut:
+    async def release(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID]) -> BatchOut:
         async with db.acquire() as conn:
             await batches.release_batch(conn, principal_of(request), batch_id)
         return await _batch_out(db, batch_id, request)
 
     @post("/{batch_id:uuid}/cancel", guards=[welfare_officer], status_code=HTTP_200_OK, summary="Cancel before release")
-    async def cancel(self, request: _AnyRequest, db: Db, batch_id: UUID) -> BatchOut:
+    async def cancel(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID]) -> BatchOut:
         async with db.acquire() as conn:
             await batches.cancel_batch(conn, principal_of(request), batch_id)
         return await _batch_out(db, batch_id, request)
 
     @get("/{batch_id:uuid}/failures.csv", guards=[welfare_officer], summary="Failed, unknown and reviewed payments")
-    async def failures(self, request: _AnyRequest, db: Db, batch_id: UUID) -> Stream:
+    async def failures(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID]) -> Stream:
         await batches.batch_for(db, batch_id, principal_of(request))
         return reports.csv_download(
             db,
@@ -203,7 +208,7 @@ class BatchController(Controller):
         )
 
     @get("/{batch_id:uuid}/not-reached.csv", guards=[welfare_officer], summary="Held until the window ended")
-    async def not_reached(self, request: _AnyRequest, db: Db, batch_id: UUID) -> Stream:
+    async def not_reached(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID]) -> Stream:
         await batches.batch_for(db, batch_id, principal_of(request))
         return reports.csv_download(
             db,
@@ -214,7 +219,7 @@ class BatchController(Controller):
         )
 
     @get("/{batch_id:uuid}/reconciliation.csv", guards=[welfare_officer], summary="Reconciliation lines of a batch")
-    async def reconciliation_csv(self, request: _AnyRequest, db: Db, batch_id: UUID) -> Stream:
+    async def reconciliation_csv(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID]) -> Stream:
         await batches.batch_for(db, batch_id, principal_of(request))
         return _reconciliation_download(db, "l.batch_id", batch_id)
 
@@ -226,7 +231,9 @@ class BatchController(Controller):
     tags=["disbursement"],
     summary="Import a provider's daily statement (CSV) and classify every line",
 )
-async def import_statement(request: _AnyRequest, db: Db, provider: str, day: date) -> ReconciliationOut:
+async def import_statement(
+    request: _AnyRequest, db: Db, provider: FromQuery[str], day: FromQuery[date]
+) -> ReconciliationOut:
     _require_csv(request)
     async with db.acquire() as conn:
         out = await reconciliation.reconcile_csv(conn, provider, day, request.stream(), principal_of(request).key)
@@ -240,7 +247,7 @@ async def import_statement(request: _AnyRequest, db: Db, provider: str, day: dat
     tags=["disbursement"],
     summary="Signed payout callback from an e-wallet provider (deduplicated)",
 )
-async def payout_event(request: _AnyRequest, db: Db, settings: AppSettings, provider: str) -> dict[str, str]:
+async def payout_event(request: _AnyRequest, db: Db, settings: AppSettings, provider: FromPath[str]) -> dict[str, str]:
     body = await request.body()
     webhooks.verify_signature(
         webhooks.parse_secrets(settings.provider_webhook_secrets),

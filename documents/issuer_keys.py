@@ -24,6 +24,7 @@ __all__ = [
     "IssuerKey",
     "issuer_signing_key",
     "lookup_issuer_key",
+    "lookup_issuer_key_prefix",
     "rotate_issuer_key",
     "settle_retired_keys",
 ]
@@ -83,6 +84,26 @@ async def lookup_issuer_key(pool: asyncpg.Pool, kid: str) -> IssuerKey | None:
     if len(_cache) > 10_000:
         _cache.clear()
     _cache[kid] = (now, found)
+    return found
+
+
+async def lookup_issuer_key_prefix(pool: asyncpg.Pool, prefix: str) -> IssuerKey | None:
+    """A published issuer key whose ``kid`` starts with ``prefix`` (offline QR codes carry 12 characters)."""
+    if len(prefix) != 12:
+        return None
+    now = time.monotonic()
+    hit = _cache.get("prefix:" + prefix)
+    if hit is not None and now - hit[0] < _CACHE_SECONDS:
+        return hit[1]
+    kid = await pool.fetchval(
+        """SELECT kid FROM signing_keys
+           WHERE left(kid, 12) = $1 AND purpose = $2 AND (active OR publish_until IS NULL OR publish_until > now())
+           ORDER BY created_at DESC LIMIT 1""",
+        prefix,
+        ISSUER_KEY_PURPOSE,
+    )
+    found = await lookup_issuer_key(pool, kid) if kid is not None else None
+    _cache["prefix:" + prefix] = (now, found)
     return found
 
 

@@ -1,0 +1,225 @@
+"""Showing a document: the holder picks fields, the device signs the request, the server answers
+with a one-time code (online) or a signed offline payload, each as a URL or text and a QR image.
+
+The request is a compact JWS signed by the device key bound to the account
+(``typ: presentation-request+jwt``) over ``{document_id, fields, mode, aud, iat, jti}`` and,
+optionally, ``verifier_org_id`` to make an online code usable by that verifier only. The
+``jti`` is remembered in Redis for a few minutes, so a captured request cannot be replayed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import redis.asyncio as aioredis
+from litestar import Request, post
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from documents.credentials import citizen_document, ensure_credential
+from documents.issuer_keys import issuer_signing_key
+from documents.jose import JoseError, ec_public_key, es256_verify, parse_compact
+from documents.offline import encode_offline
+from documents.qr import render_qr
+from documents.schemas import OfflinePresentationOut, OnlinePresentationOut, PresentationRequest
+from documents.service import today_ict
+from documents.types import DocumentInvalid, DocumentType, get_type
+from wallet_api.auth.guards import citizen, principal_of
+from wallet_api.auth.principal import Principal
+from wallet_api.problems import Conflict, Problem, ValidationFailed
+from wallet_api.settings import Settings
+from wallet_api.state import AppSettings, Db, KeyProviderDep, RedisClient
+
+__all__ = ["ROUTES", "code_keys"]
+
+_PROOF_TYP = "presentation-request+jwt"
+_PROOF_MAX_AGE = 120
+#: How long a burnt code is remembered, so that a replay is told apart from a wrong code.
+USED_MARKER_SECONDS = 3600
+
+
+def code_keys(code: str) -> tuple[str, str, str]:
+    """Redis keys of a code: live record, "was issued" marker, "was used" marker.
+
+    Only a digest of the code is stored: a Redis dump does not hand out usable codes. The
+    hash tag keeps the three keys in one cluster slot for the burn script.
+    """
+    digest = hashlib.sha256(code.encode()).hexdigest()
+    return f"doc:code:{{{digest}}}", f"doc:code-issued:{{{digest}}}", f"doc:code-used:{{{digest}}}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenRequest:
+    fields: list[str]
+    verifier_org_id: str | None
+
+
+def _proof_problem(detail: str) -> Problem:
+    return Problem(detail, slug="device-proof", title="The device's signature on the request is not valid", status=401)
+
+
+async def verify_device_proof(
+    db: asyncpg.Pool,
+    redis: aioredis.Redis,
+    settings: Settings,
+    principal: Principal,
+    document_id: UUID,
+    doc_type: DocumentType,
+    proof: str,
+    mode: str,
+) -> ProvenRequest:
+    try:
+        header, payload, signing_input, signature = parse_compact(proof)
+    except JoseError as exc:
+        raise _proof_problem(f"The request signature cannot be read ({exc}).") from None
+    if header.get("typ") != _PROOF_TYP:
+        raise _proof_problem(f"The request must be a {_PROOF_TYP}.")
+    jwk = await db.fetchval(
+        "SELECT public_jwk FROM devices WHERE id = $1::uuid AND account_id = $2::uuid AND revoked_at IS NULL",
+        principal.device_id,
+        principal.subject,
+    )
+    if jwk is None or not es256_verify(ec_public_key(jwk), signature, signing_input):
+        raise _proof_problem("The request is not signed by this device's key.")
+    aud = f"{settings.public_base_url.rstrip('/')}/me/documents/{document_id}/presentations"
+    iat, jti, fields = payload.get("iat"), payload.get("jti"), payload.get("fields")
+    if payload.get("document_id") != str(document_id) or payload.get("aud") != aud or payload.get("mode") != mode:
+        raise _proof_problem("The signed request is for another document, mode or server.")
+    if not isinstance(iat, int) or abs(time.time() - iat) > _PROOF_MAX_AGE:
+        raise _proof_problem("The signed request is stale; check the device clock.")
+    if not isinstance(jti, str) or not 16 <= len(jti) <= 128:
+        raise _proof_problem("The signed request needs a unique jti.")
+    if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
+        raise ValidationFailed("Choose at least one field to show.", errors=[{"key": "fields", "message": "empty"}])
+    verifier_org_id = payload.get("verifier_org_id")
+    if verifier_org_id is not None and not isinstance(verifier_org_id, str):
+        raise _proof_problem("verifier_org_id must be an organisation id.")
+    try:
+        chosen = doc_type.expand(fields)
+    except DocumentInvalid as exc:
+        raise ValidationFailed(
+            "Some chosen fields are not in this document.",
+            errors=[{"key": f"fields.{e.field}", "message": e.message} for e in exc.errors],
+        ) from None
+    fresh = await redis.set(f"doc:proof:{principal.device_id}:{jti}", b"1", nx=True, ex=2 * _PROOF_MAX_AGE + 60)
+    if not fresh:
+        raise Conflict("This signed request was already used.", slug="device-proof-replayed")
+    return ProvenRequest(fields=chosen, verifier_org_id=verifier_org_id)
+
+
+async def _shown_document(db: asyncpg.Pool, principal: Principal, document_id: UUID) -> tuple[Any, DocumentType]:
+    doc = await citizen_document(db, principal, document_id)
+    if doc["state"] != "active":
+        raise Problem(
+            f"A {doc['state']} document cannot be shown.",
+            slug=f"document-{doc['state']}",
+            status=409,
+            title="The document cannot be shown",
+        )
+    doc_type = get_type(doc["doc_type"])
+    assert doc_type is not None
+    return doc, doc_type
+
+
+@post(
+    "/me/documents/{document_id:uuid}/presentations",
+    guards=[citizen],
+    tags=["wallet"],
+    summary="Show chosen fields online: a one-time code (URL and QR) for a verifier to scan",
+    status_code=HTTP_201_CREATED,
+)
+async def online_presentation(
+    request: Request[Any, Any, Any],
+    db: Db,
+    redis: RedisClient,
+    settings: AppSettings,
+    document_id: FromPath[UUID],
+    data: JSONBody[PresentationRequest],
+) -> OnlinePresentationOut:
+    principal = principal_of(request)
+    _, doc_type = await _shown_document(db, principal, document_id)
+    proven = await verify_device_proof(db, redis, settings, principal, document_id, doc_type, data.proof, "online")
+    code = secrets.token_urlsafe(24)  # 192 random bits
+    live, issued, _ = code_keys(code)
+    ttl = settings.documents_code_ttl_seconds
+    record: dict[Any, Any] = {
+        "doc": str(document_id),
+        "fields": json.dumps(proven.fields),
+        "acct": principal.subject,
+        "dev": principal.device_id or "",
+        "aud": proven.verifier_org_id or "",
+    }
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(live, mapping=record)
+        pipe.expire(live, ttl)
+        pipe.set(issued, b"1", ex=ttl + USED_MARKER_SECONDS)
+        await pipe.execute()
+    url = f"{settings.public_base_url.rstrip('/')}/v/{code}"
+    images = render_qr(url)
+    return OnlinePresentationOut(
+        code=code,
+        url=url,
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl),
+        fields=proven.fields,
+        qr_png=images.png_base64,
+        qr_svg=images.svg,
+    )
+
+
+@post(
+    "/me/documents/{document_id:uuid}/offline-presentations",
+    guards=[citizen],
+    tags=["wallet"],
+    summary="Show chosen fields offline: a signed QR payload a verifier checks without network",
+    status_code=HTTP_201_CREATED,
+)
+async def offline_presentation(
+    request: Request[Any, Any, Any],
+    db: Db,
+    redis: RedisClient,
+    settings: AppSettings,
+    key_provider: KeyProviderDep,
+    document_id: FromPath[UUID],
+    data: JSONBody[PresentationRequest],
+) -> OfflinePresentationOut:
+    principal = principal_of(request)
+    doc, doc_type = await _shown_document(db, principal, document_id)
+    proven = await verify_device_proof(db, redis, settings, principal, document_id, doc_type, data.proof, "offline")
+    held = await ensure_credential(db, key_provider, settings, principal, document_id)
+    now = int(time.time())
+    exp = now + settings.documents_offline_ttl_seconds
+    if held.expires_at is not None:
+        exp = min(exp, int(held.expires_at.timestamp()))
+    key = await issuer_signing_key(db, key_provider, doc["issuer_org_id"])
+    payload = encode_offline(
+        key,
+        org_id=doc["issuer_org_id"],
+        doc_type=doc_type,
+        claims=doc["claims"],
+        revealed=doc_type.reveal(doc["claims"], proven.fields, today_ict()),
+        status_list_id=held.status_list_id,
+        status_idx=held.status_idx,
+        level=principal.level,
+        iat=now,
+        exp=exp,
+    )
+    images = render_qr(payload, alphanumeric=True)
+    return OfflinePresentationOut(
+        payload=payload,
+        expires_at=dt.datetime.fromtimestamp(exp, dt.UTC),
+        fields=proven.fields,
+        qr_version=images.version,
+        qr_png=images.png_base64,
+        qr_svg=images.svg,
+    )
+
+
+ROUTES = [online_presentation, offline_presentation]

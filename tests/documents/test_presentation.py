@@ -33,14 +33,20 @@ def read_qr(png_base64: str) -> str:
 
 
 async def online(client: httpx.AsyncClient, holder: Citizen, doc_id: str, fields: list[str], **kw: Any) -> Any:
-    r = await client.post(f"/me/documents/{doc_id}/presentations", headers=holder.headers,
-                          json={"proof": presentation_proof(holder, doc_id, fields, **kw)})
+    r = await client.post(
+        f"/me/documents/{doc_id}/presentations",
+        headers=holder.headers,
+        json={"proof": presentation_proof(holder, doc_id, fields, **kw)},
+    )
     return r
 
 
 async def offline(client: httpx.AsyncClient, holder: Citizen, doc_id: str, fields: list[str]) -> Any:
-    r = await client.post(f"/me/documents/{doc_id}/offline-presentations", headers=holder.headers,
-                          json={"proof": presentation_proof(holder, doc_id, fields, mode="offline")})
+    r = await client.post(
+        f"/me/documents/{doc_id}/offline-presentations",
+        headers=holder.headers,
+        json={"proof": presentation_proof(holder, doc_id, fields, mode="offline")},
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -138,8 +144,12 @@ async def test_verifier_officer_may_verify_but_a_citizen_may_not(
     client: httpx.AsyncClient, issuer: Any, holder: Citizen, mint: Any, db: asyncpg.Pool
 ) -> None:
     await db.execute("INSERT INTO organisations (id, kind, name) VALUES ('csgt-hn', 'police', 'CSGT Hà Nội')")
-    officer = await mint(kind="officer", subject="7f1c4a2e-0000-4000-8000-000000000001", org_id="csgt-hn",
-                         roles=frozenset({"verifier_agent"}))
+    officer = await mint(
+        kind="officer",
+        subject="7f1c4a2e-0000-4000-8000-000000000001",
+        org_id="csgt-hn",
+        roles=frozenset({"verifier_agent"}),
+    )
     doc = await issue(client, issuer)
     url = (await online(client, holder, doc["id"], ["points"])).json()["url"]
     r = await verify(client, holder.headers, url)
@@ -282,8 +292,9 @@ async def test_offline_payload_after_key_rotation_and_unknown_kid(
     assert await lookup_issuer_key(db, "unknown") is None
 
 
-async def test_tampered_offline_payload_is_named(client: httpx.AsyncClient, issuer: Any, holder: Citizen,
-                                                 verifier: Any) -> None:
+async def test_tampered_offline_payload_is_named(
+    client: httpx.AsyncClient, issuer: Any, holder: Citizen, verifier: Any
+) -> None:
     doc = await issue(client, issuer)
     payload = (await offline(client, holder, doc["id"], ["points"]))["payload"]
     i = len(payload) // 2
@@ -292,8 +303,9 @@ async def test_tampered_offline_payload_is_named(client: httpx.AsyncClient, issu
     assert (r.status_code, slug(r)) == (422, "tampered")
 
 
-async def test_rate_limit_per_verifier(client: httpx.AsyncClient, verifier: Any, app: Any, redis: aioredis.Redis,
-                                       make_org: Any) -> None:
+async def test_rate_limit_per_verifier(
+    client: httpx.AsyncClient, verifier: Any, app: Any, redis: aioredis.Redis, make_org: Any
+) -> None:
     import time as _time
 
     limit = app.state.settings.documents_verify_rate_per_minute

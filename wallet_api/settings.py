@@ -60,6 +60,11 @@ class Settings:
     payout_cooling_off_seconds: int = 72 * 3600
     #: Demo citizens created by ``wallet seed`` when run by ``wallet dev``.
     seed_citizens: int = 1000
+    #: E-wallet providers as a JSON list (payments/providers/config.py, docs/providers.md);
+    #: empty outside production means MoMo, ZaloPay, VNPT Money and Viettel Money on the simulator.
+    providers: str = ""
+    #: Base URL of ``wallet provider-sim`` used by the development provider set.
+    provider_sim_url: str = "http://127.0.0.1:8700"
     metrics_dir: Path = field(default=Path(".wallet/metrics"))
     #: Payments one dispatcher claims at a time (then sent in the provider's bulk size).
     payout_claim_size: int = 500
@@ -113,6 +118,15 @@ class Settings:
                 raise SettingsError("WALLET_KEK must decode to exactly 32 bytes")
         if not 60 <= self.documents_offline_ttl_seconds <= 24 * 3600:
             raise SettingsError("WALLET_DOCUMENTS_OFFLINE_TTL_SECONDS must be between 60 and 86400")
+        if self.providers:
+            import json
+
+            try:
+                parsed = json.loads(self.providers)
+            except ValueError as exc:
+                raise SettingsError("WALLET_PROVIDERS is not valid JSON") from exc
+            if not isinstance(parsed, list):
+                raise SettingsError("WALLET_PROVIDERS must be a JSON list of provider objects")
         if self.db_pool_min < 1 or self.db_pool_max < self.db_pool_min:
             raise SettingsError("WALLET_DB_POOL_MIN must be >= 1 and <= WALLET_DB_POOL_MAX")
 

@@ -1,4 +1,18 @@
-"""E-wallet providers (MoMo, ZaloPay, VNPT Money, Viettel Money, ...) behind one interface."""
+"""E-wallet providers: one interface (base), an HTTP adapter, configuration and a registry.
+
+Callers import from here::
+
+    from payments.providers import provider_for, ProviderUnavailable
+    provider = provider_for("momo", ctx)          # ctx: WorkerContext or app.state
+
+Exception tree (``payments.providers.base``)::
+
+    ProviderError                 any provider failure (401/403: our credentials refused)
+    ├── ProviderUnavailable       time-out, connection failure, 5xx: outcome unknown
+    ├── ProviderRateLimited       429 or our own bucket empty: nothing was done
+    ├── ProviderRejected          the provider definitely did not act (reason code)
+    └── UnknownProvider           no such provider code is configured
+"""
 
 from payments.providers.base import (
     AccountInquiry,
@@ -12,16 +26,28 @@ from payments.providers.base import (
     StatementLine,
     WalletProvider,
 )
+from payments.providers.config import ProviderConfig, load_provider_configs
+from payments.providers.registry import ProviderRegistry, UnknownProvider, provider_for, registry_of
+from payments.providers.signing import WebhookSignatureError, sign_webhook, verify_webhook
 
 __all__ = [
     "AccountInquiry",
     "PayoutItem",
     "PayoutResult",
     "PayoutStatus",
+    "ProviderConfig",
     "ProviderError",
     "ProviderRateLimited",
+    "ProviderRegistry",
     "ProviderRejected",
     "ProviderUnavailable",
     "StatementLine",
+    "UnknownProvider",
     "WalletProvider",
+    "WebhookSignatureError",
+    "load_provider_configs",
+    "provider_for",
+    "registry_of",
+    "sign_webhook",
+    "verify_webhook",
 ]

@@ -1,0 +1,127 @@
+"""Providers are configuration: one entry per e-wallet in ``WALLET_PROVIDERS`` (a JSON list).
+
+Each entry names the provider's base URL, our credentials there (a bearer API key for our
+calls, an HMAC secret for its webhooks), the request rate it allows us and the largest bulk
+payout it accepts. Outside production an empty ``WALLET_PROVIDERS`` means the development
+set (MoMo, ZaloPay, VNPT Money, Viettel Money) served by ``wallet provider-sim``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, fields
+from typing import Any
+
+from wallet_api.settings import Settings, SettingsError
+
+__all__ = ["DEVELOPMENT_PROVIDERS", "ProviderConfig", "load_provider_configs"]
+
+_CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+
+#: (code, display name) of the development set, all served by the simulator.
+DEVELOPMENT_PROVIDERS: tuple[tuple[str, str], ...] = (
+    ("momo", "MoMo"),
+    ("zalopay", "ZaloPay"),
+    ("vnptmoney", "VNPT Money"),
+    ("viettelmoney", "Viettel Money"),
+)
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    code: str
+    name: str
+    #: Everything of the provider API lives under this URL (``{base_url}/v1/...``).
+    base_url: str
+    #: Sent as ``Authorization: Bearer`` on every call we make.
+    api_key: str
+    #: Shared secret of the provider's webhook signatures (HMAC-SHA256).
+    webhook_secret: str
+    #: Requests per second the provider allows us, shared by every process (token bucket in Redis).
+    rate_limit_per_second: float = 50.0
+    #: Requests that may go at once after an idle period.
+    burst: int = 50
+    #: Largest number of items in one bulk payout request.
+    bulk_size: int = 100
+    #: Seconds to wait for a response before the outcome is "unknown".
+    timeout_seconds: float = 10.0
+    connect_timeout_seconds: float = 3.0
+    #: Connections kept open to the provider by one process.
+    max_connections: int = 50
+    #: Seconds a caller may wait for a rate-limit token before giving up (ProviderRateLimited).
+    max_wait_seconds: float = 2.0
+    #: When Redis is unreachable, each process allows this share of the rate on its own.
+    fallback_share: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not _CODE.match(self.code):
+            raise SettingsError(f"provider code {self.code!r} must match {_CODE.pattern}")
+        if not self.base_url.startswith(("http://", "https://")):
+            raise SettingsError(f"provider {self.code}: base_url must be an http(s) URL")
+        if self.rate_limit_per_second <= 0 or self.burst < 1 or self.bulk_size < 1:
+            raise SettingsError(f"provider {self.code}: rate_limit_per_second, burst and bulk_size must be positive")
+        if not 0 < self.fallback_share <= 1:
+            raise SettingsError(f"provider {self.code}: fallback_share must be in (0, 1]")
+        if not self.api_key or not self.webhook_secret:
+            raise SettingsError(f"provider {self.code}: api_key and webhook_secret are required")
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any]) -> ProviderConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise SettingsError(f"WALLET_PROVIDERS: unknown keys {', '.join(unknown)}")
+        try:
+            return cls(**raw)
+        except TypeError as exc:
+            raise SettingsError(f"WALLET_PROVIDERS: {exc}") from exc
+
+
+def _webhook_secrets(raw: str) -> dict[str, str]:
+    """``WALLET_PROVIDER_WEBHOOK_SECRETS`` (``code=secret,...``, read by the callback receiver)."""
+    out: dict[str, str] = {}
+    for part in raw.split(","):
+        code, sep, secret = part.strip().partition("=")
+        if sep and code.strip() and secret.strip():
+            out[code.strip()] = secret.strip()
+    return out
+
+
+def development_configs(sim_url: str, webhook_secrets: str = "") -> list[ProviderConfig]:
+    """The development set: every provider on the simulator under ``{sim_url}/{code}``.
+
+    Webhook secrets come from ``WALLET_PROVIDER_WEBHOOK_SECRETS`` when it names the
+    provider, so that the simulator signs with the secret the receiver checks.
+    """
+    base = sim_url.rstrip("/")
+    secrets = _webhook_secrets(webhook_secrets)
+    return [
+        ProviderConfig(
+            code=code,
+            name=name,
+            base_url=f"{base}/{code}",
+            api_key=f"dev-{code}-api-key",
+            webhook_secret=secrets.get(code, f"dev-{code}-webhook-secret"),
+        )
+        for code, name in DEVELOPMENT_PROVIDERS
+    ]
+
+
+def load_provider_configs(settings: Settings) -> dict[str, ProviderConfig]:
+    """Provider configurations by code, from ``WALLET_PROVIDERS`` or the development set."""
+    if not settings.providers:
+        if settings.env == "production":
+            return {}
+        return {c.code: c for c in development_configs(settings.provider_sim_url, settings.provider_webhook_secrets)}
+    try:
+        raw = json.loads(settings.providers)
+    except ValueError as exc:
+        raise SettingsError("WALLET_PROVIDERS is not valid JSON") from exc
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise SettingsError("WALLET_PROVIDERS must be a JSON list of provider objects")
+    configs = [ProviderConfig.from_mapping(item) for item in raw]
+    by_code = {c.code: c for c in configs}
+    if len(by_code) != len(configs):
+        raise SettingsError("WALLET_PROVIDERS lists a provider code twice")
+    return by_code

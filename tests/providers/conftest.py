@@ -1,0 +1,5 @@
+"""Provider tests run against ``wallet provider-sim`` as a real server (tests/support/provider_sim.py)."""
+
+from tests.support.provider_sim import provider_registry, provider_sim, provider_sim_server
+
+__all__ = ["provider_registry", "provider_sim", "provider_sim_server"]

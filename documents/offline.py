@@ -50,6 +50,7 @@ __all__ = [
     "check_offline",
     "encode_offline",
     "open_offline",
+    "peek_issuer",
     "short_kid",
 ]
 
@@ -231,6 +232,17 @@ def check_offline(envelope: OfflineEnvelope, issuer: IssuerKey | None, *, now: i
         exp=exp,
         kid=issuer.kid,
     )
+
+
+def peek_issuer(envelope: OfflineEnvelope) -> str | None:
+    """The issuer named in the (not yet verified) claims, to know whose keys to fetch."""
+    try:
+        inflater = zlib.decompressobj()
+        body = _loads_exact(inflater.decompress(envelope.payload, _MAX_CLAIMS_BYTES))
+        org_id = body[1]
+    except (ValueError, TypeError, KeyError, zlib.error, cbor2.CBORDecodeError, EOFError):
+        return None
+    return org_id if isinstance(org_id, str) and 0 < len(org_id) <= 64 else None
 
 
 def kid_prefix(envelope: OfflineEnvelope) -> str:

@@ -8,29 +8,6 @@ import asyncpg
 import httpx
 
 from tests.documents.conftest import id_card_claims, issue, licence_claims
-from wallet_api.outbox import Consumer, register
-
-
-async def _noop(events: Any, ctx: Any) -> None:
-    return None
-
-
-# Subscribes a test consumer so that published document events are visible as outbox rows.
-register(
-    Consumer(
-        name="test-documents-events",
-        topics=(
-            "document.issued",
-            "document.updated",
-            "document.suspended",
-            "document.reinstated",
-            "document.revoked",
-            "document.viewed",
-            "document.expiring",
-        ),
-        handle=_noop,
-    )
-)
 
 
 async def _events(db: asyncpg.Pool, topic: str) -> list[dict[str, Any]]:

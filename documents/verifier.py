@@ -1,0 +1,164 @@
+"""The reference offline verifier: what a verifier app embeds (``wallet verify-qr`` uses it).
+
+It trusts nothing but issuer keys and status lists it fetched earlier, kept in a cache
+directory so that a check at the roadside works without network::
+
+    <cache>/issuers/<org id>.json      SD-JWT VC issuer metadata (the issuer's JWKS)
+    <cache>/status/<list id>.jwt       the last Token Status List fetched
+
+With network, stale entries are refreshed (issuer keys hourly, a status list after the
+``ttl`` it declares); without it, the cache answers. A status list is itself verified
+(signature by the same issuer, subject, expiry) before its bits are believed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from documents.issuer_keys import IssuerKey
+from documents.jose import JoseError, b64url_decode, ec_public_key, es256_verify, parse_compact
+from documents.offline import OfflineClaims, check_offline, kid_prefix, open_offline, peek_issuer
+from documents.sdjwt import CredentialError
+from documents.statuslist import status_at
+
+__all__ = ["Fetch", "OfflineVerifier", "StatusUnknown", "VerifiedQr"]
+
+#: GET a URL: returns the body, or None when the network cannot be reached.
+Fetch = Callable[[str], bytes | None]
+_ORG = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_KEYS_MAX_AGE = 3600
+
+
+class StatusUnknown(CredentialError):
+    """Signature and validity are fine, but no usable status list is at hand."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("status-unknown", detail)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedQr:
+    claims: OfflineClaims
+    issuer_name: str | None
+    status_checked_at: int
+    notes: list[str] = field(default_factory=list)
+
+
+class OfflineVerifier:
+    def __init__(self, base_url: str, cache_dir: Path, fetch: Fetch | None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.cache = cache_dir
+        self.fetch = fetch
+
+    def _cached(self, path: Path, max_age: float) -> bytes | None:
+        """The cached file, refreshed first when it is older than ``max_age`` and we are online."""
+        if path.exists() and time.time() - path.stat().st_mtime < max_age:
+            return path.read_bytes()
+        return None
+
+    def _get(self, path: Path, url: str, max_age: float) -> bytes | None:
+        fresh = self._cached(path, max_age)
+        if fresh is not None:
+            return fresh
+        body = self.fetch(url) if self.fetch is not None else None
+        if body is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(body)
+            tmp.replace(path)
+            return body
+        return path.read_bytes() if path.exists() else None
+
+    def issuer(self, org_id: str) -> tuple[dict[str, IssuerKey], str | None]:
+        if not _ORG.match(org_id):
+            raise CredentialError("unknown-issuer", "The QR code names an impossible issuer.")
+        raw = self._get(
+            self.cache / "issuers" / f"{org_id}.json",
+            f"{self.base_url}/.well-known/jwt-vc-issuer/issuers/{org_id}",
+            _KEYS_MAX_AGE,
+        )
+        if raw is None:
+            raise CredentialError("unknown-issuer", f"No keys of issuer {org_id} are cached and the network is off.")
+        meta = json.loads(raw)
+        keys: dict[str, IssuerKey] = {}
+        for jwk in meta.get("jwks", {}).get("keys", []):
+            keys[jwk["kid"]] = IssuerKey(kid=jwk["kid"], org_id=org_id, jwk=jwk, public_key=ec_public_key(jwk))
+        return keys, meta.get("name")
+
+    def status(self, claims: OfflineClaims, keys: dict[str, IssuerKey]) -> tuple[int, int]:
+        """(status, iat of the list) of the payload's entry, from a verified status list."""
+        uri = f"{self.base_url}/status-lists/{claims.status_list_id}"
+        path = self.cache / "status" / f"{UUID(str(claims.status_list_id))}.jwt"
+        token = self._current_list(path, uri)
+        if token is None:
+            raise StatusUnknown("No status list for this document is cached and the network is off.")
+        try:
+            header, payload, signing_input, signature = parse_compact(token.decode("ascii"))
+            key = keys.get(header.get("kid", ""))
+            if header.get("typ") != "statuslist+jwt" or key is None:
+                raise JoseError("not a status list of this issuer")
+            if not es256_verify(key.public_key, signature, signing_input) or payload.get("sub") != uri:
+                raise JoseError("status list signature or subject")
+            lst = payload["status_list"]
+            raw = zlib.decompress(b64url_decode(lst["lst"]))
+            value = status_at(raw, claims.status_idx, int(lst["bits"]))
+        except (JoseError, KeyError, TypeError, ValueError, IndexError, zlib.error, UnicodeDecodeError) as exc:
+            raise StatusUnknown(f"The status list cannot be trusted ({exc}).") from exc
+        if int(payload.get("exp", 0)) < time.time():
+            raise StatusUnknown("The cached status list has expired; connect once to refresh it.")
+        return value, int(payload.get("iat", 0))
+
+    def _current_list(self, path: Path, uri: str) -> bytes | None:
+        max_age = 300.0
+        if path.exists():
+            try:
+                _, payload, _, _ = parse_compact(path.read_text("ascii"))
+                max_age = float(payload.get("ttl", 300))
+            except (JoseError, ValueError, UnicodeDecodeError):
+                max_age = 0.0
+        return self._get(path, uri, max_age)
+
+    def verify(self, text: str, *, now: int | None = None) -> VerifiedQr:
+        now = int(time.time()) if now is None else now
+        envelope = open_offline(text)
+        org_id = peek_issuer(envelope)
+        if org_id is None:
+            raise CredentialError("tampered", "The QR code's claims cannot be read.")
+        keys, name = self.issuer(org_id)
+        prefix = kid_prefix(envelope)
+        key = next((k for kid, k in keys.items() if kid.startswith(prefix)), None)
+        claims = check_offline(envelope, key, now=now)
+        value, checked_at = self.status(claims, keys)
+        if value == 1:
+            raise CredentialError("document-revoked", "The issuer revoked this document.")
+        if value == 2:
+            raise CredentialError("document-suspended", "The issuer suspended this document.")
+        if value != 0:
+            raise StatusUnknown(f"The status list holds an unknown value {value}.")
+        return VerifiedQr(claims=claims, issuer_name=name, status_checked_at=checked_at)
+
+
+def describe(result: VerifiedQr, language: str = "vi") -> dict[str, Any]:
+    """A printable summary: what the verifier shows its user."""
+    doc_type = result.claims.doc_type
+    return {
+        "status": "valid",
+        "document_type": doc_type.code,
+        "title": doc_type.title.vi if language == "vi" else doc_type.title.en,
+        "issuer": {"id": result.claims.org_id, "name": result.issuer_name},
+        "holder_level": result.claims.level,
+        "valid_until": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(result.claims.exp)),
+        "status_list_as_of": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(result.status_checked_at)),
+        "fields": {
+            name: {"label": getattr(doc_type.label(name), language), "value": value}
+            for name, value in result.claims.fields.items()
+        },
+    }

@@ -1,0 +1,211 @@
+"""The citizen's wallet links: request, follow, confirm with the provider's OTP, choose the
+payout wallet, unlink.
+
+Requests are accepted at once (202) and processed by workers (:mod:`payments.linking.flow`),
+so a surge of millions of citizens linking for a national payout never waits on providers;
+the app follows the state with GET. Everything that changes a link needs a level-2 account
+and a fresh device signature (step-up).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.params import FromPath
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+from redis.exceptions import RedisError
+
+from payments.linking import store
+from payments.linking.flow import OTP_KEY, OTP_TTL_SECONDS
+from payments.linking.schemas import LinkRequest, OtpSubmission, ProviderView, WalletLinkView, view_of
+from payments.providers import registry_of
+from wallet_api.audit import record
+from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, principal_of
+from wallet_api.outbox import publish
+from wallet_api.problems import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from wallet_api.state import AppSettings, Db, RedisClient
+
+__all__ = ["WalletLinkController", "list_providers"]
+
+_CHANGE = [citizen_level(2), fresh_device_signature()]
+_LIVE = ("requested", "inquiring", "awaiting_otp", "confirming", "active", "under_review")
+
+
+def _account_id(request: Request[Any, Any, Any]) -> UUID:
+    try:
+        return UUID(principal_of(request).subject)
+    except ValueError:
+        raise Forbidden("This token does not name a citizen account.") from None
+
+
+async def _own_link(conn: asyncpg.Connection | asyncpg.Pool, account_id: UUID, link_id: UUID) -> asyncpg.Record:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "SELECT * FROM wallet_links WHERE id = $1 AND account_id = $2", link_id, account_id
+    )
+    if row is None:
+        raise NotFound("No such wallet link.")
+    return row
+
+
+@get(
+    "/v1/wallet-providers",
+    guards=[citizen],
+    tags=["wallet links"],
+    summary="E-wallet providers a citizen can link",
+    sync_to_thread=False,
+)
+def list_providers(request: Request[Any, Any, Any]) -> list[ProviderView]:
+    registry = registry_of(request.app.state)
+    return [ProviderView(code=c.code, name=c.name) for c in registry.configs.values()]
+
+
+class WalletLinkController(Controller):
+    path = "/v1/me/wallet-links"
+    tags = ("wallet links",)
+
+    @post(
+        "/",
+        guards=_CHANGE,
+        status_code=HTTP_202_ACCEPTED,
+        summary="Link an e-wallet (accepted at once, processed asynchronously)",
+    )
+    async def request_link(
+        self, request: Request[Any, Any, Any], data: LinkRequest, db: Db
+    ) -> Response[WalletLinkView]:
+        account_id = _account_id(request)
+        registry = registry_of(request.app.state)
+        if data.provider not in registry.configs:
+            raise ValidationFailed(
+                "This e-wallet provider is not available.", slug="unknown-provider", title="Unknown e-wallet provider"
+            )
+        async with db.acquire() as conn, conn.transaction():
+            account = await conn.fetchrow("SELECT state, level FROM accounts WHERE id = $1 FOR UPDATE", account_id)
+            if account is None or account["state"] != "active" or account["level"] < 2:
+                raise Forbidden(
+                    "Only an active level-2 account can link an e-wallet.",
+                    slug="identification-level",
+                    title="Identification level too low",
+                    required_level=2,
+                )
+            existing = await conn.fetchrow(
+                """SELECT id, state FROM wallet_links WHERE account_id = $1 AND provider = $2
+                   AND wallet_account = $3 AND state = ANY($4::text[])""",
+                account_id,
+                data.provider,
+                data.wallet_account,
+                list(_LIVE),
+            )
+            if existing is not None:
+                raise Conflict(
+                    "This e-wallet is already linked or being linked.",
+                    slug="wallet-link-exists",
+                    title="Wallet already linked",
+                    link_id=str(existing["id"]),
+                    state=existing["state"],
+                )
+            row = await conn.fetchrow(
+                """INSERT INTO wallet_links (account_id, provider, wallet_account, make_default)
+                   VALUES ($1, $2, $3, $4) RETURNING *""",
+                account_id,
+                data.provider,
+                data.wallet_account,
+                data.make_default,
+            )
+            assert row is not None
+            payload = {"link_id": str(row["id"]), "provider": data.provider}
+            await publish(conn, store.LINK_REQUESTED, payload, key=str(account_id))
+            await record(
+                conn,
+                actor=principal_of(request).key,
+                action="wallet_link.requested",
+                subject=str(row["id"]),
+                details={"provider": data.provider},
+            )
+        return Response(
+            view_of(row), status_code=HTTP_202_ACCEPTED, headers={"Location": f"/v1/me/wallet-links/{row['id']}"}
+        )
+
+    @get("/", guards=[citizen], summary="My wallet links, newest first")
+    async def list_links(self, request: Request[Any, Any, Any], db: Db) -> list[WalletLinkView]:
+        rows = await db.fetch(
+            "SELECT * FROM wallet_links WHERE account_id = $1 ORDER BY created_at DESC LIMIT 100",
+            _account_id(request),
+        )
+        return [view_of(r) for r in rows]
+
+    @get("/{link_id:uuid}", guards=[citizen], summary="One wallet link and its state")
+    async def get_link(self, request: Request[Any, Any, Any], link_id: FromPath[UUID], db: Db) -> WalletLinkView:
+        return view_of(await _own_link(db, _account_id(request), link_id))
+
+    @post(
+        "/{link_id:uuid}/otp",
+        guards=_CHANGE,
+        status_code=HTTP_202_ACCEPTED,
+        summary="Confirm consent with the OTP the provider sent to the wallet owner's phone",
+    )
+    async def submit_otp(
+        self,
+        request: Request[Any, Any, Any],
+        link_id: FromPath[UUID],
+        data: OtpSubmission,
+        db: Db,
+        redis: RedisClient,
+    ) -> WalletLinkView:
+        account_id = _account_id(request)
+        link = await _own_link(db, account_id, link_id)
+        if link["state"] != "awaiting_otp":
+            raise Conflict(
+                f"This link is {link['state']}, not waiting for a code.",
+                slug="wallet-link-state",
+                title="The link is not waiting for this",
+                state=link["state"],
+            )
+        try:
+            await redis.set(OTP_KEY.format(link_id=link_id), data.otp, ex=OTP_TTL_SECONDS)
+        except (RedisError, OSError):
+            raise Problem(
+                "Please try again in a moment.", slug="temporarily-unavailable", title="Try again", status=503
+            ) from None
+        async with db.acquire() as conn, conn.transaction():
+            row = await store.move(conn, link_id, from_states=("awaiting_otp",), to="confirming")
+            if row is None:
+                raise Conflict("The link changed meanwhile.", slug="wallet-link-state", title="The link changed")
+            await publish(conn, store.OTP_SUBMITTED, {"link_id": str(link_id), "provider": row["provider"]})
+        return view_of(row)
+
+    @post(
+        "/{link_id:uuid}/default",
+        guards=_CHANGE,
+        status_code=HTTP_200_OK,
+        summary="Make this wallet the payout wallet (payouts to it hold during the cooling-off period)",
+    )
+    async def set_default(
+        self, request: Request[Any, Any, Any], link_id: FromPath[UUID], db: Db, settings: AppSettings
+    ) -> WalletLinkView:
+        account_id = _account_id(request)
+        async with db.acquire() as conn, conn.transaction():
+            row, _changed = await store.make_default(
+                conn, account_id, link_id, settings.payout_cooling_off_seconds, principal_of(request).key
+            )
+        if row is None:
+            raise NotFound("No such wallet link.")
+        if row["state"] != "active":
+            raise Conflict(
+                "Only an active link can be the payout wallet.",
+                slug="wallet-link-state",
+                title="The link is not active",
+                state=row["state"],
+            )
+        return view_of(row)
+
+    @delete("/{link_id:uuid}", guards=_CHANGE, status_code=HTTP_200_OK, summary="Unlink an e-wallet (any time)")
+    async def unlink(self, request: Request[Any, Any, Any], link_id: FromPath[UUID], db: Db) -> WalletLinkView:
+        account_id = _account_id(request)
+        async with db.acquire() as conn, conn.transaction():
+            await _own_link(conn, account_id, link_id)
+            row = await store.move(conn, link_id, from_states=_LIVE, to="unlinked", actor=principal_of(request).key)
+            # Already unlinked, refused or failed: nothing to do; show where it stands.
+            return view_of(row or await _own_link(conn, account_id, link_id))

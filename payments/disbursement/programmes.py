@@ -46,7 +46,11 @@ _JUDGE = f"""
 INSERT INTO enrolment_rows (enrolment_id, line_no, person_id, amount, agency_ref, outcome, reason)
 SELECT $1, s.line_no, s.person_id, s.amount, s.agency_reference,
        CASE WHEN v.reason IS NULL THEN 'accepted' ELSE 'rejected' END,
-       coalesce(v.reason, CASE WHEN w.person_id IS NULL THEN 'no_linked_wallet' END)
+       coalesce(v.reason, CASE WHEN NOT EXISTS (
+           SELECT 1 FROM accounts a
+           JOIN wallet_links l ON l.account_id = a.id AND l.state = 'active' AND l.is_default
+           WHERE a.person_id = pop.person_id
+       ) THEN 'no_linked_wallet' END)
 FROM (
     SELECT st.*, row_number() OVER (PARTITION BY st.person_id ORDER BY st.line_no) AS nth
     FROM enrol_stage st
@@ -55,10 +59,6 @@ LEFT JOIN population pop
        ON s.person_id ~ '^[0-9]{{12}}$' AND pop.person_id = s.person_id::char(12)
 LEFT JOIN beneficiaries b
        ON b.programme_id = $2 AND s.person_id ~ '^[0-9]{{12}}$' AND b.person_id = s.person_id::char(12)
-LEFT JOIN (
-    SELECT DISTINCT a.person_id FROM accounts a
-    JOIN wallet_links l ON l.account_id = a.id AND l.state = 'active' AND l.is_default
-) w ON w.person_id = pop.person_id
 CROSS JOIN LATERAL (SELECT CASE
     WHEN s.person_id IS NULL OR s.person_id !~ '^[0-9]{{12}}$' THEN 'malformed_id'
     WHEN pop.person_id IS NULL THEN 'unknown_person'
@@ -275,13 +275,14 @@ _RULE = """
 INSERT INTO enrolment_rows (enrolment_id, line_no, person_id, amount, agency_ref, outcome, reason)
 SELECT $1, row_number() OVER (ORDER BY pop.person_id), pop.person_id, $3::bigint::text, NULL,
        CASE WHEN b.id IS NULL THEN 'accepted' ELSE 'rejected' END,
-       CASE WHEN b.id IS NOT NULL THEN 'already_enrolled' WHEN w.person_id IS NULL THEN 'no_linked_wallet' END
+       CASE WHEN b.id IS NOT NULL THEN 'already_enrolled'
+            WHEN NOT EXISTS (
+                SELECT 1 FROM accounts a
+                JOIN wallet_links l ON l.account_id = a.id AND l.state = 'active' AND l.is_default
+                WHERE a.person_id = pop.person_id
+            ) THEN 'no_linked_wallet' END
 FROM population pop
 LEFT JOIN beneficiaries b ON b.programme_id = $2 AND b.person_id = pop.person_id
-LEFT JOIN (
-    SELECT DISTINCT a.person_id FROM accounts a
-    JOIN wallet_links l ON l.account_id = a.id AND l.state = 'active' AND l.is_default
-) w ON w.person_id = pop.person_id
 WHERE pop.status = 'alive'
   AND pop.residence_province = ANY ($4::text[])
   AND pop.date_of_birth <= (current_date - make_interval(years => $5))

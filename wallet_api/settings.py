@@ -70,8 +70,6 @@ class Settings:
     payout_claim_size: int = 500
     #: Seconds a dispatcher owns the payments it claimed; after that they count as unknown.
     payout_lease_seconds: int = 60
-    #: Bulk payout calls per second to one provider, across all workers together.
-    payout_rate_per_second: int = 20
     #: A payment the provider says it never saw is resent (same id) only after this long.
     payout_not_found_grace_seconds: int = 120
     #: Status queries for an unknown payment before it goes to manual review.

@@ -6,8 +6,9 @@ Sending, step by step:
    (``FOR UPDATE SKIP LOCKED``, so workers never share a row), records a lease, and posts
    reserved → in-flight. A payment whose person the registry now lists as deceased is held
    instead. Commit: from here on, the payment may have been sent.
-2. Send: per provider, in the provider's bulk size, at most ``payout_rate_per_second``
-   calls per second across all workers.
+2. Send: per provider, in the provider's bulk size; the adapter keeps to the provider's
+   rate limit across all workers (a token bucket in Redis) and answers 429 itself when
+   the wait would be too long.
 3. Record: a definite answer settles (succeeded → paid) or returns (failed) the money.
    A time-out, 5xx or any error leaves the outcome **unknown**; a 429 means the provider
    did nothing, so the payments go back to 'approved'.
@@ -31,7 +32,6 @@ import asyncpg
 
 from payments.disbursement import ledger, machine
 from payments.disbursement.providers import wallet_provider
-from payments.disbursement.ratelimit import ProviderRateLimit
 from payments.providers.base import (
     PayoutItem,
     PayoutResult,
@@ -101,24 +101,15 @@ class _Claimed:
     description: str
 
 
-def _limiter(ctx: WorkerContext) -> ProviderRateLimit:
-    limiter = ctx.services.get("payout_rate_limit")
-    if limiter is None:
-        limiter = ProviderRateLimit(ctx.redis, ctx.settings.payout_rate_per_second)
-        ctx.services["payout_rate_limit"] = limiter
-    return limiter
-
-
 async def _claim(ctx: WorkerContext) -> list[_Claimed]:
     s = ctx.settings
     async with ctx.pool.acquire() as conn, conn.transaction():
         rows = await conn.fetch(_CLAIM, s.payout_claim_size)
         if not rows:
             return []
-        services = ctx.services
         dead = [r["id"] for r in rows if r["dead"]]
         # Payments for a provider this worker cannot reach stay approved for another worker.
-        ready = [r["id"] for r in rows if not r["dead"] and wallet_provider(services, r["provider"]) is not None]
+        ready = [r["id"] for r in rows if not r["dead"] and wallet_provider(ctx, r["provider"]) is not None]
         if dead:
             await machine.act_as(conn, f"worker:{ctx.worker_id}", "registry_reports_death")
             await conn.execute(_HOLD_DEAD, dead)
@@ -140,7 +131,7 @@ async def dispatch_once(ctx: WorkerContext) -> int:
         by_provider[c.provider].append(c)
     jobs = []
     for code, items in by_provider.items():
-        provider = wallet_provider(ctx.services, code)
+        provider = wallet_provider(ctx, code)
         assert provider is not None  # filtered at claim
         size = max(1, provider.bulk_size)
         jobs += [_send_chunk(ctx, provider, items[i : i + size]) for i in range(0, len(items), size)]
@@ -151,7 +142,6 @@ async def dispatch_once(ctx: WorkerContext) -> int:
 
 async def _send_chunk(ctx: WorkerContext, provider: WalletProvider, items: Sequence[_Claimed]) -> None:
     ids = [c.id for c in items]
-    await _limiter(ctx).acquire(provider.code)
     try:
         results = await provider.payout(
             [PayoutItem(str(c.id), c.wallet_account, c.amount, c.description) for c in items]
@@ -224,7 +214,7 @@ async def recover_once(ctx: WorkerContext) -> int:
 
     asks = []
     for r in rows:
-        provider = wallet_provider(ctx.services, r["provider"])
+        provider = wallet_provider(ctx, r["provider"])
         asks.append(ask(provider, r["id"]) if provider is not None else asyncio.sleep(0, None))
     answers = await asyncio.gather(*asks)
     await _apply_statuses(ctx, rows, answers)

@@ -1,22 +1,22 @@
 """Which e-wallet provider adapter pays a payment, by the provider code on its wallet link.
 
-A worker keeps its adapters in ``WorkerContext.services["wallet_providers"]`` (code →
-:class:`~payments.providers.base.WalletProvider`), built once per process.
+Adapters come from the providers registry (``payments.providers.registry``), one set per
+worker process, each with its own rate limiter shared across processes through Redis.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from payments.providers.base import WalletProvider
+from payments.providers.registry import UnknownProvider, registry_of
 
-__all__ = ["SERVICE_KEY", "wallet_provider"]
-
-SERVICE_KEY = "wallet_providers"
+__all__ = ["wallet_provider"]
 
 
-def wallet_provider(services: Mapping[str, Any], code: str) -> WalletProvider | None:
-    """The adapter for ``code``, or None when this worker has none (its payments wait)."""
-    providers: Mapping[str, WalletProvider] = services.get(SERVICE_KEY) or {}
-    return providers.get(code)
+def wallet_provider(owner: Any, code: str) -> WalletProvider | None:
+    """The adapter for ``code``, or None when none is configured (its payments wait)."""
+    try:
+        return registry_of(owner).get(code)
+    except UnknownProvider:
+        return None

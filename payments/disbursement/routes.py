@@ -28,7 +28,7 @@ from payments.disbursement.schemas import (
 )
 from wallet_api.auth.guards import PUBLIC, citizen, officer_with_role, principal_of
 from wallet_api.problems import NotFound, Problem, ValidationFailed
-from wallet_api.state import AppSettings, Db
+from wallet_api.state import Db
 
 __all__ = ["ROUTES"]
 
@@ -247,14 +247,9 @@ async def import_statement(
     tags=["disbursement"],
     summary="Signed payout callback from an e-wallet provider (deduplicated)",
 )
-async def payout_event(request: _AnyRequest, db: Db, settings: AppSettings, provider: FromPath[str]) -> dict[str, str]:
+async def payout_event(request: _AnyRequest, db: Db, provider: FromPath[str]) -> dict[str, str]:
     body = await request.body()
-    webhooks.verify_signature(
-        webhooks.parse_secrets(settings.provider_webhook_secrets),
-        provider,
-        request.headers.get("wallet-signature"),
-        body,
-    )
+    webhooks.verify(request.app.state, provider, request.headers.get("wallet-signature"), body)
     try:
         event = msgspec.json.decode(body, type=webhooks.PayoutEvent)
     except msgspec.ValidationError as exc:

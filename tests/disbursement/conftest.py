@@ -15,8 +15,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from payments.disbursement.providers import SERVICE_KEY
-from tests.disbursement.local_provider import LocalProvider
+from tests.disbursement.local_provider import LocalProvider, LocalRegistry
 from wallet_api.settings import Settings
 from wallet_api.worker_context import WorkerContext
 
@@ -129,7 +128,7 @@ async def worker_ctx(settings: Settings, db: asyncpg.Pool, redis: aioredis.Redis
             redis=redis,
             http=http,
             worker_id=f"test-{uuid.uuid4().hex[:6]}",
-            services={SERVICE_KEY: {provider.code: provider}},
+            services={"providers": LocalRegistry(provider)},
         )
 
 

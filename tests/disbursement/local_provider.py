@@ -23,7 +23,9 @@ from payments.providers.base import (
     ProviderRateLimited,
     ProviderUnavailable,
     StatementLine,
+    WalletProvider,
 )
+from payments.providers.registry import UnknownProvider
 
 
 @dataclass
@@ -116,3 +118,19 @@ class LocalProvider:
     @property
     def paid_total(self) -> int:
         return sum(b.amount for b in self.books.values() if b.reversed_at is None)
+
+
+class LocalRegistry:
+    """Stands where the providers registry stands in a worker (``services["providers"]``)."""
+
+    def __init__(self, *providers: WalletProvider) -> None:
+        self._providers = {p.code: p for p in providers}
+
+    def get(self, code: str) -> WalletProvider:
+        try:
+            return self._providers[code]
+        except KeyError:
+            raise UnknownProvider(code) from None
+
+    async def aclose(self) -> None:
+        return None

@@ -12,9 +12,10 @@ import httpx
 
 from payments.disbursement import holds, ledger
 from payments.disbursement.dispatch import dispatch_once, recover_once
-from payments.disbursement.webhooks import sign
+from payments.providers.registry import registry_of
+from payments.providers.signing import sign_webhook
 from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, released_batch
-from tests.disbursement.local_provider import LocalProvider
+from tests.disbursement.local_provider import LocalProvider, LocalRegistry
 from wallet_api.worker_context import WorkerContext
 
 
@@ -149,40 +150,36 @@ async def test_rate_limited_calls_put_payments_back_without_sending(
     assert await _states(db) == {"succeeded": 5}
 
 
-def _signed(body: dict[str, Any], secret: str = "s3cret") -> tuple[bytes, dict[str, str]]:  # noqa: S107
+def _signed(body: dict[str, Any], secret: str) -> tuple[bytes, dict[str, str]]:
     raw = json.dumps(body).encode()
-    return raw, {"Wallet-Signature": sign(secret, raw), "Content-Type": "application/json"}
+    return raw, {**sign_webhook(secret, raw), "Content-Type": "application/json"}
 
 
 async def test_callbacks_are_verified_and_applied_once(
-    client: httpx.AsyncClient,
-    agency: Agency,
-    db: asyncpg.Pool,
-    worker_ctx: WorkerContext,
-    provider: LocalProvider,
-    app: Any,
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, worker_ctx: WorkerContext, app: Any
 ) -> None:
-    provider.timeout_after_commit = 1.0
-    programme_id, _ = await _setup(client, agency, db, 1)
-    await dispatch_once(worker_ctx)
+    momo = LocalProvider(code="momo", timeout_after_commit=1.0)
+    ctx = dataclasses.replace(worker_ctx, services={"providers": LocalRegistry(momo)})
+    programme_id, _ = await _setup(client, agency, db, 1, provider="momo")
+    await dispatch_once(ctx)
+    assert await _states(db) == {"unknown": 1}
     payment_id = str(await db.fetchval("SELECT id FROM payments"))
-    old = app.state.settings
-    app.state.settings = dataclasses.replace(old, provider_webhook_secrets="localpay=s3cret")
-    try:
-        event = {"event_id": "e1", "payment_id": payment_id, "state": "succeeded", "provider_ref": "ref-1"}
-        raw, headers = _signed(event, "wrong")
-        r = await client.post("/v1/providers/localpay/payout-events", content=raw, headers=headers)
-        assert r.status_code == 401
-        raw, headers = _signed(event)
-        r = await client.post("/v1/providers/localpay/payout-events", content=raw, headers=headers)
-        assert r.json() == {"status": "applied"}
-        r = await client.post("/v1/providers/localpay/payout-events", content=raw, headers=headers)
-        assert r.json() == {"status": "duplicate"}
-        raw, headers = _signed({**event, "event_id": "e2"})
-        r = await client.post("/v1/providers/localpay/payout-events", content=raw, headers=headers)
-        assert r.json() == {"status": "ignored"}
-    finally:
-        app.state.settings = old
+    secret = registry_of(app.state).config("momo").webhook_secret
+    event = {"event_id": "e1", "payment_id": payment_id, "state": "succeeded", "provider_ref": "ref-1"}
+    raw, headers = _signed(event, "not-the-secret")
+    r = await client.post("/v1/providers/momo/payout-events", content=raw, headers=headers)
+    assert r.status_code == 401
+    assert r.json()["type"].endswith("/webhook-signature")
+    raw, headers = _signed(event, secret)
+    r = await client.post("/v1/providers/momo/payout-events", content=raw, headers=headers)
+    assert r.json() == {"status": "applied"}
+    r = await client.post("/v1/providers/momo/payout-events", content=raw, headers=headers)
+    assert r.json() == {"status": "duplicate"}
+    raw, headers = _signed({**event, "event_id": "e2"}, secret)
+    r = await client.post("/v1/providers/momo/payout-events", content=raw, headers=headers)
+    assert r.json() == {"status": "ignored"}
+    r = await client.post("/v1/providers/nosuchpay/payout-events", content=raw, headers=headers)
+    assert r.status_code == 404
     assert await _states(db) == {"succeeded": 1}
     assert await db.fetchval("SELECT count(*) FROM ledger_transactions WHERE kind = 'settle'") == 1
     assert (await ledger.balances(db, uuid.UUID(programme_id)))["paid"] == 500_000

@@ -23,9 +23,8 @@ from hypothesis import strategies as st
 
 from payments.disbursement import holds, ledger
 from payments.disbursement.dispatch import dispatch_once, recover_once
-from payments.disbursement.providers import SERVICE_KEY
 from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, released_batch
-from tests.disbursement.local_provider import LocalProvider
+from tests.disbursement.local_provider import LocalProvider, LocalRegistry
 from wallet_api.worker_context import WorkerContext
 
 _SETTINGS = settings(
@@ -79,7 +78,7 @@ async def test_every_dong_is_in_exactly_one_place_whatever_the_provider_does(
     )
     ctx = dataclasses.replace(
         worker_ctx,
-        services={SERVICE_KEY: {provider.code: provider}},
+        services={"providers": LocalRegistry(provider)},
         settings=dataclasses.replace(worker_ctx.settings, payout_not_found_grace_seconds=0, payout_claim_size=10),
     )
     no_wallet = min(case["no_wallet"], len(amounts) - 1)

@@ -1,0 +1,147 @@
+"""Chaos against the provider simulator, with real worker processes.
+
+Two ``wallet worker`` processes pay a batch through the simulator while it loses 5% of
+payout responses after committing them, sends 20% of callbacks twice and drops another
+20%; one worker is killed with SIGKILL mid-batch and replaced, and the workers' Redis is
+stopped mid-batch for good. Afterwards the provider's statement and our ledger agree to
+the đồng, no payment was executed twice, none was lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from payments.disbursement import ledger, reconciliation
+from payments.providers.registry import ProviderRegistry
+from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, released_batch
+from tests.support.provider_sim import ProviderSim, WebhookCapture, start_provider_sim
+from wallet_api.embedded import EmbeddedRedis
+from wallet_api.settings import Settings
+
+N = 600
+
+
+def _start_worker(settings: Settings, redis_url: str, sim: ProviderSim, data_dir: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "WALLET_ENV": "test",
+        "WALLET_DATABASE_URL": settings.database_url,
+        "WALLET_REDIS_URL": redis_url,
+        "WALLET_KEK": settings.kek,
+        "WALLET_DATA_DIR": str(data_dir),
+        "WALLET_PROVIDERS": "",
+        "WALLET_PROVIDER_SIM_URL": sim.url,
+        "WALLET_PAYOUT_LEASE_SECONDS": "3",
+        "WALLET_PAYOUT_NOT_FOUND_GRACE_SECONDS": "2",
+        "WALLET_PAYOUT_CLAIM_SIZE": "50",
+        "WALLET_LOG_LEVEL": "WARNING",
+        "PROMETHEUS_MULTIPROC_DIR": str(data_dir / "metrics"),
+    }
+    (data_dir / "metrics").mkdir(parents=True, exist_ok=True)
+    log = open(data_dir / f"worker-{uuid.uuid4().hex[:6]}.log", "ab")  # noqa: SIM115 - owned by the child
+    try:
+        return subprocess.Popen([sys.executable, "-m", "wallet_api.cli", "worker"], env=env, stdout=log, stderr=log)
+    finally:
+        log.close()
+
+
+async def _counts(db: asyncpg.Pool) -> dict[str, int]:
+    return {r["state"]: r["n"] for r in await db.fetch("SELECT state, count(*) AS n FROM payments GROUP BY 1")}
+
+
+@pytest.mark.slow
+async def test_kill_9_time_outs_lost_and_duplicate_callbacks_and_redis_down_lose_and_double_nothing(
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, settings: Settings, tmp_path: Path, app: Any
+) -> None:
+    people = await add_residents(db, N, provider="momo")
+    workers: list[subprocess.Popen[bytes]] = []
+    worker_redis = EmbeddedRedis(tmp_path / "worker-redis")
+    redis_url = worker_redis.start()
+    with start_provider_sim(tmp_path / "sim") as sim, WebhookCapture() as capture:
+        for p in people:
+            sim.add_wallet("momo", str(p.wallet_account), p.person_id, "NGUYEN VAN A")
+        sim.set_webhook_base_url(capture.url)
+        sim.set_faults(
+            latency_ms=5,
+            timeout_after_commit_rate=0.05,
+            hang_ms=300,
+            webhook_duplicate_rate=0.2,
+            webhook_drop_rate=0.2,
+        )
+        programme = await make_programme(client, agency, budget=N * 500_000)
+        await enrol(client, agency, programme["id"], csv_body([(p.person_id, "", "r") for p in people]))
+        try:
+            workers = [_start_worker(settings, redis_url, sim, tmp_path) for _ in range(2)]
+            await released_batch(client, agency, programme["id"], N, N * 500_000)
+            relayed = 0
+            killed = redis_stopped = False
+            deadline = time.monotonic() + 240
+            while time.monotonic() < deadline:
+                hooks = capture.received[relayed:]
+                for hook in hooks:
+                    r = await client.post(hook.path, content=hook.body, headers=hook.headers)
+                    assert r.status_code == 200, r.text
+                relayed += len(hooks)
+                counts = await _counts(db)
+                done = counts.get("succeeded", 0) + counts.get("failed", 0)
+                if not killed and done >= N // 4:
+                    os.kill(workers[0].pid, signal.SIGKILL)
+                    workers[0].wait()
+                    workers.append(_start_worker(settings, redis_url, sim, tmp_path))
+                    killed = True
+                if killed and not redis_stopped and done >= N // 2:
+                    worker_redis.stop()
+                    redis_stopped = True
+                if done == N:
+                    break
+                await asyncio.sleep(0.2)
+            assert killed and redis_stopped
+            assert await _counts(db) == {"succeeded": N}, await _counts(db)
+            # The faults really happened: lost responses resolved by asking, callbacks twice and never.
+            assert await db.fetchval("SELECT count(*) FROM payment_transitions WHERE to_state = 'unknown'") > 0
+            distinct_callbacks = await db.fetchval("SELECT count(*) FROM provider_events")
+            assert relayed > distinct_callbacks
+            assert distinct_callbacks < N
+        finally:
+            for w in workers:
+                if w.poll() is None:
+                    w.send_signal(signal.SIGTERM)
+            for w in workers:
+                try:
+                    w.wait(30)
+                except subprocess.TimeoutExpired:
+                    w.kill()
+            worker_redis.stop()
+        # The provider's statement against our books.
+        async with aioredis.from_url(settings.redis_url) as redis:
+            registry = ProviderRegistry(sim.settings_for(settings), redis)
+            try:
+                momo = registry.get("momo")
+                day = datetime.now(UTC).date()
+                lines = [line async for line in momo.statement(day)]
+                async with db.acquire() as conn:
+                    out = await reconciliation.reconcile_lines(conn, "momo", day, momo.statement(day), "test")
+            finally:
+                await registry.aclose()
+    paid_ids = [line.payment_id for line in lines if line.kind == "payout"]
+    assert len(paid_ids) == len(set(paid_ids)) == N  # zero duplicates, zero lost
+    assert out["counts"] == {"matched": N}
+    balances = await ledger.balances(db, uuid.UUID(programme["id"]))
+    assert balances["paid"] == sum(line.amount for line in lines) == N * 500_000
+    assert balances["reserved"] == 0 and balances["in_flight:momo"] == 0
+    assert await _counts(db) == {"reconciled": N}
+    assert await db.fetchval("SELECT count(*) FROM ledger_transactions WHERE kind = 'settle'") == N

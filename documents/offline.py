@@ -23,6 +23,7 @@ alphanumeric characters a version-15 QR holds at error-correction level M.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import types
 import typing
@@ -76,6 +77,11 @@ def _to_cbor(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _hints(tp: type) -> dict[str, Any]:
+    return typing.get_type_hints(tp, include_extras=True)
+
+
 def _from_cbor(value: Any, tp: Any) -> Any:
     """Back to the JSON form of the claims, guided by the field's declared type."""
     while typing.get_origin(tp) is typing.Annotated:
@@ -90,7 +96,7 @@ def _from_cbor(value: Any, tp: Any) -> Any:
     if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
         if not isinstance(value, list) or len(value) != len(tp.__struct_fields__):
             raise ValueError("malformed record")
-        hints = typing.get_type_hints(tp, include_extras=True)
+        hints = _hints(tp)
         return {
             name: _from_cbor(v, hints[name])
             for name, v in zip(tp.__struct_fields__, value, strict=True)
@@ -208,7 +214,7 @@ def check_offline(envelope: OfflineEnvelope, issuer: IssuerKey | None, *, now: i
         if doc_type is None:
             raise ValueError("unknown document type")
         names = {v: k for k, v in doc_type.offline_keys.items()}
-        hints = typing.get_type_hints(doc_type.schema, include_extras=True)
+        hints = _hints(doc_type.schema)
         revealed = {names[k]: _from_cbor(v, hints.get(names[k], bool)) for k, v in fields.items()}
         status_list_id = UUID(bytes=list_id)
     except (ValueError, TypeError, KeyError, IndexError, zlib.error, cbor2.CBORDecodeError, EOFError) as exc:

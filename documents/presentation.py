@@ -38,7 +38,7 @@ from wallet_api.problems import Conflict, Problem, ValidationFailed
 from wallet_api.settings import Settings
 from wallet_api.state import AppSettings, Db, KeyProviderDep, RedisClient
 
-__all__ = ["ROUTES", "code_keys"]
+__all__ = ["ROUTES", "code_keys", "store_code"]
 
 _PROOF_TYP = "presentation-request+jwt"
 _PROOF_MAX_AGE = 120
@@ -54,6 +54,34 @@ def code_keys(code: str) -> tuple[str, str, str]:
     """
     digest = hashlib.sha256(code.encode()).hexdigest()
     return f"doc:code:{{{digest}}}", f"doc:code-issued:{{{digest}}}", f"doc:code-used:{{{digest}}}"
+
+
+async def store_code(
+    redis: aioredis.Redis,
+    *,
+    document_id: UUID,
+    fields: list[str],
+    account_id: str,
+    device_id: str | None,
+    verifier_org_id: str | None,
+    ttl: int,
+) -> str:
+    """Make a one-time code (192 random bits) for a presentation and keep it in Redis for ``ttl`` seconds."""
+    code = secrets.token_urlsafe(24)
+    live, issued, _ = code_keys(code)
+    record: dict[Any, Any] = {
+        "doc": str(document_id),
+        "fields": json.dumps(fields),
+        "acct": account_id,
+        "dev": device_id or "",
+        "aud": verifier_org_id or "",
+    }
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(live, mapping=record)
+        pipe.expire(live, ttl)
+        pipe.set(issued, b"1", ex=ttl + USED_MARKER_SECONDS)
+        await pipe.execute()
+    return code
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,21 +175,16 @@ async def online_presentation(
     principal = principal_of(request)
     _, doc_type = await _shown_document(db, principal, document_id)
     proven = await verify_device_proof(db, redis, settings, principal, document_id, doc_type, data.proof, "online")
-    code = secrets.token_urlsafe(24)  # 192 random bits
-    live, issued, _ = code_keys(code)
     ttl = settings.documents_code_ttl_seconds
-    record: dict[Any, Any] = {
-        "doc": str(document_id),
-        "fields": json.dumps(proven.fields),
-        "acct": principal.subject,
-        "dev": principal.device_id or "",
-        "aud": proven.verifier_org_id or "",
-    }
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(live, mapping=record)
-        pipe.expire(live, ttl)
-        pipe.set(issued, b"1", ex=ttl + USED_MARKER_SECONDS)
-        await pipe.execute()
+    code = await store_code(
+        redis,
+        document_id=document_id,
+        fields=proven.fields,
+        account_id=principal.subject,
+        device_id=principal.device_id,
+        verifier_org_id=proven.verifier_org_id,
+        ttl=ttl,
+    )
     url = f"{settings.public_base_url.rstrip('/')}/v/{code}"
     images = render_qr(url)
     return OnlinePresentationOut(

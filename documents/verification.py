@@ -33,7 +33,7 @@ from documents.service import today_ict
 from documents.types import DocumentType, get_type
 from wallet_api.auth.guards import principal_of
 from wallet_api.auth.principal import Principal
-from wallet_api.outbox import publish
+from wallet_api.outbox import consumers_for
 from wallet_api.problems import Problem, TooManyRequests
 from wallet_api.state import AppSettings, Db, RedisClient
 
@@ -92,42 +92,55 @@ async def _rate_limit(redis: aioredis.Redis, principal: Principal, limit: int) -
         )
 
 
+_LOG_VIEW = """
+WITH names AS (
+    SELECT (SELECT id FROM accounts WHERE person_id = $8) AS account_id,
+           (SELECT name FROM organisations WHERE id = $2) AS verifier,
+           (SELECT name FROM organisations WHERE id = $7) AS issuer),
+logged AS (
+    INSERT INTO document_views (document_id, account_id, verifier_org_id, verifier, channel, fields, outcome)
+    SELECT $1, account_id, $2, $3, $4, $5, $6 FROM names),
+published AS (
+    INSERT INTO outbox (topic, consumer, key, payload)
+    SELECT 'document.viewed', consumer, $1::text,
+           jsonb_build_object('account_id', names.account_id, 'document_id', $1::text, 'doc_type', $9::text,
+                              'verifier_org_id', $2::text, 'verifier_name', names.verifier, 'fields', $5::text[],
+                              'channel', $4::text, 'outcome', $6::text)
+    FROM names, unnest($10::text[]) AS consumer)
+SELECT * FROM names
+"""
+
+
 async def _log_view(
-    conn: asyncpg.Connection,
+    db: asyncpg.Pool,
     doc: asyncpg.Record,
     principal: Principal,
-    verifier_name: str | None,
     channel: str,
     fields: list[str],
     outcome: str,
-) -> None:
-    account_id = await conn.fetchval("SELECT id FROM accounts WHERE person_id = $1", doc["holder_id"])
-    await conn.execute(
-        """INSERT INTO document_views (document_id, account_id, verifier_org_id, verifier, channel, fields, outcome)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+) -> asyncpg.Record:
+    """Write the access-log row and the ``document.viewed`` event; returns the names involved.
+
+    A single statement (atomic on its own) finds the holder's account and both
+    organisations' names, inserts the log row and the outbox rows: the write that every
+    verification makes costs one round trip. The outbox rows are the ones
+    :func:`wallet_api.outbox.publish` would append (one per subscribed consumer).
+    """
+    row = await db.fetchrow(
+        _LOG_VIEW,
         doc["id"],
-        account_id,
         principal.org_id,
         principal.key,
         channel,
         fields,
         outcome,
+        doc["issuer_org_id"],
+        doc["holder_id"],
+        doc["doc_type"],
+        consumers_for("document.viewed"),
     )
-    await publish(
-        conn,
-        "document.viewed",
-        {
-            "account_id": str(account_id) if account_id else None,
-            "document_id": str(doc["id"]),
-            "doc_type": doc["doc_type"],
-            "verifier_org_id": principal.org_id,
-            "verifier_name": verifier_name,
-            "fields": fields,
-            "channel": channel,
-            "outcome": outcome,
-        },
-        key=str(doc["id"]),
-    )
+    assert row is not None
+    return row
 
 
 def _document_refusal(doc: asyncpg.Record, status: int | None = None) -> VerificationRefused | None:
@@ -152,15 +165,8 @@ async def _finish(
     credential_status: int | None = None,
 ) -> VerificationOut:
     refusal = _document_refusal(doc, credential_status)
-    async with db.acquire() as conn, conn.transaction():
-        names = await conn.fetchrow(
-            """SELECT (SELECT name FROM organisations WHERE id = $1) AS verifier,
-                      (SELECT name FROM organisations WHERE id = $2) AS issuer""",
-            principal.org_id,
-            doc["issuer_org_id"],
-        )
-        outcome = refusal.slug if refusal is not None else "valid"
-        await _log_view(conn, doc, principal, names["verifier"], channel, [] if refusal else list(fields), outcome)
+    outcome = refusal.slug if refusal is not None else "valid"
+    names = await _log_view(db, doc, principal, channel, [] if refusal else list(fields), outcome)
     if refusal is not None:
         raise refusal
     return VerificationOut(

@@ -57,6 +57,18 @@ class OfflineVerifier:
         self.base_url = base_url.rstrip("/")
         self.cache = cache_dir
         self.fetch = fetch
+        # Parsed forms of cached files, keyed by path and modification time: a verifier
+        # checking a queue of cars parses a key set or a list once, not once per car.
+        self._parsed: dict[tuple[Path, str], tuple[float, Any]] = {}
+
+    def _memo(self, path: Path, parse: Callable[[bytes], Any], raw: bytes, kind: str = "") -> Any:
+        mtime = path.stat().st_mtime if path.exists() else -1.0
+        hit = self._parsed.get((path, kind))
+        if hit is not None and hit[0] == mtime and mtime >= 0:
+            return hit[1]
+        value = parse(raw)
+        self._parsed[(path, kind)] = (mtime, value)
+        return value
 
     def _cached(self, path: Path, max_age: float) -> bytes | None:
         """The cached file, refreshed first when it is older than ``max_age`` and we are online."""
@@ -80,18 +92,20 @@ class OfflineVerifier:
     def issuer(self, org_id: str) -> tuple[dict[str, IssuerKey], str | None]:
         if not _ORG.match(org_id):
             raise CredentialError("unknown-issuer", "The QR code names an impossible issuer.")
-        raw = self._get(
-            self.cache / "issuers" / f"{org_id}.json",
-            f"{self.base_url}/.well-known/jwt-vc-issuer/issuers/{org_id}",
-            _KEYS_MAX_AGE,
-        )
+        path = self.cache / "issuers" / f"{org_id}.json"
+        raw = self._get(path, f"{self.base_url}/.well-known/jwt-vc-issuer/issuers/{org_id}", _KEYS_MAX_AGE)
         if raw is None:
             raise CredentialError("unknown-issuer", f"No keys of issuer {org_id} are cached and the network is off.")
-        meta = json.loads(raw)
-        keys: dict[str, IssuerKey] = {}
-        for jwk in meta.get("jwks", {}).get("keys", []):
-            keys[jwk["kid"]] = IssuerKey(kid=jwk["kid"], org_id=org_id, jwk=jwk, public_key=ec_public_key(jwk))
-        return keys, meta.get("name")
+
+        def parse(data: bytes) -> tuple[dict[str, IssuerKey], str | None]:
+            meta = json.loads(data)
+            keys: dict[str, IssuerKey] = {}
+            for jwk in meta.get("jwks", {}).get("keys", []):
+                keys[jwk["kid"]] = IssuerKey(kid=jwk["kid"], org_id=org_id, jwk=jwk, public_key=ec_public_key(jwk))
+            return keys, meta.get("name")
+
+        result: tuple[dict[str, IssuerKey], str | None] = self._memo(path, parse, raw)
+        return result
 
     def status(self, claims: OfflineClaims, keys: dict[str, IssuerKey]) -> tuple[int, int]:
         """(status, iat of the list) of the payload's entry, from a verified status list."""
@@ -100,30 +114,46 @@ class OfflineVerifier:
         token = self._current_list(path, uri)
         if token is None:
             raise StatusUnknown("No status list for this document is cached and the network is off.")
-        try:
-            header, payload, signing_input, signature = parse_compact(token.decode("ascii"))
+
+        def parse(data: bytes) -> tuple[bytes, int, int, int]:
+            header, payload, signing_input, signature = parse_compact(data.decode("ascii"))
             key = keys.get(header.get("kid", ""))
             if header.get("typ") != "statuslist+jwt" or key is None:
                 raise JoseError("not a status list of this issuer")
-            if not es256_verify(key.public_key, signature, signing_input) or payload.get("sub") != uri:
-                raise JoseError("status list signature or subject")
+            # The list must name itself: the same list id, whatever host served it.
+            sub = payload.get("sub")
+            if not isinstance(sub, str) or not sub.endswith(f"/status-lists/{claims.status_list_id}"):
+                raise JoseError("status list for another list")
+            if not es256_verify(key.public_key, signature, signing_input):
+                raise JoseError("status list signature")
             lst = payload["status_list"]
-            raw = zlib.decompress(b64url_decode(lst["lst"]))
-            value = status_at(raw, claims.status_idx, int(lst["bits"]))
+            return (
+                zlib.decompress(b64url_decode(lst["lst"])),
+                int(lst["bits"]),
+                int(payload["exp"]),
+                int(payload["iat"]),
+            )
+
+        try:
+            raw, bits, exp, iat = self._memo(path, parse, token)
+            value = status_at(raw, claims.status_idx, bits)
         except (JoseError, KeyError, TypeError, ValueError, IndexError, zlib.error, UnicodeDecodeError) as exc:
+            self._parsed.pop((path, ""), None)
             raise StatusUnknown(f"The status list cannot be trusted ({exc}).") from exc
-        if int(payload.get("exp", 0)) < time.time():
+        if exp < time.time():
             raise StatusUnknown("The cached status list has expired; connect once to refresh it.")
-        return value, int(payload.get("iat", 0))
+        return value, iat
 
     def _current_list(self, path: Path, uri: str) -> bytes | None:
+        def ttl(data: bytes) -> float:
+            try:
+                return float(parse_compact(data.decode("ascii"))[1].get("ttl", 300))
+            except (JoseError, ValueError, UnicodeDecodeError):
+                return 0.0
+
         max_age = 300.0
         if path.exists():
-            try:
-                _, payload, _, _ = parse_compact(path.read_text("ascii"))
-                max_age = float(payload.get("ttl", 300))
-            except (JoseError, ValueError, UnicodeDecodeError):
-                max_age = 0.0
+            max_age = self._memo(path, ttl, path.read_bytes(), "ttl")
         return self._get(path, uri, max_age)
 
     def verify(self, text: str, *, now: int | None = None) -> VerifiedQr:

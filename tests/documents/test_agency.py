@@ -156,3 +156,36 @@ async def test_bulk_issue_gives_a_result_per_row(
     assert again["unchanged"] == 30
     assert await db.fetchval("SELECT count(*) FROM documents") == 30
     assert len(await _events(db, "document.issued")) == 30
+
+
+async def test_bulk_issue_of_ten_thousand_rows_in_one_request(
+    client: httpx.AsyncClient, issuer: dict[str, str], db: asyncpg.Pool
+) -> None:
+    rows = [
+        {
+            "doc_type": "vehicle_registration",
+            "agency_ref": f"DK-{i:06d}",
+            "holder_id": "001090012345",
+            "claims": {
+                "plate": f"30A-{i // 100 % 1000:03d}.{i % 100:02d}",
+                "owner_name": "Nguyễn Văn Hùng",
+                "owner_address": "Phường Láng Thượng, quận Đống Đa, Hà Nội",
+                "vehicle_kind": "car",
+                "brand": "VinFast",
+                "model": "VF 8",
+                "colour": "Trắng",
+                "chassis_number": f"RLLV{i:013d}",
+                "engine_number": f"EV{i:010d}",
+                "registration_date": "2024-03-15",
+            },
+        }
+        for i in range(10_000)
+    ]
+    rows[1234]["claims"]["plate"] = "30A 123.45"
+    r = await client.post("/agency/documents/bulk", headers=issuer, json={"documents": rows}, timeout=300)
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["created"], body["unchanged"], body["rejected"]) == (9_999, 0, 1)
+    assert body["rows"][1234]["errors"][0]["key"] == "claims.plate"
+    assert len(body["rows"]) == 10_000
+    assert await db.fetchval("SELECT count(*) FROM documents WHERE doc_type = 'vehicle_registration'") == 9_999

@@ -83,6 +83,24 @@ async def test_online_code_reveals_only_the_chosen_fields(
     assert [(e["verifier_name"], e["fields"], e["channel"], e["outcome"]) for e in log] == [
         ("Khách sạn Sen", ["classes", "age_over_18"], "online", "valid")
     ]
+    viewed = await db.fetch(
+        "SELECT key, payload FROM outbox WHERE topic = 'document.viewed' AND consumer = 'test-documents-events'"
+    )
+    assert [(r["key"], r["payload"]) for r in viewed] == [
+        (
+            doc["id"],
+            {
+                "account_id": holder.account_id,
+                "document_id": doc["id"],
+                "doc_type": "driving_licence",
+                "verifier_org_id": "hotel-sen",
+                "verifier_name": "Khách sạn Sen",
+                "fields": ["classes", "age_over_18"],
+                "channel": "online",
+                "outcome": "valid",
+            },
+        )
+    ]
 
 
 async def test_groups_are_completed_and_unknown_fields_refused(

@@ -1,0 +1,250 @@
+"""Document verification: online codes and offline QR payloads per second, against the baseline.
+
+Sets up an issuer, a verifier, a citizen with a device key and a driving licence, then
+measures in one run, one after another, with the same connections:
+
+* ``GET /health/live``: the baseline;
+* ``POST /verifications`` with a fresh online code each time (Redis burn + PostgreSQL read,
+  access-log row and outbox event in one transaction);
+* ``POST /verifications`` with an offline ``VN1:`` payload (COSE signature check, status
+  from PostgreSQL, access-log row and outbox event);
+* the reference verifier in this process (what a verifier app embeds: signature, issuer key,
+  validity and status from a cached list), without HTTP.
+
+Codes are put in Redis beforehand by the same function the API uses, so that making them
+does not load the machine while verifications are measured.
+
+    .venv/bin/python -m bench.verify [--duration 8] [--connections 32] [--processes 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis.asyncio as aioredis
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from bench.loadgen import Request, run_load
+from bench.system import api_server, record, services
+from documents.jose import b64url_encode, json_bytes
+from documents.presentation import store_code
+from documents.verifier import OfflineVerifier
+from wallet_api.auth.principal import Principal
+from wallet_api.auth.tokens import TokenService
+from wallet_api.db import create_pool
+from wallet_api.keys import DatabaseKeyProvider
+from wallet_api.keys.provider import public_jwk
+from wallet_api.settings import Settings
+
+LICENCE = {
+    "full_name": "Nguyễn Văn Hùng",
+    "date_of_birth": "1990-05-17",
+    "nationality": "Việt Nam",
+    "place_of_residence": "Số 12 ngõ 34 phố Nguyễn Chí Thanh, phường Láng Thượng, quận Đống Đa, Hà Nội",
+    "classes": [
+        {"code": "A1", "issue_date": "2012-03-01"},
+        {"code": "B", "issue_date": "2015-06-10", "expiry_date": "2035-06-10"},
+    ],
+    "issue_date": "2025-01-15",
+    "expiry_date": "2035-06-10",
+    "issuing_authority": "Cục Cảnh sát giao thông",
+    "points": 12,
+}
+
+
+def _sign(key: ec.EllipticCurvePrivateKey, payload: dict[str, Any]) -> str:
+    head = b64url_encode(json_bytes({"alg": "ES256", "typ": "presentation-request+jwt"}))
+    body = b64url_encode(json_bytes(payload))
+    r, s = decode_dss_signature(key.sign(f"{head}.{body}".encode(), ec.ECDSA(hashes.SHA256())))
+    return f"{head}.{body}.{b64url_encode(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+async def _arrange(settings: Settings) -> dict[str, Any]:
+    """Organisations, a citizen with a device, tokens (as sign-in would issue them)."""
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        await pool.execute(
+            """INSERT INTO organisations (id, kind, name, document_types) VALUES
+               ('bench-csgt', 'issuer', 'Cục CSGT (bench)', '{driving_licence}'),
+               ('bench-verifier', 'verifier', 'Bench verifier', '{}')
+               ON CONFLICT (id) DO NOTHING"""
+        )
+        person = "00109" + f"{secrets.randbelow(10**7):07d}"
+        key = ec.generate_private_key(ec.SECP256R1())
+        account = await pool.fetchval(
+            "INSERT INTO accounts (person_id, phone, level) VALUES ($1, '0900000000', 2) RETURNING id", person
+        )
+        device = await pool.fetchval(
+            "INSERT INTO devices (account_id, name, public_jwk) VALUES ($1, 'bench', $2) RETURNING id",
+            account,
+            public_jwk(key.public_key()),
+        )
+        tokens = TokenService(
+            DatabaseKeyProvider(pool, settings.kek_bytes()), issuer=settings.public_base_url, ttl_seconds=900
+        )
+        issuer, _ = await tokens.issue(
+            Principal(kind="client", subject="bench-csgt", org_id="bench-csgt", scopes=frozenset({"documents:issue"}))
+        )
+        verifier, _ = await tokens.issue(
+            Principal(
+                kind="client", subject="bench-verifier", org_id="bench-verifier", scopes=frozenset({"documents:verify"})
+            )
+        )
+        citizen, _ = await tokens.issue(
+            Principal(kind="citizen", subject=str(account), level=2, device_id=str(device), auth_time=int(time.time()))
+        )
+    finally:
+        await pool.close()
+    return {
+        "person": person,
+        "key": key,
+        "account": str(account),
+        "device": str(device),
+        "issuer": issuer,
+        "verifier": verifier,
+        "citizen": citizen,
+    }
+
+
+def _issue_and_show(base: str, who: dict[str, Any]) -> tuple[str, str, str]:
+    """Over HTTP, as the agency and the app would: issue a licence, make an offline payload."""
+    with httpx.Client(base_url=base, timeout=30) as http:
+        r = http.post(
+            "/agency/documents",
+            headers={"Authorization": f"Bearer {who['issuer']}"},
+            json={
+                "doc_type": "driving_licence",
+                "agency_ref": f"BENCH-{uuid.uuid4().hex[:12]}",
+                "holder_id": who["person"],
+                "claims": {**LICENCE, "licence_number": who["person"]},
+            },
+        )
+        r.raise_for_status()
+        doc_id = r.json()["id"]
+        proof = _sign(
+            who["key"],
+            {
+                "document_id": doc_id,
+                "fields": ["full_name", "classes", "expiry_date"],
+                "mode": "offline",
+                "aud": f"{Settings.from_env().public_base_url.rstrip('/')}/me/documents/{doc_id}/presentations",
+                "iat": int(time.time()),
+                "jti": secrets.token_urlsafe(16),
+            },
+        )
+        r = http.post(
+            f"/me/documents/{doc_id}/offline-presentations",
+            headers={"Authorization": f"Bearer {who['citizen']}"},
+            json={"proof": proof},
+        )
+        r.raise_for_status()
+        return doc_id, r.json()["payload"], r.text
+
+
+async def _codes(settings: Settings, who: dict[str, Any], doc_id: str, n: int) -> list[str]:
+    redis = aioredis.from_url(settings.redis_url)
+    codes: list[str] = []
+    try:
+        for start in range(0, n, 50):
+            codes += await asyncio.gather(
+                *(
+                    store_code(
+                        redis,
+                        document_id=uuid.UUID(doc_id),
+                        fields=["classes", "expiry_date"],
+                        account_id=who["account"],
+                        device_id=who["device"],
+                        verifier_org_id=None,
+                        ttl=600,
+                    )
+                    for _ in range(min(50, n - start))
+                )
+            )
+    finally:
+        await redis.aclose()
+    return codes
+
+
+def _in_process(base: str, payload: str, seconds: float) -> dict[str, Any]:
+    """The reference verifier as a verifier app embeds it: cached keys and status list, no HTTP."""
+    with tempfile.TemporaryDirectory() as cache, httpx.Client(timeout=10) as http:
+        verifier = OfflineVerifier(base, Path(cache), lambda url: http.get(url).content)
+        verifier.verify(payload)  # fills the cache
+        offline = OfflineVerifier(base, Path(cache), None)
+        latencies: list[float] = []
+        stop = time.perf_counter() + seconds
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            offline.verify(payload)
+            latencies.append(time.perf_counter() - t0)
+    latencies.sort()
+    return {
+        "name": "reference verifier in-process (offline payload)",
+        "requests": len(latencies),
+        "rate_per_s": round(len(latencies) / seconds),
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 3),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=8.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--codes", type=int, default=40_000, help="online codes prepared in Redis")
+    args = parser.parse_args()
+    results: list[dict[str, Any]] = []
+    with services() as settings:
+        who = asyncio.run(_arrange(settings))
+        env = {"WALLET_DOCUMENTS_VERIFY_RATE_PER_MINUTE": "100000000"}
+        with api_server(settings, processes=args.processes, extra_env=env) as api:
+            doc_id, payload, _ = _issue_and_show(api.url, who)
+            codes = asyncio.run(_codes(settings, who, doc_id, args.codes))
+            auth = {"authorization": f"Bearer {who['verifier']}"}
+
+            def online(i: int) -> Request:
+                return Request.json("POST", "/verifications", {"payload": codes[(i - 1) % len(codes)]}, auth)
+
+            def offline(_: int) -> Request:
+                return Request.json("POST", "/verifications", {"payload": payload}, auth)
+
+            runs = [
+                ("baseline GET /health/live", lambda _: Request("GET", "/health/live")),
+                ("online code verification", online),
+                ("offline payload verification", offline),
+            ]
+            for name, factory in runs:
+                result = asyncio.run(
+                    run_load(
+                        api.host,
+                        api.port,
+                        factory,
+                        connections=args.connections,
+                        duration=args.duration,
+                        name=name,
+                        max_requests=args.codes - 2 * args.connections if name.startswith("online") else None,
+                    )
+                )
+                results.append(result.summary())
+            results.append(_in_process(api.url, payload, min(args.duration, 5.0)))
+    base_rate = float(results[0]["rate_per_s"]) or 1.0
+    for r in results:
+        r["share_of_baseline"] = round(float(r["rate_per_s"]) / base_rate, 2)
+        print(json.dumps(r, ensure_ascii=False))
+    record("verify", {"args": vars(args), "results": results})
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 from litestar import Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -66,6 +67,30 @@ async def issue(request: Request[Any, Any, Any], db: Db, data: JSONBody[IssueReq
 )
 async def bulk(request: Request[Any, Any, Any], db: Db, data: JSONBody[BulkIssueRequest]) -> BulkIssueResult:
     return await bulk_issue(db, principal_of(request), data.documents)
+
+
+@post(
+    "/agency/documents/bulk-file",
+    guards=_GUARDS,
+    tags=_TAGS,
+    summary="Issue from an NDJSON file (one issue request per line); one result per line",
+    status_code=HTTP_200_OK,
+    request_max_body_size=200 * 1024 * 1024,
+)
+async def bulk_file(request: Request[Any, Any, Any], db: Db) -> BulkIssueResult:
+    """The register export as a file: ``application/x-ndjson``, line *n* is row *n - 1*."""
+    body = await request.body()
+    rows: list[Any] = []
+    for line in body.splitlines():
+        if not line.strip():
+            continue
+        try:
+            rows.append(msgspec.json.decode(line))
+        except msgspec.DecodeError:
+            rows.append(None)  # reported as a rejected row, the others go on
+    if not rows:
+        raise ValidationFailed("The file has no rows.", errors=[{"key": "body", "message": "empty"}])
+    return await bulk_issue(db, principal_of(request), rows)
 
 
 @get("/agency/documents/{document_id:uuid}", guards=_GUARDS, tags=_TAGS, summary="A document's state")
@@ -134,4 +159,4 @@ async def revoke(
     return await _change(request, db, document_id, "revoke", data.reason)
 
 
-ROUTES = [issue, bulk, show, update, suspend, reinstate, revoke]
+ROUTES = [issue, bulk, bulk_file, show, update, suspend, reinstate, revoke]

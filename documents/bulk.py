@@ -25,7 +25,7 @@ __all__ = ["bulk_issue"]
 _CHUNK = 2000
 
 
-async def bulk_issue(pool: asyncpg.Pool, principal: Principal, rows: list[dict[str, Any]]) -> BulkIssueResult:
+async def bulk_issue(pool: asyncpg.Pool, principal: Principal, rows: list[Any]) -> BulkIssueResult:
     org = await pool.fetchrow(
         "SELECT kind, document_types, disabled_at FROM organisations WHERE id = $1", principal.org_id
     )

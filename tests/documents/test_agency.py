@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import asyncpg
@@ -189,3 +190,25 @@ async def test_bulk_issue_of_ten_thousand_rows_in_one_request(
     assert body["rows"][1234]["errors"][0]["key"] == "claims.plate"
     assert len(body["rows"]) == 10_000
     assert await db.fetchval("SELECT count(*) FROM documents WHERE doc_type = 'vehicle_registration'") == 9_999
+
+
+async def test_bulk_issue_from_an_ndjson_file(client: httpx.AsyncClient, issuer: dict[str, str]) -> None:
+    lines = [
+        json.dumps(
+            {
+                "doc_type": "driving_licence",
+                "agency_ref": f"F-{i}",
+                "holder_id": "001090012345",
+                "claims": licence_claims(),
+            }
+        )
+        for i in range(3)
+    ]
+    lines.insert(1, "{not json")
+    r = await client.post(
+        "/agency/documents/bulk-file",
+        headers={**issuer, "content-type": "application/x-ndjson"},
+        content="\n".join(lines).encode(),
+    )
+    assert r.status_code == 200, r.text
+    assert [row["status"] for row in r.json()["rows"]] == ["created", "rejected", "created", "created"]

@@ -22,7 +22,6 @@ from payments.linking import store
 from payments.linking.flow import OTP_KEY, OTP_TTL_SECONDS
 from payments.linking.schemas import LinkRequest, OtpSubmission, ProviderView, WalletLinkView, view_of
 from payments.providers import registry_of
-from wallet_api.audit import record
 from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, principal_of
 from wallet_api.outbox import publish
 from wallet_api.problems import Conflict, Forbidden, NotFound, Problem, ValidationFailed
@@ -117,13 +116,9 @@ class WalletLinkController(Controller):
             assert row is not None
             payload = {"link_id": str(row["id"]), "provider": data.provider}
             await publish(conn, store.LINK_REQUESTED, payload, key=str(account_id))
-            await record(
-                conn,
-                actor=principal_of(request).key,
-                action="wallet_link.requested",
-                subject=str(row["id"]),
-                details={"provider": data.provider},
-            )
+            # No audit row here: the request is the link row itself, and the audit chain
+            # serialises its appends, which a surge of link requests must not queue on.
+            # Outcomes (active, refused, failed, unlinked, payout changes, flags) are audited.
         return Response(
             view_of(row), status_code=HTTP_202_ACCEPTED, headers={"Location": f"/v1/me/wallet-links/{row['id']}"}
         )

@@ -75,6 +75,11 @@ async def ensure_credential(
 ) -> HeldCredential:
     if principal.device_id is None:
         raise Forbidden("Credentials are bound to a device; sign in from the app.", slug="device-required")
+    # The signing key is fetched before the transaction: it may need a connection of its own
+    # (first key of an issuer), and a transaction holding one while waiting for another can
+    # starve the pool under load.
+    issuer_org_id = (await citizen_document(pool, principal, document_id))["issuer_org_id"]
+    key = await issuer_signing_key(pool, keys, issuer_org_id)
     async with pool.acquire() as conn, conn.transaction():
         doc = await citizen_document(conn, principal, document_id, for_update=True)
         if doc["state"] == "revoked":
@@ -103,7 +108,6 @@ async def ensure_credential(
             # Only ever true once true, so a credential never goes stale on it.
             claims[DERIVED_AGE_OVER_18] = True
         list_id, idx = await allocate_index(conn, doc["issuer_org_id"])
-        key = await issuer_signing_key(pool, keys, doc["issuer_org_id"])
         expires_at = _end_of(doc["valid_until"])
         valid_from = _end_of(doc["valid_from"] - dt.timedelta(days=1))
         sd_jwt = mint_sd_jwt(

@@ -20,7 +20,7 @@ from uuid import UUID
 
 import asyncpg
 import redis.asyncio as aioredis
-from litestar import Request, post
+from litestar import MediaType, Request, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -32,9 +32,9 @@ from documents.qr import render_qr
 from documents.schemas import OfflinePresentationOut, OnlinePresentationOut, PresentationRequest
 from documents.service import today_ict
 from documents.types import DocumentInvalid, DocumentType, get_type
-from wallet_api.auth.guards import citizen, principal_of
+from wallet_api.auth.guards import PUBLIC, citizen, principal_of
 from wallet_api.auth.principal import Principal
-from wallet_api.problems import Conflict, Problem, ValidationFailed
+from wallet_api.problems import Conflict, Problem, TooManyRequests, ValidationFailed
 from wallet_api.settings import Settings
 from wallet_api.state import AppSettings, Db, KeyProviderDep, RedisClient
 
@@ -42,6 +42,8 @@ __all__ = ["ROUTES", "code_keys", "store_code"]
 
 _PROOF_TYP = "presentation-request+jwt"
 _PROOF_MAX_AGE = 120
+#: Codes and payloads one device may make per minute (a person shows a document, not a stream).
+_PRESENTATIONS_PER_MINUTE = 30
 #: How long a burnt code is remembered, so that a replay is told apart from a wrong code.
 USED_MARKER_SECONDS = 3600
 
@@ -137,6 +139,13 @@ async def verify_device_proof(
             "Some chosen fields are not in this document.",
             errors=[{"key": f"fields.{e.field}", "message": e.message} for e in exc.errors],
         ) from None
+    window = int(time.time()) // 60
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.incr(f"doc:present-rate:{principal.device_id}:{window}")
+        pipe.expire(f"doc:present-rate:{principal.device_id}:{window}", 61)
+        made, _ = await pipe.execute()
+    if int(made) > _PRESENTATIONS_PER_MINUTE:
+        raise TooManyRequests("Too many codes from this device; wait a minute.", retry_after=60 - int(time.time()) % 60)
     fresh = await redis.set(f"doc:proof:{principal.device_id}:{jti}", b"1", nx=True, ex=2 * _PROOF_MAX_AGE + 60)
     if not fresh:
         raise Conflict("This signed request was already used.", slug="device-proof-replayed")
@@ -245,4 +254,26 @@ async def offline_presentation(
     )
 
 
-ROUTES = [online_presentation, offline_presentation]
+@get(
+    "/v/{code:str}",
+    opt=PUBLIC,
+    tags=["wallet"],
+    summary="Where a phone camera lands when it scans an online code: how to verify it",
+    media_type=MediaType.HTML,
+)
+async def code_landing(code: FromPath[str]) -> str:
+    # Says nothing about the code itself (not whether it exists): it is verified only by
+    # an authorised verifier, through POST /verifications.
+    return _LANDING
+
+
+_LANDING = """<!doctype html><html lang="vi"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Ví công dân</title>
+<h1>Mã xác thực giấy tờ</h1>
+<p>Mã này chỉ được kiểm tra bằng ứng dụng của đơn vị xác thực đã được cấp quyền, trong vòng 3 phút.</p>
+<h2 lang="en">Document verification code</h2>
+<p lang="en">Only an authorised verifier's app can check this code, within 3 minutes of its creation.</p>
+</html>"""
+
+
+ROUTES = [online_presentation, offline_presentation, code_landing]

@@ -334,3 +334,26 @@ async def test_rate_limit_per_verifier(
     assert (r.status_code, slug(r)) == (429, "rate-limited") and int(r.headers["retry-after"]) >= 1
     other = await make_org("bank-y", "verifier", scopes={"documents:verify"})
     assert (await verify(client, other, "A" * 32)).status_code == 404
+
+
+async def test_code_url_opened_by_a_camera_explains_without_revealing(
+    client: httpx.AsyncClient, issuer: Any, holder: Citizen, verifier: Any
+) -> None:
+    doc = await issue(client, issuer)
+    url = (await online(client, holder, doc["id"], ["points"])).json()["url"]
+    page = await client.get(url.removeprefix("http://testserver"))
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert (await client.get("/v/" + "B" * 32)).text == page.text
+    # Opening the page does not burn the code.
+    assert (await verify(client, verifier, url)).status_code == 200
+
+
+async def test_a_device_cannot_mint_codes_without_limit(
+    client: httpx.AsyncClient, issuer: Any, holder: Citizen, redis: aioredis.Redis
+) -> None:
+    doc = await issue(client, issuer)
+    window = int(time.time()) // 60
+    for w in (window, window + 1):
+        await redis.set(f"doc:present-rate:{holder.device_id}:{w}", 30)
+    r = await online(client, holder, doc["id"], ["points"])
+    assert (r.status_code, slug(r)) == (429, "rate-limited")

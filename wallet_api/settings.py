@@ -58,6 +58,17 @@ class Settings:
     refresh_token_ttl_days: int = 30
     #: Seconds a newly bound device or payout wallet must wait before payout changes apply.
     payout_cooling_off_seconds: int = 72 * 3600
+    # --- identity (accounts) ---
+    #: Base URL of the national population registry; empty means the local ``population`` table.
+    registry_url: str = ""
+    registry_token: str = ""
+    #: SMS gateway for one-time codes; empty means the development sink (refused in production).
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+    #: Seconds a one-time SMS code stays valid.
+    otp_ttl_seconds: int = 300
+    #: Seconds a device sign-in or step-up challenge stays valid (single use).
+    challenge_ttl_seconds: int = 60
     #: Demo citizens created by ``wallet seed`` when run by ``wallet dev``.
     seed_citizens: int = 1000
     #: E-wallet providers as a JSON list (payments/providers/config.py, docs/providers.md);
@@ -103,7 +114,7 @@ class Settings:
         if self.env not in ("development", "test", "production"):
             raise SettingsError(f"WALLET_ENV must be development, test or production, not {self.env!r}")
         if self.env == "production":
-            missing = [n for n in ("database_url", "redis_url", "kek") if not getattr(self, n)]
+            missing = [n for n in ("database_url", "redis_url", "kek", "sms_gateway_url") if not getattr(self, n)]
             if missing:
                 names = ", ".join(_env_name(n) for n in missing)
                 raise SettingsError(f"production requires {names}")

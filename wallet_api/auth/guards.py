@@ -93,7 +93,8 @@ def fresh_device_signature(max_age_seconds: int = 300) -> Guard:
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         p = principal_of(connection)
-        if p.kind != "citizen" or time.time() - p.auth_time > max_age_seconds:
+        # Only a device signature sets auth_time, and it must name the device that made it.
+        if p.kind != "citizen" or not p.device_id or time.time() - p.auth_time > max_age_seconds:
             raise Unauthorized(
                 "Confirm with your device first.",
                 slug="step-up-required",

@@ -192,6 +192,9 @@ async def _migrate(dsn: str, show_status: bool) -> None:
 @click.option("--random-seed", type=int, default=6, show_default=True, help="Seed for reproducible data.")
 def seed(citizens: int | None, random_seed: int) -> None:
     """Load demo data: organisations, synthetic population, documents, wallets (idempotent)."""
+    if citizens is not None:
+        # services() re-reads the environment once embedded servers are up; keep the choice.
+        os.environ["WALLET_SEED_CITIZENS"] = str(citizens)
     settings = load_settings(seed_citizens=citizens)
     with services(settings) as s:
         run_async(lambda: _seed(s, random_seed))

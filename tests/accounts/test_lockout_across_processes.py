@@ -1,0 +1,69 @@
+"""Brute-force counters hold across processes: they live in Redis and change atomically."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import httpx
+from asgi_lifespan import LifespanManager
+from litestar import Litestar
+
+from wallet_api.app import create_app
+from wallet_api.settings import Settings
+
+_WORKER = textwrap.dedent(
+    """
+    import asyncio, sys
+    import redis.asyncio as aioredis
+    from wallet_api.accounts.ratelimit import hit
+    from wallet_api.problems import TooManyRequests
+
+    async def main(url):
+        r = aioredis.from_url(url)
+        allowed = 0
+        for _ in range(40):
+            try:
+                await hit(r, "cross-process", "subject-1", limit=50, window=60)
+                allowed += 1
+            except TooManyRequests:
+                pass
+        await r.aclose()
+        print(allowed)
+
+    asyncio.run(main(sys.argv[1]))
+    """
+)
+
+
+def test_two_processes_share_one_budget(settings: Settings) -> None:
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WORKER, settings.redis_url], stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    allowed = [int((p.communicate(timeout=60)[0] or "0").strip()) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    # 120 attempts from three processes against a budget of 50: exactly 50 get through.
+    assert sum(allowed) == 50
+
+
+async def _officer_attempt(client: httpx.AsyncClient) -> int:
+    r = await client.post("/v1/officers/sign-in", json={"username": "police.hanoi", "password": "guess"})
+    return r.status_code
+
+
+async def test_lockout_holds_across_two_app_instances(client: httpx.AsyncClient, settings: Settings) -> None:
+    second: Litestar = create_app(settings)
+    async with LifespanManager(second, startup_timeout=30, shutdown_timeout=30):
+        transport = httpx.ASGITransport(app=second, client=("127.0.0.2", 50001))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+            statuses = []
+            for i in range(5):
+                statuses.append(await _officer_attempt(client if i % 2 == 0 else other))
+            assert statuses == [401] * 5
+            # The fifth failure (counted across both instances) locked the username on both.
+            for c in (client, other):
+                r = await c.post("/v1/officers/sign-in", json={"username": "police.hanoi", "password": "guess"})
+                assert r.status_code == 429
+                assert r.json()["type"].endswith("/locked-out")

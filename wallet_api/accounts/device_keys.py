@@ -1,0 +1,139 @@
+"""Device keys and challenges: the proof that a request comes from a bound phone.
+
+Each phone holds a P-256 key pair (in its secure hardware in real life); we store only the
+public key as a JWK. To prove itself the phone signs a server challenge with ECDSA P-256 /
+SHA-256 and sends the signature as base64url of raw ``r || s`` (64 bytes, the JWS ES256
+form). Challenges are random, single-use (``GETDEL``) and short-lived, kept in Redis with
+their purpose and device, so a challenge issued for sign-in cannot be used for step-up or
+by another device.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+import redis.asyncio as aioredis
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from wallet_api.keys.provider import jwk_thumbprint
+from wallet_api.problems import Unauthorized
+
+__all__ = [
+    "Challenge",
+    "ChallengePurpose",
+    "InvalidDeviceKey",
+    "consume_challenge",
+    "issue_challenge",
+    "normalise_public_jwk",
+    "verify_signature",
+]
+
+ChallengePurpose = Literal["sign-in", "step-up", "bind"]
+
+
+class InvalidDeviceKey(ValueError):
+    """The public key is not a P-256 public JWK."""
+
+
+def _b64url_decode(value: str) -> bytes:
+    if not isinstance(value, str) or len(value) > 200:
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+def normalise_public_jwk(jwk: Any) -> dict[str, str]:
+    """Keep only the public members of an EC P-256 JWK; refuse anything else (or a private key)."""
+    if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
+        raise InvalidDeviceKey("the device key must be an EC P-256 JWK")
+    if "d" in jwk:
+        raise InvalidDeviceKey("send the public key only")
+    try:
+        x, y = _b64url_decode(jwk["x"]), _b64url_decode(jwk["y"])
+    except (KeyError, ValueError, binascii.Error) as exc:
+        raise InvalidDeviceKey("x and y must be base64url") from exc
+    if len(x) != 32 or len(y) != 32:
+        raise InvalidDeviceKey("x and y must be 32 bytes")
+    try:
+        ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()).public_key()
+    except ValueError as exc:
+        raise InvalidDeviceKey("the point is not on P-256") from exc
+    clean = {"kty": "EC", "crv": "P-256", "x": jwk["x"], "y": jwk["y"]}
+    return {**clean, "kid": jwk_thumbprint(clean)}
+
+
+@lru_cache(maxsize=65536)
+def _public_key(x: str, y: str) -> ec.EllipticCurvePublicKey:
+    # Device keys never change once bound, so parsed keys may be cached by their coordinates.
+    nums = ec.EllipticCurvePublicNumbers(
+        int.from_bytes(_b64url_decode(x), "big"), int.from_bytes(_b64url_decode(y), "big"), ec.SECP256R1()
+    )
+    return nums.public_key()
+
+
+def verify_signature(jwk: dict[str, Any], message: bytes, signature_b64: str) -> bool:
+    """Check an ES256 raw ``r || s`` signature (base64url) by the device key ``jwk``."""
+    try:
+        raw = _b64url_decode(signature_b64)
+    except (ValueError, binascii.Error):
+        return False
+    if len(raw) != 64:
+        return False
+    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    try:
+        _public_key(jwk["x"], jwk["y"]).verify(der, message, ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError, KeyError):
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    value: str
+    purpose: ChallengePurpose
+    #: The device that must answer it (empty for binding a key not yet known).
+    device_id: str
+    expires_in: int
+
+
+def _key(value: str) -> str:
+    return f"chal:{value}"
+
+
+async def issue_challenge(
+    redis: aioredis.Redis, purpose: ChallengePurpose, device_id: str, *, ttl: int, context: str = ""
+) -> Challenge:
+    """A fresh single-use challenge; ``context`` binds extra data (e.g. a bind request id)."""
+    value = secrets.token_urlsafe(32)
+    await redis.set(_key(value), json.dumps([purpose, device_id, context]), ex=ttl)
+    return Challenge(value=value, purpose=purpose, device_id=device_id, expires_in=ttl)
+
+
+async def consume_challenge(
+    redis: aioredis.Redis, value: str, purpose: ChallengePurpose, device_id: str, *, context: str = ""
+) -> None:
+    """Burn the challenge; raise unless it exists, is unexpired and matches purpose, device and context."""
+    if not isinstance(value, str) or not 16 <= len(value) <= 128:
+        raise _bad_challenge()
+    raw = await redis.getdel(_key(value))
+    if raw is None:
+        raise _bad_challenge()
+    stored = json.loads(raw)
+    if stored != [purpose, device_id, context]:
+        raise _bad_challenge()
+
+
+def _bad_challenge() -> Unauthorized:
+    return Unauthorized(
+        "The challenge is unknown, expired or already used; ask for a new one.",
+        slug="invalid-challenge",
+        title="Invalid challenge",
+    )

@@ -1,0 +1,336 @@
+"""Who a citizen is: their account, level 2 by a police officer, children, deaths.
+
+* Level 2 (định danh mức 2): a police officer checks the chip card and biometrics in person
+  and confirms it here; the change is audited and announced (``account.level_raised``).
+* Children under 14 are managed from a parent's account: the registry's parent link proves
+  the relation, and the child's account names the parent as guardian until the 14th birthday.
+* A death reported to the registry freezes the person's account, ends its sessions and
+  announces ``account.frozen`` (reason ``deceased``) so payments stop.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from litestar import Request, get, post
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+
+from wallet_api.accounts import otp
+from wallet_api.accounts.common import normalise_phone, phone_hint
+from wallet_api.accounts.ratelimit import hit
+from wallet_api.accounts.registration import MIN_SELF_REGISTRATION_AGE
+from wallet_api.accounts.registry import RegistryUnavailable, registry_from_state
+from wallet_api.accounts.schemas import (
+    AccountView,
+    ChildLinkRequest,
+    ChildView,
+    DeathReport,
+    LevelTwoRequest,
+    Pending,
+    PhoneChange,
+    PhoneChangeConfirm,
+)
+from wallet_api.accounts.sessions import revoke_account_sessions
+from wallet_api.audit import record
+from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, officer_with_role, principal_of
+from wallet_api.outbox import publish
+from wallet_api.problems import BadRequest, Conflict, NotFound, Problem, Unauthorized
+from wallet_api.state import AppSettings, Db, RedisClient
+
+__all__ = [
+    "change_phone",
+    "confirm_phone",
+    "freeze_deceased",
+    "link_child",
+    "list_children",
+    "me",
+    "raise_to_level_two",
+    "report_death",
+]
+
+
+def _registry_down(exc: Exception) -> Problem:
+    return Problem(
+        "The population registry is not answering; try again in a few minutes.",
+        slug="registry-unavailable",
+        title="Registry unavailable",
+        status=503,
+    )
+
+
+async def _account_view(state: Any, db: asyncpg.Pool, account_id: uuid.UUID) -> AccountView:
+    row = await db.fetchrow("SELECT * FROM accounts WHERE id = $1", account_id)
+    if row is None:
+        raise NotFound("No such account.")
+    try:
+        person = await registry_from_state(state).lookup(row["person_id"])
+    except RegistryUnavailable:
+        person = None
+    return AccountView(
+        account_id=str(row["id"]),
+        level=row["level"],
+        state=row["state"],
+        language=row["language"],
+        phone_hint=phone_hint(row["phone"]),
+        full_name=person.full_name if person else None,
+        payout_locked_until=row["payout_locked_until"],
+        guardian_account_id=str(row["guardian_account_id"]) if row["guardian_account_id"] else None,
+    )
+
+
+@get("/v1/me", guards=[citizen], tags=["accounts"], summary="My account")
+async def me(request: Request[Any, Any, Any], db: Db) -> AccountView:
+    return await _account_view(request.app.state, db, uuid.UUID(principal_of(request).subject))
+
+
+@post(
+    "/v1/identity/level-2",
+    guards=[officer_with_role("police_officer")],
+    tags=["identity"],
+    summary="Police: confirm an in-person check (chip card and biometrics); the account rises to level 2",
+    status_code=HTTP_200_OK,
+)
+async def raise_to_level_two(
+    request: Request[Any, Any, Any], data: JSONBody[LevelTwoRequest], db: Db
+) -> dict[str, Any]:
+    p = principal_of(request)
+    if not (data.chip_card_checked and data.biometrics_checked):
+        raise BadRequest("Level 2 needs both the chip card and the biometric check.", slug="in-person-check-incomplete")
+    async with db.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            "SELECT id, level, state FROM accounts WHERE person_id = $1 FOR UPDATE", data.person_id
+        )
+        if row is None:
+            raise NotFound("This person has no account yet; they register in the app first.")
+        if row["state"] != "active":
+            raise Conflict("The account is frozen.", slug="account-frozen")
+        if row["level"] < 2:
+            await conn.execute(
+                """UPDATE accounts SET level = 2, level_raised_at = now(), level_raised_by = $2, updated_at = now()
+                   WHERE id = $1""",
+                row["id"],
+                p.key,
+            )
+            await publish(conn, "account.level_raised", {"account_id": str(row["id"]), "level": 2}, key=str(row["id"]))
+        await record(
+            conn,
+            actor=p.key,
+            action="account.level_raised",
+            subject=f"account:{row['id']}",
+            details={"level": 2, "org_id": p.org_id, "already": row["level"] >= 2},
+        )
+    return {"account_id": str(row["id"]), "level": 2}
+
+
+async def freeze_deceased(conn: asyncpg.Connection, person_id: str, died_on: date, actor: str) -> uuid.UUID | None:
+    """Freeze the person's account (if any), end its sessions and announce it; idempotent."""
+    account_id = await conn.fetchval(
+        """UPDATE accounts SET state = 'frozen', frozen_reason = 'deceased', updated_at = now()
+           WHERE person_id = $1 AND state <> 'frozen' RETURNING id""",
+        person_id,
+    )
+    if account_id is None:
+        return None
+    assert isinstance(account_id, uuid.UUID)
+    await revoke_account_sessions(conn, account_id, "deceased")
+    await publish(
+        conn,
+        "account.frozen",
+        {"account_id": str(account_id), "reason": "deceased", "died_on": died_on.isoformat()},
+        key=str(account_id),
+    )
+    await record(
+        conn, actor=actor, action="account.frozen", subject=f"account:{account_id}", details={"reason": "deceased"}
+    )
+    return account_id
+
+
+@post(
+    "/v1/identity/deaths",
+    guards=[officer_with_role("police_officer")],
+    tags=["identity"],
+    summary="Police: record a death reported to the registry; the person's account is frozen",
+    status_code=HTTP_200_OK,
+)
+async def report_death(request: Request[Any, Any, Any], data: JSONBody[DeathReport], db: Db) -> dict[str, Any]:
+    p = principal_of(request)
+    if data.died_on > datetime.now(UTC).date():
+        raise BadRequest("The date of death is in the future.")
+    async with db.acquire() as conn, conn.transaction():
+        # The local registry is updated when it is the one in use (development, tests);
+        # a real registry is the source of the report and is not written to.
+        await conn.execute(
+            """UPDATE population SET status = 'deceased', died_on = $2, updated_at = now()
+               WHERE person_id = $1 AND status = 'alive'""",
+            data.person_id,
+            data.died_on,
+        )
+        account_id = await freeze_deceased(conn, data.person_id, data.died_on, p.key)
+    return {"account_id": str(account_id) if account_id else None, "state": "frozen" if account_id else None}
+
+
+@get("/v1/me/children", guards=[citizen], tags=["accounts"], summary="My children under 14 in the registry")
+async def list_children(request: Request[Any, Any, Any], db: Db) -> list[ChildView]:
+    p = principal_of(request)
+    own = uuid.UUID(p.subject)
+    person_id = await db.fetchval("SELECT person_id FROM accounts WHERE id = $1", own)
+    if person_id is None:
+        raise NotFound("No such account.")
+    try:
+        children = await registry_from_state(request.app.state).children_of(person_id)
+    except RegistryUnavailable as exc:
+        raise _registry_down(exc) from exc
+    today = datetime.now(UTC).date()
+    minors = [c for c in children if not c.deceased and c.age_on(today) < MIN_SELF_REGISTRATION_AGE]
+    accounts = {
+        r["person_id"]: r
+        for r in await db.fetch(
+            "SELECT id, person_id, guardian_account_id FROM accounts WHERE person_id = ANY($1::text[])",
+            [c.person_id for c in minors],
+        )
+    }
+    return [
+        ChildView(
+            person_id=c.person_id,
+            full_name=c.full_name,
+            date_of_birth=c.date_of_birth,
+            account_id=str(accounts[c.person_id]["id"]) if c.person_id in accounts else None,
+            managed_by_me=c.person_id in accounts and accounts[c.person_id]["guardian_account_id"] == own,
+        )
+        for c in minors
+    ]
+
+
+@post(
+    "/v1/me/children",
+    guards=[citizen_level(2)],
+    tags=["accounts"],
+    summary="Open and manage the account of my child under 14 (level 2)",
+    status_code=HTTP_201_CREATED,
+)
+async def link_child(request: Request[Any, Any, Any], data: JSONBody[ChildLinkRequest], db: Db) -> ChildView:
+    p = principal_of(request)
+    own = uuid.UUID(p.subject)
+    parent = await db.fetchrow("SELECT person_id, phone FROM accounts WHERE id = $1 AND state = 'active'", own)
+    if parent is None:
+        raise NotFound("No such account.")
+    try:
+        child = await registry_from_state(request.app.state).lookup(data.person_id)
+    except RegistryUnavailable as exc:
+        raise _registry_down(exc) from exc
+    # "Not your child" and "no such person" are the same answer: no probing the registry.
+    if child is None or parent["person_id"] not in (child.father_id, child.mother_id):
+        raise NotFound("The registry does not list this person as your child.", slug="not-your-child")
+    today = datetime.now(UTC).date()
+    if child.deceased:
+        raise Conflict("The registry reports this child deceased.", slug="person-deceased")
+    if child.age_on(today) >= MIN_SELF_REGISTRATION_AGE:
+        raise Conflict("Children of 14 or older register themselves.", slug="child-too-old")
+    b = child.date_of_birth
+    try:
+        until = b.replace(year=b.year + MIN_SELF_REGISTRATION_AGE)
+    except ValueError:  # born 29 February
+        until = date(b.year + MIN_SELF_REGISTRATION_AGE, 3, 1)
+    async with db.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            """INSERT INTO accounts (person_id, phone, guardian_account_id, guardian_until)
+               VALUES ($1, $2, $3, $4)
+               ON CONFLICT (person_id) DO UPDATE SET updated_at = accounts.updated_at
+               RETURNING id, guardian_account_id, (xmax = 0) AS created""",
+            child.person_id,
+            parent["phone"],
+            own,
+            until,
+        )
+        if row["guardian_account_id"] != own:
+            raise Conflict("Another guardian already manages this child's account.", slug="child-managed-elsewhere")
+        if row["created"]:
+            await record(
+                conn,
+                actor=p.key,
+                action="account.child_linked",
+                subject=f"account:{row['id']}",
+                details={"guardian_account_id": str(own)},
+            )
+    return ChildView(
+        person_id=child.person_id,
+        full_name=child.full_name,
+        date_of_birth=child.date_of_birth,
+        account_id=str(row["id"]),
+        managed_by_me=True,
+    )
+
+
+@post(
+    "/v1/me/phone",
+    guards=[citizen, fresh_device_signature()],
+    tags=["accounts"],
+    summary="Change my phone number (fresh device signature); a code is texted to the new number",
+    status_code=HTTP_202_ACCEPTED,
+)
+async def change_phone(
+    request: Request[Any, Any, Any], data: JSONBody[PhoneChange], redis: RedisClient, settings: AppSettings
+) -> Pending:
+    p = principal_of(request)
+    phone = normalise_phone(data.phone)
+    await hit(redis, "phone-change", p.subject, limit=5, window=3600)
+    change_id = secrets.token_urlsafe(24)
+    ttl = settings.otp_ttl_seconds
+    await redis.set(f"phone:{change_id}", json.dumps({"account_id": p.subject, "phone": phone}), ex=ttl)
+    await otp.issue_code(
+        redis, otp.sms_gateway(request.app.state), purpose="phone", reference=change_id, phone=phone, ttl=ttl
+    )
+    return Pending(id=change_id, expires_in=ttl, message="A code has been sent to the new number.")
+
+
+@post(
+    "/v1/me/phone/{change_id:str}/confirm",
+    guards=[citizen],
+    tags=["accounts"],
+    summary="Confirm the new phone number with the texted code; payouts cool off",
+    status_code=HTTP_200_OK,
+)
+async def confirm_phone(
+    request: Request[Any, Any, Any],
+    change_id: FromPath[str],
+    data: JSONBody[PhoneChangeConfirm],
+    db: Db,
+    redis: RedisClient,
+    settings: AppSettings,
+) -> AccountView:
+    p = principal_of(request)
+    wrong = Unauthorized("The code is wrong or has expired.", slug="invalid-code", title="Invalid code")
+    raw = await redis.get(f"phone:{change_id}") if len(change_id) <= 64 else None
+    if raw is None or json.loads(raw)["account_id"] != p.subject:
+        raise wrong
+    if not await otp.check_code(redis, purpose="phone", reference=change_id, code=data.code):
+        raise wrong
+    await redis.delete(f"phone:{change_id}")
+    phone = json.loads(raw)["phone"]
+    account_id = uuid.UUID(p.subject)
+    locked_until = datetime.now(UTC) + timedelta(seconds=settings.payout_cooling_off_seconds)
+    async with db.acquire() as conn, conn.transaction():
+        done = await conn.fetchval(
+            """UPDATE accounts SET phone = $2, payout_locked_until = greatest(payout_locked_until, $3),
+                   updated_at = now()
+               WHERE id = $1 AND state = 'active' RETURNING id""",
+            account_id,
+            phone,
+            locked_until,
+        )
+        if done is None:
+            raise Conflict("The account is frozen.", slug="account-frozen")
+        await publish(
+            conn,
+            "account.phone_changed",
+            {"account_id": p.subject, "payout_locked_until": locked_until.isoformat()},
+            key=p.subject,
+        )
+        await record(conn, actor=p.key, action="account.phone_changed", subject=f"account:{account_id}")
+    return await _account_view(request.app.state, db, account_id)

@@ -1,0 +1,187 @@
+"""Organisations and officers signing in.
+
+``POST /oauth2/token`` — OAuth2 client credentials (RFC 6749 §4.4) for organisations'
+systems. Client authentication, strongest first:
+
+* ``private_key_jwt`` (RFC 7523 / OIDC): ``client_assertion_type=urn:ietf:params:oauth:
+  client-assertion-type:jwt-bearer`` and a ``client_assertion`` JWT signed by a key in the
+  client's registered JWKS, with ``iss = sub = client_id``, ``aud`` = this endpoint's URL,
+  ``exp`` at most 5 minutes ahead and a ``jti`` that is accepted once (kept in Redis).
+* ``client_secret_basic`` or ``client_secret_post`` with a secret stored as SHA-256.
+
+Failures answer ``invalid_client`` (401) without saying which part was wrong, and count
+towards a per-client lockout. Errors are problem+json carrying the OAuth2 ``error`` code.
+
+``POST /v1/officers/sign-in`` — officers (police, welfare makers and checkers) with username
+and argon2id password, locked out per username after repeated failures.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from typing import Any
+
+import jwt
+from litestar import Request, post
+from litestar.params import JSONBody, URLEncodedBody
+from litestar.status_codes import HTTP_200_OK
+
+from wallet_api.accounts.common import client_address
+from wallet_api.accounts.orgs import secret_matches
+from wallet_api.accounts.passwords import verify_password
+from wallet_api.accounts.ratelimit import LOCKOUTS, hit
+from wallet_api.accounts.schemas import OfficerSignIn, TokenView
+from wallet_api.auth.guards import PUBLIC
+from wallet_api.auth.principal import Principal
+from wallet_api.problems import Problem, Unauthorized
+from wallet_api.state import AppSettings, Db, RedisClient, Tokens
+
+__all__ = ["ASSERTION_TYPE", "officer_sign_in", "token_endpoint"]
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+_ASSERTION_ALGORITHMS = ["ES256", "ES384", "PS256", "RS256"]
+_MAX_ASSERTION_LIFETIME = 300
+
+
+def _oauth_error(error: str, detail: str, status: int = 400) -> Problem:
+    headers = {"WWW-Authenticate": 'Basic realm="citizen-wallet"'} if status == 401 else None
+    return Problem(
+        detail, slug=f"oauth-{error.replace('_', '-')}", title=error, status=status, headers=headers, error=error
+    )
+
+
+def _invalid_client() -> Problem:
+    return _oauth_error("invalid_client", "Client authentication failed.", 401)
+
+
+def _basic_credentials(request: Request[Any, Any, Any]) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, sep, secret = decoded.partition(":")
+    return (client_id, secret) if sep else None
+
+
+async def _verify_assertion(assertion: str, row: Any, audience: str, redis: Any) -> bool:
+    jwks = row["public_jwks"]
+    if not jwks:
+        return False
+    try:
+        header = jwt.get_unverified_header(assertion)
+        key_data = next((k for k in jwks["keys"] if k.get("kid") == header.get("kid")), None)
+        if key_data is None or header.get("alg") not in _ASSERTION_ALGORITHMS:
+            return False
+        key = jwt.PyJWK(key_data, algorithm=header["alg"])
+        claims = jwt.decode(
+            assertion,
+            key.key,
+            algorithms=[header["alg"]],
+            audience=audience,
+            issuer=row["client_id"],
+            options={"require": ["exp", "iss", "sub", "aud", "jti"]},
+            leeway=5,
+        )
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+        return False
+    now = time.time()
+    if claims["sub"] != row["client_id"] or claims["exp"] - now > _MAX_ASSERTION_LIFETIME:
+        return False
+    # A captured assertion must not be replayed: each jti is accepted once while it is valid.
+    jti_key = f"jti:{row['client_id']}:{str(claims['jti'])[:200]}"
+    return bool(await redis.set(jti_key, 1, nx=True, ex=max(1, int(claims["exp"] - now) + 10)))
+
+
+@post(
+    "/oauth2/token",
+    opt=PUBLIC,
+    tags=["oauth2"],
+    summary="OAuth2 client credentials for organisations (private_key_jwt or client secret)",
+    status_code=HTTP_200_OK,
+)
+async def token_endpoint(
+    request: Request[Any, Any, Any],
+    data: URLEncodedBody[dict[str, str]],
+    db: Db,
+    redis: RedisClient,
+    settings: AppSettings,
+    tokens: Tokens,
+) -> dict[str, Any]:
+    if data.get("grant_type") != "client_credentials":
+        raise _oauth_error("unsupported_grant_type", "Only grant_type=client_credentials is supported.")
+    basic = _basic_credentials(request)
+    assertion = data.get("client_assertion")
+    if assertion is not None:
+        if data.get("client_assertion_type") != ASSERTION_TYPE:
+            raise _oauth_error("invalid_request", "Unsupported client_assertion_type.")
+        try:
+            client_id = str(jwt.decode(assertion, options={"verify_signature": False}).get("iss") or "")
+        except jwt.PyJWTError as exc:
+            raise _invalid_client() from exc
+    elif basic is not None:
+        client_id = basic[0]
+    else:
+        client_id = data.get("client_id", "")
+    if not client_id or len(client_id) > 100 or not client_id.isprintable():
+        raise _invalid_client()
+    lockout = LOCKOUTS["client"]
+    await lockout.check(redis, client_id)
+    row = await db.fetchrow(
+        """SELECT c.client_id, c.org_id, c.scopes, c.public_jwks, c.secret_hash FROM oauth_clients c
+           JOIN organisations o ON o.id = c.org_id
+           WHERE c.client_id = $1 AND c.disabled_at IS NULL AND o.disabled_at IS NULL""",
+        client_id,
+    )
+    if assertion is not None:
+        ok = row is not None and await _verify_assertion(
+            assertion, row, settings.public_base_url.rstrip("/") + "/oauth2/token", redis
+        )
+    else:
+        secret = basic[1] if basic is not None else data.get("client_secret", "")
+        ok = secret_matches(row["secret_hash"] if row else None, secret) and row is not None
+    if not ok or row is None:
+        await lockout.failure(redis, client_id)
+        raise _invalid_client()
+    await lockout.success(redis, client_id)
+    allowed = set(row["scopes"])
+    requested = set((data.get("scope") or "").split()) or allowed
+    if not requested <= allowed:
+        raise _oauth_error("invalid_scope", "The client may not request these scopes.")
+    principal = Principal(kind="client", subject=row["client_id"], org_id=row["org_id"], scopes=frozenset(requested))
+    access, expires_in = await tokens.issue(principal)
+    return {
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "scope": " ".join(sorted(requested)),
+    }
+
+
+@post("/v1/officers/sign-in", opt=PUBLIC, tags=["officers"], summary="Officer sign-in", status_code=HTTP_200_OK)
+async def officer_sign_in(
+    request: Request[Any, Any, Any], data: JSONBody[OfficerSignIn], db: Db, redis: RedisClient, tokens: Tokens
+) -> TokenView:
+    lockout = LOCKOUTS["officer"]
+    username = data.username.strip().lower()
+    await lockout.check(redis, username)
+    # Each attempt costs an argon2id hash: bound them per address as well as per username.
+    await hit(redis, "officer-ip", client_address(request), limit=30, window=60)
+    row = await db.fetchrow(
+        """SELECT f.id, f.org_id, f.roles, f.password_hash FROM officers f JOIN organisations o ON o.id = f.org_id
+           WHERE lower(f.username) = $1 AND f.disabled_at IS NULL AND o.disabled_at IS NULL""",
+        username,
+    )
+    ok = await verify_password(row["password_hash"] if row else None, data.password)
+    if not ok or row is None:
+        await lockout.failure(redis, username)
+        raise Unauthorized("Wrong username or password.", slug="sign-in-failed")
+    await lockout.success(redis, username)
+    principal = Principal(kind="officer", subject=str(row["id"]), org_id=row["org_id"], roles=frozenset(row["roles"]))
+    access, expires_in = await tokens.issue(principal)
+    return TokenView(access_token=access, expires_in=expires_in)

@@ -1,0 +1,189 @@
+"""Device sessions: access tokens plus opaque, rotating refresh tokens.
+
+A session starts when a device signs a challenge (sign-in, registration or binding). It is a
+*family* of refresh tokens: each refresh returns a new token and marks the old one used.
+Presenting a used token again means two parties hold the same family (a stolen token), so
+the whole family is revoked and both must sign in with the device again. Refresh tokens are
+256 random bits and stored only as their SHA-256.
+
+Refreshing never renews ``auth_time``: only a device signature makes a session fresh enough
+for step-up actions.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from wallet_api.audit import record
+from wallet_api.auth.principal import Principal
+from wallet_api.auth.tokens import TokenService
+from wallet_api.problems import Unauthorized
+from wallet_api.worker_context import WorkerContext
+
+__all__ = [
+    "SessionTokens",
+    "purge_old_sessions",
+    "refresh_session",
+    "revoke_account_sessions",
+    "revoke_device_sessions",
+    "start_session",
+]
+
+_PREFIX = "cwr_"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTokens:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    account_id: str
+    device_id: str
+    level: int
+
+
+def _new_refresh() -> tuple[str, bytes]:
+    token = _PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+    return token, hashlib.sha256(token.encode()).digest()
+
+
+def citizen_principal(account_id: str, level: int, device_id: str, auth_time: int) -> Principal:
+    return Principal(kind="citizen", subject=account_id, level=level, device_id=device_id, auth_time=auth_time)
+
+
+_START = """
+WITH fam AS (
+    INSERT INTO refresh_families (account_id, device_id, auth_time, expires_at)
+    VALUES ($1, $2, to_timestamp($3), now() + make_interval(days => $4))
+    RETURNING id
+), tok AS (
+    INSERT INTO refresh_tokens (token_hash, family_id) SELECT $5, id FROM fam
+), seen AS (
+    UPDATE devices SET last_seen_at = now() WHERE id = $2
+)
+SELECT id FROM fam
+"""
+
+
+async def start_session(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    tokens: TokenService,
+    *,
+    account_id: str,
+    device_id: str,
+    level: int,
+    auth_time: int,
+    refresh_ttl_days: int,
+) -> SessionTokens:
+    refresh, digest = _new_refresh()
+    await conn.fetchval(_START, uuid.UUID(account_id), uuid.UUID(device_id), auth_time, refresh_ttl_days, digest)
+    access, expires_in = await tokens.issue(citizen_principal(account_id, level, device_id, auth_time))
+    return SessionTokens(access, expires_in, refresh, account_id, device_id, level)
+
+
+_USE = """
+UPDATE refresh_tokens t SET used_at = now()
+FROM refresh_families f, accounts a, devices d
+WHERE t.token_hash = $1 AND t.used_at IS NULL AND f.id = t.family_id
+  AND f.revoked_at IS NULL AND f.expires_at > now()
+  AND a.id = f.account_id AND a.state = 'active' AND d.id = f.device_id AND d.revoked_at IS NULL
+RETURNING f.id AS family_id, f.account_id, f.device_id, extract(epoch FROM f.auth_time)::bigint AS auth_time, a.level
+"""
+
+
+async def refresh_session(pool: asyncpg.Pool, tokens: TokenService, refresh_token: str) -> SessionTokens:
+    """Rotate ``refresh_token``; reuse of a used token revokes its family."""
+    if not refresh_token.startswith(_PREFIX) or len(refresh_token) > 100:
+        raise _invalid()
+    digest = hashlib.sha256(refresh_token.encode()).digest()
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(_USE, digest)
+        if row is None:
+            reused = await conn.fetchrow(
+                """SELECT f.id, f.account_id, f.revoked_at FROM refresh_tokens t
+                   JOIN refresh_families f ON f.id = t.family_id
+                   WHERE t.token_hash = $1 AND t.used_at IS NOT NULL""",
+                digest,
+            )
+            if reused is not None and reused["revoked_at"] is None:
+                await conn.execute(
+                    "UPDATE refresh_families SET revoked_at = now(), revoked_why = 'reuse' WHERE id = $1",
+                    reused["id"],
+                )
+                await record(
+                    conn,
+                    actor=f"citizen:{reused['account_id']}",
+                    action="session.refresh_reuse",
+                    subject=f"account:{reused['account_id']}",
+                    details={"family_id": str(reused["id"])},
+                )
+        else:
+            new, new_digest = _new_refresh()
+            await conn.execute(
+                "INSERT INTO refresh_tokens (token_hash, family_id) VALUES ($1, $2)", new_digest, row["family_id"]
+            )
+    if row is None:
+        # Committed above: the revocation must stand even though this request fails.
+        raise _invalid()
+    account_id, device_id = str(row["account_id"]), str(row["device_id"])
+    access, expires_in = await tokens.issue(citizen_principal(account_id, row["level"], device_id, row["auth_time"]))
+    return SessionTokens(access, expires_in, new, account_id, device_id, row["level"])
+
+
+def _invalid() -> Unauthorized:
+    return Unauthorized(
+        "The refresh token is not valid; sign in with your device again.",
+        slug="invalid-refresh-token",
+        title="Invalid refresh token",
+    )
+
+
+async def revoke_device_sessions(conn: asyncpg.Connection, device_id: uuid.UUID, why: str) -> None:
+    await conn.execute(
+        "UPDATE refresh_families SET revoked_at = now(), revoked_why = $2 WHERE device_id = $1 AND revoked_at IS NULL",
+        device_id,
+        why,
+    )
+
+
+async def revoke_account_sessions(conn: asyncpg.Connection, account_id: uuid.UUID, why: str) -> None:
+    await conn.execute(
+        "UPDATE refresh_families SET revoked_at = now(), revoked_why = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+        account_id,
+        why,
+    )
+
+
+def cooling_off_until(seconds: int) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+_PURGE = """
+WITH doomed AS (
+    SELECT id FROM refresh_families
+    WHERE expires_at < now() - interval '7 days' OR revoked_at < now() - interval '7 days'
+    LIMIT $1 FOR UPDATE SKIP LOCKED
+), tokens AS (
+    DELETE FROM refresh_tokens WHERE family_id IN (SELECT id FROM doomed)
+)
+DELETE FROM refresh_families WHERE id IN (SELECT id FROM doomed)
+"""
+
+_PURGE_BATCH = 5000
+
+
+async def purge_old_sessions(ctx: WorkerContext) -> int:
+    """Delete refresh families (and their tokens) expired or revoked more than a week ago.
+
+    A week of revoked families is kept so that a replayed token is still recognised as
+    reuse (and audited) for a while after its family died.
+    """
+    status = await ctx.pool.execute(_PURGE, _PURGE_BATCH)
+    return int(status.split()[-1])

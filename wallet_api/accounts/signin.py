@@ -1,0 +1,183 @@
+"""Device-bound sign-in: challenge, signature, tokens; refresh; step-up; sign-out.
+
+An everyday sign-in costs one Redis ``GETDEL``, one indexed read, one signature check and
+one insert — never a password hash. The phone asks for a challenge, signs
+``citizen-wallet:sign-in:<challenge>`` with its P-256 key, and gets a short-lived access
+token plus a rotating refresh token. Step-up (for sensitive actions) is the same with
+``citizen-wallet:step-up:<challenge>`` from an already signed-in device, and returns an
+access token whose ``auth_time`` is now.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from litestar import Request, post
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from wallet_api.accounts.common import session_view, signed_message, uuid_or_none
+from wallet_api.accounts.device_keys import consume_challenge, issue_challenge, verify_signature
+from wallet_api.accounts.ratelimit import LOCKOUTS, hit
+from wallet_api.accounts.schemas import (
+    ChallengeRequest,
+    ChallengeView,
+    RefreshRequest,
+    SessionView,
+    SignInRequest,
+    StepUpRequest,
+    TokenView,
+)
+from wallet_api.accounts.sessions import (
+    citizen_principal,
+    refresh_session,
+    revoke_account_sessions,
+    start_session,
+)
+from wallet_api.audit import record
+from wallet_api.auth.guards import PUBLIC, citizen, principal_of
+from wallet_api.problems import Forbidden, Unauthorized
+from wallet_api.state import AppSettings, Db, RedisClient, Tokens
+
+__all__ = ["challenge", "refresh", "sign_in", "sign_out", "sign_out_everywhere", "step_up"]
+
+_DEVICE = """
+SELECT d.public_jwk, d.revoked_at, a.id AS account_id, a.level, a.state, a.frozen_reason
+FROM devices d JOIN accounts a ON a.id = d.account_id WHERE d.id = $1
+"""
+
+
+def _sign_in_failed() -> Unauthorized:
+    return Unauthorized("Sign-in failed; bind this device again if it was removed.", slug="sign-in-failed")
+
+
+def _frozen(reason: str | None) -> Forbidden:
+    return Forbidden(
+        "This account is frozen." + (" The registry reports the person deceased." if reason == "deceased" else ""),
+        slug="account-frozen",
+        title="Account frozen",
+    )
+
+
+@post(
+    "/v1/auth/challenges",
+    opt=PUBLIC,
+    tags=["sign-in"],
+    summary="A single-use challenge for a device to sign (sign-in or step-up)",
+    status_code=HTTP_200_OK,
+)
+async def challenge(data: JSONBody[ChallengeRequest], redis: RedisClient, settings: AppSettings) -> ChallengeView:
+    device = uuid_or_none(data.device_id)
+    if device is None:
+        raise _sign_in_failed()
+    await hit(redis, "challenge", str(device), limit=30, window=60)
+    c = await issue_challenge(redis, data.purpose, str(device), ttl=settings.challenge_ttl_seconds)
+    return ChallengeView(
+        challenge=c.value, expires_in=c.expires_in, sign=signed_message(data.purpose, c.value).decode()
+    )
+
+
+@post("/v1/auth/sign-in", opt=PUBLIC, tags=["sign-in"], summary="Sign in with a device signature", status_code=200)
+async def sign_in(
+    data: JSONBody[SignInRequest], db: Db, redis: RedisClient, settings: AppSettings, tokens: Tokens
+) -> SessionView:
+    device = uuid_or_none(data.device_id)
+    if device is None:
+        raise _sign_in_failed()
+    device_key = str(device)
+    await LOCKOUTS["device"].check(redis, device_key)
+    await consume_challenge(redis, data.challenge, "sign-in", device_key)
+    row = await db.fetchrow(_DEVICE, device)
+    if (
+        row is None
+        or row["revoked_at"] is not None
+        or not verify_signature(row["public_jwk"], signed_message("sign-in", data.challenge), data.signature)
+    ):
+        await LOCKOUTS["device"].failure(redis, device_key)
+        raise _sign_in_failed()
+    if row["state"] != "active":
+        raise _frozen(row["frozen_reason"])
+    session = await start_session(
+        db,
+        tokens,
+        account_id=str(row["account_id"]),
+        device_id=device_key,
+        level=row["level"],
+        auth_time=int(time.time()),
+        refresh_ttl_days=settings.refresh_token_ttl_days,
+    )
+    return session_view(session)
+
+
+@post("/v1/auth/refresh", opt=PUBLIC, tags=["sign-in"], summary="Rotate a refresh token", status_code=200)
+async def refresh(data: JSONBody[RefreshRequest], db: Db, tokens: Tokens) -> SessionView:
+    return session_view(await refresh_session(db, tokens, data.refresh_token))
+
+
+@post(
+    "/v1/auth/step-up",
+    guards=[citizen],
+    tags=["sign-in"],
+    summary="Confirm with a fresh device signature before a sensitive action",
+    status_code=200,
+)
+async def step_up(
+    request: Request[Any, Any, Any], data: JSONBody[StepUpRequest], db: Db, redis: RedisClient, tokens: Tokens
+) -> TokenView:
+    p = principal_of(request)
+    device = uuid_or_none(p.device_id or "")
+    if device is None:
+        raise Forbidden("Step-up needs a device session.")
+    await LOCKOUTS["device"].check(redis, str(device))
+    await consume_challenge(redis, data.challenge, "step-up", str(device))
+    row = await db.fetchrow(_DEVICE, device)
+    if (
+        row is None
+        or str(row["account_id"]) != p.subject
+        or row["revoked_at"] is not None
+        or not verify_signature(row["public_jwk"], signed_message("step-up", data.challenge), data.signature)
+    ):
+        await LOCKOUTS["device"].failure(redis, str(device))
+        raise Unauthorized("The device signature does not verify.", slug="bad-device-signature")
+    if row["state"] != "active":
+        raise _frozen(row["frozen_reason"])
+    access, expires_in = await tokens.issue(citizen_principal(p.subject, row["level"], str(device), int(time.time())))
+    return TokenView(access_token=access, expires_in=expires_in)
+
+
+@post(
+    "/v1/auth/sign-out",
+    guards=[citizen],
+    tags=["sign-in"],
+    summary="End this device's sessions",
+    status_code=HTTP_204_NO_CONTENT,
+)
+async def sign_out(request: Request[Any, Any, Any], db: Db) -> None:
+    p = principal_of(request)
+    device = uuid_or_none(p.device_id or "")
+    if device is None:
+        return
+    async with db.acquire() as conn:
+        await conn.execute(
+            """UPDATE refresh_families SET revoked_at = now(), revoked_why = 'sign-out'
+               WHERE device_id = $1 AND account_id = $2 AND revoked_at IS NULL""",
+            device,
+            uuid.UUID(p.subject),
+        )
+
+
+@post(
+    "/v1/auth/sign-out-everywhere",
+    guards=[citizen],
+    tags=["sign-in"],
+    summary="End every session of this account on every device",
+    status_code=HTTP_204_NO_CONTENT,
+)
+async def sign_out_everywhere(request: Request[Any, Any, Any], db: Db) -> None:
+    p = principal_of(request)
+    account_id = uuid.UUID(p.subject)
+    async with db.acquire() as conn, conn.transaction():
+        await revoke_account_sessions(conn, account_id, "sign-out-everywhere")
+        await record(conn, actor=p.key, action="session.sign_out_everywhere", subject=f"account:{account_id}")

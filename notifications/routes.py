@@ -233,7 +233,7 @@ def _since(value: str | None, name: str) -> int | None:
 @get(
     "/v1/notifications/stream",
     guards=[citizen],
-    tags=_TAGS,
+    tags=[*_TAGS, "stream"],
     summary="Server-Sent Events: new inbox entries as they happen (resume with Last-Event-ID)",
 )
 async def stream(

@@ -64,9 +64,12 @@ async def handle_events(events: list[OutboxEvent], ctx: WorkerContext) -> dict[i
     notices: list[tuple[int, Notice]] = []
     for event in events:
         try:
-            notices.append((event.id, notice_from_event(event.id, event.topic, event.payload)))
+            notice = notice_from_event(event.id, event.topic, event.payload)
         except BadEvent as exc:
             failures[event.id] = EventFailure(str(exc), permanent=True)
+            continue
+        if notice is not None:
+            notices.append((event.id, notice))
     if not notices:
         return failures
     account_ids = list({n.account_id for _, n in notices})

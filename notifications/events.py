@@ -66,10 +66,14 @@ class Notice:
     skip_device_id: uuid.UUID | None = None
 
 
-def notice_from_event(event_id: int, topic: str, payload: dict[str, Any]) -> Notice:
+def notice_from_event(event_id: int, topic: str, payload: dict[str, Any]) -> Notice | None:
+    """The notice for an event, or None when it concerns nobody with an account (a document
+    issued to a person who has not registered in the app yet)."""
     spec = _TOPICS.get(topic)
     if spec is None:
         raise BadEvent(f"unknown topic {topic}")
+    if "account_id" in payload and payload["account_id"] is None:
+        return None
     try:
         account_id = uuid.UUID(str(payload["account_id"]))
     except (KeyError, ValueError) as exc:

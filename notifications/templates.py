@@ -83,7 +83,28 @@ def category_of(kind: str) -> str:
     return str(_data()["events"][kind]["category"])
 
 
-def _name(table: str, code: object, language: Language) -> str:
+def _document_label(table: str, code: str, language: Language, doc_type: object) -> str | None:
+    """Names the documents domain gives its own types and fields (its plugins own them)."""
+    from documents.types import get_type
+
+    spec = get_type(str(doc_type if table == "field" else code))
+    if spec is None:
+        return None
+    label = spec.title if table == "doc_type" else spec.labels.get(code)
+    if label is None:
+        return None
+    text = str(getattr(label, language))
+    # English names are used mid-sentence ("Your driving licence"); keep acronyms as they are.
+    if language == "en" and len(text) > 1 and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def _name(table: str, code: object, language: Language, doc_type: object = None) -> str:
+    if table in ("doc_type", "field"):
+        label = _document_label(table, str(code), language, doc_type)
+        if label is not None:
+            return label
     names = _data()["names"][table]
     entry = names.get(str(code)) or names.get("default")
     if entry is None:
@@ -137,7 +158,7 @@ def _display_params(params: dict[str, Any], language: Language) -> dict[str, str
         out["verifier"] = str(params["verifier_name"])
     if "fields" in params:
         fields = params["fields"] if isinstance(params["fields"], list) else [params["fields"]]
-        out["fields"] = ", ".join(_name("field", f, language) for f in fields)
+        out["fields"] = ", ".join(_name("field", f, language, params.get("doc_type")) for f in fields)
     if "device_name" in params:
         out["device"] = str(params["device_name"])
     if "level" in params:

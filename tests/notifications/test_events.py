@@ -68,7 +68,12 @@ CASES: list[tuple[str, dict[str, Any], dict[str, tuple[str, str, str, str | None
         "document.updated",
         {"document_id": DOC, "doc_type": "vehicle_registration"},
         {
-            "vi": ("Giấy tờ được cập nhật", "Giấy đăng ký xe", "Một giấy tờ trong ví đã được cập nhật", None),
+            "vi": (
+                "Giấy tờ được cập nhật",
+                "Giấy chứng nhận đăng ký xe của bạn",
+                "Một giấy tờ trong ví đã được cập nhật",
+                None,
+            ),
             "en": (
                 "Document updated",
                 "updated your vehicle registration",
@@ -110,7 +115,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, tuple[str, str, str, str | None
     ),
     (
         "document.revoked",
-        {"document_id": DOC, "doc_type": "health_insurance"},
+        {"document_id": DOC, "doc_type": "health_insurance_card"},
         {
             "vi": (
                 "Giấy tờ bị thu hồi",
@@ -156,13 +161,13 @@ CASES: list[tuple[str, dict[str, Any], dict[str, tuple[str, str, str, str | None
         {
             "vi": (
                 "Giấy tờ vừa được kiểm tra",
-                "Phòng CSGT Hà Nội đã kiểm tra Giấy phép lái xe của bạn và xem: họ và tên, hạng, ngày hết hạn",
+                "Phòng CSGT Hà Nội đã kiểm tra Giấy phép lái xe của bạn và xem: Họ và tên, Hạng, Có giá trị đến",
                 "Một giấy tờ của bạn vừa được kiểm tra",
                 None,
             ),
             "en": (
                 "Document checked",
-                "Phòng CSGT Hà Nội checked your driving licence and saw: full name, classes, expiry date",
+                "Phòng CSGT Hà Nội checked your driving licence and saw: full name, classes, valid until",
                 "One of your documents was checked",
                 None,
             ),
@@ -283,7 +288,9 @@ async def test_a_redelivered_event_does_not_duplicate_the_notice(
     await publish_event(db, "document.issued", payload)
     await consume()
     # At-least-once: the same event handled again (lease expired after the work was done).
-    await db.execute("UPDATE outbox SET state = 'pending', available_at = now(), lease_owner = NULL")
+    await db.execute(
+        "UPDATE outbox SET state = 'pending', available_at = now(), lease_owner = NULL WHERE consumer = 'notifications.inbox'"
+    )
     await consume()
 
     r = await client.get("/v1/notifications", headers=await citizen_headers(account))
@@ -294,7 +301,7 @@ async def test_a_redelivered_event_does_not_duplicate_the_notice(
 async def test_an_event_for_an_unknown_account_is_dead_lettered(db: asyncpg.Pool, consume: Any) -> None:
     await publish_event(db, "account.level_raised", {"account_id": str(uuid.uuid4()), "level": 2})
     await consume()
-    assert await db.fetchval("SELECT state FROM outbox") == "dead"
+    assert await db.fetchval("SELECT state FROM outbox WHERE consumer = 'notifications.inbox'") == "dead"
     assert await db.fetchval("SELECT count(*) FROM notifications") == 0
 
 
@@ -303,7 +310,10 @@ async def test_a_malformed_event_is_dead_lettered_and_does_not_block_the_batch(d
     await publish_event(db, "document.issued", {"account_id": "not-a-uuid", "document_id": DOC})
     await publish_event(db, "document.issued", {"account_id": str(account), "document_id": DOC, "doc_type": "x"})
     await consume()
-    states = [r["state"] for r in await db.fetch("SELECT state FROM outbox ORDER BY id")]
+    states = [
+        r["state"]
+        for r in await db.fetch("SELECT state FROM outbox WHERE consumer = 'notifications.inbox' ORDER BY id")
+    ]
     assert states == ["dead", "done"]
     assert await db.fetchval("SELECT count(*) FROM notifications") == 1
 
@@ -334,7 +344,7 @@ async def test_a_closed_account_gets_nothing(db: asyncpg.Pool, consume: Any) -> 
     await db.execute("UPDATE accounts SET state = 'closed' WHERE id = $1", account)
     await publish_event(db, "account.level_raised", {"account_id": str(account), "level": 2})
     await consume()
-    assert await db.fetchval("SELECT state FROM outbox") == "done"
+    assert await db.fetchval("SELECT state FROM outbox WHERE consumer = 'notifications.inbox'") == "done"
     assert await db.fetchval("SELECT count(*) FROM notifications") == 0
 
 
@@ -348,3 +358,12 @@ async def test_an_unknown_document_type_is_shown_by_its_code(
     await consume()
     r = await client.get("/v1/notifications", headers=await citizen_headers(account))
     assert "Your fishing permit has been issued" in r.json()["items"][0]["body"]
+
+
+async def test_a_document_for_someone_without_an_account_is_no_notice_and_no_dead_letter(
+    db: asyncpg.Pool, consume: Any
+) -> None:
+    await publish_event(db, "document.issued", {"account_id": None, "document_id": DOC, "doc_type": "driving_licence"})
+    await consume()
+    assert await db.fetchval("SELECT state FROM outbox WHERE consumer = 'notifications.inbox'") == "done"
+    assert await db.fetchval("SELECT count(*) FROM notifications") == 0

@@ -289,7 +289,8 @@ async def test_a_redelivered_event_does_not_duplicate_the_notice(
     await consume()
     # At-least-once: the same event handled again (lease expired after the work was done).
     await db.execute(
-        "UPDATE outbox SET state = 'pending', available_at = now(), lease_owner = NULL WHERE consumer = 'notifications.inbox'"
+        "UPDATE outbox SET state = 'pending', available_at = now(), lease_owner = NULL"
+        " WHERE consumer = 'notifications.inbox'"
     )
     await consume()
 

@@ -4,7 +4,8 @@ Both transports (Server-Sent Events and WebSocket) use :func:`feed`. It subscrib
 account's channel *before* reading the inbox, so an entry committed in between arrives
 live (and is not sent twice: ids sent during catch-up are remembered). ``after`` is the
 last inbox id the app has (SSE ``Last-Event-ID``, WebSocket ``since``); without it, the
-feed starts with what happens from now on.
+feed starts with what happens from now on. A ``ready`` frame follows the catch-up: from
+then on the subscription is live.
 
 Ids are inbox ids. They usually rise, but two batches committed by two workers may reach
 the app out of order; the app keys entries by id, so a duplicate after a reconnect is
@@ -72,6 +73,8 @@ async def feed(
             async for frame in _catch_up(db, account_id, after, sent):
                 last = frame.id if frame.id is not None else last
                 yield frame
+        # Subscribed and caught up: from here on the app misses nothing while connected.
+        yield Frame("ready", {"latest_id": last})
         while True:
             raw = await subscriber.next_message(HEARTBEAT_SECONDS)
             if raw is None:
@@ -80,6 +83,7 @@ async def feed(
             if raw == RESYNC:
                 # Redis was lost for a while: whatever was published meanwhile is in the inbox.
                 async for frame in _catch_up(db, account_id, last, sent):
+                    last = max(last, frame.id or 0)
                     yield frame
                 continue
             message = json.loads(raw)

@@ -18,7 +18,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
-from litestar.status_codes import HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from notifications import store
 from notifications.feed import feed
@@ -119,7 +119,13 @@ async def mark_read(
     await _tell_other_devices(redis, db, account_id, "inbox.read", {"ids": [notification_id]})
 
 
-@post("/v1/notifications/read-all", guards=[citizen], tags=_TAGS, summary="Mark every entry (up to an id) read")
+@post(
+    "/v1/notifications/read-all",
+    guards=[citizen],
+    tags=_TAGS,
+    summary="Mark every entry (up to an id) read",
+    status_code=HTTP_200_OK,
+)
 async def mark_all_read(
     request: Request[Any, Any, Any], db: Db, redis: RedisClient, data: JSONBody[MarkAllRead | None] = None
 ) -> MarkedRead:
@@ -249,13 +255,13 @@ async def stream(
     async def events() -> AsyncIterator[ServerSentEventMessage]:
         REALTIME_CONNECTIONS.labels("sse").inc()
         try:
-            yield ServerSentEventMessage(comment="connected", retry=_RETRY_MS)
             async for frame in feed(db, channels, account_id, after):
                 if frame is None:
                     yield ServerSentEventMessage(comment="keep-alive")
                 else:
                     data = json.dumps(frame.data, ensure_ascii=False, default=str)
-                    yield ServerSentEventMessage(data=data, event=frame.event, id=frame.id)
+                    retry = _RETRY_MS if frame.event == "ready" else None
+                    yield ServerSentEventMessage(data=data, event=frame.event, id=frame.id, retry=retry)
         finally:
             REALTIME_CONNECTIONS.labels("sse").dec()
 

@@ -139,8 +139,14 @@ async def _send_one(ctx: WorkerContext, gateways: Gateways, channel: str, row: a
         return _Outcome("skipped", error=exc.reason, gone_token=(row["device_id"], row["push_token"]))
     except PushRejected as exc:
         return _Outcome("dead", error=exc.reason)
-    except (PushError, SmsGatewayError, TimeoutError) as exc:
-        reason = exc.reason if isinstance(exc, PushError) else (str(exc) or type(exc).__name__)
+    except Exception as exc:  # any other failure (gateway down, sink's Redis gone) is worth a retry
+        # Our gateway errors carry a safe reason; anything else only its type (no personal data).
+        if isinstance(exc, PushError):
+            reason = exc.reason
+        elif isinstance(exc, SmsGatewayError):
+            reason = f"sms {exc}"
+        else:
+            reason = type(exc).__name__
         retry_after = exc.retry_after if isinstance(exc, PushError) else None
         if row["attempts"] >= ctx.settings.notify_max_attempts:
             return _Outcome("dead", error=reason)

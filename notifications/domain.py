@@ -1,7 +1,12 @@
-"""What the notifications domain contributes to the service."""
+"""What the notifications domain contributes: the inbox API and realtime feed, the outbox
+consumer that turns other domains' events into notices, and the per-channel delivery loops."""
 
+from notifications.consumer import CONSUMER_NAME
+from notifications.deliveries import LOOPS
+from notifications.realtime import RealtimePlugin
+from notifications.routes import ROUTES
 from wallet_api.domains import Domain
 
-__all__ = ["DOMAIN"]
+__all__ = ["CONSUMER_NAME", "DOMAIN"]
 
-DOMAIN = Domain(name="notifications")
+DOMAIN = Domain(name="notifications", routes=ROUTES, loops=LOOPS, plugins=[RealtimePlugin()])

@@ -95,6 +95,27 @@ class Settings:
     documents_status_list_ttl_seconds: int = 300
     #: Verifications one verifier (client or officer) may make per minute.
     documents_verify_rate_per_minute: int = 6000
+    # Notifications (docs/notifications.md). Without gateway settings, development and tests
+    # use local sinks (Redis); production refuses to send rather than pretend.
+    #: Attempts per push/SMS delivery before it goes to the dead letters.
+    notify_max_attempts: int = 6
+    #: Backoff base in seconds: attempt n waits base * 2**(n-1) (capped at an hour), or Retry-After.
+    notify_retry_base_seconds: int = 10
+    #: Deliveries claimed per batch and sent concurrently per channel.
+    notify_delivery_batch: int = 200
+    notify_delivery_concurrency: int = 50
+    #: Service-account JSON file for FCM HTTP v1 (its token_uri is used for OAuth2).
+    push_fcm_service_account: str = ""
+    push_fcm_endpoint: str = "https://fcm.googleapis.com"
+    #: APNs token authentication: the .p8 key file, its key id, the team id and the app's bundle id.
+    push_apns_key_file: str = ""
+    push_apns_key_id: str = ""
+    push_apns_team_id: str = ""
+    push_apns_topic: str = ""
+    push_apns_endpoint: str = "https://api.push.apple.com"
+    #: SMS gateway (HTTP adapter in notifications/gateways/sms.py); used for OTPs and notices.
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -1,0 +1,34 @@
+"""Prometheus metrics of the notifications domain, per channel (inbox, realtime, fcm, apns, sms)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+__all__ = ["DELIVERIES", "DELIVERY_SECONDS", "NOTICES", "REALTIME_CONNECTIONS", "REALTIME_MESSAGES", "TOKENS_GONE"]
+
+NOTICES = Counter(
+    "wallet_notifications_created_total", "Inbox entries created from outbox events, by category", ["category"]
+)
+DELIVERIES = Counter(
+    "wallet_notification_deliveries_total",
+    "Deliveries by channel and outcome (sent, retry, dead, skipped)",
+    ["channel", "outcome"],
+)
+DELIVERY_SECONDS = Histogram(
+    "wallet_notification_delivery_seconds",
+    "Time a gateway took to accept (or refuse) one message, by channel",
+    ["channel"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+TOKENS_GONE = Counter(
+    "wallet_notification_tokens_invalidated_total", "Device push tokens a gateway said are gone", ["channel"]
+)
+REALTIME_MESSAGES = Counter(
+    "wallet_realtime_messages_total", "Realtime messages by direction (published, sent) and transport", ["direction"]
+)
+REALTIME_CONNECTIONS = Gauge(
+    "wallet_realtime_connections",
+    "Open realtime connections by transport (sse, ws)",
+    ["transport"],
+    multiprocess_mode="livesum",
+)

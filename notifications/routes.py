@@ -1,0 +1,336 @@
+"""The citizen's notifications API: inbox, preferences, push token, and the realtime feed.
+
+Every route is for a signed-in citizen and touches only the caller's own account (the
+account id comes from the token, never from the request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from litestar import Request, WebSocket, delete, get, post, put, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from notifications import store
+from notifications.feed import feed
+from notifications.metrics import REALTIME_CONNECTIONS
+from notifications.realtime import publish_realtime
+from notifications.schemas import (
+    CategoryPreferenceView,
+    InboxPage,
+    MarkAllRead,
+    MarkedRead,
+    NotificationView,
+    PreferencesUpdate,
+    PreferencesView,
+    PushTokenBody,
+    UnreadCount,
+)
+from notifications.templates import CATEGORIES
+from wallet_api.auth.guards import citizen, principal_of
+from wallet_api.problems import BadRequest, NotFound, ValidationFailed
+from wallet_api.state import Db, RedisClient
+
+__all__ = ["ROUTES"]
+
+_TAGS = ["notifications"]
+_RETRY_MS = 3000
+
+
+def _account(request: Request[Any, Any, Any] | WebSocket[Any, Any, Any]) -> uuid.UUID:
+    return uuid.UUID(principal_of(request).subject)
+
+
+def _cursor(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        cursor = int(value)
+    except ValueError:
+        raise BadRequest(
+            "The cursor is not one this API returned.", slug="invalid-cursor", title="Invalid cursor"
+        ) from None
+    if cursor < 0:
+        raise BadRequest("The cursor is not one this API returned.", slug="invalid-cursor", title="Invalid cursor")
+    return cursor
+
+
+@get("/v1/notifications", guards=[citizen], tags=_TAGS, summary="The inbox, newest first")
+async def list_inbox(
+    request: Request[Any, Any, Any],
+    db: Db,
+    cursor: FromQuery[str | None] = None,
+    limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+    unread_only: FromQuery[bool] = False,
+) -> InboxPage:
+    account_id = _account(request)
+    language = await store.account_language(db, account_id)
+    rows = await store.page(db, account_id, before=_cursor(cursor), limit=limit + 1, unread_only=unread_only)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return InboxPage(
+        items=[store.view_of(r, language) for r in rows],
+        next_cursor=str(rows[-1]["id"]) if more else None,
+        unread=await store.unread_count(db, account_id),
+    )
+
+
+@get("/v1/notifications/unread-count", guards=[citizen], tags=_TAGS, summary="How many entries are unread")
+async def unread(request: Request[Any, Any, Any], db: Db) -> UnreadCount:
+    return UnreadCount(unread=await store.unread_count(db, _account(request)))
+
+
+@get("/v1/notifications/{notification_id:int}", guards=[citizen], tags=_TAGS, summary="One inbox entry")
+async def get_notification(request: Request[Any, Any, Any], db: Db, notification_id: FromPath[int]) -> NotificationView:
+    account_id = _account(request)
+    row = await store.get_one(db, account_id, notification_id)
+    if row is None:
+        raise NotFound("No such notification.")
+    return store.view_of(row, await store.account_language(db, account_id))
+
+
+async def _tell_other_devices(redis: Any, db: Db, account_id: uuid.UUID, event: str, data: dict[str, Any]) -> None:
+    data["unread"] = await store.unread_count(db, account_id)
+    await publish_realtime(redis, account_id, event, data)
+
+
+@post(
+    "/v1/notifications/{notification_id:int}/read",
+    guards=[citizen],
+    tags=_TAGS,
+    summary="Mark one entry read",
+    status_code=HTTP_204_NO_CONTENT,
+)
+async def mark_read(
+    request: Request[Any, Any, Any], db: Db, redis: RedisClient, notification_id: FromPath[int]
+) -> None:
+    account_id = _account(request)
+    if not await store.mark_read(db, account_id, notification_id):
+        raise NotFound("No such notification.")
+    await _tell_other_devices(redis, db, account_id, "inbox.read", {"ids": [notification_id]})
+
+
+@post(
+    "/v1/notifications/read-all",
+    guards=[citizen],
+    tags=_TAGS,
+    summary="Mark every entry (up to an id) read",
+    status_code=HTTP_200_OK,
+)
+async def mark_all_read(
+    request: Request[Any, Any, Any], db: Db, redis: RedisClient, data: JSONBody[MarkAllRead | None] = None
+) -> MarkedRead:
+    account_id = _account(request)
+    up_to = data.up_to if data is not None else None
+    marked = await store.mark_all_read(db, account_id, up_to)
+    left = await store.unread_count(db, account_id)
+    await publish_realtime(redis, account_id, "inbox.read", {"up_to": up_to, "unread": left})
+    return MarkedRead(marked=marked, unread=left)
+
+
+@delete("/v1/notifications/{notification_id:int}", guards=[citizen], tags=_TAGS, summary="Delete one entry")
+async def delete_notification(
+    request: Request[Any, Any, Any], db: Db, redis: RedisClient, notification_id: FromPath[int]
+) -> None:
+    account_id = _account(request)
+    if not await store.delete(db, account_id, notification_id):
+        raise NotFound("No such notification.")
+    await _tell_other_devices(redis, db, account_id, "inbox.deleted", {"ids": [notification_id]})
+
+
+async def _preferences_view(db: Db, account_id: uuid.UUID) -> PreferencesView:
+    language = await store.account_language(db, account_id)
+    chosen = await store.preferences(db, account_id)
+    return PreferencesView(
+        language=language,
+        categories=[
+            CategoryPreferenceView(
+                category=code,
+                name=cat.names[language],
+                mandatory=cat.mandatory,
+                push=chosen[code][0],
+                sms=chosen[code][1],
+            )
+            for code, cat in CATEGORIES.items()
+        ],
+    )
+
+
+@get("/v1/notifications/preferences", guards=[citizen], tags=_TAGS, summary="Language and channels per category")
+async def get_preferences(request: Request[Any, Any, Any], db: Db) -> PreferencesView:
+    return await _preferences_view(db, _account(request))
+
+
+@put("/v1/notifications/preferences", guards=[citizen], tags=_TAGS, summary="Change language or channels")
+async def put_preferences(
+    request: Request[Any, Any, Any], db: Db, data: JSONBody[PreferencesUpdate]
+) -> PreferencesView:
+    account_id = _account(request)
+    errors = []
+    choices: dict[str, tuple[bool, bool]] = {}
+    for code, choice in data.categories.items():
+        cat = CATEGORIES.get(code)
+        if cat is None:
+            errors.append({"key": f"categories.{code}", "source": "body", "message": "unknown category"})
+        elif cat.mandatory and not (choice.push and choice.sms):
+            errors.append(
+                {"key": f"categories.{code}", "source": "body", "message": "security notices cannot be turned off"}
+            )
+        elif not cat.mandatory:
+            choices[code] = (choice.push, choice.sms)
+    if errors:
+        raise ValidationFailed("Some categories cannot be changed.", slug="notification-preferences", errors=errors)
+    async with db.acquire() as conn, conn.transaction():
+        await store.set_preferences(conn, account_id, choices, data.language)
+    return await _preferences_view(db, account_id)
+
+
+@put(
+    "/v1/notifications/push-token",
+    guards=[citizen],
+    tags=_TAGS,
+    summary="Register this device's push token",
+    status_code=HTTP_204_NO_CONTENT,
+)
+async def put_push_token(request: Request[Any, Any, Any], db: Db, data: JSONBody[PushTokenBody]) -> None:
+    principal = principal_of(request)
+    if principal.device_id is None:
+        raise BadRequest("Only a bound device can receive push notifications.", slug="device-required")
+    # A token identifies one app install: if another device row held it (a reinstall),
+    # that row loses it, so one install never gets a message twice.
+    async with db.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "UPDATE devices SET push_token = NULL WHERE push_token = $1 AND push_platform = $2 AND id <> $3",
+            data.token,
+            data.platform,
+            uuid.UUID(principal.device_id),
+        )
+        updated = await conn.fetchval(
+            """UPDATE devices SET push_platform = $3, push_token = $4, last_seen_at = now()
+               WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL RETURNING id""",
+            uuid.UUID(principal.device_id),
+            uuid.UUID(principal.subject),
+            data.platform,
+            data.token,
+        )
+        if updated is None:
+            raise NotFound("This device is not bound to your account.", slug="device-not-found")
+
+
+def _since(value: str | None, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        since = int(value)
+    except ValueError:
+        raise BadRequest(f"{name} must be an inbox id.", slug="invalid-cursor", title="Invalid cursor") from None
+    return max(0, since)
+
+
+@get(
+    "/v1/notifications/stream",
+    guards=[citizen],
+    tags=[*_TAGS, "stream"],
+    summary="Server-Sent Events: new inbox entries as they happen (resume with Last-Event-ID)",
+)
+async def stream(
+    request: Request[Any, Any, Any],
+    db: Db,
+    channels: NamedDependency[ChannelsPlugin],
+    last_event_id: Annotated[str | None, HeaderParameter(name="Last-Event-ID")] = None,
+    since: FromQuery[str | None] = None,
+) -> ServerSentEvent:
+    account_id = _account(request)
+    after = _since(last_event_id, "Last-Event-ID") if last_event_id else _since(since, "since")
+
+    async def events() -> AsyncIterator[ServerSentEventMessage]:
+        REALTIME_CONNECTIONS.labels("sse").inc()
+        try:
+            async for frame in feed(db, channels, account_id, after):
+                if frame is None:
+                    yield ServerSentEventMessage(comment="keep-alive")
+                else:
+                    data = json.dumps(frame.data, ensure_ascii=False, default=str)
+                    retry = _RETRY_MS if frame.event == "ready" else None
+                    yield ServerSentEventMessage(data=data, event=frame.event, id=frame.id, retry=retry)
+        finally:
+            REALTIME_CONNECTIONS.labels("sse").dec()
+
+    return ServerSentEvent(events(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _subprotocol(socket: WebSocket[Any, Any, Any]) -> str | None:
+    """Browsers send the token as a ``bearer.*`` subprotocol; answer with the other one offered."""
+    offered = socket.scope.get("subprotocols") or []
+    for proto in offered:
+        if not str(proto).startswith("bearer."):
+            return str(proto)
+    return None
+
+
+@websocket("/v1/notifications/ws", guards=[citizen])
+async def ws_stream(
+    socket: WebSocket[Any, Any, Any],
+    db: Db,
+    channels: NamedDependency[ChannelsPlugin],
+    since: FromQuery[str | None] = None,
+) -> None:
+    """WebSocket: the same frames as the SSE stream, as JSON text messages; resume with ``since``."""
+    account_id = _account(socket)
+    after = _since(since, "since")
+    await socket.accept(subprotocols=_subprotocol(socket))
+    REALTIME_CONNECTIONS.labels("ws").inc()
+
+    async def until_closed() -> None:
+        # The client sends nothing we need; reading is how a close is noticed at once.
+        while (await socket.receive())["type"] != "websocket.disconnect":
+            continue
+
+    closed = asyncio.create_task(until_closed())
+    frames = feed(db, channels, account_id, after)
+    try:
+        while True:
+            next_frame = asyncio.ensure_future(anext(frames))
+            done, _ = await asyncio.wait({next_frame, closed}, return_when=asyncio.FIRST_COMPLETED)
+            if closed in done:
+                next_frame.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                    await next_frame
+                break
+            frame = next_frame.result()
+            if frame is None:
+                await socket.send_text('{"event":"ping"}')
+            else:
+                await socket.send_text(
+                    json.dumps(
+                        {"id": frame.id, "event": frame.event, "data": frame.data}, ensure_ascii=False, default=str
+                    )
+                )
+    finally:
+        closed.cancel()
+        await frames.aclose()
+        REALTIME_CONNECTIONS.labels("ws").dec()
+
+
+ROUTES = [
+    list_inbox,
+    unread,
+    get_notification,
+    mark_read,
+    mark_all_read,
+    delete_notification,
+    get_preferences,
+    put_preferences,
+    put_push_token,
+    stream,
+    ws_stream,
+]

@@ -1,0 +1,97 @@
+"""Request and response bodies of the notifications API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+__all__ = [
+    "ActionView",
+    "CategoryPreference",
+    "CategoryPreferenceView",
+    "InboxPage",
+    "MarkAllRead",
+    "MarkedRead",
+    "NotificationView",
+    "PreferencesUpdate",
+    "PreferencesView",
+    "PushTokenBody",
+    "RefView",
+    "UnreadCount",
+]
+
+
+class ActionView(msgspec.Struct, frozen=True):
+    #: What the app should open: link_wallet, raise_level, review_devices, renew_document, ...
+    code: str
+    label: str
+
+
+class RefView(msgspec.Struct, frozen=True):
+    #: payment, document, device or wallet_link: the app fetches it by id from its own API.
+    type: str
+    id: str
+
+
+class NotificationView(msgspec.Struct, frozen=True):
+    id: int
+    kind: str
+    category: str
+    title: str
+    body: str
+    action: ActionView | None
+    ref: RefView | None
+    created_at: datetime
+    read: bool
+
+
+class InboxPage(msgspec.Struct, frozen=True):
+    items: list[NotificationView]
+    #: Pass as ``cursor`` to get the next (older) page; null on the last page.
+    next_cursor: str | None
+    unread: int
+
+
+class UnreadCount(msgspec.Struct, frozen=True):
+    unread: int
+
+
+class MarkAllRead(msgspec.Struct, frozen=True):
+    #: Mark read only entries up to this id (the newest the app has shown); all when absent.
+    up_to: int | None = None
+
+
+class MarkedRead(msgspec.Struct, frozen=True):
+    marked: int
+    unread: int
+
+
+class CategoryPreferenceView(msgspec.Struct, frozen=True):
+    category: str
+    name: str
+    mandatory: bool
+    push: bool
+    sms: bool
+
+
+class PreferencesView(msgspec.Struct, frozen=True):
+    language: Literal["vi", "en"]
+    categories: list[CategoryPreferenceView]
+
+
+class CategoryPreference(msgspec.Struct, frozen=True):
+    push: bool
+    sms: bool
+
+
+class PreferencesUpdate(msgspec.Struct, frozen=True):
+    language: Literal["vi", "en"] | None = None
+    categories: dict[str, CategoryPreference] = msgspec.field(default_factory=dict)
+
+
+class PushTokenBody(msgspec.Struct, frozen=True):
+    platform: Literal["fcm", "apns"]
+    #: The FCM registration token or APNs device token the app got from the platform.
+    token: Annotated[str, msgspec.Meta(min_length=8, max_length=4096, pattern=r"^[A-Za-z0-9_:\-\.]+$")]

@@ -1,0 +1,241 @@
+"""Realtime delivery across processes: two real API processes (``wallet serve``), the test
+process acting as the worker that consumes the outbox and publishes to Redis.
+
+An app connected to either API process gets the notice; an app that reconnects with
+``Last-Event-ID`` (SSE) or ``since`` (WebSocket) gets what it missed from PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import redis.asyncio as aioredis
+import websockets
+
+from notifications import publish_realtime
+from tests.notifications.conftest import create_account, publish_event
+from wallet_api.settings import Settings
+
+READ_TIMEOUT = 15.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def api_urls(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    """Two API processes on free ports, against the test database and Redis."""
+    procs: list[subprocess.Popen[bytes]] = []
+    urls = []
+    for i in range(2):
+        port = _free_port()
+        data = tmp_path_factory.mktemp(f"api{i}")
+        env = {
+            **os.environ,
+            "WALLET_ENV": "test",
+            "WALLET_DATABASE_URL": settings.database_url,
+            "WALLET_REDIS_URL": settings.redis_url,
+            "WALLET_KEK": settings.kek,
+            "WALLET_PUBLIC_BASE_URL": settings.public_base_url,
+            "WALLET_DATA_DIR": str(data),
+            "WALLET_METRICS_DIR": str(data / "metrics"),
+            "WALLET_LOG_LEVEL": "WARNING",
+        }
+        cmd = [sys.executable, "-m", "wallet_api.cli", "serve", "--port", str(port), "--processes", "1"]
+        procs.append(subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL))
+        urls.append(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 60
+        for url, proc in zip(urls, procs, strict=True):
+            while True:
+                assert proc.poll() is None, "wallet serve exited"
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
+                        break
+                assert time.monotonic() < deadline, "wallet serve did not become ready"
+                time.sleep(0.2)
+        yield urls
+    finally:
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+class SseReader:
+    """Reads Server-Sent Events from a streaming httpx response."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._lines = response.aiter_lines()
+
+    async def next(self) -> dict[str, Any]:
+        async def read() -> dict[str, Any]:
+            event: dict[str, Any] = {}
+            async for line in self._lines:
+                if line == "":
+                    if "event" in event or "data" in event:
+                        return event
+                    event = {}
+                    continue
+                if line.startswith(":"):
+                    continue
+                name, _, value = line.partition(":")
+                event[name] = value.removeprefix(" ")
+            raise AssertionError("stream ended")
+
+        event = await asyncio.wait_for(read(), READ_TIMEOUT)
+        if "data" in event:
+            event["data"] = json.loads(event["data"])
+        return event
+
+
+@contextlib.asynccontextmanager
+async def sse(
+    url: str, headers: dict[str, str], last_event_id: int | None = None
+) -> AsyncIterator[tuple[SseReader, list[dict[str, Any]]]]:
+    """An open stream once it is live, and what it replayed before saying so."""
+    if last_event_id is not None:
+        headers = {**headers, "Last-Event-ID": str(last_event_id)}
+    async with (
+        httpx.AsyncClient(timeout=httpx.Timeout(READ_TIMEOUT, read=None)) as http,
+        http.stream("GET", f"{url}/v1/notifications/stream", headers=headers) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        reader = SseReader(response)
+        replayed = []
+        while (event := await reader.next())["event"] != "ready":
+            replayed.append(event)
+        yield reader, replayed
+
+
+async def _issue(db: asyncpg.Pool, account: uuid.UUID, n: int = 1) -> None:
+    for _ in range(n):
+        await publish_event(
+            db,
+            "document.issued",
+            {"account_id": str(account), "document_id": str(uuid.uuid4()), "doc_type": "driving_licence"},
+        )
+
+
+async def test_a_notice_from_the_worker_reaches_the_app_on_either_api_process(
+    api_urls: list[str], db: asyncpg.Pool, consume: Any, citizen_headers: Any
+) -> None:
+    account = await create_account(db, language="en")
+    headers = await citizen_headers(account)
+    async with sse(api_urls[0], headers) as (on_first, _), sse(api_urls[1], headers) as (on_second, _):
+        await _issue(db, account)
+        await consume()  # this test process is the worker: it publishes to Redis
+        entry = await db.fetchval("SELECT id FROM notifications WHERE account_id = $1", account)
+        for reader in (on_first, on_second):
+            event = await reader.next()
+            assert event["event"] == "notification"
+            assert event["id"] == str(entry)
+            assert event["data"]["title"] == "New document"
+            assert event["data"]["kind"] == "document.issued"
+
+
+async def test_an_app_only_hears_its_own_account(
+    api_urls: list[str], db: asyncpg.Pool, consume: Any, citizen_headers: Any
+) -> None:
+    mine, theirs = await create_account(db), await create_account(db)
+    async with sse(api_urls[0], await citizen_headers(mine)) as (reader, _):
+        await _issue(db, theirs)
+        await _issue(db, mine)
+        await consume()
+        event = await reader.next()
+        assert event["id"] == str(await db.fetchval("SELECT id FROM notifications WHERE account_id = $1", mine))
+
+
+async def test_sse_reconnect_with_last_event_id_catches_up_from_the_inbox(
+    api_urls: list[str], db: asyncpg.Pool, consume: Any, citizen_headers: Any
+) -> None:
+    account = await create_account(db)
+    headers = await citizen_headers(account)
+    await _issue(db, account, 4)
+    await consume()  # published while no app was connected: Redis drops it
+    ids = [r["id"] for r in await db.fetch("SELECT id FROM notifications WHERE account_id = $1 ORDER BY id", account)]
+
+    async with sse(api_urls[1], headers, last_event_id=ids[0]) as (reader, caught_up):
+        assert [int(e["id"]) for e in caught_up] == ids[1:]
+        assert all(e["event"] == "notification" for e in caught_up)
+        # Then live, with nothing repeated.
+        await _issue(db, account)
+        await consume()
+        live = await reader.next()
+        assert int(live["id"]) > ids[-1]
+
+
+async def test_websocket_catches_up_with_since_then_streams_live(
+    api_urls: list[str], db: asyncpg.Pool, redis: aioredis.Redis, consume: Any, citizen_headers: Any
+) -> None:
+    account = await create_account(db, language="vi")
+    headers = await citizen_headers(account)
+    await _issue(db, account, 2)
+    await consume()
+    first = await db.fetchval("SELECT min(id) FROM notifications WHERE account_id = $1", account)
+    token = headers["Authorization"].removeprefix("Bearer ")
+    url = api_urls[0].replace("http://", "ws://") + f"/v1/notifications/ws?since={first}"
+    async with websockets.connect(url, subprotocols=[f"bearer.{token}", "wallet.v1"]) as ws:  # type: ignore[list-item]
+        assert ws.subprotocol == "wallet.v1"
+
+        async def receive() -> dict[str, Any]:
+            message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), READ_TIMEOUT))
+            return message
+
+        missed = await receive()
+        assert missed["event"] == "notification" and missed["id"] > first
+        assert missed["data"]["title"] == "Giấy tờ mới"
+        assert (await receive())["event"] == "ready"
+        await _issue(db, account)
+        await consume()
+        live = await receive()
+        assert live["event"] == "notification" and live["id"] > missed["id"]
+        # Transient messages from any process (publish_realtime) arrive too, without an id.
+        await publish_realtime(redis, account, "wallet.link_progress", {"step": "awaiting_otp"})
+        transient = await receive()
+        assert transient == {"id": None, "event": "wallet.link_progress", "data": {"step": "awaiting_otp"}}
+
+
+async def test_websocket_without_a_token_is_refused(api_urls: list[str]) -> None:
+    url = api_urls[1].replace("http://", "ws://") + "/v1/notifications/ws"
+    with pytest.raises(websockets.exceptions.WebSocketException):
+        async with websockets.connect(url) as ws:
+            await asyncio.wait_for(ws.recv(), READ_TIMEOUT)
+
+
+async def test_reading_marks_reach_the_other_devices(
+    api_urls: list[str], db: asyncpg.Pool, consume: Any, citizen_headers: Any
+) -> None:
+    account = await create_account(db)
+    headers = await citizen_headers(account)
+    await _issue(db, account, 2)
+    await consume()
+    async with sse(api_urls[0], headers) as (other_phone, _), httpx.AsyncClient(base_url=api_urls[1]) as this_phone:
+        r = await this_phone.post("/v1/notifications/read-all", headers=headers)
+        assert r.status_code == 200
+        event = await other_phone.next()
+        assert event["event"] == "inbox.read"
+        assert event["data"]["unread"] == 0

@@ -62,7 +62,8 @@ class Settings:
     #: Base URL of the national population registry; empty means the local ``population`` table.
     registry_url: str = ""
     registry_token: str = ""
-    #: SMS gateway for one-time codes; empty means the development sink (refused in production).
+    #: SMS gateway (notifications/gateways/sms.py) for one-time codes and notices; empty means
+    #: the development sink (refused in production).
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
     #: Seconds a one-time SMS code stays valid.
@@ -113,9 +114,6 @@ class Settings:
     push_apns_team_id: str = ""
     push_apns_topic: str = ""
     push_apns_endpoint: str = "https://api.push.apple.com"
-    #: SMS gateway (HTTP adapter in notifications/gateways/sms.py); used for OTPs and notices.
-    sms_gateway_url: str = ""
-    sms_gateway_token: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -15,7 +15,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from notifications.gateways.sms import DevSmsSink, HttpSmsGateway, SmsGateway, SmsGatewayError
+from notifications.gateways import sms_gateway as build_sms_gateway
+from notifications.gateways.sms import SmsGateway, SmsGatewayError
 
 __all__ = ["MAX_ATTEMPTS", "check_code", "issue_code", "plant_unusable_code", "sms_gateway"]
 
@@ -47,12 +48,8 @@ def _digest(reference: str, code: str) -> str:
 
 
 def sms_gateway(state: Any) -> SmsGateway:
-    settings = state.settings
-    if settings.sms_gateway_url:
-        return HttpSmsGateway(state.http, settings.sms_gateway_url, settings.sms_gateway_token)
-    if settings.env == "production":
-        raise RuntimeError("WALLET_SMS_GATEWAY_URL is required in production")
-    return DevSmsSink(state.redis)
+    """The one SMS gateway of these settings (shared with notifications)."""
+    return build_sms_gateway(state.settings, state.http, state.redis)
 
 
 async def issue_code(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -426,3 +427,35 @@ async def test_the_providers_are_listed(
 ) -> None:
     r = await client.get("/v1/wallet-providers", headers=(await make_citizen()).headers)
     assert {p["code"] for p in r.json()} == {"momo", "zalopay", "vnptmoney", "viettelmoney"}
+
+
+async def test_an_officer_reviews_a_flagged_wallet(
+    client: httpx.AsyncClient,
+    make_citizen: Any,
+    provider_sim: ProviderSim,
+    worker: WorkerContext,
+    mint: Any,
+) -> None:
+    first, second = await make_citizen(), await make_citizen("Trần Văn Bình")
+    link = await _link(client, first, provider_sim, worker)
+    provider_sim.add_wallet("momo", link["wallet_account"], second.person_id, "TRAN VAN BINH")
+    theirs = (await _request(client, second, link["wallet_account"])).json()["id"]
+    await drain(worker)
+    officer = await mint(kind="officer", subject=str(uuid.uuid4()), org_id="platform", roles=frozenset({"admin"}))
+    listed = await client.get("/v1/admin/wallet-links/under-review", headers=officer)
+    assert {item["id"] for item in listed.json()} == {link["id"], theirs}
+    closed = await client.post(
+        f"/v1/admin/wallet-links/{link['id']}/review", json={"decision": "close"}, headers=officer
+    )
+    assert (closed.json()["state"], closed.json()["reason"]) == ("refused", "closed_after_review")
+    kept = await client.post(f"/v1/admin/wallet-links/{theirs}/review", json={"decision": "reinstate"}, headers=officer)
+    assert kept.json()["state"] == "active"
+    again = await client.post(f"/v1/admin/wallet-links/{theirs}/review", json={"decision": "close"}, headers=officer)
+    assert again.status_code == 409
+
+
+async def test_only_admins_review_wallet_links(client: httpx.AsyncClient, make_citizen: Any, mint: Any) -> None:
+    officer = await mint(kind="officer", subject=str(uuid.uuid4()), org_id="x", roles=frozenset({"welfare_maker"}))
+    assert (await client.get("/v1/admin/wallet-links/under-review", headers=officer)).status_code == 403
+    citizen = await make_citizen()
+    assert (await client.get("/v1/admin/wallet-links/under-review", headers=citizen.headers)).status_code == 403

@@ -388,7 +388,11 @@ async def test_a_wallet_linked_to_two_citizens_is_flagged_for_review(
     theirs = await _state(client, second, r.json()["id"])
     assert (theirs["state"], theirs["reason"]) == ("under_review", "wallet_linked_to_another_citizen")
     mine = await _state(client, first, link["id"])
-    assert (mine["state"], mine["is_default"]) == ("under_review", False)
+    assert (mine["state"], mine["is_default"], mine["reason"]) == (
+        "under_review",
+        False,
+        "wallet_linked_to_another_citizen",
+    )
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'wallet_link.flagged_many_to_one'") == 1
 
 
@@ -459,3 +463,12 @@ async def test_only_admins_review_wallet_links(client: httpx.AsyncClient, make_c
     assert (await client.get("/v1/admin/wallet-links/under-review", headers=officer)).status_code == 403
     citizen = await make_citizen()
     assert (await client.get("/v1/admin/wallet-links/under-review", headers=citizen.headers)).status_code == 403
+
+
+async def test_a_citizen_may_request_only_so_many_links_a_day(client: httpx.AsyncClient, make_citizen: Any) -> None:
+    citizen = await make_citizen()
+    statuses = [(await _request(client, citizen, unique_wallet_account())).status_code for _ in range(11)]
+    assert statuses == [202] * 10 + [429]
+    r = await _request(client, citizen, unique_wallet_account())
+    assert r.json()["type"].endswith("/wallet-link-requests-exceeded")
+    assert r.headers["retry-after"] == "3600"

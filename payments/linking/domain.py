@@ -1,6 +1,7 @@
 """What linking (and the e-wallet provider integration it owns) contributes to the service."""
 
 from payments.linking import flow
+from payments.linking.review import WalletLinkReviewController
 from payments.linking.routes import WalletLinkController, list_providers
 from payments.provider_sim.cli import provider_sim
 from payments.providers.plugin import ProvidersPlugin
@@ -13,7 +14,7 @@ _CONSUMER = flow.LINKING_CONSUMER
 
 DOMAIN = Domain(
     name="linking",
-    routes=[WalletLinkController, list_providers],
+    routes=[WalletLinkController, WalletLinkReviewController, list_providers],
     commands=[provider_sim],
     plugins=[ProvidersPlugin()],
 )

@@ -24,13 +24,16 @@ from payments.linking.schemas import LinkRequest, OtpSubmission, ProviderView, W
 from payments.providers import registry_of
 from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, principal_of
 from wallet_api.outbox import publish
-from wallet_api.problems import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from wallet_api.problems import Conflict, Forbidden, NotFound, Problem, TooManyRequests, ValidationFailed
 from wallet_api.state import AppSettings, Db, RedisClient
 
 __all__ = ["WalletLinkController", "list_providers"]
 
 _CHANGE = [citizen_level(2), fresh_device_signature()]
 _LIVE = ("requested", "inquiring", "awaiting_otp", "confirming", "active", "under_review")
+#: Link requests one citizen may make in 24 hours: enough for any honest use, and a bound on
+#: probing which wallet accounts exist at which provider.
+LINK_REQUESTS_PER_DAY = 10
 
 
 def _account_id(request: Request[Any, Any, Any]) -> UUID:
@@ -88,6 +91,17 @@ class WalletLinkController(Controller):
                     slug="identification-level",
                     title="Identification level too low",
                     required_level=2,
+                )
+            recent = await conn.fetchval(
+                "SELECT count(*) FROM wallet_links WHERE account_id = $1 AND created_at > now() - interval '1 day'",
+                account_id,
+            )
+            if recent >= LINK_REQUESTS_PER_DAY:
+                raise TooManyRequests(
+                    f"At most {LINK_REQUESTS_PER_DAY} wallet link requests a day.",
+                    retry_after=3600,
+                    slug="wallet-link-requests-exceeded",
+                    title="Too many wallet link requests",
                 )
             existing = await conn.fetchrow(
                 """SELECT id, state FROM wallet_links WHERE account_id = $1 AND provider = $2

@@ -155,8 +155,8 @@ async def flag_many_to_one(conn: asyncpg.Connection, link: Any, from_states: tup
     await publish_state(conn, flagged)
     for other in others:
         moved = await conn.fetchrow(
-            """UPDATE wallet_links SET state = 'under_review', review_reason = $2, is_default = false,
-                      updated_at = now()
+            """UPDATE wallet_links SET state = 'under_review', refusal_reason = $2, review_reason = $2,
+                      is_default = false, updated_at = now()
                WHERE id = $1 AND state = 'active' RETURNING *""",
             other["id"],
             reason,

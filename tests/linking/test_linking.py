@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -387,7 +388,11 @@ async def test_a_wallet_linked_to_two_citizens_is_flagged_for_review(
     theirs = await _state(client, second, r.json()["id"])
     assert (theirs["state"], theirs["reason"]) == ("under_review", "wallet_linked_to_another_citizen")
     mine = await _state(client, first, link["id"])
-    assert (mine["state"], mine["is_default"]) == ("under_review", False)
+    assert (mine["state"], mine["is_default"], mine["reason"]) == (
+        "under_review",
+        False,
+        "wallet_linked_to_another_citizen",
+    )
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'wallet_link.flagged_many_to_one'") == 1
 
 
@@ -426,3 +431,44 @@ async def test_the_providers_are_listed(
 ) -> None:
     r = await client.get("/v1/wallet-providers", headers=(await make_citizen()).headers)
     assert {p["code"] for p in r.json()} == {"momo", "zalopay", "vnptmoney", "viettelmoney"}
+
+
+async def test_an_officer_reviews_a_flagged_wallet(
+    client: httpx.AsyncClient,
+    make_citizen: Any,
+    provider_sim: ProviderSim,
+    worker: WorkerContext,
+    mint: Any,
+) -> None:
+    first, second = await make_citizen(), await make_citizen("Trần Văn Bình")
+    link = await _link(client, first, provider_sim, worker)
+    provider_sim.add_wallet("momo", link["wallet_account"], second.person_id, "TRAN VAN BINH")
+    theirs = (await _request(client, second, link["wallet_account"])).json()["id"]
+    await drain(worker)
+    officer = await mint(kind="officer", subject=str(uuid.uuid4()), org_id="platform", roles=frozenset({"admin"}))
+    listed = await client.get("/v1/admin/wallet-links/under-review", headers=officer)
+    assert {item["id"] for item in listed.json()} == {link["id"], theirs}
+    closed = await client.post(
+        f"/v1/admin/wallet-links/{link['id']}/review", json={"decision": "close"}, headers=officer
+    )
+    assert (closed.json()["state"], closed.json()["reason"]) == ("refused", "closed_after_review")
+    kept = await client.post(f"/v1/admin/wallet-links/{theirs}/review", json={"decision": "reinstate"}, headers=officer)
+    assert kept.json()["state"] == "active"
+    again = await client.post(f"/v1/admin/wallet-links/{theirs}/review", json={"decision": "close"}, headers=officer)
+    assert again.status_code == 409
+
+
+async def test_only_admins_review_wallet_links(client: httpx.AsyncClient, make_citizen: Any, mint: Any) -> None:
+    officer = await mint(kind="officer", subject=str(uuid.uuid4()), org_id="x", roles=frozenset({"welfare_maker"}))
+    assert (await client.get("/v1/admin/wallet-links/under-review", headers=officer)).status_code == 403
+    citizen = await make_citizen()
+    assert (await client.get("/v1/admin/wallet-links/under-review", headers=citizen.headers)).status_code == 403
+
+
+async def test_a_citizen_may_request_only_so_many_links_a_day(client: httpx.AsyncClient, make_citizen: Any) -> None:
+    citizen = await make_citizen()
+    statuses = [(await _request(client, citizen, unique_wallet_account())).status_code for _ in range(11)]
+    assert statuses == [202] * 10 + [429]
+    r = await _request(client, citizen, unique_wallet_account())
+    assert r.json()["type"].endswith("/wallet-link-requests-exceeded")
+    assert r.headers["retry-after"] == "3600"

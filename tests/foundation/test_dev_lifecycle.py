@@ -25,7 +25,14 @@ def free_port() -> int:
 
 def start_dev(data_dir: Path, port: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("WALLET_DATABASE_URL", "WALLET_REDIS_URL")}
-    env.update({"WALLET_DATA_DIR": str(data_dir), "WALLET_PORT": str(port), "WALLET_SEED_CITIZENS": "50"})
+    env.update(
+        {
+            "WALLET_DATA_DIR": str(data_dir),
+            "WALLET_PORT": str(port),
+            "WALLET_SEED_CITIZENS": "50",
+            "WALLET_PROVIDER_SIM_URL": f"http://127.0.0.1:{free_port()}",
+        }
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "wallet_api.cli", "dev"],
         env=env,
@@ -66,7 +73,8 @@ def test_ctrl_c_stops_everything_and_the_next_start_reuses_the_data(tmp_path: Pa
     try:
         wait_ready(port, proc)
         children = psutil.Process(proc.pid).children(recursive=True)
-        assert len(children) >= 3  # API server (+ its workers) and the worker process
+        # provider simulator, API server (+ its processes) and the worker process
+        assert len(children) >= 4
         # Leave a mark in the database that must survive the restart.
         marker = subprocess.run(
             [sys.executable, "-m", "wallet_api.cli", "keys", "rotate", "lifecycle-test"],

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -240,10 +241,20 @@ def dev(host: str | None, port: int | None, no_seed: bool) -> None:
         py = [sys.executable, "-m", "wallet_api.cli"]
         # Own process groups: Ctrl-C reaches only us, and we stop children in order
         # (API first, then workers, then the servers when this block exits).
+        children = []
+        if not s.providers:
+            # No real providers configured: the development set (MoMo, ZaloPay, VNPT Money,
+            # Viettel Money) points at the simulator, so run it, with wallets for the
+            # seeded population, before anything can ask it for a payout.
+            port = urlsplit(s.provider_sim_url).port or 8700
+            children.append(
+                subprocess.Popen([*py, "provider-sim", "--seed", "--port", str(port)], env=env, start_new_session=True)
+            )
         api = subprocess.Popen([*py, "serve"], env=env, start_new_session=True)
         workers = subprocess.Popen([*py, "worker"], env=env, start_new_session=True)
+        children += [api, workers]
         click.echo(f"Citizen Wallet API on http://{s.host}:{s.port}  (OpenAPI: /schema, Ctrl-C to stop)")
-        _supervise([api, workers])
+        _supervise(children)
         click.echo("stopped API and workers; stopping PostgreSQL and Redis")
 
 

@@ -35,6 +35,7 @@ __all__ = ["Fetch", "OfflineVerifier", "StatusUnknown", "VerifiedQr"]
 Fetch = Callable[[str], bytes | None]
 _ORG = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _KEYS_MAX_AGE = 3600
+_RECHECK_SECONDS = 1.0
 
 
 class StatusUnknown(CredentialError):
@@ -60,9 +61,11 @@ class OfflineVerifier:
         # Parsed forms of cached files, keyed by path and modification time: a verifier
         # checking a queue of cars parses a key set or a list once, not once per car.
         self._parsed: dict[tuple[Path, str], tuple[float, Any]] = {}
+        self._mtimes: dict[Path, float] = {}
+        self._seen: dict[Path, tuple[float, bytes]] = {}
 
     def _memo(self, path: Path, parse: Callable[[bytes], Any], raw: bytes, kind: str = "") -> Any:
-        mtime = path.stat().st_mtime if path.exists() else -1.0
+        mtime = self._mtimes.get(path, -1.0)
         hit = self._parsed.get((path, kind))
         if hit is not None and hit[0] == mtime and mtime >= 0:
             return hit[1]
@@ -70,24 +73,33 @@ class OfflineVerifier:
         self._parsed[(path, kind)] = (mtime, value)
         return value
 
-    def _cached(self, path: Path, max_age: float) -> bytes | None:
-        """The cached file, refreshed first when it is older than ``max_age`` and we are online."""
-        if path.exists() and time.time() - path.stat().st_mtime < max_age:
-            return path.read_bytes()
-        return None
-
     def _get(self, path: Path, url: str, max_age: float) -> bytes | None:
-        fresh = self._cached(path, max_age)
-        if fresh is not None:
-            return fresh
-        body = self.fetch(url) if self.fetch is not None else None
-        if body is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(body)
-            tmp.replace(path)
-            return body
-        return path.read_bytes() if path.exists() else None
+        """The cached file, refreshed first when it is older than ``max_age`` and we are online.
+
+        Files are looked at on disk at most once a second: a verifier checking a queue
+        of cars does not stat its cache for every car.
+        """
+        seen = self._seen.get(path)
+        if seen is not None and time.monotonic() - seen[0] < _RECHECK_SECONDS:
+            return seen[1]
+        body: bytes | None = None
+        if path.exists() and time.time() - path.stat().st_mtime < max_age:
+            body = path.read_bytes()
+        if body is None and self.fetch is not None:
+            fetched = self.fetch(url)
+            if fetched is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                tmp.write_bytes(fetched)
+                tmp.replace(path)
+                body = fetched
+        if body is None and path.exists():
+            body = path.read_bytes()
+        if body is None:
+            return None
+        self._mtimes[path] = path.stat().st_mtime
+        self._seen[path] = (time.monotonic(), body)
+        return body
 
     def issuer(self, org_id: str) -> tuple[dict[str, IssuerKey], str | None]:
         if not _ORG.match(org_id):
@@ -151,8 +163,12 @@ class OfflineVerifier:
             except (JoseError, ValueError, UnicodeDecodeError):
                 return 0.0
 
+        seen = self._seen.get(path)
+        if seen is not None and time.monotonic() - seen[0] < _RECHECK_SECONDS:
+            return seen[1]
         max_age = 300.0
         if path.exists():
+            self._mtimes[path] = path.stat().st_mtime
             max_age = self._memo(path, ttl, path.read_bytes(), "ttl")
         return self._get(path, uri, max_age)
 

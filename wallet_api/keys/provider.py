@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -15,6 +16,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+#: Seconds a process trusts its cached active key before checking for a rotation.
+_ACTIVE_KEY_TTL = 30.0
 
 __all__ = ["DatabaseKeyProvider", "KeyProvider", "SigningKey", "b64url", "jwk_thumbprint", "public_jwk"]
 
@@ -71,7 +75,9 @@ class DatabaseKeyProvider:
     def __init__(self, pool: asyncpg.Pool, kek: bytes) -> None:
         self._pool = pool
         self._aead = AESGCM(kek)
-        self._active: dict[tuple[str, str | None], SigningKey] = {}
+        # (key, monotonic time it was read): re-read after _ACTIVE_KEY_TTL so that a rotation
+        # done by another process (``wallet keys rotate``) is picked up everywhere within it.
+        self._active: dict[tuple[str, str | None], tuple[SigningKey, float]] = {}
 
     def _wrap(self, kid: str, key: ec.EllipticCurvePrivateKey) -> bytes:
         raw = key.private_bytes(
@@ -99,15 +105,20 @@ class DatabaseKeyProvider:
 
     async def active_key(self, purpose: str, owner: str | None = None) -> SigningKey:
         cached = self._active.get((purpose, owner))
-        if cached is not None:
-            return cached
+        if cached is not None and time.monotonic() - cached[1] < _ACTIVE_KEY_TTL:
+            return cached[0]
         row = await self._pool.fetchrow(
             "SELECT * FROM signing_keys WHERE purpose = $1 AND owner IS NOT DISTINCT FROM $2 AND active",
             purpose,
             owner,
         )
-        key = self._row_to_key(row) if row is not None else await self.rotate(purpose, owner, only_if_missing=True)
-        self._active[(purpose, owner)] = key
+        if row is None:
+            key = await self.rotate(purpose, owner, only_if_missing=True)
+        elif cached is not None and cached[0].kid == row["kid"]:
+            key = cached[0]  # unchanged: skip decrypting it again
+        else:
+            key = self._row_to_key(row)
+        self._active[(purpose, owner)] = (key, time.monotonic())
         return key
 
     def forget_cached(self) -> None:
@@ -162,7 +173,7 @@ class DatabaseKeyProvider:
                 self._wrap(kid, private),
             )
         key = self._row_to_key(row)
-        self._active[(purpose, owner)] = key
+        self._active[(purpose, owner)] = (key, time.monotonic())
         return key
 
     async def published_keys(self, purpose_prefix: str = "") -> list[dict[str, Any]]:

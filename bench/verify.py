@@ -4,9 +4,9 @@ Sets up an issuer, a verifier, a citizen with a device key and a driving licence
 measures in one run, one after another, with the same connections:
 
 * ``GET /health/live``: the baseline;
-* ``POST /verifications`` with a fresh online code each time (Redis burn + PostgreSQL read,
+* ``POST /v1/verifications`` with a fresh online code each time (Redis burn + PostgreSQL read,
   access-log row and outbox event in one transaction);
-* ``POST /verifications`` with an offline ``VN1:`` payload (COSE signature check, status
+* ``POST /v1/verifications`` with an offline ``VN1:`` payload (COSE signature check, status
   from PostgreSQL, access-log row and outbox event);
 * the reference verifier in this process (what a verifier app embeds: signature, issuer key,
   validity and status from a cached list), without HTTP.
@@ -121,7 +121,7 @@ def _issue_and_show(base: str, who: dict[str, Any]) -> tuple[str, str, str]:
     """Over HTTP, as the agency and the app would: issue a licence, make an offline payload."""
     with httpx.Client(base_url=base, timeout=30) as http:
         r = http.post(
-            "/agency/documents",
+            "/v1/agency/documents",
             headers={"Authorization": f"Bearer {who['issuer']}"},
             json={
                 "doc_type": "driving_licence",
@@ -138,13 +138,13 @@ def _issue_and_show(base: str, who: dict[str, Any]) -> tuple[str, str, str]:
                 "document_id": doc_id,
                 "fields": ["full_name", "classes", "expiry_date"],
                 "mode": "offline",
-                "aud": f"{Settings.from_env().public_base_url.rstrip('/')}/me/documents/{doc_id}/presentations",
+                "aud": f"{Settings.from_env().public_base_url.rstrip('/')}/v1/me/documents/{doc_id}/presentations",
                 "iat": int(time.time()),
                 "jti": secrets.token_urlsafe(16),
             },
         )
         r = http.post(
-            f"/me/documents/{doc_id}/offline-presentations",
+            f"/v1/me/documents/{doc_id}/offline-presentations",
             headers={"Authorization": f"Bearer {who['citizen']}"},
             json={"proof": proof},
         )
@@ -215,10 +215,10 @@ def main() -> None:
             auth = {"authorization": f"Bearer {who['verifier']}"}
 
             def online(i: int) -> Request:
-                return Request.json("POST", "/verifications", {"payload": codes[(i - 1) % len(codes)]}, auth)
+                return Request.json("POST", "/v1/verifications", {"payload": codes[(i - 1) % len(codes)]}, auth)
 
             def offline(_: int) -> Request:
-                return Request.json("POST", "/verifications", {"payload": payload}, auth)
+                return Request.json("POST", "/v1/verifications", {"payload": payload}, auth)
 
             runs = [
                 ("baseline GET /health/live", lambda _: Request("GET", "/health/live")),

@@ -76,7 +76,7 @@ def verify_qr(source: str, server: str | None, cache_dir: Path | None, offline: 
     if not text.startswith("VN1:"):
         if "/v/" in text:
             raise click.ClickException(
-                "This is an online presentation code: a verifier app sends it to POST /verifications."
+                "This is an online presentation code: a verifier app sends it to POST /v1/verifications."
             )
         raise click.ClickException("This is not a wallet QR code.")
     base = server or os.environ.get("WALLET_PUBLIC_BASE_URL") or "http://127.0.0.1:8000"

@@ -1,5 +1,7 @@
 """What the documents domain contributes to the service."""
 
+from litestar import Router
+
 from documents import agency, presentation, public, verification, wallet
 from documents.cli import documents_group, verify_qr
 from documents.expiry import EXPIRY_LOOP
@@ -10,7 +12,25 @@ __all__ = ["DOMAIN"]
 
 DOMAIN = Domain(
     name="documents",
-    routes=[*agency.ROUTES, *wallet.ROUTES, *presentation.ROUTES, *verification.ROUTES, *public.ROUTES],
+    routes=[
+        # The API proper is versioned like every other domain's; the public documents that
+        # credentials and QR codes point to (status lists, issuer metadata, /v/{code}) are not,
+        # because their URLs are signed into credentials that outlive any API version.
+        Router(
+            path="/v1",
+            route_handlers=[
+                *agency.ROUTES,
+                *wallet.ROUTES,
+                presentation.online_presentation,
+                presentation.offline_presentation,
+                *verification.ROUTES,
+                public.document_types,
+            ],
+        ),
+        presentation.code_landing,
+        public.issuer_metadata,
+        public.status_list,
+    ],
     loops=[EXPIRY_LOOP],
     commands=[verify_qr, documents_group],
     seeders=[seed_documents],

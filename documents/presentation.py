@@ -119,7 +119,7 @@ async def verify_device_proof(
     )
     if jwk is None or not es256_verify(ec_public_key(jwk), signature, signing_input):
         raise _proof_problem("The request is not signed by this device's key.")
-    aud = f"{settings.public_base_url.rstrip('/')}/me/documents/{document_id}/presentations"
+    aud = f"{settings.public_base_url.rstrip('/')}/v1/me/documents/{document_id}/presentations"
     iat, jti, fields = payload.get("iat"), payload.get("jti"), payload.get("fields")
     if payload.get("document_id") != str(document_id) or payload.get("aud") != aud or payload.get("mode") != mode:
         raise _proof_problem("The signed request is for another document, mode or server.")

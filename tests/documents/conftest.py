@@ -189,7 +189,7 @@ async def issue(
     if claims is None:
         claims = licence_claims() if doc_type == "driving_licence" else id_card_claims()
     r = await client.post(
-        "/agency/documents",
+        "/v1/agency/documents",
         headers=headers,
         json={
             "doc_type": doc_type,
@@ -216,7 +216,7 @@ def presentation_proof(
         "document_id": document_id,
         "fields": fields,
         "mode": mode,
-        "aud": f"http://testserver/me/documents/{document_id}/presentations",
+        "aud": f"http://testserver/v1/me/documents/{document_id}/presentations",
         "iat": int(time.time()) if iat is None else iat,
         "jti": jti or secrets.token_urlsafe(16),
     }

@@ -43,19 +43,19 @@ async def test_issue_is_idempotent_on_the_agency_number(client: httpx.AsyncClien
         "holder_id": "001090012345",
         "claims": licence_claims(),
     }
-    first = await client.post("/agency/documents", headers=issuer, json=body)
-    again = await client.post("/agency/documents", headers=issuer, json=body)
+    first = await client.post("/v1/agency/documents", headers=issuer, json=body)
+    again = await client.post("/v1/agency/documents", headers=issuer, json=body)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"]
     body["claims"] = licence_claims(points=10)
-    other = await client.post("/agency/documents", headers=issuer, json=body)
+    other = await client.post("/v1/agency/documents", headers=issuer, json=body)
     assert other.status_code == 409
     assert other.json()["type"].endswith("/document-exists")
 
 
 async def test_invalid_fields_are_a_clear_problem(client: httpx.AsyncClient, issuer: dict[str, str]) -> None:
     r = await client.post(
-        "/agency/documents",
+        "/v1/agency/documents",
         headers=issuer,
         json={
             "doc_type": "driving_licence",
@@ -72,12 +72,12 @@ async def test_invalid_fields_are_a_clear_problem(client: httpx.AsyncClient, iss
 async def test_only_allowed_types_and_scopes(client: httpx.AsyncClient, make_org: Any, holder: Any) -> None:
     insurer = await make_org("baoviet", "issuer", types=["vehicle_liability_insurance"], scopes={"documents:issue"})
     r = await client.post(
-        "/agency/documents",
+        "/v1/agency/documents",
         headers=insurer,
         json={"doc_type": "chip_id_card", "agency_ref": "X", "holder_id": "001090012345", "claims": id_card_claims()},
     )
     assert r.status_code == 403 and r.json()["type"].endswith("/document-type-not-allowed")
-    r = await client.post("/agency/documents", headers=holder.headers, json={})
+    r = await client.post("/v1/agency/documents", headers=holder.headers, json={})
     assert r.status_code == 403
 
 
@@ -86,7 +86,7 @@ async def test_another_agency_cannot_touch_my_document(
 ) -> None:
     doc = await issue(client, issuer)
     other = await make_org("other", "issuer", types=["driving_licence"], scopes={"documents:issue"})
-    r = await client.post(f"/agency/documents/{doc['id']}/revoke", headers=other, json={"reason": "x"})
+    r = await client.post(f"/v1/agency/documents/{doc['id']}/revoke", headers=other, json={"reason": "x"})
     assert r.status_code == 404
 
 
@@ -94,9 +94,11 @@ async def test_update_makes_a_new_version(
     client: httpx.AsyncClient, issuer: dict[str, str], db: asyncpg.Pool, holder: Any
 ) -> None:
     doc = await issue(client, issuer)
-    r = await client.put(f"/agency/documents/{doc['id']}", headers=issuer, json={"claims": licence_claims(points=9)})
+    r = await client.put(f"/v1/agency/documents/{doc['id']}", headers=issuer, json={"claims": licence_claims(points=9)})
     assert r.status_code == 200 and r.json()["version"] == 2
-    same = await client.put(f"/agency/documents/{doc['id']}", headers=issuer, json={"claims": licence_claims(points=9)})
+    same = await client.put(
+        f"/v1/agency/documents/{doc['id']}", headers=issuer, json={"claims": licence_claims(points=9)}
+    )
     assert same.json()["version"] == 2
     assert [e["version"] for e in await _events(db, "document.updated")] == [2]
 
@@ -105,7 +107,7 @@ async def test_suspend_reinstate_revoke(
     client: httpx.AsyncClient, issuer: dict[str, str], db: asyncpg.Pool, holder: Any
 ) -> None:
     doc = await issue(client, issuer)
-    base = f"/agency/documents/{doc['id']}"
+    base = f"/v1/agency/documents/{doc['id']}"
     assert (await client.post(f"{base}/suspend", headers=issuer, json={"reason": "investigation"})).json()[
         "state"
     ] == "suspended"
@@ -145,7 +147,7 @@ async def test_bulk_issue_gives_a_result_per_row(
     rows.append({"doc_type": "no_such_type", "agency_ref": "B-x", "holder_id": "001090012345", "claims": {}})
     rows.append(dict(rows[0]))  # the same row twice: unchanged
     rows.append({**rows[1], "claims": licence_claims(points=0, full_name="Khác")})  # same number, other contents
-    r = await client.post("/agency/documents/bulk", headers=issuer, json={"documents": rows})
+    r = await client.post("/v1/agency/documents/bulk", headers=issuer, json={"documents": rows})
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["created"], body["unchanged"], body["rejected"]) == (30, 1, 3)
@@ -153,7 +155,7 @@ async def test_bulk_issue_gives_a_result_per_row(
     assert statuses[:30] == ["created"] * 30
     assert statuses[30:] == ["rejected", "rejected", "unchanged", "rejected"]
     assert body["rows"][30]["errors"][0]["key"] == "claims.points"
-    again = (await client.post("/agency/documents/bulk", headers=issuer, json={"documents": rows[:30]})).json()
+    again = (await client.post("/v1/agency/documents/bulk", headers=issuer, json={"documents": rows[:30]})).json()
     assert again["unchanged"] == 30
     assert await db.fetchval("SELECT count(*) FROM documents") == 30
     assert len(await _events(db, "document.issued")) == 30
@@ -183,7 +185,7 @@ async def test_bulk_issue_of_ten_thousand_rows_in_one_request(
         for i in range(10_000)
     ]
     rows[1234]["claims"]["plate"] = "30A 123.45"
-    r = await client.post("/agency/documents/bulk", headers=issuer, json={"documents": rows}, timeout=300)
+    r = await client.post("/v1/agency/documents/bulk", headers=issuer, json={"documents": rows}, timeout=300)
     assert r.status_code == 200
     body = r.json()
     assert (body["created"], body["unchanged"], body["rejected"]) == (9_999, 0, 1)
@@ -206,7 +208,7 @@ async def test_bulk_issue_from_an_ndjson_file(client: httpx.AsyncClient, issuer:
     ]
     lines.insert(1, "{not json")
     r = await client.post(
-        "/agency/documents/bulk-file",
+        "/v1/agency/documents/bulk-file",
         headers={**issuer, "content-type": "application/x-ndjson"},
         content="\n".join(lines).encode(),
     )

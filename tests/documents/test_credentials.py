@@ -28,7 +28,7 @@ def _parts(jws: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 async def _credential(client: httpx.AsyncClient, citizen: Citizen, document_id: str) -> str:
-    r = await client.get(f"/me/documents/{document_id}/credential", headers=citizen.headers)
+    r = await client.get(f"/v1/me/documents/{document_id}/credential", headers=citizen.headers)
     assert r.status_code == 200, r.text
     return str(r.json()["credential"])
 
@@ -159,15 +159,15 @@ async def test_status_list_follows_suspend_reinstate_revoke(
     first = await client.get(path)
     cached = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
     assert cached.status_code == 304
-    await client.post(f"/agency/documents/{doc['id']}/suspend", headers=issuer, json={"reason": "check"})
+    await client.post(f"/v1/agency/documents/{doc['id']}/suspend", headers=issuer, json={"reason": "check"})
     assert await status() == 2
     changed = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
     assert changed.status_code == 200
-    await client.post(f"/agency/documents/{doc['id']}/reinstate", headers=issuer, json={})
+    await client.post(f"/v1/agency/documents/{doc['id']}/reinstate", headers=issuer, json={})
     assert await status() == 0
-    await client.post(f"/agency/documents/{doc['id']}/revoke", headers=issuer, json={"reason": "withdrawn"})
+    await client.post(f"/v1/agency/documents/{doc['id']}/revoke", headers=issuer, json={"reason": "withdrawn"})
     assert await status() == 1
-    r = await client.get(f"/me/documents/{doc['id']}/credential", headers=holder.headers)
+    r = await client.get(f"/v1/me/documents/{doc['id']}/credential", headers=holder.headers)
     assert r.status_code == 410 and r.json()["type"].endswith("/document-revoked")
 
 
@@ -188,7 +188,7 @@ async def test_update_revokes_the_old_credential_and_mints_a_fresh_one(
 ) -> None:
     doc = await issue(client, issuer)
     old = await _credential(client, holder, doc["id"])
-    await client.put(f"/agency/documents/{doc['id']}", headers=issuer, json={"claims": licence_claims(points=7)})
+    await client.put(f"/v1/agency/documents/{doc['id']}", headers=issuer, json={"claims": licence_claims(points=7)})
     new = await _credential(client, holder, doc["id"])
     assert new != old
     statuses = await db.fetch("SELECT version, status FROM credentials ORDER BY version")
@@ -207,7 +207,7 @@ async def test_a_new_device_gets_a_fresh_credential_and_the_unbound_one_is_revok
     doc = await issue(client, issuer)
     await _credential(client, holder, doc["id"])
     await db.execute("UPDATE devices SET revoked_at = now() WHERE id = $1::uuid", holder.device_id)
-    r = await client.get(f"/me/documents/{doc['id']}/credential", headers=holder.headers)
+    r = await client.get(f"/v1/me/documents/{doc['id']}/credential", headers=holder.headers)
     assert r.status_code == 403 and r.json()["type"].endswith("/device-not-bound")
     key = ec.generate_private_key(ec.SECP256R1())
     device = await db.fetchval(
@@ -232,7 +232,7 @@ async def test_someone_else_cannot_fetch_my_credential(
 ) -> None:
     doc = await issue(client, issuer)
     other = await make_citizen(person_id="079301000001")
-    r = await client.get(f"/me/documents/{doc['id']}/credential", headers=other.headers)
+    r = await client.get(f"/v1/me/documents/{doc['id']}/credential", headers=other.headers)
     assert r.status_code == 404
 
 

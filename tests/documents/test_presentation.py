@@ -34,7 +34,7 @@ def read_qr(png_base64: str) -> str:
 
 async def online(client: httpx.AsyncClient, holder: Citizen, doc_id: str, fields: list[str], **kw: Any) -> Any:
     r = await client.post(
-        f"/me/documents/{doc_id}/presentations",
+        f"/v1/me/documents/{doc_id}/presentations",
         headers=holder.headers,
         json={"proof": presentation_proof(holder, doc_id, fields, **kw)},
     )
@@ -43,7 +43,7 @@ async def online(client: httpx.AsyncClient, holder: Citizen, doc_id: str, fields
 
 async def offline(client: httpx.AsyncClient, holder: Citizen, doc_id: str, fields: list[str]) -> Any:
     r = await client.post(
-        f"/me/documents/{doc_id}/offline-presentations",
+        f"/v1/me/documents/{doc_id}/offline-presentations",
         headers=holder.headers,
         json={"proof": presentation_proof(holder, doc_id, fields, mode="offline")},
     )
@@ -52,7 +52,7 @@ async def offline(client: httpx.AsyncClient, holder: Citizen, doc_id: str, field
 
 
 async def verify(client: httpx.AsyncClient, headers: dict[str, str], payload: str) -> httpx.Response:
-    return await client.post("/verifications", headers=headers, json={"payload": payload})
+    return await client.post("/v1/verifications", headers=headers, json={"payload": payload})
 
 
 def slug(r: httpx.Response) -> str:
@@ -79,7 +79,7 @@ async def test_online_code_reveals_only_the_chosen_fields(
     assert result["issuer"] == {"id": "csgt", "name": "Cục Cảnh sát giao thông"}
     assert result["valid_until"] == "2035-06-10"
     assert result["labels"]["classes"] == {"vi": "Hạng", "en": "Classes"}
-    log = (await client.get("/me/access-log", headers=holder.headers)).json()["entries"]
+    log = (await client.get("/v1/me/access-log", headers=holder.headers)).json()["entries"]
     assert [(e["verifier_name"], e["fields"], e["channel"], e["outcome"]) for e in log] == [
         ("Khách sạn Sen", ["classes", "age_over_18"], "online", "valid")
     ]
@@ -182,11 +182,11 @@ async def test_suspended_and_revoked_documents_are_refused_online_and_offline(
     doc = await issue(client, issuer)
     url = (await online(client, holder, doc["id"], ["points"])).json()["url"]
     qr = (await offline(client, holder, doc["id"], ["points"]))["payload"]
-    await client.post(f"/agency/documents/{doc['id']}/{action}", headers=issuer, json={"reason": "court order"})
+    await client.post(f"/v1/agency/documents/{doc['id']}/{action}", headers=issuer, json={"reason": "court order"})
     for payload in (url, qr):
         r = await verify(client, verifier, payload)
         assert (r.status_code, slug(r)) == (422, expected)
-    log = (await client.get("/me/access-log", headers=holder.headers)).json()["entries"]
+    log = (await client.get("/v1/me/access-log", headers=holder.headers)).json()["entries"]
     assert {e["outcome"] for e in log} == {expected} and all(e["fields"] == [] for e in log)
     # A suspended or revoked document cannot be shown at all.
     r = await online(client, holder, doc["id"], ["points"])
@@ -208,16 +208,22 @@ async def test_device_proof_is_required_and_cannot_be_replayed(
 ) -> None:
     doc = await issue(client, issuer)
     proof = presentation_proof(holder, doc["id"], ["points"], jti="j" * 20)
-    first = await client.post(f"/me/documents/{doc['id']}/presentations", headers=holder.headers, json={"proof": proof})
+    first = await client.post(
+        f"/v1/me/documents/{doc['id']}/presentations", headers=holder.headers, json={"proof": proof}
+    )
     assert first.status_code == 201
-    again = await client.post(f"/me/documents/{doc['id']}/presentations", headers=holder.headers, json={"proof": proof})
+    again = await client.post(
+        f"/v1/me/documents/{doc['id']}/presentations", headers=holder.headers, json={"proof": proof}
+    )
     assert (again.status_code, slug(again)) == (409, "device-proof-replayed")
     stale = presentation_proof(holder, doc["id"], ["points"], iat=int(time.time()) - 600)
-    r = await client.post(f"/me/documents/{doc['id']}/presentations", headers=holder.headers, json={"proof": stale})
+    r = await client.post(f"/v1/me/documents/{doc['id']}/presentations", headers=holder.headers, json={"proof": stale})
     assert (r.status_code, slug(r)) == (401, "device-proof")
     stranger = await make_citizen(person_id="079301000001")
     foreign = presentation_proof(stranger, doc["id"], ["points"])
-    r = await client.post(f"/me/documents/{doc['id']}/presentations", headers=holder.headers, json={"proof": foreign})
+    r = await client.post(
+        f"/v1/me/documents/{doc['id']}/presentations", headers=holder.headers, json={"proof": foreign}
+    )
     assert (r.status_code, slug(r)) == (401, "device-proof")
 
 

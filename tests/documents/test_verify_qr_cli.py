@@ -20,7 +20,7 @@ from wallet_api.worker_context import WorkerContext
 
 async def _show_offline(client: httpx.AsyncClient, holder: Citizen, doc_id: str, fields: list[str]) -> dict[str, Any]:
     r = await client.post(
-        f"/me/documents/{doc_id}/offline-presentations",
+        f"/v1/me/documents/{doc_id}/offline-presentations",
         headers=holder.headers,
         json={"proof": presentation_proof(holder, doc_id, fields, mode="offline")},
     )
@@ -66,7 +66,7 @@ async def test_verify_qr_refuses_a_revoked_document_from_the_cached_list(
 ) -> None:
     doc = await issue(client, issuer)
     shown = await _show_offline(client, holder, doc["id"], ["points"])
-    await client.post(f"/agency/documents/{doc['id']}/revoke", headers=issuer, json={"reason": "withdrawn"})
+    await client.post(f"/v1/agency/documents/{doc['id']}/revoke", headers=issuer, json={"reason": "withdrawn"})
     await _fill_cache(client, tmp_path / "cache", db)
     result = _run(shown["payload"], "--cache-dir", str(tmp_path / "cache"))
     assert result.exit_code == 1

@@ -50,7 +50,7 @@ async def test_replayed_challenge_is_refused(client: httpx.AsyncClient, redis: a
 async def test_expired_challenge_is_refused(client: httpx.AsyncClient, redis: aioredis.Redis, nhung: Person) -> None:
     phone = await register(client, redis, nhung)
     c = await _challenge(client, phone)
-    await redis.delete(f"chal:{c['challenge']}")  # what the TTL does after 60 s
+    await redis.delete(f"chal:{{{phone.device_id}}}:{c['challenge']}")  # what the TTL does after 60 s
     r = await client.post(
         "/v1/auth/sign-in",
         json={"device_id": phone.device_id, "challenge": c["challenge"], "signature": phone.sign(c["sign"])},
@@ -62,7 +62,7 @@ async def test_expired_challenge_is_refused(client: httpx.AsyncClient, redis: ai
 async def test_challenge_ttl_is_short(client: httpx.AsyncClient, redis: aioredis.Redis, nhung: Person) -> None:
     phone = await register(client, redis, nhung)
     c = await _challenge(client, phone)
-    assert 0 < await redis.ttl(f"chal:{c['challenge']}") <= 60
+    assert 0 < await redis.ttl(f"chal:{{{phone.device_id}}}:{c['challenge']}") <= 60
 
 
 async def test_challenge_for_another_device_is_refused(
@@ -238,3 +238,13 @@ async def test_old_refresh_families_are_purged(
     assert await purge_old_sessions(SimpleNamespace(pool=db)) == 1  # type: ignore[arg-type]
     assert await db.fetchval("SELECT count(*) FROM refresh_families") == 1
     assert (await client.post("/v1/auth/refresh", json={"refresh_token": phone.refresh_token})).status_code == 200
+
+
+async def test_challenges_per_device_are_limited(
+    client: httpx.AsyncClient, redis: aioredis.Redis, nhung: Person
+) -> None:
+    phone = await register(client, redis, nhung)
+    statuses = [
+        (await client.post("/v1/auth/challenges", json={"device_id": phone.device_id})).status_code for _ in range(31)
+    ]
+    assert statuses[:30] == [200] * 30 and statuses[30] == 429

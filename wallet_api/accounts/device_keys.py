@@ -24,8 +24,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from wallet_api.accounts.ratelimit import Lockout
 from wallet_api.keys.provider import jwk_thumbprint
-from wallet_api.problems import Unauthorized
+from wallet_api.problems import TooManyRequests, Unauthorized
 
 __all__ = [
     "Challenge",
@@ -104,26 +105,69 @@ class Challenge:
     expires_in: int
 
 
-def _key(value: str) -> str:
-    return f"chal:{value}"
+def _key(value: str, device_id: str) -> str:
+    # The device id is the hash tag: the challenge and its rate counter share a cluster slot.
+    return f"chal:{{{device_id}}}:{value}"
+
+
+# KEYS: rate counter, challenge.  ARGV: window, limit, stored value, ttl.
+# Counts the request and stores the challenge in one round trip; returns the seconds to
+# wait when over the limit (the challenge is then not stored).
+_ISSUE = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if n > tonumber(ARGV[2]) then return redis.call('TTL', KEYS[1]) end
+redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+return 0
+"""
 
 
 async def issue_challenge(
-    redis: aioredis.Redis, purpose: ChallengePurpose, device_id: str, *, ttl: int, context: str = ""
+    redis: aioredis.Redis,
+    purpose: ChallengePurpose,
+    device_id: str,
+    *,
+    ttl: int,
+    context: str = "",
+    per_minute: int = 30,
 ) -> Challenge:
-    """A fresh single-use challenge; ``context`` binds extra data (e.g. a bind request id)."""
+    """A fresh single-use challenge, at most ``per_minute`` per device; ``context`` binds extra data."""
     value = secrets.token_urlsafe(32)
-    await redis.set(_key(value), json.dumps([purpose, device_id, context]), ex=ttl)
+    stored = json.dumps([purpose, device_id, context])
+    retry = int(
+        await redis.eval(
+            _ISSUE, 2, f"rl:{{{device_id}}}:challenge", _key(value, device_id), 60, per_minute, stored, ttl
+        )
+    )
+    if retry:
+        raise TooManyRequests("Too many challenges for this device; try again later.", retry_after=max(retry, 1))
     return Challenge(value=value, purpose=purpose, device_id=device_id, expires_in=ttl)
 
 
 async def consume_challenge(
-    redis: aioredis.Redis, value: str, purpose: ChallengePurpose, device_id: str, *, context: str = ""
+    redis: aioredis.Redis,
+    value: str,
+    purpose: ChallengePurpose,
+    device_id: str,
+    *,
+    context: str = "",
+    lockout: Lockout | None = None,
 ) -> None:
-    """Burn the challenge; raise unless it exists, is unexpired and matches purpose, device and context."""
+    """Burn the challenge; raise unless it exists, is unexpired and matches purpose, device and context.
+
+    With ``lockout``, the device's lock is read in the same round trip, and a locked device
+    is refused (429) whatever its challenge.
+    """
     if not isinstance(value, str) or not 16 <= len(value) <= 128:
         raise _bad_challenge()
-    raw = await redis.getdel(_key(value))
+    async with redis.pipeline(transaction=False) as pipe:
+        if lockout is not None:
+            pipe.ttl(lockout.lock_key(device_id))
+        pipe.getdel(_key(value, device_id))
+        replies = await pipe.execute()
+    raw = replies[-1]
+    if lockout is not None and int(replies[0]) > 0:
+        raise lockout.locked(int(replies[0]))
     if raw is None:
         raise _bad_challenge()
     stored = json.loads(raw)

@@ -73,16 +73,22 @@ class Lockout:
         tag = f"{{lk:{self.name}:{subject_key(subject)}}}"
         return f"{tag}:fails", f"{tag}:lock", f"{tag}:level"
 
+    def lock_key(self, subject: str) -> str:
+        return self._keys(subject)[1]
+
+    def locked(self, ttl: int) -> TooManyRequests:
+        return TooManyRequests(
+            "Too many failed attempts; wait before trying again.",
+            slug="locked-out",
+            title="Temporarily locked",
+            retry_after=ttl,
+        )
+
     async def check(self, redis: aioredis.Redis, subject: str) -> None:
         """Raise 429 (``locked-out``) while the subject is locked."""
         ttl = int(await redis.ttl(self._keys(subject)[1]))
         if ttl > 0:
-            raise TooManyRequests(
-                "Too many failed attempts; wait before trying again.",
-                slug="locked-out",
-                title="Temporarily locked",
-                retry_after=ttl,
-            )
+            raise self.locked(ttl)
 
     async def failure(self, redis: aioredis.Redis, subject: str) -> int:
         """Record a failure; returns the lock duration if this one locked the subject."""

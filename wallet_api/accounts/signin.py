@@ -20,7 +20,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from wallet_api.accounts.common import session_view, signed_message, uuid_or_none
 from wallet_api.accounts.device_keys import consume_challenge, issue_challenge, verify_signature
-from wallet_api.accounts.ratelimit import LOCKOUTS, hit
+from wallet_api.accounts.ratelimit import LOCKOUTS
 from wallet_api.accounts.schemas import (
     ChallengeRequest,
     ChallengeView,
@@ -72,7 +72,6 @@ async def challenge(data: JSONBody[ChallengeRequest], redis: RedisClient, settin
     device = uuid_or_none(data.device_id)
     if device is None:
         raise _sign_in_failed()
-    await hit(redis, "challenge", str(device), limit=30, window=60)
     c = await issue_challenge(redis, data.purpose, str(device), ttl=settings.challenge_ttl_seconds)
     return ChallengeView(
         challenge=c.value, expires_in=c.expires_in, sign=signed_message(data.purpose, c.value).decode()
@@ -87,8 +86,7 @@ async def sign_in(
     if device is None:
         raise _sign_in_failed()
     device_key = str(device)
-    await LOCKOUTS["device"].check(redis, device_key)
-    await consume_challenge(redis, data.challenge, "sign-in", device_key)
+    await consume_challenge(redis, data.challenge, "sign-in", device_key, lockout=LOCKOUTS["device"])
     row = await db.fetchrow(_DEVICE, device)
     if (
         row is None
@@ -130,8 +128,7 @@ async def step_up(
     device = uuid_or_none(p.device_id or "")
     if device is None:
         raise Forbidden("Step-up needs a device session.")
-    await LOCKOUTS["device"].check(redis, str(device))
-    await consume_challenge(redis, data.challenge, "step-up", str(device))
+    await consume_challenge(redis, data.challenge, "step-up", str(device), lockout=LOCKOUTS["device"])
     row = await db.fetchrow(_DEVICE, device)
     if (
         row is None

@@ -72,7 +72,9 @@ WITH relaxed AS (
 ), tok AS (
     INSERT INTO refresh_tokens (token_hash, family_id) SELECT $5, id FROM fam
 ), seen AS (
-    UPDATE devices SET last_seen_at = now() WHERE id = $2
+    -- At most one write a minute per device: "last seen" needs no finer grain.
+    UPDATE devices SET last_seen_at = now()
+    WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < now() - interval '1 minute')
 )
 SELECT id FROM fam, relaxed
 """

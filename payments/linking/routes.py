@@ -9,6 +9,7 @@ and a fresh device signature (step-up).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -41,6 +42,30 @@ def _account_id(request: Request[Any, Any, Any]) -> UUID:
         return UUID(principal_of(request).subject)
     except ValueError:
         raise Forbidden("This token does not name a citizen account.") from None
+
+
+def _refuse_if_payout_locked(locked_until: datetime | None) -> None:
+    """SIM-swap defence: a newly bound device or a new phone number cannot move the payouts.
+
+    Identity sets ``accounts.payout_locked_until`` when a device is bound after registration
+    (recovery, pairing) or the phone number changes; until then the payout wallet stays put.
+    """
+    if locked_until is not None and locked_until > datetime.now(UTC):
+        raise Conflict(
+            "Payout details cannot change yet: a new device or phone number was added to this account recently.",
+            slug="payout-details-locked",
+            title="Payout details locked for now",
+            locked_until=locked_until.isoformat(),
+        )
+
+
+async def _has_payout_wallet(conn: asyncpg.Connection, account_id: UUID) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM wallet_links WHERE account_id = $1 AND is_default AND state = 'active')",
+            account_id,
+        )
+    )
 
 
 async def _own_link(conn: asyncpg.Connection | asyncpg.Pool, account_id: UUID, link_id: UUID) -> asyncpg.Record:
@@ -84,7 +109,9 @@ class WalletLinkController(Controller):
                 "This e-wallet provider is not available.", slug="unknown-provider", title="Unknown e-wallet provider"
             )
         async with db.acquire() as conn, conn.transaction():
-            account = await conn.fetchrow("SELECT state, level FROM accounts WHERE id = $1 FOR UPDATE", account_id)
+            account = await conn.fetchrow(
+                "SELECT state, level, payout_locked_until FROM accounts WHERE id = $1 FOR UPDATE", account_id
+            )
             if account is None or account["state"] != "active" or account["level"] < 2:
                 raise Forbidden(
                     "Only an active level-2 account can link an e-wallet.",
@@ -92,6 +119,8 @@ class WalletLinkController(Controller):
                     title="Identification level too low",
                     required_level=2,
                 )
+            if data.make_default or not await _has_payout_wallet(conn, account_id):
+                _refuse_if_payout_locked(account["payout_locked_until"])
             recent = await conn.fetchval(
                 "SELECT count(*) FROM wallet_links WHERE account_id = $1 AND created_at > now() - interval '1 day'",
                 account_id,
@@ -196,6 +225,9 @@ class WalletLinkController(Controller):
     ) -> WalletLinkView:
         account_id = _account_id(request)
         async with db.acquire() as conn, conn.transaction():
+            _refuse_if_payout_locked(
+                await conn.fetchval("SELECT payout_locked_until FROM accounts WHERE id = $1", account_id)
+            )
             row, _changed = await store.make_default(
                 conn, account_id, link_id, settings.payout_cooling_off_seconds, principal_of(request).key
             )

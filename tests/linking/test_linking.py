@@ -472,3 +472,35 @@ async def test_a_citizen_may_request_only_so_many_links_a_day(client: httpx.Asyn
     r = await _request(client, citizen, unique_wallet_account())
     assert r.json()["type"].endswith("/wallet-link-requests-exceeded")
     assert r.headers["retry-after"] == "3600"
+
+
+async def test_a_recently_bound_device_cannot_move_the_payouts(
+    client: httpx.AsyncClient,
+    make_citizen: Any,
+    provider_sim: ProviderSim,
+    worker: WorkerContext,
+    db: asyncpg.Pool,
+) -> None:
+    """SIM-swap defence: after a device is re-bound, the payout wallet stays where it was."""
+    citizen = await make_citizen()
+    first = await _link(client, citizen, provider_sim, worker)
+    second = await _link(client, citizen, provider_sim, worker, provider="vnptmoney", make_default=False)
+    await db.execute(
+        "UPDATE accounts SET payout_locked_until = now() + interval '72 hours' WHERE id = $1", citizen.account_id
+    )
+    r = await client.post(f"{_URL}/{second['id']}/default", headers=citizen.headers)
+    assert r.status_code == 409
+    assert r.json()["type"].endswith("/payout-details-locked")
+    assert "locked_until" in r.json()
+    wallet = unique_wallet_account()
+    provider_sim.add_wallet("zalopay", wallet, citizen.person_id, citizen.full_name)
+    refused = await _request(client, citizen, wallet, "zalopay", make_default=True)
+    assert refused.status_code == 409
+    # A wallet that does not become the payout wallet may still be added.
+    assert (await _request(client, citizen, wallet, "zalopay", make_default=False)).status_code == 202
+    assert (await _state(client, citizen, first["id"]))["is_default"] is True
+    # Once the period is over, the change goes through.
+    await db.execute(
+        "UPDATE accounts SET payout_locked_until = now() - interval '1 second' WHERE id = $1", citizen.account_id
+    )
+    assert (await client.post(f"{_URL}/{second['id']}/default", headers=citizen.headers)).status_code == 200

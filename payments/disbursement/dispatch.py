@@ -122,7 +122,16 @@ async def _claim(ctx: WorkerContext) -> list[_Claimed]:
 
 
 async def dispatch_once(ctx: WorkerContext) -> int:
-    """Claim one lot of approved payments and send them; returns how many were claimed."""
+    """Run ``payout_lanes`` claim-and-send lanes at once; returns how many payments were claimed.
+
+    Each lane claims its own lot (SKIP LOCKED keeps them apart), so one worker keeps several
+    bulk calls in flight while another lot is being recorded.
+    """
+    lanes = max(1, ctx.settings.payout_lanes)
+    return sum(await asyncio.gather(*(_lane(ctx) for _ in range(lanes))))
+
+
+async def _lane(ctx: WorkerContext) -> int:
     claimed = await _claim(ctx)
     if not claimed:
         return 0
@@ -135,7 +144,6 @@ async def dispatch_once(ctx: WorkerContext) -> int:
         assert provider is not None  # filtered at claim
         size = max(1, provider.bulk_size)
         jobs += [_send_chunk(ctx, provider, items[i : i + size]) for i in range(0, len(items), size)]
-    # Chunks go out concurrently; the shared rate limit paces them.
     await asyncio.gather(*jobs)
     return len(claimed)
 

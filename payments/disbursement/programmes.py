@@ -42,7 +42,10 @@ _BIRTH_DIGITS_DISAGREE = """
         <> extract(year FROM pop.date_of_birth)::int
 """
 
+# Judge every staged row and enrol the accepted ones in one statement (the judged rows are
+# written to the report and passed straight on, never read back).
 _JUDGE = f"""
+WITH judged AS (
 INSERT INTO enrolment_rows (enrolment_id, line_no, person_id, amount, agency_ref, outcome, reason)
 SELECT $1, s.line_no, s.person_id, s.amount, s.agency_reference,
        CASE WHEN v.reason IS NULL THEN 'accepted' ELSE 'rejected' END,
@@ -72,6 +75,13 @@ CROSS JOIN LATERAL (SELECT CASE
     WHEN pop.status = 'deceased' THEN 'deceased'
     WHEN cardinality($4::text[]) > 0 AND NOT (pop.residence_province::text = ANY ($4::text[])) THEN 'outside_province'
 END AS reason) v
+RETURNING person_id, amount, agency_ref, outcome
+)
+INSERT INTO beneficiaries (programme_id, person_id, amount, agency_ref, enrolment_id)
+SELECT $2, j.person_id::char(12), coalesce($3::bigint, j.amount::bigint), j.agency_ref, $1
+FROM judged j
+WHERE j.outcome = 'accepted'
+ON CONFLICT (programme_id, person_id) DO NOTHING
 """
 
 _ACCEPT = """
@@ -228,7 +238,6 @@ async def enrol_upload(
                 title="The enrolment file is not valid",
             ) from None
         await conn.execute(_JUDGE, enrolment_id, programme["id"], programme["fixed_amount"], programme["provinces"])
-        await conn.execute(_ACCEPT, enrolment_id, programme["id"], programme["fixed_amount"])
         out = await _finish(conn, enrolment_id, programme["id"], "upload")
         await record(
             conn,

@@ -1,0 +1,340 @@
+"""Welfare disbursement end to end: upload → approve → paid → reconciled.
+
+Starts a fresh database in the embedded (or external) PostgreSQL, the API (``wallet
+serve``), ``wallet worker`` processes and the provider simulator (``wallet provider-sim``,
+four providers); creates N residents with accounts and linked wallets (spread over the four
+providers) and the same wallets at the simulator; then, as an agency would, over HTTP:
+uploads the enrolment CSV (streamed), creates, approves and releases a batch, waits until
+every payment is paid, and reconciles every provider's statement. Prints the time and rate
+of each phase and the ``/health/live`` baseline measured in the same run.
+
+    .venv/bin/python -m bench.payments [--beneficiaries 20000] [--workers 2] [--api-processes 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.loadgen import Request, run_load
+from bench.system import REPO, api_server, free_port, record, services
+from wallet_api.settings import Settings
+
+PROVIDERS = ("momo", "zalopay", "vnptmoney", "viettelmoney")
+AMOUNT = 500_000
+ORG = "bench-welfare"
+
+
+def _with_database(url: str, name: str) -> str:
+    base, sep, query = url.partition("?")
+    head, _, _ = base.rpartition("/")
+    return f"{head}/{name}{sep}{query}"
+
+
+@contextlib.contextmanager
+def fresh_database(settings: Settings) -> Iterator[str]:
+    """A new database for this run (dropped afterwards), migrated."""
+    from wallet_api import migrate
+
+    name = f"wallet_bench_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> str:
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        url = _with_database(settings.database_url, name)
+        conn = await asyncpg.connect(url)
+        try:
+            await migrate.apply(conn)
+        finally:
+            await conn.close()
+        return url
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    url = asyncio.run(create())
+    try:
+        yield url
+    finally:
+        asyncio.run(drop())
+
+
+async def populate(url: str, n: int) -> None:
+    """N residents of Hà Nội aged 80+, each with a level-2 account and a default wallet."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            """INSERT INTO population (person_id, full_name, date_of_birth, sex, place_of_origin, residence_address,
+                                       residence_province)
+               SELECT '001' || '0' || '40' || lpad(g::text, 6, '0'), 'Nguyễn Văn An', date '1940-05-01', 'male',
+                      'Hà Nội', 'Hà Nội', '001'
+               FROM generate_series(1, $1) g""",
+            n,
+        )
+        await conn.execute(
+            "INSERT INTO accounts (person_id, phone, level) SELECT person_id, '09' || right(person_id, 8), 2 "
+            "FROM population"
+        )
+        await conn.execute(
+            """INSERT INTO wallet_links (account_id, provider, wallet_account, state, is_default, activated_at)
+               SELECT a.id, ($1::text[])[1 + (right(a.person_id, 6)::int % 4)], 'b' || a.person_id, 'active', true,
+                      now() - interval '10 days'
+               FROM accounts a""",
+            list(PROVIDERS),
+        )
+        await conn.execute(
+            "INSERT INTO organisations (id, kind, name, provinces) VALUES ($1, 'welfare', 'Bench agency', '{001}')", ORG
+        )
+        await conn.execute("INSERT INTO organisations (id, kind, name) VALUES ('bench-ops', 'admin', 'Operator')")
+    finally:
+        await conn.close()
+
+
+def simulator_store(directory: Path, n: int) -> Path:
+    from payments.provider_sim.store import SimStore, Wallet
+
+    path = directory / "sim.sqlite3"
+    store = SimStore(path)
+    wallets = (
+        Wallet(PROVIDERS[g % 4], f"b0010{40:02d}{g:06d}", f"0010{40:02d}{g:06d}", "NGUYEN VAN AN", "active",
+               100_000_000, 0, "owned")
+        for g in range(1, n + 1)
+    )  # fmt: skip
+    store.insert_wallets_if_absent(wallets)
+    return path
+
+
+async def tokens(url: str, settings: Settings) -> dict[str, dict[str, str]]:
+    from wallet_api.auth.principal import Principal
+    from wallet_api.auth.tokens import TokenService
+    from wallet_api.db import create_pool
+    from wallet_api.keys.provider import DatabaseKeyProvider
+
+    pool = await create_pool(url, min_size=1, max_size=2)
+    try:
+        keys = DatabaseKeyProvider(pool, settings.kek_bytes())
+        service = TokenService(keys, issuer=settings.public_base_url, ttl_seconds=3600)
+        out = {}
+        for name, org, role in (
+            ("maker", ORG, "welfare_maker"),
+            ("checker", ORG, "welfare_checker"),
+            ("operator", "bench-ops", "admin"),
+        ):
+            principal = Principal(kind="officer", subject=str(uuid.uuid4()), org_id=org, roles=frozenset({role}))
+            token, _ = await service.issue(principal)
+            out[name] = {"Authorization": f"Bearer {token}"}
+        return out
+    finally:
+        await pool.close()
+
+
+async def csv_chunks(n: int) -> AsyncIterator[bytes]:
+    yield b"person_id,amount,agency_reference\n"
+    step = 10_000
+    for start in range(1, n + 1, step):
+        rows = "".join(f"0010{40:02d}{g:06d},,HN-{g}\n" for g in range(start, min(n, start + step - 1) + 1))
+        yield rows.encode()
+
+
+async def agency_flow(base: str, hdr: dict[str, dict[str, str]], n: int, url: str) -> dict[str, Any]:
+    timings: dict[str, Any] = {}
+    async with httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(1800.0, connect=5.0)) as http:
+        r = await http.post(
+            "/v1/programmes/",
+            json={
+                "name": "Trợ cấp người cao tuổi (bench)",
+                "legal_basis": "Nghị định 20/2021/NĐ-CP",
+                "budget": n * AMOUNT,
+                "schedule": "one_off",
+                "fixed_amount": AMOUNT,
+                "provinces": ["001"],
+            },
+            headers=hdr["maker"],
+        )
+        r.raise_for_status()
+        programme_id = r.json()["id"]
+        t = time.perf_counter()
+        r = await http.post(
+            f"/v1/programmes/{programme_id}/enrolments",
+            content=csv_chunks(n),
+            headers={**hdr["maker"], "Content-Type": "text/csv"},
+        )
+        r.raise_for_status()
+        upload = time.perf_counter() - t
+        assert r.json()["accepted"] == n, r.json()
+        timings["upload_seconds"] = round(upload, 2)
+        timings["upload_rows_per_s"] = round(n / upload)
+        timings["validation_seconds_in_db"] = r.json()["seconds"]
+
+        t = time.perf_counter()
+        r = await http.post(
+            f"/v1/programmes/{programme_id}/batches",
+            json={"cycle": "once", "control_count": n, "control_sum": n * AMOUNT},
+            headers=hdr["maker"],
+        )
+        r.raise_for_status()
+        batch_id = r.json()["id"]
+        timings["create_batch_seconds"] = round(time.perf_counter() - t, 2)
+        r = await http.post(
+            f"/v1/batches/{batch_id}/approve",
+            json={"control_count": n, "control_sum": n * AMOUNT},
+            headers=hdr["checker"],
+        )
+        r.raise_for_status()
+        t = time.perf_counter()
+        r = await http.post(f"/v1/batches/{batch_id}/release", headers=hdr["checker"])
+        r.raise_for_status()
+        released = time.perf_counter()
+        timings["release_seconds"] = round(released - t, 2)
+
+        samples = []
+        while True:
+            r = await http.get(f"/v1/batches/{batch_id}", headers=hdr["checker"])
+            by = {p["state"]: p["count"] for p in r.json()["progress"]}
+            done = by.get("succeeded", 0) + by.get("failed", 0)
+            samples.append((round(time.perf_counter() - released, 1), done))
+            if done >= n:
+                break
+            if time.perf_counter() - released > 1800:
+                raise RuntimeError(f"payments did not finish: {by}")
+            await asyncio.sleep(1.0)
+        pay = time.perf_counter() - released
+        timings["pay_seconds"] = round(pay, 2)
+        timings["payments_per_s"] = round(n / pay)
+        timings["final_states"] = by
+        # Sustained rate: from 10% to 90% of the batch.
+        t10 = next(s for s, d in samples if d >= n * 0.1)
+        t90 = next(s for s, d in samples if d >= n * 0.9)
+        timings["payments_per_s_10_to_90"] = round(n * 0.8 / max(t90 - t10, 0.1))
+    timings["programme_id"] = programme_id
+    return timings
+
+
+async def reconcile_all(url: str, settings: Settings) -> dict[str, Any]:
+    import redis.asyncio as aioredis
+
+    from payments.disbursement import reconciliation
+    from payments.providers.registry import ProviderRegistry
+
+    conn = await asyncpg.connect(url)
+    redis = aioredis.from_url(settings.redis_url)
+    registry = ProviderRegistry(settings, redis)
+    counts: dict[str, int] = {}
+    lines = 0
+    t = time.perf_counter()
+    try:
+        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+        day = datetime.now(UTC).date()
+        for code in PROVIDERS:
+            out = await reconciliation.reconcile_lines(conn, code, day, registry.get(code).statement(day), "bench")
+            lines += out["lines"]
+            for k, v in out["counts"].items():
+                counts[k] = counts.get(k, 0) + v
+    finally:
+        await registry.aclose()
+        await redis.aclose()
+        await conn.close()
+    seconds = time.perf_counter() - t
+    return {"reconcile_seconds": round(seconds, 2), "statement_lines": lines,
+            "reconcile_lines_per_s": round(lines / seconds), "reconciliation": counts}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--beneficiaries", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=2, help="wallet worker processes")
+    parser.add_argument("--api-processes", type=int, default=2)
+    args = parser.parse_args()
+    n = args.beneficiaries
+    result: dict[str, Any] = {"args": vars(args)}
+    with services() as base, fresh_database(base) as url, contextlib.ExitStack() as stack:
+        asyncio.run(populate(url, n))
+        sim_dir = Path(base.data_dir).resolve() / f"bench-sim-{uuid.uuid4().hex[:6]}"
+        sim_dir.mkdir(parents=True)
+        store = simulator_store(sim_dir, n)
+        sim_port = free_port()
+        settings = Settings.from_env(
+            database_url=url, redis_url=base.redis_url, provider_sim_url=f"http://127.0.0.1:{sim_port}"
+        )
+        env = {
+            "WALLET_DATABASE_URL": url,
+            "WALLET_REDIS_URL": base.redis_url,
+            "WALLET_PROVIDER_SIM_URL": settings.provider_sim_url,
+            "WALLET_PROVIDERS": "",
+            "WALLET_LOG_LEVEL": "WARNING",
+            "WALLET_ACCESS_TOKEN_TTL_SECONDS": "3600",
+        }
+        api = stack.enter_context(api_server(settings, processes=args.api_processes, extra_env=env))
+        child_env = {**os.environ, **env}
+        procs: list[subprocess.Popen[bytes]] = []
+
+        def stop_children() -> None:
+            for p in procs:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for p in procs:
+                try:
+                    p.wait(30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+        stack.callback(stop_children)
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "wallet_api.cli", "provider-sim", "--port", str(sim_port), "--store",
+                 str(store), "--webhook-base-url", f"{api.url}/v1/providers"],
+                env=child_env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{sim_port}/_admin/health", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("provider-sim did not start")
+            time.sleep(0.2)
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "wallet_api.cli", "worker", "--processes", str(args.workers)],
+                env=child_env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+        )  # fmt: skip
+        baseline = asyncio.run(
+            run_load(api.host, api.port, lambda _: Request("GET", "/health/live"), connections=32, duration=5,
+                     name="baseline /health/live")
+        ).summary()  # fmt: skip
+        result["baseline"] = baseline
+        hdr = asyncio.run(tokens(url, settings))
+        started = time.perf_counter()
+        result.update(asyncio.run(agency_flow(api.url, hdr, n, url)))
+        result.update(asyncio.run(reconcile_all(url, settings)))
+        result["end_to_end_seconds"] = round(time.perf_counter() - started, 2)
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    record("payments", result)
+
+
+if __name__ == "__main__":
+    main()

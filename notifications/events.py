@@ -34,7 +34,9 @@ _DOC = ("doc_type", "document_id")
 
 _TOPICS: dict[str, _Topic] = {
     "payment.succeeded": _Topic(("amount", "programme_name", "payment_id"), ("payment", "payment_id"), ("payment_id",)),
-    "payment.held": _Topic(("amount", "programme_name", "payment_id", "reason"), ("payment", "payment_id")),
+    "payment.held": _Topic(
+        ("amount", "programme_name", "payment_id", "reason", "hold_until"), ("payment", "payment_id")
+    ),
     "document.issued": _Topic(_DOC, ("document", "document_id")),
     "document.updated": _Topic(_DOC, ("document", "document_id")),
     "document.suspended": _Topic(_DOC, ("document", "document_id")),

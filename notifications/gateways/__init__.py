@@ -66,6 +66,11 @@ class _Unconfigured:
         raise NotConfigured(f"{self._channel} gateway not configured")
 
 
+class _UnconfiguredSms:
+    async def send(self, phone: str, text: str, *, reference: str) -> None:
+        raise SmsGatewayError("sms gateway not configured")
+
+
 @dataclass
 class Gateways:
     fcm: PushGateway
@@ -86,7 +91,7 @@ def sms_gateway(settings: Settings, http: httpx.AsyncClient, redis: aioredis.Red
     if settings.sms_gateway_url:
         return HttpSmsGateway(http, settings.sms_gateway_url, settings.sms_gateway_token)
     if settings.env == "production":
-        return _Unconfigured("sms")
+        return _UnconfiguredSms()
     return DevSmsSink(redis)
 
 

@@ -238,19 +238,15 @@ async def enrol_upload(
                 title="The enrolment file is not valid",
             ) from None
         await conn.execute(_JUDGE, enrolment_id, programme["id"], programme["fixed_amount"], programme["provinces"])
-        out = await _finish(conn, enrolment_id, programme["id"], "upload")
-        await record(
-            conn,
-            actor=who.key,
-            action="programme.enrolled",
-            subject=f"programme:{programme['id']}",
-            details={"enrolment_id": str(enrolment_id), "rows": out.rows, "accepted": out.accepted},
-        )
+        out = await _finish(conn, who, enrolment_id, programme["id"], "upload")
     out.seconds = round(time.perf_counter() - started, 3)
     return out
 
 
-async def _finish(conn: asyncpg.Connection, enrolment_id: UUID, programme_id: UUID, source: str) -> EnrolmentOut:
+async def _finish(
+    conn: asyncpg.Connection, who: Principal, enrolment_id: UUID, programme_id: UUID, source: str
+) -> EnrolmentOut:
+    """Count the judged rows onto the enrolment, audit it, and describe it (both enrolment paths)."""
     rows = await conn.fetch(_COUNTS, enrolment_id)
     accepted = sum(r["n"] for r in rows if r["outcome"] == "accepted")
     rejected = {r["reason"]: int(r["n"]) for r in rows if r["outcome"] == "rejected"}
@@ -263,6 +259,13 @@ async def _finish(conn: asyncpg.Connection, enrolment_id: UUID, programme_id: UU
         accepted,
         sum(rejected.values()),
         without_wallet,
+    )
+    await record(
+        conn,
+        actor=who.key,
+        action="programme.enrolled",
+        subject=f"programme:{programme_id}",
+        details={"enrolment_id": str(enrolment_id), "rows": int(total), "accepted": int(accepted)},
     )
     return EnrolmentOut(
         id=str(enrolment_id),
@@ -333,13 +336,6 @@ async def enrol_by_rule(
             rule.max_age,
         )
         await conn.execute(_ACCEPT, enrolment_id, programme["id"], programme["fixed_amount"])
-        out = await _finish(conn, enrolment_id, programme["id"], "rule")
-        await record(
-            conn,
-            actor=who.key,
-            action="programme.enrolled",
-            subject=f"programme:{programme['id']}",
-            details={"enrolment_id": str(enrolment_id), "rows": out.rows, "accepted": out.accepted},
-        )
+        out = await _finish(conn, who, enrolment_id, programme["id"], "rule")
     out.seconds = round(time.perf_counter() - started, 3)
     return out

@@ -157,3 +157,15 @@ async def test_rule_enrolment_takes_residents_aged_80_or_more(
     assert r.json()["accepted"] == 3
     enrolled = {r["person_id"] for r in await db.fetch("SELECT person_id FROM beneficiaries")}
     assert enrolled == {p.person_id for p in old}
+
+
+async def test_each_enrolment_is_audited_with_its_counts(
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool
+) -> None:
+    programme = await make_programme(client, agency)
+    person = (await add_residents(db, 1))[0]
+    await enrol(client, agency, programme["id"], csv_body([(person.person_id, "", "r1"), ("123", "", "r2")]))
+    row = await db.fetchrow("SELECT actor, subject, details FROM audit_log WHERE action = 'programme.enrolled'")
+    assert row["subject"] == f"programme:{programme['id']}"
+    assert (row["details"]["rows"], row["details"]["accepted"]) == (2, 1)
+    assert row["actor"].startswith("officer:")

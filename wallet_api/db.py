@@ -24,9 +24,25 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(name, encoder=_dumps, decoder=json.loads, schema="pg_catalog")
 
 
+class _PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled connection released without asyncpg's reset statement.
+
+    asyncpg's default release runs ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL`` — one extra round trip for every query made through the pool, which halved
+    the rate of our one-statement routes. Our code never leaves session state behind on a
+    pooled connection: settings are ``set_config(..., true)`` (transaction-local), advisory
+    locks are ``pg_advisory_xact_lock`` or released explicitly, and LISTEN runs on dedicated
+    connections. asyncpg still rolls back any open transaction on release.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         dsn,
+        connection_class=_PooledConnection,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,

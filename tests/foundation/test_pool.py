@@ -1,0 +1,42 @@
+"""The connection pool releases connections without asyncpg's reset statement.
+
+That is safe only because no code leaves session state on a pooled connection; these
+tests pin the two guarantees that remain: transaction-local settings end with their
+transaction, and an abandoned transaction is rolled back on release.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from wallet_api.db import create_pool
+from wallet_api.settings import Settings
+
+
+@pytest.fixture
+async def one_connection_pool(settings: Settings) -> asyncpg.Pool:
+    pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+    yield pool
+    await pool.close()
+
+
+async def test_release_sends_no_reset_statement(one_connection_pool: asyncpg.Pool) -> None:
+    async with one_connection_pool.acquire() as conn:
+        assert conn.get_reset_query() == ""
+
+
+async def test_transaction_local_settings_do_not_outlive_the_transaction(one_connection_pool: asyncpg.Pool) -> None:
+    async with one_connection_pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT set_config('wallet.actor', 'officer:1', true)")
+    # The pool has one connection, so this is the same session.
+    actor = await one_connection_pool.fetchval("SELECT current_setting('wallet.actor', true)")
+    assert actor in (None, "")
+
+
+async def test_an_open_transaction_is_rolled_back_on_release(one_connection_pool: asyncpg.Pool) -> None:
+    async with one_connection_pool.acquire() as conn:
+        await conn.execute("BEGIN")
+        await conn.execute("CREATE TEMP TABLE leak (x int) ON COMMIT DROP")
+    async with one_connection_pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM pg_class WHERE relname = 'leak'") == 0

@@ -11,18 +11,21 @@ and, in one run:
    per second and per minute);
 3. push sending: the FCM delivery loop, run in this process against the development sink
    (Redis), drains those deliveries (deliveries per second; no real gateway is involved);
-4. SSE: ``--connections`` apps hold ``/v1/notifications/stream`` open on the one API
-   process; this process then publishes ``--messages`` realtime messages (as the worker
-   does) and measures publish → receipt latency at the client (p50/p99).
+4. SSE, then WebSocket: ``--connections`` apps, all opened at once, hold
+   ``/v1/notifications/stream`` (or ``/v1/notifications/ws``) open on the one API process;
+   this process then publishes ``--messages`` realtime messages (as the worker does) and
+   measures publish → receipt latency at the client (p50/p99).
 
     .venv/bin/python -m bench.notifications [--accounts 20000] [--events 60000] [--workers 1]
                                             [--connections 2000] [--messages 3000]
+                                            [--parts sse,ws,dispatch]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -205,7 +208,32 @@ async def _sse_client(
         failures.append(type(exc).__name__)
 
 
-async def _sse(
+async def _ws_client(
+    host: str, port: int, token: str, ready: asyncio.Event, latencies: list[float], failures: list[str]
+) -> None:
+    """A WebSocket app: the token as a ``bearer.*`` subprotocol, as browsers send it."""
+    import websockets
+
+    try:
+        async with websockets.connect(
+            f"ws://{host}:{port}/v1/notifications/ws",
+            subprotocols=[f"bearer.{token}", "wallet.v1"],  # type: ignore[list-item]
+            open_timeout=60,
+            ping_interval=None,
+            compression=None,
+        ) as ws:
+            async for raw in ws:
+                message = json.loads(raw)
+                if message["event"] == "ready":
+                    ready.set()
+                elif isinstance(message.get("data"), dict) and "sent_at" in message["data"]:
+                    latencies.append(time.time() - message["data"]["sent_at"])
+    except (OSError, websockets.exceptions.WebSocketException, ValueError) as exc:
+        failures.append(type(exc).__name__)
+
+
+async def _realtime(
+    transport: str,
     settings: Settings,
     pool: asyncpg.Pool,
     redis: aioredis.Redis,
@@ -226,7 +254,8 @@ async def _sse(
     for i, account in enumerate(accounts):
         ready = asyncio.Event()
         readies.append(ready)
-        tasks.append(asyncio.create_task(_sse_client(host, port, tokens[account], ready, latencies, failures)))
+        client = _sse_client if transport == "sse" else _ws_client
+        tasks.append(asyncio.create_task(client(host, port, tokens[account], ready, latencies, failures)))
         if i % 100 == 99:
             await asyncio.sleep(0.05)
     with contextlib.suppress(TimeoutError):
@@ -254,6 +283,7 @@ async def _sse(
         "ready": len(live),
         "connect_and_ready_seconds": round(open_seconds, 1),
         "failures": len(failures),
+        "failure_kinds": dict(collections.Counter(failures)),
         "messages": messages,
         "received": len(latencies),
         "publish_rate_per_second": rate,
@@ -278,15 +308,19 @@ async def main_async(args: argparse.Namespace, settings: Settings, host: str, po
         print(json.dumps({"baseline": results["baseline"]}), flush=True)
         await _reset(pool)
         accounts = await _accounts(pool, args.accounts)
-        results["sse"] = await _sse(
-            settings, pool, redis, host, port, accounts[: args.connections], args.messages, args.rate
-        )
-        print(json.dumps({"sse": results["sse"]}), flush=True)
-        await _fill_outbox(pool, accounts, args.events)
-        results["dispatch"] = await _dispatch(settings, pool, args.events, args.workers)
-        print(json.dumps({"dispatch": results["dispatch"]}), flush=True)
-        results["push_to_dev_sink"] = await _send_pushes(settings, pool, redis)
-        print(json.dumps({"push_to_dev_sink": results["push_to_dev_sink"]}), flush=True)
+        parts = set(args.parts.split(","))
+        for transport in ("sse", "ws"):
+            if transport in parts:
+                results[transport] = await _realtime(
+                    transport, settings, pool, redis, host, port, accounts[: args.connections], args.messages, args.rate
+                )
+                print(json.dumps({transport: results[transport]}), flush=True)
+        if "dispatch" in parts:
+            await _fill_outbox(pool, accounts, args.events)
+            results["dispatch"] = await _dispatch(settings, pool, args.events, args.workers)
+            print(json.dumps({"dispatch": results["dispatch"]}), flush=True)
+            results["push_to_dev_sink"] = await _send_pushes(settings, pool, redis)
+            print(json.dumps({"push_to_dev_sink": results["push_to_dev_sink"]}), flush=True)
         await _reset(pool)
     finally:
         await redis.aclose()
@@ -302,6 +336,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=300.0, help="realtime messages published per second")
+    parser.add_argument(
+        "--parts", default="sse,ws,dispatch", help="comma-separated: sse, ws, dispatch (with push sending)"
+    )
     args = parser.parse_args()
     with services() as settings, api_server(settings, processes=1) as api:
         results = asyncio.run(main_async(args, settings, api.host, api.port))

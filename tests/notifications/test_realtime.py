@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import asyncpg
@@ -42,9 +42,15 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def api_urls(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     """Two API processes on free ports, against the test database and Redis."""
+    with _serve(settings, tmp_path_factory, 2) as urls:
+        yield urls
+
+
+@contextlib.contextmanager
+def _serve(settings: Settings, tmp_path_factory: pytest.TempPathFactory, count: int) -> Iterator[list[str]]:
     procs: list[subprocess.Popen[bytes]] = []
     urls = []
-    for i in range(2):
+    for i in range(count):
         port = _free_port()
         data = tmp_path_factory.mktemp(f"api{i}")
         env = {
@@ -239,3 +245,105 @@ async def test_reading_marks_reach_the_other_devices(
         event = await other_phone.next()
         assert event["event"] == "inbox.read"
         assert event["data"]["unread"] == 0
+
+
+async def _raw_sse(url: str, token: str, ready: asyncio.Event, on_message: Callable[[dict[str, Any]], None]) -> None:
+    """A bare-socket SSE app (hundreds of httpx clients would cost the test more than the server)."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(
+            f"GET /v1/notifications/stream HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer {token}\r\n\r\n".encode()
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert b" 200 " in head.split(b"\r\n", 1)[0], head
+        buffer = b""
+        while True:
+            size = int((await reader.readline()).strip() or b"0", 16)
+            if size == 0:
+                return
+            buffer += (await reader.readexactly(size)).replace(b"\r\n", b"\n")
+            await reader.readexactly(2)
+            while b"\n\n" in buffer:
+                block, buffer = buffer.split(b"\n\n", 1)
+                if b"event: ready" in block:
+                    ready.set()
+                for line in block.split(b"\n"):
+                    if line.startswith(b"data: ") and b"bench.check" in block:
+                        on_message(json.loads(line[6:]))
+    finally:
+        writer.close()
+
+
+async def _pubsub_clients(redis: aioredis.Redis) -> int:
+    clients = await redis.client_list()
+    return sum(1 for c in clients if int(c.get("sub", 0)) > 0)
+
+
+@pytest.mark.slow
+async def test_a_fresh_process_holds_hundreds_of_streams_opened_at_once_on_one_redis_connection(
+    settings: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+    db: asyncpg.Pool,
+    redis: aioredis.Redis,
+    citizen_headers: Any,
+) -> None:
+    """Regression: streams opened at once on a process that had no subscription yet (after
+    a deploy, every app reconnects) raced redis-py into one Redis connection per stream;
+    past its pool limit (100) new streams failed, and the others heard nothing."""
+    n = 300
+    accounts = [await create_account(db) for _ in range(n)]
+    tokens = [(await citizen_headers(a))["Authorization"].removeprefix("Bearer ") for a in accounts]
+    readies = [asyncio.Event() for _ in accounts]
+    received: list[list[dict[str, Any]]] = [[] for _ in accounts]
+    all_received = asyncio.Event()
+
+    def collector(box: list[dict[str, Any]]) -> Callable[[dict[str, Any]], None]:
+        def on_message(message: dict[str, Any]) -> None:
+            box.append(message)
+            if sum(map(len, received)) >= n:
+                all_received.set()
+
+        return on_message
+
+    with _serve(settings, tmp_path_factory, 1) as (url,):
+        subscribed_before = await _pubsub_clients(redis)
+        tasks = [
+            asyncio.create_task(_raw_sse(url, token, ready, collector(box)))
+            for token, ready, box in zip(tokens, readies, received, strict=True)
+        ]
+        try:
+            await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)
+            # Every stream shares the process's one subscribed connection.
+            assert await _pubsub_clients(redis) == subscribed_before
+            for i, account in enumerate(accounts):
+                await publish_realtime(redis, account, "bench.check", {"n": i})
+            await asyncio.wait_for(all_received.wait(), 30)
+            assert received == [[{"n": i}] for i in range(n)]
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_after_losing_redis_a_stream_catches_up_from_the_inbox(
+    api_urls: list[str], db: asyncpg.Pool, redis: aioredis.Redis, consume: Any, citizen_headers: Any
+) -> None:
+    account = await create_account(db, language="en")
+    async with sse(api_urls[0], await citizen_headers(account)) as (reader, _):
+        # An entry whose realtime message was lost (as if published while Redis was away).
+        await db.execute(
+            """INSERT INTO notifications (account_id, kind, category, params, ref_type, ref_id, dedupe_key)
+               VALUES ($1, 'account.level_raised', 'account', '{"level": 2}', NULL, NULL, 'lost')""",
+            account,
+        )
+        lost = await db.fetchval("SELECT id FROM notifications WHERE account_id = $1", account)
+        # Redis drops every subscribed connection; the API process reconnects and resynchronises.
+        await redis.client_kill_filter(_type="pubsub")
+        event = await reader.next()
+        assert event["event"] == "notification" and event["data"]["id"] == lost
+        # And the subscription is live again.
+        await _issue(db, account)
+        await consume()
+        event = await reader.next()
+        assert event["event"] == "notification" and event["data"]["kind"] == "document.issued"

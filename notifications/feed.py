@@ -2,8 +2,8 @@
 
 Both transports (Server-Sent Events and WebSocket) use :func:`feed`. It subscribes to the
 account's channel, and waits for Redis to confirm it, *before* reading the inbox, so an
-entry committed in between arrives live (and is not sent twice: ids sent during catch-up are remembered). ``after`` is the
-last inbox id the app has (SSE ``Last-Event-ID``, WebSocket ``since``); without it, the
+entry committed in between arrives live (and is not sent twice: ids sent during catch-up
+are remembered). ``after`` is the last inbox id the app has (SSE ``Last-Event-ID``, WebSocket ``since``); without it, the
 feed starts with what happens from now on. A ``ready`` frame follows the catch-up: from
 then on the subscription is live.
 

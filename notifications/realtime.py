@@ -1,8 +1,8 @@
 """Real-time messages to the open app, through Litestar channels on Redis pub/sub.
 
 Every API process runs a :class:`RealtimePlugin`: Litestar's ``ChannelsPlugin`` on our
-Redis pub/sub backend (one subscribed connection per process), subscribed to ``notifications:{account_id}`` for each account that
-has a connection open on that process. Any process (an API process, a worker) publishes
+Redis pub/sub backend (one subscribed connection per process), subscribed to
+``notifications:{account_id}`` for each account that has a connection open on that process. Any process (an API process, a worker) publishes
 with :func:`publish_realtime` and Redis fans the message out to whichever API processes
 hold a connection for that account.
 

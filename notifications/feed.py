@@ -3,9 +3,9 @@
 Both transports (Server-Sent Events and WebSocket) use :func:`feed`. It subscribes to the
 account's channel, and waits for Redis to confirm it, *before* reading the inbox, so an
 entry committed in between arrives live (and is not sent twice: ids sent during catch-up
-are remembered). ``after`` is the last inbox id the app has (SSE ``Last-Event-ID``, WebSocket ``since``); without it, the
-feed starts with what happens from now on. A ``ready`` frame follows the catch-up: from
-then on the subscription is live.
+are remembered). ``after`` is the last inbox id the app has (SSE ``Last-Event-ID``,
+WebSocket ``since``); without it, the feed starts with what happens from now on. A
+``ready`` frame follows the catch-up: from then on the subscription is live.
 
 Ids are inbox ids. They usually rise, but two batches committed by two workers may reach
 the app out of order; the app keys entries by id, so a duplicate after a reconnect is

@@ -2,9 +2,10 @@
 
 Every API process runs a :class:`RealtimePlugin`: Litestar's ``ChannelsPlugin`` on our
 Redis pub/sub backend (one subscribed connection per process), subscribed to
-``notifications:{account_id}`` for each account that has a connection open on that process. Any process (an API process, a worker) publishes
-with :func:`publish_realtime` and Redis fans the message out to whichever API processes
-hold a connection for that account.
+``notifications:{account_id}`` for each account that has a connection open on that
+process. Any process (an API process, a worker) publishes with :func:`publish_realtime`
+and Redis fans the message out to whichever API processes hold a connection for that
+account.
 
 Redis keeps no history here, on purpose: a message published while nobody listens is
 gone. What a client missed comes from the PostgreSQL inbox when it reconnects

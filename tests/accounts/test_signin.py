@@ -7,6 +7,7 @@ import httpx
 import redis.asyncio as aioredis
 
 from tests.accounts.conftest import Person, Phone, register, sign_in, step_up
+from wallet_api.accounts.device_keys import challenge_key
 
 
 async def _challenge(client: httpx.AsyncClient, phone: Phone, purpose: str = "sign-in") -> dict[str, str]:
@@ -50,7 +51,7 @@ async def test_replayed_challenge_is_refused(client: httpx.AsyncClient, redis: a
 async def test_expired_challenge_is_refused(client: httpx.AsyncClient, redis: aioredis.Redis, nhung: Person) -> None:
     phone = await register(client, redis, nhung)
     c = await _challenge(client, phone)
-    await redis.delete(f"chal:{{{phone.device_id}}}:{c['challenge']}")  # what the TTL does after 60 s
+    await redis.delete(challenge_key(c["challenge"], phone.device_id))  # what the TTL does after 60 s
     r = await client.post(
         "/v1/auth/sign-in",
         json={"device_id": phone.device_id, "challenge": c["challenge"], "signature": phone.sign(c["sign"])},
@@ -62,7 +63,7 @@ async def test_expired_challenge_is_refused(client: httpx.AsyncClient, redis: ai
 async def test_challenge_ttl_is_short(client: httpx.AsyncClient, redis: aioredis.Redis, nhung: Person) -> None:
     phone = await register(client, redis, nhung)
     c = await _challenge(client, phone)
-    assert 0 < await redis.ttl(f"chal:{{{phone.device_id}}}:{c['challenge']}") <= 60
+    assert 0 < await redis.ttl(challenge_key(c["challenge"], phone.device_id)) <= 60
 
 
 async def test_challenge_for_another_device_is_refused(

@@ -18,23 +18,47 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
 
 from wallet_api.problems import TooManyRequests
 
-__all__ = ["LOCKOUTS", "Lockout", "hit", "subject_key"]
+__all__ = ["LOCKOUTS", "Lockout", "LuaScript", "hit", "subject_key"]
 
-_HIT = """
+
+class LuaScript:
+    """A Lua script run by its SHA1 (``EVALSHA``), falling back to ``EVAL`` when Redis lacks it.
+
+    Redis keeps scripts it has seen in a cache (lost on restart or ``SCRIPT FLUSH``); the
+    fallback sends the body once, which also puts it back in the cache.
+    """
+
+    __slots__ = ("sha", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        # SHA1 is how Redis names scripts; nothing here depends on its strength.
+        self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+
+    async def __call__(self, redis: aioredis.Redis, keys: tuple[str, ...], *args: Any) -> Any:
+        try:
+            return await redis.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            return await redis.eval(self.source, len(keys), *keys, *args)
+
+
+_HIT = LuaScript("""
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 if n > tonumber(ARGV[2]) then return redis.call('TTL', KEYS[1]) end
 return 0
-"""
+""")
 
 # KEYS: failures, lock, level.  ARGV: window, threshold, base, cap.
 # Returns the lock duration in seconds when this failure locks the subject, else 0.
-_FAIL = """
+_FAIL = LuaScript("""
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 if n >= tonumber(ARGV[2]) then
@@ -46,7 +70,7 @@ if n >= tonumber(ARGV[2]) then
   return math.floor(ttl)
 end
 return 0
-"""
+""")
 
 
 def subject_key(*parts: str) -> str:
@@ -56,7 +80,7 @@ def subject_key(*parts: str) -> str:
 async def hit(redis: aioredis.Redis, name: str, subject: str, *, limit: int, window: int) -> None:
     """Count one request against ``limit`` per ``window`` seconds; raise 429 when over."""
     key = f"rl:{{{name}:{subject_key(subject)}}}"
-    retry = int(await redis.eval(_HIT, 1, key, window, limit))
+    retry = int(await _HIT(redis, (key,), window, limit))
     if retry:
         raise TooManyRequests("Too many attempts; try again later.", retry_after=max(retry, 1))
 
@@ -69,8 +93,12 @@ class Lockout:
     base: int
     cap: int
 
+    def hash_tag(self, subject: str) -> str:
+        """The Redis Cluster hash tag of this subject's keys; other keys about it may share it."""
+        return f"{{lk:{self.name}:{subject_key(subject)}}}"
+
     def _keys(self, subject: str) -> tuple[str, str, str]:
-        tag = f"{{lk:{self.name}:{subject_key(subject)}}}"
+        tag = self.hash_tag(subject)
         return f"{tag}:fails", f"{tag}:lock", f"{tag}:level"
 
     def lock_key(self, subject: str) -> str:
@@ -93,7 +121,7 @@ class Lockout:
     async def failure(self, redis: aioredis.Redis, subject: str) -> int:
         """Record a failure; returns the lock duration if this one locked the subject."""
         fails, lock, level = self._keys(subject)
-        return int(await redis.eval(_FAIL, 3, fails, lock, level, self.window, self.threshold, self.base, self.cap))
+        return int(await _FAIL(redis, (fails, lock, level), self.window, self.threshold, self.base, self.cap))
 
     async def success(self, redis: aioredis.Redis, subject: str) -> None:
         await redis.delete(self._keys(subject)[0])

@@ -29,6 +29,7 @@ from wallet_api.worker_context import WorkerContext
 
 __all__ = [
     "SessionTokens",
+    "insert_session",
     "purge_old_sessions",
     "refresh_session",
     "revoke_account_sessions",
@@ -80,6 +81,20 @@ SELECT id FROM fam, relaxed
 """
 
 
+async def insert_session(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    *,
+    account_id: uuid.UUID,
+    device_id: uuid.UUID,
+    auth_time: int,
+    refresh_ttl_days: int,
+) -> str:
+    """Store a new refresh family with its first token (one statement); returns the refresh token."""
+    refresh, digest = _new_refresh()
+    await conn.execute(_START, account_id, device_id, auth_time, refresh_ttl_days, digest)
+    return refresh
+
+
 async def start_session(
     conn: asyncpg.Connection | asyncpg.Pool,
     tokens: TokenService,
@@ -90,8 +105,13 @@ async def start_session(
     auth_time: int,
     refresh_ttl_days: int,
 ) -> SessionTokens:
-    refresh, digest = _new_refresh()
-    await conn.fetchval(_START, uuid.UUID(account_id), uuid.UUID(device_id), auth_time, refresh_ttl_days, digest)
+    refresh = await insert_session(
+        conn,
+        account_id=uuid.UUID(account_id),
+        device_id=uuid.UUID(device_id),
+        auth_time=auth_time,
+        refresh_ttl_days=refresh_ttl_days,
+    )
     access, expires_in = await tokens.issue(citizen_principal(account_id, level, device_id, auth_time))
     return SessionTokens(access, expires_in, refresh, account_id, device_id, level)
 

@@ -54,7 +54,8 @@ def _percentile(values: list[float], p: float) -> float:
 
 async def _reset(pool: asyncpg.Pool) -> None:
     await pool.execute(
-        "TRUNCATE notification_deliveries, notifications, notification_preferences RESTART IDENTITY CASCADE"
+        "TRUNCATE notification_deliveries, notifications, notification_counters, notification_preferences"
+        " RESTART IDENTITY CASCADE"
     )
     await pool.execute("DELETE FROM outbox WHERE consumer = 'notifications.inbox'")
     await pool.execute("DELETE FROM devices WHERE name = 'bench phone'")

@@ -1,9 +1,13 @@
 """The outbox consumer: events from other domains become inbox entries and deliveries.
 
-One batch of events is one transaction: the accounts, their preferences and push-capable
-devices are read in three queries, inbox entries are inserted with one multi-row INSERT
-(``ON CONFLICT DO NOTHING`` on the notice's dedupe key makes a redelivered event a no-op),
-and the push/SMS deliveries of the new entries with another. After commit, the new
+One batch of events is one transaction: the accounts (and the guardians of children's
+accounts), their preferences and push-capable devices are read in three or four queries,
+the accounts' inbox counters are advanced in one statement (notifications/store.py: this
+orders entries by commit), inbox entries are inserted with one multi-row INSERT (``ON
+CONFLICT DO NOTHING`` on the notice's dedupe key makes a redelivered event a no-op), and
+the push/SMS deliveries of the new entries with another. A notice about a child's account
+(under 14) is also copied to the guardian's inbox, in the guardian's language and with the
+guardian's channels and devices. After commit, the new
 entries go to the open apps in one Redis pipeline; if that fails, apps still get them from
 the inbox when they reconnect.
 """
@@ -17,10 +21,11 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from notifications import store
 from notifications.events import TOPICS, BadEvent, Notice, notice_from_event
 from notifications.metrics import NOTICES
 from notifications.realtime import encode_message, publish_realtime_many
-from notifications.store import view_of
+from notifications.store import NewNotice, view_of
 from notifications.templates import CATEGORIES, Language
 from wallet_api.outbox import Consumer, EventFailure, OutboxEvent, register
 from wallet_api.worker_context import WorkerContext
@@ -29,18 +34,26 @@ __all__ = ["CONSUMER", "CONSUMER_NAME", "handle_events"]
 
 CONSUMER_NAME = "notifications.inbox"
 
-_ACCOUNTS = "SELECT id, language, state, phone FROM accounts WHERE id = ANY($1::uuid[])"
+# A child's account (under 14) names its guardian until ``guardian_until``: notices about it
+# are copied to the guardian's inbox too (the same rule as wallet_api.accounts.access).
+_ACCOUNTS = """
+SELECT a.id, a.language, a.state, a.phone,
+       CASE WHEN a.guardian_account_id IS NOT NULL
+                 AND (a.guardian_until IS NULL OR a.guardian_until > current_date)
+            THEN a.guardian_account_id END AS guardian_id,
+       p.full_name AS child_name
+FROM accounts a LEFT JOIN population p ON p.person_id = a.person_id AND a.guardian_account_id IS NOT NULL
+WHERE a.id = ANY($1::uuid[])
+"""
+_GUARDIANS = """
+SELECT id, language, state, phone, NULL::uuid AS guardian_id, NULL::text AS child_name
+FROM accounts WHERE id = ANY($1::uuid[])
+"""
 _PREFERENCES = """SELECT account_id, category, push, sms FROM notification_preferences
                   WHERE account_id = ANY($1::uuid[])"""
 _DEVICES = """SELECT id, account_id, push_platform FROM devices
               WHERE account_id = ANY($1::uuid[]) AND revoked_at IS NULL
                 AND push_token IS NOT NULL AND push_platform IS NOT NULL"""
-_INSERT_NOTICES = """
-INSERT INTO notifications (account_id, kind, category, params, ref_type, ref_id, dedupe_key)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::text[])
-ON CONFLICT (account_id, dedupe_key) DO NOTHING
-RETURNING id, account_id, kind, category, params, ref_type, ref_id, dedupe_key, created_at, read_at
-"""
 _INSERT_DELIVERIES = """
 INSERT INTO notification_deliveries (notification_id, account_id, channel, device_id)
 SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::uuid[])
@@ -59,6 +72,25 @@ def _channels(
     return prefs.get((account, category), (cat.push, cat.sms))
 
 
+def _new_notice(notice: Notice) -> NewNotice:
+    n = notice
+    return NewNotice(n.account_id, n.kind, n.category, n.params, n.ref_type, n.ref_id, n.dedupe_key)
+
+
+def _guardian_copy(notice: Notice, guardian_id: uuid.UUID) -> NewNotice:
+    """The guardian's copy of a notice about the child's account (its own dedupe key)."""
+    return NewNotice(
+        guardian_id,
+        notice.kind,
+        notice.category,
+        notice.params,
+        notice.ref_type,
+        notice.ref_id,
+        f"guardian:{notice.account_id}:{notice.dedupe_key}",
+        about_account_id=notice.account_id,
+    )
+
+
 async def handle_events(events: list[OutboxEvent], ctx: WorkerContext) -> dict[int, EventFailure]:
     failures: dict[int, EventFailure] = {}
     notices: list[tuple[int, Notice]] = []
@@ -75,49 +107,52 @@ async def handle_events(events: list[OutboxEvent], ctx: WorkerContext) -> dict[i
     account_ids = list({n.account_id for _, n in notices})
     async with ctx.pool.acquire() as conn, conn.transaction():
         accounts = {r["id"]: r for r in await conn.fetch(_ACCOUNTS, account_ids)}
+        guardian_ids = {r["guardian_id"] for r in accounts.values() if r["guardian_id"] is not None} - set(accounts)
+        if guardian_ids:
+            accounts.update({r["id"]: r for r in await conn.fetch(_GUARDIANS, list(guardian_ids))})
+        everyone = list(accounts)
         prefs = {
-            (r["account_id"], r["category"]): (r["push"], r["sms"]) for r in await conn.fetch(_PREFERENCES, account_ids)
+            (r["account_id"], r["category"]): (r["push"], r["sms"]) for r in await conn.fetch(_PREFERENCES, everyone)
         }
         devices: dict[uuid.UUID, list[asyncpg.Record]] = {}
-        for r in await conn.fetch(_DEVICES, account_ids):
+        for r in await conn.fetch(_DEVICES, everyone):
             devices.setdefault(r["account_id"], []).append(r)
-        wanted: list[Notice] = []
+        wanted: list[NewNotice] = []
+        skip_device: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
         for event_id, notice in notices:
             account = accounts.get(notice.account_id)
             if account is None:
                 failures[event_id] = EventFailure("unknown account", permanent=True)
-            elif account["state"] not in _SILENT_STATES:
-                wanted.append(notice)
+                continue
+            if account["state"] in _SILENT_STATES:
+                continue
+            wanted.append(_new_notice(notice))
+            if notice.skip_device_id is not None:
+                skip_device[(notice.account_id, notice.dedupe_key)] = notice.skip_device_id
+            guardian = accounts.get(account["guardian_id"]) if account["guardian_id"] is not None else None
+            if guardian is not None and guardian["state"] not in _SILENT_STATES:
+                wanted.append(_guardian_copy(notice, guardian["id"]))
         if not wanted:
             return failures
-        inserted = await conn.fetch(
-            _INSERT_NOTICES,
-            [n.account_id for n in wanted],
-            [n.kind for n in wanted],
-            [n.category for n in wanted],
-            [n.params for n in wanted],
-            [n.ref_type for n in wanted],
-            [n.ref_id for n in wanted],
-            [n.dedupe_key for n in wanted],
-        )
-        by_key = {(n.account_id, n.dedupe_key): n for n in wanted}
+        inserted = await store.insert_notices(conn, wanted)
         d_notice: list[int] = []
         d_account: list[uuid.UUID] = []
         d_channel: list[str] = []
         d_device: list[uuid.UUID | None] = []
         for row in inserted:
-            notice = by_key[(row["account_id"], row["dedupe_key"])]
-            push, sms = _channels(notice.category, prefs, notice.account_id)
+            account_id = row["account_id"]
+            push, sms = _channels(row["category"], prefs, account_id)
+            skip = skip_device.get((account_id, row["dedupe_key"]))
             if push:
-                for device in devices.get(notice.account_id, ()):
-                    if device["id"] != notice.skip_device_id:
+                for device in devices.get(account_id, ()):
+                    if device["id"] != skip:
                         d_notice.append(row["id"])
-                        d_account.append(notice.account_id)
+                        d_account.append(account_id)
                         d_channel.append(device["push_platform"])
                         d_device.append(device["id"])
-            if sms and accounts[notice.account_id]["phone"]:
+            if sms and accounts[account_id]["phone"]:
                 d_notice.append(row["id"])
-                d_account.append(notice.account_id)
+                d_account.append(account_id)
                 d_channel.append("sms")
                 d_device.append(None)
         if d_notice:
@@ -126,8 +161,10 @@ async def handle_events(events: list[OutboxEvent], ctx: WorkerContext) -> dict[i
     counts: dict[str, int] = {}
     for row in inserted:
         language: Language = "en" if accounts[row["account_id"]]["language"] == "en" else "vi"
-        view: dict[str, Any] = msgspec.to_builtins(view_of(row, language))
-        messages.append((row["account_id"], encode_message("notification", view, message_id=row["id"])))
+        about = row["about_account_id"]
+        child_name = accounts[about]["child_name"] if about is not None else None
+        view: dict[str, Any] = msgspec.to_builtins(view_of(row, language, about_name=child_name))
+        messages.append((row["account_id"], encode_message("notification", view, message_id=row["seq"])))
         counts[row["category"]] = counts.get(row["category"], 0) + 1
     await publish_realtime_many(ctx.redis, messages)
     for category, n in counts.items():

@@ -62,7 +62,7 @@ RETURNING d.id
 """
 
 _DETAILS = """
-SELECT d.id, d.attempts, d.notification_id, n.kind, n.category, n.params, a.language, a.phone,
+SELECT d.id, d.attempts, d.notification_id, n.kind, n.category, n.params, n.about_account_id, a.language, a.phone,
        v.id AS device_id, v.push_platform, v.push_token, v.revoked_at
 FROM notification_deliveries d
 JOIN notifications n ON n.id = d.notification_id
@@ -117,7 +117,8 @@ def _backoff(ctx: WorkerContext, attempts: int, retry_after: float | None) -> fl
 
 async def _send_one(ctx: WorkerContext, gateways: Gateways, channel: str, row: asyncpg.Record) -> _Outcome:
     language: Language = "en" if row["language"] == "en" else "vi"
-    text = render(row["kind"], row["params"], language)
+    # A guardian's copy of a notice about a child: the push title and SMS say so, without a name.
+    text = render(row["kind"], row["params"], language, about_child=row["about_account_id"] is not None)
     started = time.perf_counter()
     try:
         if channel == "sms":

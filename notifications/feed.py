@@ -2,14 +2,17 @@
 
 Both transports (Server-Sent Events and WebSocket) use :func:`feed`. It subscribes to the
 account's channel, and waits for Redis to confirm it, *before* reading the inbox, so an
-entry committed in between arrives live (and is not sent twice: ids sent during catch-up
-are remembered). ``after`` is the last inbox id the app has (SSE ``Last-Event-ID``,
-WebSocket ``since``); without it, the feed starts with what happens from now on. A
-``ready`` frame follows the catch-up: from then on the subscription is live.
+entry committed in between arrives live. ``after`` is the last ``seq`` the app has (SSE
+``Last-Event-ID``, WebSocket ``since``); without it, the feed starts with what happens from
+now on. A ``ready`` frame follows the catch-up: from then on the subscription is live.
 
-Ids are inbox ids. They usually rise, but two batches committed by two workers may reach
-the app out of order; the app keys entries by id, so a duplicate after a reconnect is
-harmless while a gap is not, and the feed is built to err on the side of duplicates.
+Frame ids are the entries' ``seq`` and the feed sends them in strictly increasing order.
+``seq`` is per account in commit order (notifications/store.py), so when seq ``s`` is
+committed every smaller one is too. Live messages can still arrive out of order (two
+workers publish after their own commits); a message that skips ahead of the last sent
+``seq`` makes the feed read the missing entries from the inbox first, and one at or below
+it was already sent. An app that resumes from the last id it received therefore misses
+nothing.
 """
 
 from __future__ import annotations
@@ -45,17 +48,16 @@ class Frame:
     id: int | None = None
 
 
-async def _catch_up(db: asyncpg.Pool, account_id: uuid.UUID, after: int, sent: set[int]) -> AsyncIterator[Frame]:
+async def _catch_up(db: asyncpg.Pool, account_id: uuid.UUID, after: int) -> AsyncIterator[Frame]:
     language = await store.account_language(db, account_id)
     rows = await store.catch_up(db, account_id, after, CATCH_UP_LIMIT + 1)
     if len(rows) > CATCH_UP_LIMIT:
         # Too much to replay: the app reloads its inbox page by page instead.
-        latest = await store.latest_id(db, account_id)
-        yield Frame("inbox.resync", {"latest_id": latest}, id=latest)
+        latest = await store.latest_seq(db, account_id)
+        yield Frame("inbox.resync", {"latest_seq": latest}, id=latest)
         return
     for row in rows:
-        sent.add(row["id"])
-        yield Frame("notification", msgspec.to_builtins(store.view_of(row, language)), id=row["id"])
+        yield Frame("notification", msgspec.to_builtins(store.view_of(row, language)), id=row["seq"])
 
 
 async def feed(
@@ -65,16 +67,15 @@ async def feed(
     channel = channel_for(account_id)
     subscriber = await channels.subscribe(channel)
     assert isinstance(subscriber, RealtimeSubscriber)
-    sent: set[int] = set()
     try:
-        # The baseline for a resynchronisation after a Redis outage, if nothing arrives before.
-        last = after if after is not None else await store.latest_id(db, account_id)
+        # The newest seq the app has: nothing at or below it is sent again.
+        last = after if after is not None else await store.latest_seq(db, account_id)
         if after is not None:
-            async for frame in _catch_up(db, account_id, after, sent):
-                last = frame.id if frame.id is not None else last
+            async for frame in _catch_up(db, account_id, after):
+                last = max(last, frame.id or 0)
                 yield frame
         # Subscribed and caught up: from here on the app misses nothing while connected.
-        yield Frame("ready", {"latest_id": last})
+        yield Frame("ready", {"latest_seq": last})
         while True:
             raw = await subscriber.next_message(HEARTBEAT_SECONDS)
             if raw is None:
@@ -82,18 +83,25 @@ async def feed(
                 continue
             if raw == RESYNC:
                 # Redis was lost for a while: whatever was published meanwhile is in the inbox.
-                async for frame in _catch_up(db, account_id, last, sent):
+                async for frame in _catch_up(db, account_id, last):
                     last = max(last, frame.id or 0)
                     yield frame
                 continue
             message = json.loads(raw)
-            message_id = message.get("id")
-            if message_id is not None:
-                if message_id in sent:
+            seq = message.get("id")
+            if seq is not None:
+                if seq <= last:
+                    continue  # sent already (live or in a catch-up)
+                if seq > last + 1:
+                    # Possibly a gap (another worker's entry not published yet, or never):
+                    # everything up to ``seq`` is committed, so read it in order.
+                    async for frame in _catch_up(db, account_id, last):
+                        last = max(last, frame.id or 0)
+                        yield frame
                     continue
-                last = max(last, message_id)
+                last = seq
             REALTIME_MESSAGES.labels("sent").inc()
-            yield Frame(message["event"], message["data"], id=message_id)
+            yield Frame(message["event"], message["data"], id=seq)
     finally:
         # Unsubscribe even when the connection's task is being cancelled (client gone),
         # or this process would stay subscribed to the account's channel.

@@ -79,7 +79,7 @@ async def list_inbox(
     rows = rows[:limit]
     return InboxPage(
         items=[store.view_of(r, language) for r in rows],
-        next_cursor=str(rows[-1]["id"]) if more else None,
+        next_cursor=str(rows[-1]["seq"]) if more else None,
         unread=await store.unread_count(db, account_id),
     )
 
@@ -232,7 +232,9 @@ def _since(value: str | None, name: str) -> int | None:
     try:
         since = int(value)
     except ValueError:
-        raise BadRequest(f"{name} must be an inbox id.", slug="invalid-cursor", title="Invalid cursor") from None
+        raise BadRequest(
+            f"{name} must be the seq of an inbox entry.", slug="invalid-cursor", title="Invalid cursor"
+        ) from None
     return max(0, since)
 
 

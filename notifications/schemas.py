@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 __all__ = [
+    "AboutView",
     "ActionView",
     "CategoryPreference",
     "CategoryPreferenceView",
@@ -35,8 +36,19 @@ class RefView(msgspec.Struct, frozen=True):
     id: str
 
 
+class AboutView(msgspec.Struct, frozen=True):
+    """The child's account a guardian's copy of a notice is about."""
+
+    account_id: str
+    #: The child's registered name, when the registry has one.
+    name: str | None
+
+
 class NotificationView(msgspec.Struct, frozen=True):
     id: int
+    #: Position in this inbox, in the order entries were committed: the cursor to resume from
+    #: (SSE ``Last-Event-ID``, WebSocket ``since``, ``read-all`` ``up_to``).
+    seq: int
     kind: str
     category: str
     title: str
@@ -45,6 +57,8 @@ class NotificationView(msgspec.Struct, frozen=True):
     ref: RefView | None
     created_at: datetime
     read: bool
+    #: Set on a copy of a notice about a child's account that the caller manages as guardian.
+    about: AboutView | None = None
 
 
 class InboxPage(msgspec.Struct, frozen=True):
@@ -59,7 +73,7 @@ class UnreadCount(msgspec.Struct, frozen=True):
 
 
 class MarkAllRead(msgspec.Struct, frozen=True):
-    #: Mark read only entries up to this id (the newest the app has shown); all when absent.
+    #: Mark read only entries up to this ``seq`` (the newest the app has shown); all when absent.
     up_to: int | None = None
 
 

@@ -184,8 +184,15 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return _FORMATTER.vformat(template, (), _Blank(values))
 
 
-def render(kind: str, params: dict[str, Any], language: Language) -> Rendered:
-    """The texts of a notification of ``kind`` with ``params`` in ``language``."""
+def render(
+    kind: str, params: dict[str, Any], language: Language, *, about_child: bool = False, child_name: str | None = None
+) -> Rendered:
+    """The texts of a notification of ``kind`` with ``params`` in ``language``.
+
+    ``about_child``: the notice is a copy, in a guardian's inbox, of one about the account of
+    a child they manage; the texts say so (naming the child in the inbox only: the push
+    title and SMS never carry the name).
+    """
     event = _data()["events"][kind]
     variants = event["variants"]
     selector = event.get("variant_by")
@@ -195,11 +202,22 @@ def render(kind: str, params: dict[str, Any], language: Language) -> Rendered:
     text = variant[language]
     values = _display_params(params, language)
     sms = text.get("sms")
+    title = _fill(text["title"], values)
+    body = _fill(text["body"], values)
+    push = text["push"]
+    sms_text = _fill(sms, values) if sms else None
+    if about_child:
+        wrap = _data()["guardian"][language]
+        child = child_name or wrap["child"]
+        title = wrap["title"].format(child=child, title=title)
+        body = wrap["body"].format(child=child, body=body)
+        push = wrap["push"].format(push=push)
+        sms_text = wrap["sms"]
     return Rendered(
-        title=_fill(text["title"], values),
-        body=_fill(text["body"], values),
-        push=text["push"],
-        sms=_fill(sms, values) if sms else None,
+        title=title,
+        body=body,
+        push=push,
+        sms=sms_text,
         action=variant.get("action"),
         action_label=text.get("action"),
     )

@@ -34,7 +34,7 @@ async def test_pages_follow_the_cursor_newest_first_without_gaps_or_repeats(
         if cursor:
             params["cursor"] = cursor
         page = (await client.get("/v1/notifications", params=params, headers=headers)).json()
-        seen += [item["id"] for item in page["items"]]
+        seen += [item["seq"] for item in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
             break
@@ -66,7 +66,7 @@ async def test_mark_read_mark_all_read_and_unread_count(
     assert (await client.get(f"/v1/notifications/{items[0]['id']}", headers=headers)).json()["read"] is True
 
     # "Mark all read" up to what the app has shown leaves anything newer unread.
-    r = await client.post("/v1/notifications/read-all", json={"up_to": items[2]["id"]}, headers=headers)
+    r = await client.post("/v1/notifications/read-all", json={"up_to": items[2]["seq"]}, headers=headers)
     assert r.json() == {"marked": 2, "unread": 1}
     r = await client.post("/v1/notifications/read-all", headers=headers)
     assert r.json() == {"marked": 1, "unread": 0}

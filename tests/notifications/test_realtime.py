@@ -27,6 +27,8 @@ import redis.asyncio as aioredis
 import websockets
 
 from notifications import publish_realtime
+from notifications.realtime import encode_message, publish_realtime_many
+from notifications.store import NewNotice, insert_notices
 from tests.notifications.conftest import create_account, publish_event
 from wallet_api.settings import Settings
 
@@ -154,11 +156,12 @@ async def test_a_notice_from_the_worker_reaches_the_app_on_either_api_process(
     async with sse(api_urls[0], headers) as (on_first, _), sse(api_urls[1], headers) as (on_second, _):
         await _issue(db, account)
         await consume()  # this test process is the worker: it publishes to Redis
-        entry = await db.fetchval("SELECT id FROM notifications WHERE account_id = $1", account)
+        entry = await db.fetchrow("SELECT id, seq FROM notifications WHERE account_id = $1", account)
         for reader in (on_first, on_second):
             event = await reader.next()
             assert event["event"] == "notification"
-            assert event["id"] == str(entry)
+            assert event["id"] == str(entry["seq"])
+            assert event["data"]["id"] == entry["id"]
             assert event["data"]["title"] == "New document"
             assert event["data"]["kind"] == "document.issued"
 
@@ -172,7 +175,7 @@ async def test_an_app_only_hears_its_own_account(
         await _issue(db, mine)
         await consume()
         event = await reader.next()
-        assert event["id"] == str(await db.fetchval("SELECT id FROM notifications WHERE account_id = $1", mine))
+        assert event["id"] == str(await db.fetchval("SELECT seq FROM notifications WHERE account_id = $1", mine))
 
 
 async def test_sse_reconnect_with_last_event_id_catches_up_from_the_inbox(
@@ -182,16 +185,19 @@ async def test_sse_reconnect_with_last_event_id_catches_up_from_the_inbox(
     headers = await citizen_headers(account)
     await _issue(db, account, 4)
     await consume()  # published while no app was connected: Redis drops it
-    ids = [r["id"] for r in await db.fetch("SELECT id FROM notifications WHERE account_id = $1 ORDER BY id", account)]
+    seqs = [
+        r["seq"] for r in await db.fetch("SELECT seq FROM notifications WHERE account_id = $1 ORDER BY seq", account)
+    ]
+    assert seqs == [1, 2, 3, 4]
 
-    async with sse(api_urls[1], headers, last_event_id=ids[0]) as (reader, caught_up):
-        assert [int(e["id"]) for e in caught_up] == ids[1:]
+    async with sse(api_urls[1], headers, last_event_id=seqs[0]) as (reader, caught_up):
+        assert [int(e["id"]) for e in caught_up] == seqs[1:]
         assert all(e["event"] == "notification" for e in caught_up)
         # Then live, with nothing repeated.
         await _issue(db, account)
         await consume()
         live = await reader.next()
-        assert int(live["id"]) > ids[-1]
+        assert int(live["id"]) == 5
 
 
 async def test_websocket_catches_up_with_since_then_streams_live(
@@ -201,7 +207,7 @@ async def test_websocket_catches_up_with_since_then_streams_live(
     headers = await citizen_headers(account)
     await _issue(db, account, 2)
     await consume()
-    first = await db.fetchval("SELECT min(id) FROM notifications WHERE account_id = $1", account)
+    first = await db.fetchval("SELECT min(seq) FROM notifications WHERE account_id = $1", account)
     token = headers["Authorization"].removeprefix("Bearer ")
     url = api_urls[0].replace("http://", "ws://") + f"/v1/notifications/ws?since={first}"
     async with websockets.connect(url, subprotocols=[f"bearer.{token}", "wallet.v1"]) as ws:  # type: ignore[list-item]
@@ -332,11 +338,10 @@ async def test_after_losing_redis_a_stream_catches_up_from_the_inbox(
     account = await create_account(db, language="en")
     async with sse(api_urls[0], await citizen_headers(account)) as (reader, _):
         # An entry whose realtime message was lost (as if published while Redis was away).
-        await db.execute(
-            """INSERT INTO notifications (account_id, kind, category, params, ref_type, ref_id, dedupe_key)
-               VALUES ($1, 'account.level_raised', 'account', '{"level": 2}', NULL, NULL, 'lost')""",
-            account,
-        )
+        async with db.acquire() as conn, conn.transaction():
+            await insert_notices(
+                conn, [NewNotice(account, "account.level_raised", "account", {"level": 2}, None, None, "lost")]
+            )
         lost = await db.fetchval("SELECT id FROM notifications WHERE account_id = $1", account)
         # Redis drops every subscribed connection; the API process reconnects and resynchronises.
         await redis.client_kill_filter(_type="pubsub")
@@ -347,3 +352,29 @@ async def test_after_losing_redis_a_stream_catches_up_from_the_inbox(
         await consume()
         event = await reader.next()
         assert event["event"] == "notification" and event["data"]["kind"] == "document.issued"
+
+
+async def test_live_messages_published_out_of_order_reach_the_app_in_seq_order(
+    api_urls: list[str], db: asyncpg.Pool, redis: aioredis.Redis, citizen_headers: Any
+) -> None:
+    """Two workers commit entries 1 and 2 in that order but publish them the other way
+    round. The app must get 1 before 2 (else, resuming after 2, it would never get 1)."""
+    account = await create_account(db, language="en")
+    async with sse(api_urls[0], await citizen_headers(account)) as (reader, _):
+        for key in ("one", "two"):
+            async with db.acquire() as conn, conn.transaction():
+                await insert_notices(
+                    conn, [NewNotice(account, "account.level_raised", "account", {"level": 2}, None, None, key)]
+                )
+        rows = await db.fetch("SELECT id, seq FROM notifications WHERE account_id = $1 ORDER BY seq", account)
+        # Entry 2's message arrives first: the stream reads entry 1 from the inbox before it.
+        await publish_realtime_many(
+            redis, [(account, encode_message("notification", {"id": rows[1]["id"]}, message_id=2))]
+        )
+        assert [(await reader.next())["id"] for _ in range(2)] == ["1", "2"]
+        # Entry 1's late message is not sent again; what comes next is the next message.
+        await publish_realtime_many(
+            redis, [(account, encode_message("notification", {"id": rows[0]["id"]}, message_id=1))]
+        )
+        await publish_realtime(redis, account, "wallet.link_progress", {"step": "done"})
+        assert (await reader.next())["event"] == "wallet.link_progress"

@@ -1,12 +1,14 @@
 """What the notifications domain contributes: the inbox API and realtime feed, the outbox
-consumer that turns other domains' events into notices, and the per-channel delivery loops."""
+consumer that turns other domains' events into notices, the per-channel delivery loops, and
+the inbox retention loop."""
 
 from notifications.consumer import CONSUMER_NAME
 from notifications.deliveries import LOOPS
 from notifications.realtime import RealtimePlugin
+from notifications.retention import LOOP as RETENTION_LOOP
 from notifications.routes import ROUTES
 from wallet_api.domains import Domain
 
 __all__ = ["CONSUMER_NAME", "DOMAIN"]
 
-DOMAIN = Domain(name="notifications", routes=ROUTES, loops=LOOPS, plugins=[RealtimePlugin()])
+DOMAIN = Domain(name="notifications", routes=ROUTES, loops=[*LOOPS, RETENTION_LOOP], plugins=[RealtimePlugin()])

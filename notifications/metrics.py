@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-__all__ = ["DELIVERIES", "DELIVERY_SECONDS", "NOTICES", "REALTIME_CONNECTIONS", "REALTIME_MESSAGES", "TOKENS_GONE"]
+__all__ = [
+    "DELIVERIES",
+    "DELIVERY_SECONDS",
+    "NOTICES",
+    "REALTIME_CONNECTIONS",
+    "REALTIME_MESSAGES",
+    "RETENTION_DELETED",
+    "TOKENS_GONE",
+]
 
 NOTICES = Counter(
     "wallet_notifications_created_total", "Inbox entries created from outbox events, by category", ["category"]
@@ -31,4 +39,7 @@ REALTIME_CONNECTIONS = Gauge(
     "Open realtime connections by transport (sse, ws)",
     ["transport"],
     multiprocess_mode="livesum",
+)
+RETENTION_DELETED = Counter(
+    "wallet_notifications_deleted_total", "Inbox entries removed by retention, by rule (read, max_age)", ["rule"]
 )

@@ -107,6 +107,11 @@ class Settings:
     #: Deliveries claimed per batch and sent concurrently per channel.
     notify_delivery_batch: int = 200
     notify_delivery_concurrency: int = 50
+    #: Inbox retention (notifications/retention.py): an entry goes this many days after it was
+    #: read, and any entry this many days after it was created; deleted in batches of this size.
+    notify_retention_read_days: int = 90
+    notify_retention_max_days: int = 730
+    notify_retention_batch: int = 1000
     #: Service-account JSON file for FCM HTTP v1 (its token_uri is used for OAuth2).
     push_fcm_service_account: str = ""
     push_fcm_endpoint: str = "https://fcm.googleapis.com"
@@ -146,6 +151,12 @@ class Settings:
                 raise SettingsError("WALLET_KEK is not valid base64") from exc
             if len(key) != 32:
                 raise SettingsError("WALLET_KEK must decode to exactly 32 bytes")
+        if not 1 <= self.notify_retention_read_days <= self.notify_retention_max_days:
+            raise SettingsError(
+                "WALLET_NOTIFY_RETENTION_READ_DAYS must be at least 1 and at most WALLET_NOTIFY_RETENTION_MAX_DAYS"
+            )
+        if not 1 <= self.notify_retention_batch <= 100_000:
+            raise SettingsError("WALLET_NOTIFY_RETENTION_BATCH must be between 1 and 100000")
         if not 60 <= self.documents_offline_ttl_seconds <= 24 * 3600:
             raise SettingsError("WALLET_DOCUMENTS_OFFLINE_TTL_SECONDS must be between 60 and 86400")
         if self.providers:

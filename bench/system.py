@@ -73,11 +73,15 @@ def api_server(
         "WALLET_LOG_LEVEL": "WARNING",
         **(extra_env or {}),
     }
+    # The API's own log (JSON, warnings and errors only) is kept beside the results, so
+    # that an error status in a benchmark can be traced to its cause.
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    log = (RESULTS / f"api-{time.strftime('%Y%m%dT%H%M%S')}-{port}.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "wallet_api.cli", "serve", "--server", server],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -99,6 +103,7 @@ def api_server(
             proc.wait(20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 def record(name: str, data: Any) -> Path:

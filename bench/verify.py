@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from bench.cpu import CpuMeter
 from bench.loadgen import Request, run_load
 from bench.system import api_server, record, services
 from documents.jose import b64url_encode, json_bytes
@@ -204,6 +205,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--codes", type=int, default=40_000, help="online codes prepared in Redis")
+    parser.add_argument("--only", choices=["online", "offline"], help="measure the baseline and this one only")
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     with services() as settings:
@@ -225,7 +227,11 @@ def main() -> None:
                 ("online code verification", online),
                 ("offline payload verification", offline),
             ]
+            if args.only:
+                runs = [runs[0]] + [r for r in runs[1:] if r[0].startswith(args.only)]
+            meter = CpuMeter(api.process.pid, settings.data_dir)
             for name, factory in runs:
+                before = meter.sample()
                 result = asyncio.run(
                     run_load(
                         api.host,
@@ -237,7 +243,7 @@ def main() -> None:
                         max_requests=args.codes - 2 * args.connections if name.startswith("online") else None,
                     )
                 )
-                results.append(result.summary())
+                results.append({**result.summary(), **meter.per_request_ms(before, meter.sample(), result.requests)})
             results.append(_in_process(api.url, payload, min(args.duration, 5.0)))
     base_rate = float(results[0]["rate_per_s"]) or 1.0
     for r in results:

@@ -13,7 +13,7 @@ from wallet_api.problems import Forbidden
 __all__ = ["verifier"]
 
 
-def verifier(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def verifier(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     p = principal_of(connection)
     if p.kind == "client" and "documents:verify" in p.scopes and p.org_id:
         return

@@ -96,3 +96,13 @@ async def test_altered_claims_break_the_signature(client: httpx.AsyncClient, gen
     signature = genuine.rsplit(".", 1)[1]
     raised = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps({**claims, 'lvl': 2}).encode())}.{signature}"
     assert (await _me(client, raised)).status_code == 401
+
+
+async def test_a_verified_token_does_not_vouch_for_an_altered_copy(client: httpx.AsyncClient, genuine: str) -> None:
+    # The genuine token is now in the verified-token cache; a copy with raised claims and
+    # the genuine signature must still be checked, and refused.
+    _, claims = _parts(genuine)
+    head, _, signature = genuine.split(".")
+    raised = _b64(json.dumps({**claims, "lvl": 2, "exp": int(time.time()) + 3600}).encode())
+    assert (await _me(client, genuine)).status_code == 200
+    assert (await _me(client, f"{head}.{raised}.{signature}")).status_code == 401

@@ -2,6 +2,9 @@
 
 A route with no guard must say ``opt=PUBLIC``; a test walks every route and fails if one
 does neither.
+
+Guards are ``async`` even though none awaits anything: Litestar runs a plain function guard
+in a worker thread, a thread hop on every request that cost more than the check itself.
 """
 
 from __future__ import annotations
@@ -38,17 +41,17 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return user
 
 
-def any_authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def any_authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     principal_of(connection)
 
 
-def citizen(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def citizen(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if principal_of(connection).kind != "citizen":
         raise Forbidden("Only a citizen signed in from the app may do this.")
 
 
 def citizen_level(level: int) -> Guard:
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         p = principal_of(connection)
         if p.kind != "citizen":
             raise Forbidden("Only a citizen signed in from the app may do this.")
@@ -67,7 +70,7 @@ def citizen_level(level: int) -> Guard:
 def officer_with_role(*roles: str) -> Guard:
     wanted = frozenset(roles)
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         p = principal_of(connection)
         if p.kind != "officer" or not (p.roles & wanted):
             raise Forbidden(f"This needs an officer with one of the roles: {', '.join(sorted(wanted))}.")
@@ -79,7 +82,7 @@ def officer_with_role(*roles: str) -> Guard:
 def client_with_scope(*scopes: str) -> Guard:
     wanted = frozenset(scopes)
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         p = principal_of(connection)
         if p.kind != "client" or not wanted <= p.scopes:
             raise Forbidden(f"This needs an organisation client with scope: {' '.join(sorted(wanted))}.")
@@ -91,7 +94,7 @@ def client_with_scope(*scopes: str) -> Guard:
 def fresh_device_signature(max_age_seconds: int = 300) -> Guard:
     """Step-up: the citizen's last device signature must be recent."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         p = principal_of(connection)
         # Only a device signature sets auth_time, and it must name the device that made it.
         if p.kind != "citizen" or not p.device_id or time.time() - p.auth_time > max_age_seconds:

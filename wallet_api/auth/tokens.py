@@ -21,6 +21,7 @@ __all__ = ["TOKEN_AUDIENCE", "TOKEN_KEY_PURPOSE", "InvalidToken", "TokenService"
 TOKEN_KEY_PURPOSE = "access-token"
 TOKEN_AUDIENCE = "citizen-wallet-api"
 _KINDS: tuple[PrincipalKind, ...] = ("citizen", "officer", "client")
+_VERIFIED_CACHE_SIZE = 20_000
 
 
 class InvalidToken(Exception):
@@ -34,6 +35,11 @@ class TokenService:
         self.ttl_seconds = ttl_seconds
         self._verifying: dict[str, Any] = {}
         self._unknown_kids: dict[str, float] = {}
+        # Tokens this process has already verified, until they expire: an app or a verifier
+        # system sends the same token with every request for its whole lifetime, and an
+        # ES256 check costs more than the rest of the authentication. Only exact strings
+        # that passed every check are kept, so a hit is the same verdict recomputed.
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def issue(self, principal: Principal, *, ttl_seconds: int | None = None) -> tuple[str, int]:
         """Sign an access token for ``principal``; returns (token, expires_in)."""
@@ -83,6 +89,19 @@ class TokenService:
         return key
 
     async def verify(self, token: str) -> Principal:
+        hit = self._verified.get(token)
+        if hit is not None:
+            if time.time() < hit[1]:
+                return hit[0]
+            del self._verified[token]
+        principal, expires_at = await self._verify_signed(token)
+        if len(self._verified) >= _VERIFIED_CACHE_SIZE:
+            # Drop the oldest entry (dicts keep insertion order): bounded memory under any load.
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (principal, expires_at)
+        return principal
+
+    async def _verify_signed(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -109,7 +128,7 @@ class TokenService:
         if kind not in _KINDS:
             raise InvalidToken("unknown principal kind")
         scope = claims.get("scope") or ""
-        return Principal(
+        principal = Principal(
             kind=kind,
             subject=str(claims["sub"]),
             org_id=claims.get("org"),
@@ -120,3 +139,4 @@ class TokenService:
             token_id=str(claims["jti"]),
             auth_time=int(claims.get("auth_time") or 0),
         )
+        return principal, float(claims["exp"])

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import re
 import time
+import weakref
 from typing import Any
 
 import asyncpg
@@ -22,7 +23,10 @@ import redis.asyncio as aioredis
 from litestar import Request, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
+from redis.commands.core import AsyncScript
+from redis.exceptions import RedisError
 
+from documents.access_log import View, writer_for
 from documents.guards import verifier
 from documents.issuer_keys import lookup_issuer_key_prefix
 from documents.offline import PREFIX, check_offline, kid_prefix, open_offline
@@ -33,14 +37,18 @@ from documents.service import today_ict
 from documents.types import DocumentType, get_type
 from wallet_api.auth.guards import principal_of
 from wallet_api.auth.principal import Principal
-from wallet_api.outbox import consumers_for
-from wallet_api.problems import Problem, TooManyRequests
+from wallet_api.problems import Problem, ServiceUnavailable, TooManyRequests
 from wallet_api.state import AppSettings, Db, RedisClient
 
 __all__ = ["ROUTES", "VerificationRefused"]
 
-# KEYS: live record, issued marker, used marker. ARGV: caller's organisation, used-marker ttl.
+# KEYS: live record, issued marker, used marker, the caller's rate window.
+# ARGV: caller's organisation, used-marker ttl, the caller's limit per minute.
+# The rate count rides in the same script so that an online verification costs one Redis call.
 _BURN = """
+local calls = redis.call('INCR', KEYS[4])
+if calls == 1 then redis.call('EXPIRE', KEYS[4], 61) end
+if calls > tonumber(ARGV[3]) then return {'rate-limited'} end
 local record = redis.call('HGETALL', KEYS[1])
 if #record == 0 then
   if redis.call('EXISTS', KEYS[3]) == 1 then return {'used'} end
@@ -54,6 +62,18 @@ redis.call('SET', KEYS[3], '1', 'EX', tonumber(ARGV[2]))
 table.insert(record, 1, 'ok')
 return record
 """
+
+_burn_scripts: weakref.WeakKeyDictionary[aioredis.Redis, AsyncScript] = weakref.WeakKeyDictionary()
+
+
+async def _burn(redis: aioredis.Redis, keys: list[str], args: list[Any]) -> list[Any]:
+    """Run the burn script by its digest (EVALSHA), loading it on first use."""
+    script = _burn_scripts.get(redis)
+    if script is None:
+        script = _burn_scripts[redis] = redis.register_script(_BURN)
+    reply: list[Any] = await script(keys=keys, args=args)
+    return reply
+
 
 _CODE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
@@ -79,68 +99,41 @@ class VerificationRefused(Problem):
         super().__init__(detail, slug=slug, title=title, status=status)
 
 
-async def _rate_limit(redis: aioredis.Redis, principal: Principal, limit: int) -> None:
-    window = int(time.time()) // 60
-    key = f"doc:verify-rate:{principal.key}:{window}"
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, 61)
-        count, _ = await pipe.execute()
-    if int(count) > limit:
-        raise TooManyRequests(
-            "Too many verifications from this verifier; slow down.", retry_after=60 - int(time.time()) % 60
-        )
+def _rate_key(principal: Principal) -> str:
+    return f"doc:verify-rate:{principal.key}:{int(time.time()) // 60}"
 
 
-_LOG_VIEW = """
-WITH names AS (
-    SELECT (SELECT id FROM accounts WHERE person_id = $8) AS account_id,
-           (SELECT name FROM organisations WHERE id = $2) AS verifier,
-           (SELECT name FROM organisations WHERE id = $7) AS issuer),
-logged AS (
-    INSERT INTO document_views (document_id, account_id, verifier_org_id, verifier, channel, fields, outcome)
-    SELECT $1, account_id, $2, $3, $4, $5, $6 FROM names),
-published AS (
-    INSERT INTO outbox (topic, consumer, key, payload)
-    SELECT 'document.viewed', consumer, $1::text,
-           jsonb_build_object('account_id', names.account_id, 'document_id', $1::text, 'doc_type', $9::text,
-                              'verifier_org_id', $2::text, 'verifier_name', names.verifier, 'fields', $5::text[],
-                              'channel', $4::text, 'outcome', $6::text)
-    FROM names, unnest($10::text[]) AS consumer)
-SELECT * FROM names
-"""
-
-
-async def _log_view(
-    db: asyncpg.Pool,
-    doc: asyncpg.Record,
-    principal: Principal,
-    channel: str,
-    fields: list[str],
-    outcome: str,
-) -> asyncpg.Record:
-    """Write the access-log row and the ``document.viewed`` event; returns the names involved.
-
-    A single statement (atomic on its own) finds the holder's account and both
-    organisations' names, inserts the log row and the outbox rows: the write that every
-    verification makes costs one round trip. The outbox rows are the ones
-    :func:`wallet_api.outbox.publish` would append (one per subscribed consumer).
-    """
-    row = await db.fetchrow(
-        _LOG_VIEW,
-        doc["id"],
-        principal.org_id,
-        principal.key,
-        channel,
-        fields,
-        outcome,
-        doc["issuer_org_id"],
-        doc["holder_id"],
-        doc["doc_type"],
-        consumers_for("document.viewed"),
+def _too_many() -> TooManyRequests:
+    return TooManyRequests(
+        "Too many verifications from this verifier; slow down.", retry_after=60 - int(time.time()) % 60
     )
-    assert row is not None
-    return row
+
+
+# Per-process windows used while Redis is unreachable: offline verification needs nothing
+# from Redis but this count, and must keep working (at a per-process limit) without it.
+_local_windows: dict[str, int] = {}
+
+
+async def _rate_limit(redis: aioredis.Redis, principal: Principal, limit: int) -> None:
+    key = _rate_key(principal)
+    try:
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, 61)
+            count, _ = await pipe.execute()
+    except RedisError:
+        if len(_local_windows) > 10_000:
+            _local_windows.clear()
+        count = _local_windows[key] = _local_windows.get(key, 0) + 1
+    if int(count) > limit:
+        raise _too_many()
+
+
+# What the access log and the answer need besides the document, read in the same query:
+# the holder's account, and the names of the issuer and of the verifier (parameter $3).
+_NAMES = """(SELECT id FROM accounts WHERE person_id = d.holder_id) AS holder_account_id,
+            (SELECT name FROM organisations WHERE id = d.issuer_org_id) AS issuer_name,
+            (SELECT name FROM organisations WHERE id = $3) AS verifier_name"""
 
 
 def _document_refusal(doc: asyncpg.Record, status: int | None = None) -> VerificationRefused | None:
@@ -165,8 +158,18 @@ async def _finish(
     credential_status: int | None = None,
 ) -> VerificationOut:
     refusal = _document_refusal(doc, credential_status)
-    outcome = refusal.slug if refusal is not None else "valid"
-    names = await _log_view(db, doc, principal, channel, [] if refusal else list(fields), outcome)
+    view = View(
+        document_id=str(doc["id"]),
+        account_id=str(doc["holder_account_id"]) if doc["holder_account_id"] else None,
+        doc_type=doc["doc_type"],
+        verifier_org_id=principal.org_id,
+        verifier=principal.key,
+        verifier_name=doc["verifier_name"],
+        channel=channel,
+        fields=() if refusal else tuple(fields),
+        outcome=refusal.slug if refusal is not None else "valid",
+    )
+    await writer_for(db).record(view)
     if refusal is not None:
         raise refusal
     return VerificationOut(
@@ -174,7 +177,7 @@ async def _finish(
         status="valid",
         document_type=doc_type.code,
         title=doc_type.title.as_dict(),
-        issuer={"id": doc["issuer_org_id"], "name": names["issuer"]},
+        issuer={"id": doc["issuer_org_id"], "name": doc["issuer_name"]},
         valid_from=doc["valid_from"],
         valid_until=doc["valid_until"],
         holder_level=level,
@@ -185,13 +188,25 @@ async def _finish(
 
 
 async def _verify_online(
-    db: asyncpg.Pool, redis: aioredis.Redis, principal: Principal, payload: str
+    db: asyncpg.Pool, redis: aioredis.Redis, principal: Principal, payload: str, limit: int
 ) -> VerificationOut:
     code = payload.rsplit("/v/", 1)[-1] if "/v/" in payload else payload
     if not _CODE.match(code):
         raise VerificationRefused("malformed-payload", "This is neither a presentation code nor a wallet QR payload.")
-    reply = await redis.eval(_BURN, 3, *code_keys(code), principal.org_id or "", USED_MARKER_SECONDS)
+    try:
+        reply = await _burn(
+            redis,
+            keys=[*code_keys(code), _rate_key(principal)],
+            args=[principal.org_id or "", USED_MARKER_SECONDS, limit],
+        )
+    except RedisError:
+        raise ServiceUnavailable(
+            "Online codes cannot be checked right now; scan the holder's offline QR code instead.",
+            retry_after=5,
+        ) from None
     verdict = reply[0].decode() if isinstance(reply[0], bytes) else reply[0]
+    if verdict == "rate-limited":
+        raise _too_many()
     if verdict != "ok":
         slug = {"used": "code-replayed", "expired": "code-expired", "unknown": "code-unknown"}.get(verdict, verdict)
         detail = {
@@ -204,10 +219,11 @@ async def _verify_online(
     flat = [v.decode() if isinstance(v, bytes) else v for v in reply[1:]]
     record = dict(zip(flat[::2], flat[1::2], strict=True))
     doc = await db.fetchrow(
-        """SELECT d.*, a.level FROM documents d LEFT JOIN accounts a ON a.id = $2::uuid
+        f"""SELECT d.*, a.level, {_NAMES} FROM documents d LEFT JOIN accounts a ON a.id = $2::uuid
            WHERE d.id = $1::uuid""",
         record["doc"],
         record["acct"],
+        principal.org_id,
     )
     if doc is None:
         raise VerificationRefused("code-unknown", "The document of this code no longer exists.")
@@ -222,10 +238,12 @@ async def _verify_offline(db: asyncpg.Pool, principal: Principal, payload: str) 
     issuer = await lookup_issuer_key_prefix(db, kid_prefix(envelope))
     claims = check_offline(envelope, issuer, now=int(time.time()))
     row = await db.fetchrow(
-        """SELECT d.*, c.status AS credential_status FROM credentials c JOIN documents d ON d.id = c.document_id
+        f"""SELECT d.*, c.status AS credential_status, {_NAMES}
+           FROM credentials c JOIN documents d ON d.id = c.document_id
            WHERE c.status_list_id = $1 AND c.status_idx = $2""",
         claims.status_list_id,
         claims.status_idx,
+        principal.org_id,
     )
     if row is None or row["issuer_org_id"] != claims.org_id or row["doc_type"] != claims.doc_type.code:
         raise VerificationRefused("tampered", "The payload points at no credential of this issuer.")
@@ -252,12 +270,13 @@ async def verify(
     request: Request[Any, Any, Any], db: Db, redis: RedisClient, settings: AppSettings, data: JSONBody[VerifyRequest]
 ) -> VerificationOut:
     principal = principal_of(request)
-    await _rate_limit(redis, principal, settings.documents_verify_rate_per_minute)
+    limit = settings.documents_verify_rate_per_minute
     payload = data.payload.strip()
     try:
         if payload.startswith(PREFIX):
+            await _rate_limit(redis, principal, limit)
             return await _verify_offline(db, principal, payload)
-        return await _verify_online(db, redis, principal, payload)
+        return await _verify_online(db, redis, principal, payload, limit)
     except CredentialError as exc:
         raise VerificationRefused(exc.slug, exc.detail) from None
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -34,6 +35,7 @@ from litestar.exceptions import (
     MethodNotAllowedException as LitestarMethodNotAllowed,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from redis import exceptions as redis_exceptions
 
 from wallet_api.observability.context import current_request_id
 
@@ -45,6 +47,7 @@ __all__ = [
     "Forbidden",
     "NotFound",
     "Problem",
+    "ServiceUnavailable",
     "TooManyRequests",
     "Unauthorized",
     "ValidationFailed",
@@ -139,6 +142,14 @@ class TooManyRequests(Problem):
         super().__init__(detail, **kw)
 
 
+class ServiceUnavailable(Problem):
+    status, slug, title = 503, "service-unavailable", "Temporarily unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 5, **kw: Any) -> None:
+        kw.setdefault("headers", {"Retry-After": str(max(1, int(retry_after)))})
+        super().__init__(detail, **kw)
+
+
 def problem_response(problem: Problem, request: Request[Any, Any, Any] | None = None) -> Response[Any]:
     return Response(
         content=problem.body(instance=request.url.path if request is not None else None),
@@ -223,8 +234,24 @@ def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respo
     return problem_response(problem, request)
 
 
+def _handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # Redis or PostgreSQL could not be reached: the client should retry, and nothing was
+    # half done (every write is one transaction). Logged by type only, never the message.
+    log.warning(
+        "dependency unavailable",
+        extra={"error": type(exc).__name__, "path_template": request.scope.get("path_template")},
+    )
+    return problem_response(ServiceUnavailable("A service we depend on is not answering; try again shortly."), request)
+
+
 def exception_handlers() -> dict[type[Exception] | int, Any]:
     return {
+        redis_exceptions.ConnectionError: _handle_unavailable,
+        redis_exceptions.TimeoutError: _handle_unavailable,
+        asyncpg.exceptions.ConnectionDoesNotExistError: _handle_unavailable,
+        asyncpg.exceptions.CannotConnectNowError: _handle_unavailable,
+        asyncpg.exceptions.TooManyConnectionsError: _handle_unavailable,
+        ConnectionError: _handle_unavailable,  # the built-in one: refused or reset sockets
         Problem: _handle_problem,
         ValidationException: _handle_validation,
         NotAuthorizedException: _handle_http,

@@ -205,13 +205,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--codes", type=int, default=40_000, help="online codes prepared in Redis")
+    parser.add_argument("--server", choices=["granian", "uvicorn"], default="granian")
     parser.add_argument("--only", choices=["online", "offline"], help="measure the baseline and this one only")
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     with services() as settings:
         who = asyncio.run(_arrange(settings))
         env = {"WALLET_DOCUMENTS_VERIFY_RATE_PER_MINUTE": "100000000"}
-        with api_server(settings, processes=args.processes, extra_env=env) as api:
+        with api_server(settings, processes=args.processes, server=args.server, extra_env=env) as api:
             doc_id, payload, _ = _issue_and_show(api.url, who)
             codes = asyncio.run(_codes(settings, who, doc_id, args.codes))
             auth = {"authorization": f"Bearer {who['verifier']}"}

@@ -82,13 +82,20 @@ def _hints(tp: type) -> dict[str, Any]:
     return typing.get_type_hints(tp, include_extras=True)
 
 
-def _from_cbor(value: Any, tp: Any) -> Any:
-    """Back to the JSON form of the claims, guided by the field's declared type."""
+@functools.cache
+def _bare(tp: Any) -> Any:
+    """The type without ``Annotated`` and ``Optional`` wrappers (cached: types are few)."""
     while typing.get_origin(tp) is typing.Annotated:
         tp = typing.get_args(tp)[0]
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(tp) if a is not type(None)]
         tp = options[0] if len(options) == 1 else Any
+    return tp
+
+
+def _from_cbor(value: Any, tp: Any) -> Any:
+    """Back to the JSON form of the claims, guided by the field's declared type."""
+    tp = _bare(tp)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, cbor2.CBORTag):

@@ -31,6 +31,7 @@ from tests.support.servers import ServerSet, start_test_servers
 from wallet_api.app import create_app
 from wallet_api.auth.principal import Principal
 from wallet_api.db import create_pool
+from wallet_api.redis_client import create_redis
 from wallet_api.settings import Settings
 
 # Tables that migrations fill and tests must keep.
@@ -76,7 +77,7 @@ async def db(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture(scope="session")
 async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(settings.redis_url)
+    client = create_redis(settings.redis_url)  # as the app makes it (a pool that waits, never refuses)
     yield client
     await client.aclose()
 

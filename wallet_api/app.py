@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, *, extra_routes: Sequence[Any] 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
-        redis = create_redis(settings.redis_url)
+        redis = create_redis(settings.redis_url, max_connections=settings.redis_pool_max)
         http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
         try:
             async with pool.acquire() as conn:

@@ -46,6 +46,9 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:8000"
     db_pool_min: int = 2
     db_pool_max: int = 10
+    #: Redis connections per process. Callers beyond it wait (up to the socket timeout)
+    #: instead of failing, which is what redis-py's default pool of 100 does.
+    redis_pool_max: int = 256
     log_level: str = "INFO"
     #: Base64 of 32 random bytes: the key-encryption key that wraps signing keys at rest.
     #: Required in production; development generates one under data_dir.

@@ -103,7 +103,7 @@ async def run_worker(
     chosen_consumers = list(consumers) if consumers is not None else list(all_consumers().values())
     chosen_loops = list(loops) if loops is not None else [lp for d in domains for lp in d.loops]
     pool = await create_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max)
-    redis = create_redis(settings.redis_url)
+    redis = create_redis(settings.redis_url, max_connections=settings.redis_pool_max)
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), limits=httpx.Limits(max_connections=200))
     ctx = WorkerContext(settings=settings, pool=pool, redis=redis, http=http, worker_id=worker_id())
     wake = asyncio.Event()

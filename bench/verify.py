@@ -5,11 +5,15 @@ measures in one run, one after another, with the same connections:
 
 * ``GET /health/live``: the baseline;
 * ``POST /v1/verifications`` with a fresh online code each time (Redis burn + PostgreSQL read,
-  access-log row and outbox event in one transaction);
+  access-log row and outbox event, group-committed);
 * ``POST /v1/verifications`` with an offline ``VN1:`` payload (COSE signature check, status
   from PostgreSQL, access-log row and outbox event);
-* the reference verifier in this process (what a verifier app embeds: signature, issuer key,
-  validity and status from a cached list), without HTTP.
+* the reference verifier in this process, then in ``--processes`` processes at once (what a
+  verifier app or a checkpoint gateway embeds: signature, issuer key, validity and status
+  from a cached list), without HTTP.
+
+Each HTTP line also reports the CPU time the API, PostgreSQL and Redis spent per request
+(``bench/cpu.py``), a figure that other load on the machine moves far less than req/s.
 
 Codes are put in Redis beforehand by the same function the API uses, so that making them
 does not load the machine while verifications are measured.
@@ -199,6 +203,21 @@ def _in_process(base: str, payload: str, seconds: float) -> dict[str, Any]:
     }
 
 
+def _in_processes(base: str, payload: str, seconds: float, processes: int) -> dict[str, Any]:
+    """The reference verifier in ``processes`` processes at once: a verifier gateway using every core."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        parts = pool.starmap(_in_process, [(base, payload, seconds)] * processes)
+    return {
+        "name": f"reference verifier in {processes} processes (offline payload)",
+        "requests": sum(p["requests"] for p in parts),
+        "rate_per_s": sum(p["rate_per_s"] for p in parts),
+        "p50_ms": max(p["p50_ms"] for p in parts),
+        "p99_ms": max(p["p99_ms"] for p in parts),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=8.0)
@@ -246,6 +265,7 @@ def main() -> None:
                 )
                 results.append({**result.summary(), **meter.per_request_ms(before, meter.sample(), result.requests)})
             results.append(_in_process(api.url, payload, min(args.duration, 5.0)))
+            results.append(_in_processes(api.url, payload, min(args.duration, 5.0), args.processes))
     base_rate = float(results[0]["rate_per_s"]) or 1.0
     for r in results:
         r["share_of_baseline"] = round(float(r["rate_per_s"]) / base_rate, 2)

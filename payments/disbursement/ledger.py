@@ -141,7 +141,9 @@ async def post_payments(conn: asyncpg.Connection, kind: PaymentPosting, payment_
         return 0
     source, target = _MOVES[kind]
     ids = list(payment_ids)
-    if "in_flight" in (source, target):
+    if target == "in_flight":
+        # The first posting into a provider's in-flight account opens it; every later one
+        # (settle, fail) follows a send of the same payment, so the account exists.
         await conn.execute(_OPEN_IN_FLIGHT, ids)
     return int(await conn.fetchval(_POST, ids, kind, source, target))
 

@@ -29,7 +29,9 @@ from wallet_api.outbox import publish_many
 __all__ = [
     "act_as",
     "mark_failed",
+    "mark_failed_ids",
     "mark_succeeded",
+    "mark_succeeded_ids",
     "mark_unknown",
     "requeue",
 ]
@@ -64,8 +66,15 @@ async def mark_succeeded(
     conn: asyncpg.Connection, payment_ids: Sequence[UUID], provider_refs: Sequence[str | None]
 ) -> int:
     """The provider paid: settle in-flight money into 'paid' and tell the citizen."""
+    return len(await mark_succeeded_ids(conn, payment_ids, provider_refs))
+
+
+async def mark_succeeded_ids(
+    conn: asyncpg.Connection, payment_ids: Sequence[UUID], provider_refs: Sequence[str | None]
+) -> list[UUID]:
+    """:func:`mark_succeeded`, returning the ids of the payments it moved."""
     if not payment_ids:
-        return 0
+        return []
     rows = await conn.fetch(_SUCCEEDED, list(payment_ids), list(provider_refs))
     await ledger.post_payments(conn, "settle", [r["id"] for r in rows])
     await publish_many(
@@ -85,16 +94,22 @@ async def mark_succeeded(
             if r["account_id"] is not None
         ),
     )
-    return len(rows)
+    return [r["id"] for r in rows]
 
 
 async def mark_failed(conn: asyncpg.Connection, payment_ids: Sequence[UUID], reasons: Sequence[str]) -> int:
     """The provider definitely did not pay: the money returns."""
+    return len(await mark_failed_ids(conn, payment_ids, reasons))
+
+
+async def mark_failed_ids(conn: asyncpg.Connection, payment_ids: Sequence[UUID], reasons: Sequence[str]) -> list[UUID]:
+    """:func:`mark_failed`, returning the ids of the payments it moved."""
     if not payment_ids:
-        return 0
+        return []
     rows = await conn.fetch(_FAILED, list(payment_ids), [r[:200] for r in reasons])
-    await ledger.post_payments(conn, "fail", [r["id"] for r in rows])
-    return len(rows)
+    ids: list[UUID] = [r["id"] for r in rows]
+    await ledger.post_payments(conn, "fail", ids)
+    return ids
 
 
 async def mark_unknown(

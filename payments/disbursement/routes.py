@@ -247,15 +247,23 @@ async def import_statement(
     tags=["disbursement"],
     summary="Signed payout callback from an e-wallet provider (deduplicated)",
 )
-async def payout_event(request: _AnyRequest, db: Db, provider: FromPath[str]) -> dict[str, str]:
+async def payout_event(request: _AnyRequest, db: Db, provider: FromPath[str]) -> dict[str, Any]:
     body = await request.body()
     webhooks.verify(request.app.state, provider, request.headers.get("wallet-signature"), body)
     try:
-        event = msgspec.json.decode(body, type=webhooks.PayoutEvent)
-    except msgspec.ValidationError as exc:
+        incoming = msgspec.json.decode(body, type=webhooks.IncomingEvents)
+    except msgspec.DecodeError as exc:
         raise ValidationFailed(str(exc)) from None
+    if incoming.events is None:
+        event = incoming.single()
+        async with db.acquire() as conn, conn.transaction():
+            return {"status": await webhooks.apply_event(conn, provider, event)}
     async with db.acquire() as conn, conn.transaction():
-        return {"status": await webhooks.apply_event(conn, provider, event)}
+        statuses = await webhooks.apply_events(conn, provider, incoming.events)
+    counts = {"applied": 0, "duplicate": 0, "ignored": 0}
+    for status in statuses:
+        counts[status] += 1
+    return counts
 
 
 @get("/v1/me/payments", guards=[citizen], tags=["disbursement"], summary="My benefit payments and their status")

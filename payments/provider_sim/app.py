@@ -61,6 +61,8 @@ class SimState:
     faults: FaultBook
     #: Webhooks go to ``{webhook_base_url}/{code}/payout-events``; empty: keep them queued, unsent.
     webhook_base_url: str = ""
+    #: Events per webhook request: 1 sends each event alone; more sends ``{"events": [...]}``.
+    webhook_batch: int = 1
     admin_token: str = ""
     rng: random.Random = field(default_factory=random.Random)
     buckets: dict[str, LocalTokenBucket] = field(default_factory=dict)
@@ -222,18 +224,19 @@ def _payout_items(raw: Any, bulk_size: int) -> list[dict[str, Any]]:
     return items
 
 
-def _enqueue_webhooks(sim: SimState, faults: Faults, provider: str, outcomes: list[PayoutOutcome]) -> None:
-    for o in outcomes:
-        if not o.created:
-            continue
-        row = sim.store.payout_row(provider, o.payment_id)
-        assert row is not None
+def _webhooks_for(
+    sim: SimState, faults: Faults, created: list[dict[str, Any]]
+) -> list[tuple[str, str, str, float, bool]]:
+    """The payout-result webhooks of newly created payouts, with the webhook faults applied."""
+    out: list[tuple[str, str, str, float, bool]] = []
+    webhook_faults = faults.applies_to("payout")
+    for row in created:
         event_id = str(uuid.uuid4())
         body = json.dumps(
             {
                 "event_id": event_id,
                 "type": "payout.result",
-                "payment_id": o.payment_id,
+                "payment_id": row["payment_id"],
                 "state": row["state"],
                 "provider_ref": row["provider_ref"],
                 "reason": row["reason"],
@@ -242,18 +245,18 @@ def _enqueue_webhooks(sim: SimState, faults: Faults, provider: str, outcomes: li
             }
         )
         due = float(row["settles_at"])
-        webhook_faults = faults.applies_to("payout")
         if webhook_faults and faults.webhook_late_rate and sim.rng.random() < faults.webhook_late_rate:
             due += faults.webhook_late_ms / 1000.0
         dropped = bool(webhook_faults and faults.webhook_drop_rate and sim.rng.random() < faults.webhook_drop_rate)
-        sim.store.enqueue_webhook(provider, event_id, o.payment_id, body, due, dropped=dropped)
+        out.append((event_id, row["payment_id"], body, due, dropped))
         if (
             not dropped
             and webhook_faults
             and faults.webhook_duplicate_rate
             and sim.rng.random() < faults.webhook_duplicate_rate
         ):
-            sim.store.enqueue_webhook(provider, event_id, o.payment_id, body, due + 0.5)
+            out.append((event_id, row["payment_id"], body, due + 0.5, False))
+    return out
 
 
 async def _pay(request: Request[Any, Any, Any], provider: str, items_raw: Any) -> list[PayoutOutcome]:
@@ -267,8 +270,13 @@ async def _pay(request: Request[Any, Any, Any], provider: str, items_raw: Any) -
         return None
 
     settle = faults.settle_delay_ms / 1000.0 if apply else 0.0
-    outcomes = sim.store.payout(provider, items, settle_delay=settle, reject=reject)
-    _enqueue_webhooks(sim, faults, provider, outcomes)
+    outcomes = sim.store.payout(
+        provider,
+        items,
+        settle_delay=settle,
+        reject=reject,
+        webhooks=lambda created: _webhooks_for(sim, faults, created),
+    )
     await _maybe_lose_response(sim, faults, provider, "payout")
     return outcomes
 
@@ -386,7 +394,12 @@ async def put_config(request: Request[Any, Any, Any]) -> dict[str, Any]:
         if not isinstance(url, str) or (url and not url.startswith(("http://", "https://"))):
             raise SimError(422, "invalid_request", "webhook_base_url must be an http(s) URL or empty")
         sim.webhook_base_url = url.rstrip("/")
-    return {"webhook_base_url": sim.webhook_base_url}
+    if "webhook_batch" in body:
+        size = body["webhook_batch"]
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 1000:
+            raise SimError(422, "invalid_request", "webhook_batch must be an integer from 1 to 1000")
+        sim.webhook_batch = size
+    return {"webhook_base_url": sim.webhook_base_url, "webhook_batch": sim.webhook_batch}
 
 
 @post("/_admin/wallets", status_code=200)
@@ -463,30 +476,44 @@ async def stats(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 async def deliver_due_webhooks(sim: SimState, http: httpx.AsyncClient, limit: int = 100) -> int:
-    """POST due webhooks, signed; retry failures with backoff. Returns how many were tried."""
+    """POST due webhooks, signed; retry failures with backoff. Returns how many were tried.
+
+    With ``webhook_batch`` > 1, up to that many events of one provider travel in one signed
+    request ``{"events": [...]}`` (each event exactly as it would be sent alone).
+    """
     if not sim.webhook_base_url:
         return 0
-    due = sim.store.due_webhooks(limit)
+    batch = max(1, sim.webhook_batch)
+    due = sim.store.due_webhooks(max(limit, batch * 8))
+    delivered: list[tuple[int, str]] = []
+    failed: list[tuple[int, str]] = []
+    groups: dict[str, list[Any]] = {}
+    for row in due:
+        groups.setdefault(row["provider"], []).append(row)
+    requests: list[tuple[str, list[Any]]] = []
+    for provider, rows in groups.items():
+        requests += [(provider, rows[i : i + batch]) for i in range(0, len(rows), batch)]
 
-    async def send(row: Any) -> None:
-        config = sim.providers.get(row["provider"])
+    async def send(provider: str, rows: list[Any]) -> None:
+        ids = [row["id"] for row in rows]
+        config = sim.providers.get(provider)
         if config is None:
-            sim.store.webhook_failed(row["id"], "unknown_provider")
+            failed.extend((i, "unknown_provider") for i in ids)
             return
-        body = row["body"].encode()
-        headers = {"Content-Type": "application/json", **sign_webhook(config.webhook_secret, body)}
-        url = f"{sim.webhook_base_url}/{row['provider']}/payout-events"
-        try:
-            r = await http.post(url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            sim.store.webhook_failed(row["id"], type(exc).__name__)
-            return
-        if r.status_code < 300:
-            sim.store.webhook_delivered(row["id"], str(r.status_code))
+        if batch == 1:
+            body = rows[0]["body"].encode()
         else:
-            sim.store.webhook_failed(row["id"], str(r.status_code))
+            body = ('{"events":[' + ",".join(row["body"] for row in rows) + "]}").encode()
+        headers = {"Content-Type": "application/json", **sign_webhook(config.webhook_secret, body)}
+        try:
+            r = await http.post(f"{sim.webhook_base_url}/{provider}/payout-events", content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            failed.extend((i, type(exc).__name__) for i in ids)
+            return
+        (delivered if r.status_code < 300 else failed).extend((i, str(r.status_code)) for i in ids)
 
-    await asyncio.gather(*(send(row) for row in due))
+    await asyncio.gather(*(send(provider, rows) for provider, rows in requests))
+    sim.store.webhooks_tried(delivered, failed)
     return len(due)
 
 

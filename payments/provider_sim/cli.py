@@ -34,6 +34,13 @@ __all__ = ["provider_sim"]
     help="Webhooks go to <url>/<code>/payout-events [default: <WALLET_PUBLIC_BASE_URL>/v1/providers]; ''"
     " keeps them queued.",
 )
+@click.option(
+    "--webhook-batch",
+    type=click.IntRange(1, 1000),
+    default=1,
+    show_default=True,
+    help='Events per webhook request (more than 1: one signed {"events": [...]} request per batch).',
+)
 @click.option("--admin-token", default="", help="Require X-Sim-Admin-Token on /_admin (empty: loopback trust).")
 @click.option("--random-seed", type=int, default=None, help="Seed of the fault dice, for reproducible runs.")
 @click.option("--latency-ms", type=float, default=0.0, show_default=True, help="Median added latency.")
@@ -63,6 +70,7 @@ def provider_sim(
     seed_dsn: str | None,
     seed_default: bool,
     webhook_base_url: str | None,
+    webhook_batch: int,
     admin_token: str,
     random_seed: int | None,
     **fault_options: Any,
@@ -108,6 +116,7 @@ def provider_sim(
         providers=providers,
         faults=FaultBook(faults),
         webhook_base_url=webhook_base_url.rstrip("/"),
+        webhook_batch=webhook_batch,
         admin_token=admin_token,
         rng=random.Random(random_seed),
     )
@@ -121,4 +130,8 @@ def provider_sim(
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=2,
+        # Longer than clients keep idle connections (httpx: 5 s), as a provider's load balancer
+        # would: a server closing an idle connection just as the client reuses it loses that
+        # request unprocessed, and the client cannot tell whether it was.
+        timeout_keep_alive=75,
     )

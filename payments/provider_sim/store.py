@@ -264,83 +264,111 @@ class SimStore:
         *,
         settle_delay: float,
         reject: Any,
+        webhooks: Any = None,
     ) -> list[PayoutOutcome]:
         """Decide and record every item in one transaction; idempotent on payment_id.
 
         ``reject(item) -> str | None`` injects rejections (the "limit exceeded" fault).
+        ``webhooks(created) -> [(event_id, payment_id, body, due_at, dropped)]`` gives the
+        webhooks to queue for the payouts this call created; they are queued in the same
+        transaction as the payouts (the provider's own outbox), so none is lost or extra.
         """
         now = time.time()
         out: list[PayoutOutcome] = []
+        ids = [item["payment_id"] for item in items]
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            existing: dict[str, Any] = {
+                r["payment_id"]: r
+                for r in self._db.execute(
+                    f"""SELECT payment_id, wallet_account, amount, state, reason, provider_ref, settles_at
+                        FROM payouts WHERE provider = ? AND payment_id IN ({",".join("?" * len(ids))})""",
+                    (provider, *ids),
+                )
+            }
+            accounts = sorted({item["wallet_account"] for item in items if item["payment_id"] not in existing})
+            wallets = {
+                r["wallet_account"]: r
+                for r in self._db.execute(
+                    f"""SELECT wallet_account, status, txn_limit FROM wallets
+                        WHERE provider = ? AND wallet_account IN ({",".join("?" * len(accounts))})""",
+                    (provider, *accounts),
+                )
+            }
+            settles_at = now + settle_delay
+            day = _day(settles_at)
+            credits: list[tuple[int, str, str]] = []
+            lines: list[tuple[Any, ...]] = []
+            payouts: list[tuple[Any, ...]] = []
+            created: list[dict[str, Any]] = []
             for item in items:
-                out.append(self._payout_one(provider, item, now, settle_delay, reject))
+                payment_id = item["payment_id"]
+                row = existing.get(payment_id)
+                if row is not None:
+                    if row["wallet_account"] != item["wallet_account"] or row["amount"] != item["amount"]:
+                        out.append(PayoutOutcome(payment_id, "failed", None, "payment_id_conflict", created=False))
+                        continue
+                    outcome = row["state"] if row["settles_at"] <= now else "pending"
+                    out.append(PayoutOutcome(payment_id, outcome, row["provider_ref"], row["reason"], created=False))
+                    continue
+                wallet = wallets.get(item["wallet_account"])
+                reason: str | None
+                if wallet is None:
+                    reason = "account_not_found"
+                elif wallet["status"] != "active":
+                    reason = f"account_{wallet['status']}"
+                elif item["amount"] > wallet["txn_limit"]:
+                    reason = "limit_exceeded"
+                else:
+                    reason = reject(item)
+                ref: str | None = None
+                state = "failed"
+                if reason is None:
+                    ref = new_ref(provider)
+                    state = "succeeded"
+                    credits.append((item["amount"], provider, item["wallet_account"]))
+                    lines.append(
+                        (provider, ref, payment_id, item["wallet_account"], item["amount"], "payout", settles_at, day)
+                    )
+                payouts.append(
+                    (provider, payment_id, item["wallet_account"], item["amount"], item["description"], state,
+                     reason, ref, now, settles_at)
+                )  # fmt: skip
+                created.append(
+                    {"payment_id": payment_id, "state": state, "reason": reason, "provider_ref": ref,
+                     "amount": item["amount"], "settles_at": settles_at}
+                )  # fmt: skip
+                existing[payment_id] = {
+                    "payment_id": payment_id, "wallet_account": item["wallet_account"], "amount": item["amount"],
+                    "state": state, "reason": reason, "provider_ref": ref, "settles_at": settles_at,
+                }  # fmt: skip
+                outcome = state if settle_delay <= 0 else "pending"
+                out.append(PayoutOutcome(payment_id, outcome, ref, reason, created=True))
+            self._db.executemany(
+                "UPDATE wallets SET balance = balance + ? WHERE provider = ? AND wallet_account = ?", credits
+            )
+            self._db.executemany(
+                """INSERT INTO ledger (provider, provider_ref, payment_id, wallet_account, amount, kind, at, day)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                lines,
+            )
+            self._db.executemany(
+                """INSERT INTO payouts (provider, payment_id, wallet_account, amount, description, state, reason,
+                                        provider_ref, created_at, settles_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                payouts,
+            )
+            if webhooks is not None and created:
+                self._db.executemany(
+                    """INSERT INTO webhooks (provider, event_id, payment_id, body, due_at, dropped)
+                       VALUES (?, ?, ?, ?, ?, ?)""",
+                    [(provider, *w[:4], int(w[4])) for w in webhooks(created)],
+                )
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         return out
-
-    def _payout_one(
-        self, provider: str, item: dict[str, Any], now: float, settle_delay: float, reject: Any
-    ) -> PayoutOutcome:
-        payment_id = item["payment_id"]
-        existing = self._db.execute(
-            "SELECT * FROM payouts WHERE provider = ? AND payment_id = ?", (provider, payment_id)
-        ).fetchone()
-        if existing is not None:
-            if existing["wallet_account"] != item["wallet_account"] or existing["amount"] != item["amount"]:
-                return PayoutOutcome(payment_id, "failed", None, "payment_id_conflict", created=False)
-            outcome = existing["state"] if existing["settles_at"] <= now else "pending"
-            return PayoutOutcome(payment_id, outcome, existing["provider_ref"], existing["reason"], created=False)
-        wallet = self._db.execute(
-            "SELECT status, txn_limit FROM wallets WHERE provider = ? AND wallet_account = ?",
-            (provider, item["wallet_account"]),
-        ).fetchone()
-        reason: str | None = None
-        if wallet is None:
-            reason = "account_not_found"
-        elif wallet["status"] != "active":
-            reason = f"account_{wallet['status']}"
-        elif item["amount"] > wallet["txn_limit"]:
-            reason = "limit_exceeded"
-        else:
-            reason = reject(item)
-        settles_at = now + settle_delay
-        if reason is None:
-            ref = new_ref(provider)
-            self._db.execute(
-                "UPDATE wallets SET balance = balance + ? WHERE provider = ? AND wallet_account = ?",
-                (item["amount"], provider, item["wallet_account"]),
-            )
-            self._db.execute(
-                """INSERT INTO ledger (provider, provider_ref, payment_id, wallet_account, amount, kind, at, day)
-                   VALUES (?, ?, ?, ?, ?, 'payout', ?, ?)""",
-                (provider, ref, payment_id, item["wallet_account"], item["amount"], settles_at, _day(settles_at)),
-            )
-            state = "succeeded"
-        else:
-            ref = None
-            state = "failed"
-        self._db.execute(
-            """INSERT INTO payouts (provider, payment_id, wallet_account, amount, description, state, reason,
-                                    provider_ref, created_at, settles_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                provider,
-                payment_id,
-                item["wallet_account"],
-                item["amount"],
-                item["description"],
-                state,
-                reason,
-                ref,
-                now,
-                settles_at,
-            ),
-        )
-        outcome = state if settle_delay <= 0 else "pending"
-        return PayoutOutcome(payment_id, outcome, ref, reason, created=True)
 
     def payout_status(self, provider: str, payment_id: str) -> dict[str, Any] | None:
         row = self._db.execute(
@@ -391,6 +419,22 @@ class SimStore:
                 (time.time(), limit),
             ).fetchall()
         )
+
+    def webhooks_tried(self, delivered: Sequence[tuple[int, str]], failed: Sequence[tuple[int, str]]) -> None:
+        """Record a round of deliveries in one transaction: ``(webhook id, status)`` each."""
+        now = time.time()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany(
+                "UPDATE webhooks SET delivered_at = ?, attempts = attempts + 1, last_status = ? WHERE id = ?",
+                [(now, status, wid) for wid, status in delivered],
+            )
+            for wid, status in failed:
+                self.webhook_failed(wid, status)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def webhook_delivered(self, webhook_id: int, status: str) -> None:
         self._db.execute(

@@ -185,6 +185,38 @@ async def test_callbacks_are_verified_and_applied_once(
     assert (await ledger.balances(db, uuid.UUID(programme_id)))["paid"] == 500_000
 
 
+async def test_batched_callbacks_are_applied_set_wise_once_each(
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, worker_ctx: WorkerContext, app: Any
+) -> None:
+    momo = LocalProvider(code="momo", timeout_after_commit=1.0)
+    ctx = dataclasses.replace(worker_ctx, services={"providers": LocalRegistry(momo)})
+    programme_id, _ = await _setup(client, agency, db, 3, provider="momo")
+    await dispatch_once(ctx)
+    assert await _states(db) == {"unknown": 3}
+    paid, refused, other = [str(r["id"]) for r in await db.fetch("SELECT id FROM payments ORDER BY id")]
+    secret = registry_of(app.state).config("momo").webhook_secret
+    events = [
+        {"event_id": "b1", "payment_id": paid, "state": "succeeded", "provider_ref": "ref-1"},
+        {"event_id": "b1", "payment_id": paid, "state": "succeeded", "provider_ref": "ref-1"},
+        {"event_id": "b2", "payment_id": refused, "state": "failed", "reason": "account_closed"},
+        {"event_id": "b3", "payment_id": str(uuid.uuid4()), "state": "succeeded"},
+        {"event_id": "b4", "payment_id": "not-a-uuid", "state": "succeeded"},
+    ]
+    raw, headers = _signed({"events": events}, secret)
+    r = await client.post("/v1/providers/momo/payout-events", content=raw, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"applied": 2, "duplicate": 1, "ignored": 2}
+    r = await client.post("/v1/providers/momo/payout-events", content=raw, headers=headers)
+    assert r.json() == {"applied": 0, "duplicate": 4, "ignored": 1}
+    states = {str(r["id"]): r["state"] for r in await db.fetch("SELECT id, state FROM payments")}
+    assert (states[paid], states[refused], states[other]) == ("succeeded", "failed", "unknown")
+    balances = await ledger.balances(db, uuid.UUID(programme_id))
+    assert (balances["paid"], balances["returned"], balances["in_flight:momo"]) == (500_000, 500_000, 500_000)
+    raw, headers = _signed({"events": [{"event_id": "b5"}]}, secret)
+    r = await client.post("/v1/providers/momo/payout-events", content=raw, headers=headers)
+    assert r.status_code == 422
+
+
 async def test_linking_a_wallet_within_the_window_releases_a_held_payment(
     client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, worker_ctx: WorkerContext
 ) -> None:

@@ -202,3 +202,34 @@ async def test_a_batch_exists_only_with_the_totals_of_its_payments(
         assert (
             await db.fetchval("SELECT count(*) FROM payments WHERE programme_id = $1", uuid.UUID(programme["id"])) == 0
         )
+
+
+async def test_the_database_refuses_a_ledger_posting_that_does_not_balance_or_names_nothing(
+    db: asyncpg.Pool, client: httpx.AsyncClient, agency: Agency
+) -> None:
+    programme_id = uuid.UUID((await make_programme(client, agency))["id"])
+    account = {
+        r["kind"]: r["id"]
+        for r in await db.fetch("SELECT kind, id FROM ledger_accounts WHERE programme_id = $1", programme_id)
+    }
+    tx = await db.fetchval(
+        "INSERT INTO ledger_transactions (programme_id, kind) VALUES ($1, 'cancel') RETURNING id", programme_id
+    )
+    insert = "INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES "
+    # Off by one đồng, and one leg alone (the other leg in a later statement): both refused.
+    with pytest.raises(asyncpg.CheckViolationError):
+        await db.execute(insert + "($1, $2, -5), ($1, $3, 4)", tx, account["budget"], account["returned"])
+    with pytest.raises(asyncpg.CheckViolationError):
+        await db.execute(insert + "($1, $2, -5)", tx, account["budget"])
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        await db.execute(insert + "($1, $2, -5), ($1, 999999, 5)", tx, account["budget"])
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        await db.execute(insert + "(999999, $1, -5), (999999, $2, 5)", account["budget"], account["returned"])
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        await db.execute("INSERT INTO ledger_transactions (programme_id, kind) VALUES ($1, 'cancel')", uuid.uuid4())
+    with pytest.raises(asyncpg.PostgresError):
+        await db.execute("DELETE FROM ledger_accounts WHERE id = $1", account["returned"])
+    await db.execute(insert + "($1, $2, -5), ($1, $3, 5)", tx, account["budget"], account["returned"])
+    assert await ledger.unbalanced_transactions(db) == 0
+    with pytest.raises(asyncpg.PostgresError):
+        await db.execute("UPDATE ledger_entries SET amount = 6 WHERE transaction_id = $1 AND amount = 5", tx)

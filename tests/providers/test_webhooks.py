@@ -89,3 +89,39 @@ async def test_late_webhooks_are_held_back(provider_sim: ProviderSim, provider_r
         assert capture.wait_for(1, payment_id=payment_id, timeout=1.0) == []
     (record,) = provider_sim.webhooks(payment_id=payment_id)
     assert record["due_at"] > time.time() + 100
+
+
+async def test_batched_webhooks_carry_several_events_in_one_signed_request(
+    provider_sim: ProviderSim, provider_registry: ProviderRegistry
+) -> None:
+    accounts = [unique_wallet_account() for _ in range(3)]
+    for account in accounts:
+        provider_sim.add_wallet("momo", account, "001090012345", "NGUYEN VAN AN")
+    ids = [f"pay-{unique_wallet_account()}" for _ in accounts]
+    provider_sim._ok(provider_sim.admin.put(f"{provider_sim.url}/_admin/config", json={"webhook_batch": 1000}))
+    try:
+        provider_sim.set_webhook_base_url("")  # queue them while paying, then deliver together
+        await provider_for("momo", provider_registry).payout(
+            [PayoutItem(i, a, 100_000, "Tro cap") for i, a in zip(ids, accounts, strict=True)]
+        )
+        with WebhookCapture() as capture:
+            provider_sim.set_webhook_base_url(capture.url)
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                mine = [
+                    e
+                    for h in capture.wait_for(1, timeout=0.5)
+                    for e in json.loads(h.body).get("events", [])
+                    if e["payment_id"] in ids
+                ]
+                if len(mine) >= 3:
+                    break
+            hooks = [h for h in capture.received if any(e["payment_id"] in ids for e in json.loads(h.body)["events"])]
+    finally:
+        provider_sim._ok(provider_sim.admin.put(f"{provider_sim.url}/_admin/config", json={"webhook_batch": 1}))
+    (hook,) = hooks
+    assert hook.path == "/v1/providers/momo/payout-events"
+    events = json.loads(hook.body)["events"]
+    assert sorted(e["payment_id"] for e in events if e["payment_id"] in ids) == sorted(ids)
+    assert {e["state"] for e in events if e["payment_id"] in ids} == {"succeeded"}
+    verify_webhook(provider_registry.config("momo").webhook_secret, hook.body, hook.headers[SIGNATURE_HEADER])

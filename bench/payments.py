@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,7 @@ async def populate(url: str, n: int) -> None:
                                        residence_province)
                SELECT '001' || '0' || '40' || lpad(g::text, 6, '0'), 'Nguyễn Văn An', date '1940-05-01', 'male',
                       'Hà Nội', 'Hà Nội', '001'
-               FROM generate_series(1, $1) g""",
+               FROM generate_series(0, $1 - 1) g""",
             n,
         )
         await conn.execute(
@@ -120,7 +120,7 @@ def simulator_store(directory: Path, n: int) -> Path:
     wallets = (
         Wallet(PROVIDERS[g % 4], f"b0010{40:02d}{g:06d}", f"0010{40:02d}{g:06d}", "NGUYEN VAN AN", "active",
                100_000_000, 0, "owned")
-        for g in range(1, n + 1)
+        for g in range(n)
     )  # fmt: skip
     store.insert_wallets_if_absent(wallets)
     return path
@@ -153,12 +153,21 @@ async def tokens(url: str, settings: Settings) -> dict[str, dict[str, str]]:
 async def csv_chunks(n: int) -> AsyncIterator[bytes]:
     yield b"person_id,amount,agency_reference\n"
     step = 10_000
-    for start in range(1, n + 1, step):
-        rows = "".join(f"0010{40:02d}{g:06d},,HN-{g}\n" for g in range(start, min(n, start + step - 1) + 1))
+    for start in range(0, n, step):
+        rows = "".join(f"0010{40:02d}{g:06d},,HN-{g}\n" for g in range(start, min(n, start + step)))
         yield rows.encode()
 
 
-async def agency_flow(base: str, hdr: dict[str, dict[str, str]], n: int, url: str) -> dict[str, Any]:
+def _per_item(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
+    """CPU milliseconds per item by part of the system, between two snapshots."""
+    out = {k: round((after[k] - before[k]) * 1000 / n, 3) for k in after}
+    out["total"] = round(sum(out.values()), 3)
+    return out
+
+
+async def agency_flow(
+    base: str, hdr: dict[str, dict[str, str]], n: int, url: str, cpu: Callable[[], dict[str, float]]
+) -> dict[str, Any]:
     timings: dict[str, Any] = {}
     async with httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(1800.0, connect=5.0)) as http:
         r = await http.post(
@@ -175,6 +184,7 @@ async def agency_flow(base: str, hdr: dict[str, dict[str, str]], n: int, url: st
         )
         r.raise_for_status()
         programme_id = r.json()["id"]
+        cpu_before = cpu()
         t = time.perf_counter()
         r = await http.post(
             f"/v1/programmes/{programme_id}/enrolments",
@@ -184,6 +194,8 @@ async def agency_flow(base: str, hdr: dict[str, dict[str, str]], n: int, url: st
         r.raise_for_status()
         upload = time.perf_counter() - t
         assert r.json()["accepted"] == n, r.json()
+        timings["load_average_after_upload"] = os.getloadavg()
+        timings["upload_cpu_ms_per_row"] = _per_item(cpu_before, cpu(), n)
         timings["upload_seconds"] = round(upload, 2)
         timings["upload_rows_per_s"] = round(n / upload)
         timings["validation_seconds_in_db"] = r.json()["seconds"]
@@ -207,6 +219,7 @@ async def agency_flow(base: str, hdr: dict[str, dict[str, str]], n: int, url: st
         r = await http.post(f"/v1/batches/{batch_id}/release", headers=hdr["checker"])
         r.raise_for_status()
         released = time.perf_counter()
+        cpu_before = cpu()
         timings["release_seconds"] = round(released - t, 2)
 
         samples = []
@@ -223,6 +236,8 @@ async def agency_flow(base: str, hdr: dict[str, dict[str, str]], n: int, url: st
             # would itself be a load, so larger batches are polled less often.
             await asyncio.sleep(max(1.0, n / 250_000))
         pay = time.perf_counter() - released
+        timings["load_average_after_pay"] = os.getloadavg()
+        timings["pay_cpu_ms_per_payment"] = _per_item(cpu_before, cpu(), n)
         timings["pay_seconds"] = round(pay, 2)
         timings["payments_per_s"] = round(n / pay)
         timings["final_states"] = by
@@ -264,6 +279,47 @@ async def reconcile_all(url: str, settings: Settings) -> dict[str, Any]:
             "reconcile_lines_per_s": round(lines / seconds), "reconciliation": counts}  # fmt: skip
 
 
+def cpu_seconds(roots: dict[str, int], data_dir: Path, database: str) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each part of the system (Linux /proc).
+
+    ``roots`` names process trees (API, workers, simulator) by their root pid; PostgreSQL
+    is split into the backends serving this run's database and the server's background
+    processes (WAL writer, checkpointer, autovacuum); Redis is the embedded server.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    procs: dict[int, tuple[int, float, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()
+        procs[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, cmd)
+    try:
+        postmaster = int((data_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        postmaster = -1
+    out = dict.fromkeys([*roots, "postgres_backends", "postgres_background", "redis"], 0.0)
+    for pid, (ppid, cpu, cmd) in procs.items():
+        if ppid == postmaster:
+            out["postgres_backends" if f" {database} " in cmd else "postgres_background"] += cpu
+            continue
+        if "redis-server" in cmd and str(data_dir.resolve()) in cmd:
+            out["redis"] += cpu
+            continue
+        p = pid
+        while p in procs and p > 1:
+            name = next((n for n, root in roots.items() if root == p), None)
+            if name is not None:
+                out[name] += cpu
+                break
+            p = procs[p][0]
+    return {k: round(v, 2) for k, v in out.items()}
+
+
 async def transition_summary(url: str) -> list[str]:
     """How the payments moved (a retry or a status query shows up here), for the record."""
     conn = await asyncpg.connect(url)
@@ -288,6 +344,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     n = args.beneficiaries
+    if not 1 <= n <= 1_000_000:
+        parser.error("--beneficiaries must be from 1 to 1,000,000 (six serial digits of the ID numbers)")
     result: dict[str, Any] = {"args": vars(args)}
     with services() as base, fresh_database(base) as url, contextlib.ExitStack() as stack:
         asyncio.run(populate(url, n))
@@ -349,11 +407,17 @@ def main() -> None:
         ).summary()  # fmt: skip
         result["baseline"] = baseline
         hdr = asyncio.run(tokens(url, settings))
+        result["load_average_at_start"] = os.getloadavg()
+        result["started_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         started = time.perf_counter()
-        result.update(asyncio.run(agency_flow(api.url, hdr, n, url)))
+        roots = {"api": api.process.pid, "simulator": procs[0].pid, "workers": procs[1].pid}
+        database = url.partition("?")[0].rpartition("/")[2]
+        data_dir = Path(base.data_dir)
+        result.update(asyncio.run(agency_flow(api.url, hdr, n, url, lambda: cpu_seconds(roots, data_dir, database))))
         result.update(asyncio.run(reconcile_all(url, settings)))
         result["transitions"] = asyncio.run(transition_summary(url))
         result["end_to_end_seconds"] = round(time.perf_counter() - started, 2)
+        result["load_average_at_end"] = os.getloadavg()
     print(json.dumps(result, indent=2, ensure_ascii=False))
     record("payments", result)
 

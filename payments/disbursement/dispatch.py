@@ -187,7 +187,7 @@ async def _record_results(ctx: WorkerContext, sent: Sequence[UUID], results: Seq
         else:
             pending.append(pid)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await machine.act_as(conn, f"worker:{ctx.worker_id}")
+        await machine.act_as(conn, f"worker:{ctx.worker_id}", durable=False)
         await machine.mark_succeeded(conn, ok_ids, ok_refs)
         await machine.mark_failed(conn, failed_ids, failed_reasons)
         # Accepted but not final: a callback will settle it, or the lease runs out and we ask.

@@ -37,10 +37,21 @@ __all__ = [
 ]
 
 
-async def act_as(conn: asyncpg.Connection, actor: str, reason: str = "") -> None:
-    """Name who moves payments (and why) in this transaction's recorded transitions."""
+async def act_as(conn: asyncpg.Connection, actor: str, reason: str = "", *, durable: bool = True) -> None:
+    """Name who moves payments (and why) in this transaction's recorded transitions.
+
+    ``durable=False`` lets the commit return before its WAL is flushed, for transactions
+    that only record an outcome the provider keeps too (a bulk answer, a callback): if a
+    crash loses one, the payments are back in 'sending' (or 'unknown') and a status query
+    settles them again. Never for a claim: a payment must be durably 'sending' before it
+    is sent.
+    """
     await conn.execute(
-        "SELECT set_config('wallet.actor', $1, true), set_config('wallet.reason', $2, true)", actor, reason
+        "SELECT set_config('wallet.actor', $1, true), set_config('wallet.reason', $2, true),"
+        " set_config('synchronous_commit', $3, true)",
+        actor,
+        reason,
+        "on" if durable else "off",
     )
 
 

@@ -112,7 +112,7 @@ async def apply_events(conn: asyncpg.Connection, provider: str, events: Sequence
         else:
             failed.setdefault(payment_id, event.reason or "failed")
     if ok or failed:
-        await machine.act_as(conn, f"provider:{provider}", "callback")
+        await machine.act_as(conn, f"provider:{provider}", "callback", durable=False)
         moved = set(await machine.mark_succeeded_ids(conn, list(ok), list(ok.values())))
         moved.update(await machine.mark_failed_ids(conn, list(failed), list(failed.values())))
         for i, payment_id, _ in fresh.values():

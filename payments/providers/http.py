@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 import httpx
+import msgspec
 
 from payments.providers.base import (
     AccountInquiry,
@@ -83,7 +84,9 @@ class HttpWalletProvider:
     async def _call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> httpx.Response:
         await self._limiter.acquire()
         try:
-            response = await self._client.request(method, path, json=json, params=params)
+            content = None if json is None else msgspec.json.encode(json)
+            headers = None if content is None else {"Content-Type": "application/json"}
+            response = await self._client.request(method, path, content=content, headers=headers, params=params)
         except httpx.TimeoutException as exc:
             raise ProviderUnavailable(f"{self.code}: time-out") from exc
         except httpx.HTTPError as exc:
@@ -103,8 +106,8 @@ class HttpWalletProvider:
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
         try:
-            body = response.json()
-        except ValueError as exc:
+            body = msgspec.json.decode(response.content)
+        except msgspec.DecodeError as exc:
             raise ProviderUnavailable("provider answered with a body that is not JSON") from exc
         if not isinstance(body, dict):
             raise ProviderUnavailable("provider answered with an unexpected body")

@@ -265,8 +265,22 @@ async def reconcile_all(url: str, settings: Settings) -> dict[str, Any]:
     try:
         await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
         day = datetime.now(UTC).date()
+        fetching = [0.0]
+
+        async def timed(lines: AsyncIterator[Any]) -> AsyncIterator[Any]:
+            while True:
+                t0 = time.perf_counter()
+                try:
+                    line = await anext(lines)
+                except StopAsyncIteration:
+                    return
+                finally:
+                    fetching[0] += time.perf_counter() - t0
+                yield line
+
         for code in PROVIDERS:
-            out = await reconciliation.reconcile_lines(conn, code, day, registry.get(code).statement(day), "bench")
+            statement = timed(aiter(registry.get(code).statement(day)))
+            out = await reconciliation.reconcile_lines(conn, code, day, statement, "bench")
             lines += out["lines"]
             for k, v in out["counts"].items():
                 counts[k] = counts.get(k, 0) + v
@@ -275,7 +289,8 @@ async def reconcile_all(url: str, settings: Settings) -> dict[str, Any]:
         await redis.aclose()
         await conn.close()
     seconds = time.perf_counter() - t
-    return {"reconcile_seconds": round(seconds, 2), "statement_lines": lines,
+    return {"reconcile_seconds": round(seconds, 2), "statement_fetch_seconds": round(fetching[0], 2),
+            "statement_lines": lines,
             "reconcile_lines_per_s": round(lines / seconds), "reconciliation": counts}  # fmt: skip
 
 

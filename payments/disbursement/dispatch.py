@@ -266,7 +266,8 @@ async def _apply_statuses(
         if later:
             await conn.execute(
                 """UPDATE payments p SET next_check_at = now() + make_interval(secs => l.delay)
-                   FROM unnest($1::uuid[], $2::float8[]) AS l(id, delay) WHERE p.id = l.id AND p.state = 'unknown'""",
+                   FROM unnest($1::uuid[], $2::float8[]) AS l(id, delay)
+                   WHERE p.id = ANY($1::uuid[]) AND p.id = l.id AND p.state = 'unknown'""",
                 [x[0] for x in later],
                 [x[1] for x in later],
             )

@@ -237,6 +237,7 @@ async def enrol_upload(
                 slug="enrolment-file-invalid",
                 title="The enrolment file is not valid",
             ) from None
+        await conn.execute("ANALYZE enrol_stage")  # a temporary table has no statistics otherwise
         await conn.execute(_JUDGE, enrolment_id, programme["id"], programme["fixed_amount"], programme["provinces"])
         out = await _finish(conn, who, enrolment_id, programme["id"], "upload")
     out.seconds = round(time.perf_counter() - started, 3)

@@ -117,6 +117,10 @@ async def _apply(conn: asyncpg.Connection, recon_id: UUID) -> None:
 
 
 async def _finish(conn: asyncpg.Connection, recon_id: UUID, provider: str, day: date) -> dict[str, Any]:
+    # Autovacuum never analyses a temporary table: without statistics the planner took the
+    # staged statement for a few rows and looked for missing payments with a nested loop
+    # over it, quadratic in the statement's size.
+    await conn.execute("ANALYZE recon_stage")
     count = await conn.fetchval("SELECT count(*) FROM recon_stage")
     await conn.execute(_CLASSIFY, recon_id, provider, day)
     await conn.execute(_MISSING, recon_id, provider, day, count)

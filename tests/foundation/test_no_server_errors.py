@@ -127,3 +127,37 @@ async def test_arbitrary_json_to_every_post_route_is_never_a_500(
         for headers in callers.values():
             r = await client.post(url, json=body, headers=headers, timeout=30)
             assert r.status_code < 500, f"POST {url}: {r.status_code} {r.text[:200]}"
+
+
+async def test_without_redis_no_route_answers_500(
+    client: httpx.AsyncClient, callers: dict[str, dict[str, str]], servers: Any
+) -> None:
+    """Redis may be lost: every route then works without it or answers 503, never a 500."""
+    if servers.redis is None:
+        pytest.skip("needs the embedded Redis to stop it")
+    doc = (await client.get("/schema/openapi.json")).json()
+    failures = []
+    servers.redis.stop()
+    try:
+        for method, path in operations(doc):
+            if "/_probe/" in path:
+                continue
+            for who, headers in callers.items():
+                try:
+                    r = await asyncio.wait_for(
+                        client.request(
+                            method,
+                            fill(path, str(uuid.uuid4())),
+                            content=b"{}" if method in ("POST", "PUT", "PATCH") else b"",
+                            headers={**headers, "content-type": "application/json"},
+                        ),
+                        timeout=20,
+                    )
+                except (httpx.HTTPError, TimeoutError) as exc:
+                    failures.append(f"{method} {path} as {who}: {type(exc).__name__}")
+                    continue
+                if r.status_code >= 500 and r.status_code != 503:
+                    failures.append(f"{method} {path} as {who}: {r.status_code}")
+    finally:
+        servers.redis.start()
+    assert failures == []

@@ -68,8 +68,14 @@ async def feed(
     subscriber = await channels.subscribe(channel)
     assert isinstance(subscriber, RealtimeSubscriber)
     try:
+        latest = await store.latest_seq(db, account_id)
+        if after is not None and after > latest:
+            # A cursor this inbox never gave (another account's, or a stale app): start from
+            # now and have the app reload its inbox, rather than skip what comes next.
+            yield Frame("inbox.resync", {"latest_seq": latest}, id=latest)
+            after = None
         # The newest seq the app has: nothing at or below it is sent again.
-        last = after if after is not None else await store.latest_seq(db, account_id)
+        last = after if after is not None else latest
         if after is not None:
             async for frame in _catch_up(db, account_id, after):
                 last = max(last, frame.id or 0)

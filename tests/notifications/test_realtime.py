@@ -378,3 +378,16 @@ async def test_live_messages_published_out_of_order_reach_the_app_in_seq_order(
         )
         await publish_realtime(redis, account, "wallet.link_progress", {"step": "done"})
         assert (await reader.next())["event"] == "wallet.link_progress"
+
+
+async def test_a_cursor_beyond_the_inbox_makes_the_app_reload_and_hides_nothing(
+    api_urls: list[str], db: asyncpg.Pool, consume: Any, citizen_headers: Any
+) -> None:
+    account = await create_account(db)
+    await _issue(db, account)
+    await consume()
+    async with sse(api_urls[0], await citizen_headers(account), last_event_id=999) as (reader, before_ready):
+        assert [(e["event"], e["data"]) for e in before_ready] == [("inbox.resync", {"latest_seq": 1})]
+        await _issue(db, account)
+        await consume()
+        assert (await reader.next())["id"] == "2"

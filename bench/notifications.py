@@ -264,6 +264,10 @@ async def _realtime(
     open_seconds = time.perf_counter() - opened
     # Measure on the streams that said "ready" (all of them, unless the report says otherwise).
     live = [a for a, r in zip(accounts, readies, strict=True) if r.is_set()]
+    # The process must still answer other requests while it holds every stream.
+    health = await run_load(
+        host, port, lambda _: Request("GET", "/health/live"), connections=8, duration=2, warmup=0.5, name="while held"
+    )
     interval = 1.0 / rate
     t0 = time.perf_counter()
     for i in range(messages):
@@ -288,6 +292,7 @@ async def _realtime(
         "messages": messages,
         "received": len(latencies),
         "publish_rate_per_second": rate,
+        "health_live_while_held": health.summary(),
         "latency_ms": {
             "p50": round(_percentile(ms, 50), 1),
             "p99": round(_percentile(ms, 99), 1),

@@ -40,6 +40,10 @@ class Settings:
     port: int = 8000
     #: ASGI server processes for ``wallet serve`` / ``wallet dev``.
     api_processes: int = 2
+    #: Requests one API process handles at once (granian's backpressure). Every open realtime
+    #: stream (SSE, WebSocket) counts for as long as it is open; past this the process stops
+    #: accepting connections, health checks included.
+    api_max_concurrency: int = 10000
     #: Background worker processes for ``wallet worker`` / ``wallet dev``.
     worker_processes: int = 1
     #: Public base URL used in links and QR codes.
@@ -154,6 +158,8 @@ class Settings:
                 raise SettingsError("WALLET_KEK is not valid base64") from exc
             if len(key) != 32:
                 raise SettingsError("WALLET_KEK must decode to exactly 32 bytes")
+        if self.api_max_concurrency < 1:
+            raise SettingsError("WALLET_API_MAX_CONCURRENCY must be at least 1")
         if not 1 <= self.notify_retention_read_days <= self.notify_retention_max_days:
             raise SettingsError(
                 "WALLET_NOTIFY_RETENTION_READ_DAYS must be at least 1 and at most WALLET_NOTIFY_RETENTION_MAX_DAYS"

@@ -74,6 +74,9 @@ def serve(host: str | None, port: int | None, processes: int | None, server: str
         log_access=False,
         log_dictconfig=dict_config(settings.log_level),
         backlog=2048,
+        # Without this granian allows backlog/workers requests per process at once (1,024 with
+        # two processes), and every open SSE/WebSocket stream holds one of them.
+        backpressure=settings.api_max_concurrency,
     ).serve()
 
 

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -366,6 +367,7 @@ def main() -> None:
         asyncio.run(populate(url, n))
         sim_dir = Path(base.data_dir).resolve() / f"bench-sim-{uuid.uuid4().hex[:6]}"
         sim_dir.mkdir(parents=True)
+        stack.callback(shutil.rmtree, sim_dir, True)  # the simulator's store of this run only
         store = simulator_store(sim_dir, n)
         sim_port = free_port()
         settings = Settings.from_env(

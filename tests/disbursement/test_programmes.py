@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import date
@@ -169,3 +170,15 @@ async def test_each_enrolment_is_audited_with_its_counts(
     assert row["subject"] == f"programme:{programme['id']}"
     assert (row["details"]["rows"], row["details"]["accepted"]) == (2, 1)
     assert row["actor"].startswith("officer:")
+
+
+async def test_concurrent_uploads_enrol_each_person_once(
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool
+) -> None:
+    people = await add_residents(db, 6)
+    programme = await make_programme(client, agency)
+    body = csv_body([(p.person_id, "", f"R{i}") for i, p in enumerate(people)])
+    first, second = await asyncio.gather(*(enrol(client, agency, programme["id"], body) for _ in range(2)))
+    assert sorted((first["accepted"], second["accepted"])) == [0, 6]
+    assert max(first["rejected_by_reason"], second["rejected_by_reason"], key=len) == {"already_enrolled": 6}
+    assert await db.fetchval("SELECT count(*) FROM beneficiaries") == 6

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import httpx
 import redis.asyncio as aioredis
@@ -146,6 +148,18 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'session.refresh_reuse'") == 1
     # Signing in again with the device works.
     assert (await sign_in(client, phone)).status_code == 200
+
+
+async def test_concurrent_use_of_one_refresh_token_rotates_once_and_revokes_the_family(
+    client: httpx.AsyncClient, redis: aioredis.Redis, db: asyncpg.Pool, nhung: Person
+) -> None:
+    phone = await register(client, redis, nhung)
+    body = {"refresh_token": phone.refresh_token}
+    replies = await asyncio.gather(*(client.post("/v1/auth/refresh", json=body) for _ in range(4)))
+    assert sorted(r.status_code for r in replies) == [200, 401, 401, 401]
+    assert await db.fetchval("SELECT count(*) FROM refresh_tokens") == 2  # the first and one successor
+    assert await db.fetchval("SELECT revoked_why FROM refresh_families") == "reuse"
+    assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'session.refresh_reuse'") == 1
 
 
 async def test_refresh_tokens_are_stored_hashed(

@@ -116,13 +116,23 @@ async def start_session(
     return SessionTokens(access, expires_in, refresh, account_id, device_id, level)
 
 
-_USE = """
-UPDATE refresh_tokens t SET used_at = now()
-FROM refresh_families f, accounts a, devices d
-WHERE t.token_hash = $1 AND t.used_at IS NULL AND f.id = t.family_id
-  AND f.revoked_at IS NULL AND f.expires_at > now()
-  AND a.id = f.account_id AND a.state = 'active' AND d.id = f.device_id AND d.revoked_at IS NULL
-RETURNING f.id AS family_id, f.account_id, f.device_id, extract(epoch FROM f.auth_time)::bigint AS auth_time, a.level
+# Rotation in one statement (one round trip, atomic): mark the presented token used and
+# store its successor, only while the token is unused and its family, account and device
+# are all still valid. A concurrent rotation of the same token waits on the row lock and
+# then finds it used, which is reuse.
+_ROTATE = """
+WITH used AS (
+    UPDATE refresh_tokens t SET used_at = now()
+    FROM refresh_families f, accounts a, devices d
+    WHERE t.token_hash = $1 AND t.used_at IS NULL AND f.id = t.family_id
+      AND f.revoked_at IS NULL AND f.expires_at > now()
+      AND a.id = f.account_id AND a.state = 'active' AND d.id = f.device_id AND d.revoked_at IS NULL
+    RETURNING f.id AS family_id, f.account_id, f.device_id,
+              extract(epoch FROM f.auth_time)::bigint AS auth_time, a.level
+), successor AS (
+    INSERT INTO refresh_tokens (token_hash, family_id) SELECT $2, family_id FROM used
+)
+SELECT account_id, device_id, auth_time, level FROM used
 """
 
 
@@ -131,13 +141,15 @@ async def refresh_session(pool: asyncpg.Pool, tokens: TokenService, refresh_toke
     if not refresh_token.startswith(_PREFIX) or len(refresh_token) > 100:
         raise _invalid()
     digest = hashlib.sha256(refresh_token.encode()).digest()
-    async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(_USE, digest)
-        if row is None:
+    new, new_digest = _new_refresh()
+    row = await pool.fetchrow(_ROTATE, digest, new_digest)
+    if row is None:
+        async with pool.acquire() as conn, conn.transaction():
             reused = await conn.fetchrow(
                 """SELECT f.id, f.account_id, f.revoked_at FROM refresh_tokens t
                    JOIN refresh_families f ON f.id = t.family_id
-                   WHERE t.token_hash = $1 AND t.used_at IS NOT NULL""",
+                   WHERE t.token_hash = $1 AND t.used_at IS NOT NULL
+                   FOR UPDATE OF f""",
                 digest,
             )
             if reused is not None and reused["revoked_at"] is None:
@@ -152,13 +164,7 @@ async def refresh_session(pool: asyncpg.Pool, tokens: TokenService, refresh_toke
                     subject=f"account:{reused['account_id']}",
                     details={"family_id": str(reused["id"])},
                 )
-        else:
-            new, new_digest = _new_refresh()
-            await conn.execute(
-                "INSERT INTO refresh_tokens (token_hash, family_id) VALUES ($1, $2)", new_digest, row["family_id"]
-            )
-    if row is None:
-        # Committed above: the revocation must stand even though this request fails.
+        # Committed above: the revocation stands even though this request fails.
         raise _invalid()
     account_id, device_id = str(row["account_id"]), str(row["device_id"])
     access, expires_in = await tokens.issue(citizen_principal(account_id, row["level"], device_id, row["auth_time"]))

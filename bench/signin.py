@@ -20,6 +20,7 @@ import asyncio
 import base64
 import json
 import os
+import resource
 import time
 import uuid
 from collections.abc import Coroutine
@@ -31,6 +32,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from bench.cpu import CpuMeter
 from bench.loadgen import LoadResult, Request, _read_response, run_load
 from bench.system import api_server, record, services
 from wallet_api.keys.provider import jwk_thumbprint, public_jwk
@@ -127,6 +129,24 @@ async def sign_in_load(
     return LoadResult("device sign-in (challenge + sign-in)", measured, errors, max(elapsed, 1e-9), latencies, statuses)
 
 
+def _measured(meter: CpuMeter, coro: Coroutine[Any, Any, LoadResult]) -> tuple[LoadResult, dict[str, float]]:
+    """Run one load; return it with the CPU milliseconds per operation of each part of the system.
+
+    CPU is read around the whole run (warm-up included), so the measured count is scaled to
+    the run's full length. The load generator's own CPU (it signs like a phone) is shown too:
+    it comes out of the same two cores.
+    """
+    before, own_before, started = meter.sample(), resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    result = _run(coro)
+    wall, after, own_after = time.perf_counter() - started, meter.sample(), resource.getrusage(resource.RUSAGE_SELF)
+    operations = round(result.requests * wall / result.seconds) if result.requests else 0
+    per_op = CpuMeter.per_request_ms(before, after, operations)
+    own = (own_after.ru_utime + own_after.ru_stime) - (own_before.ru_utime + own_before.ru_stime)
+    per_op["load_generator_cpu_ms"] = round(own * 1000 / max(operations, 1), 3)
+    per_op["total_cpu_ms"] = round(sum(per_op.values()), 3)
+    return result, per_op
+
+
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     # The load generator runs on uvloop, like the API: its own CPU comes out of the same
     # two cores, so a cheaper generator leaves more for the server (baseline and sign-in alike).
@@ -144,8 +164,10 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     with services() as settings, api_server(settings, processes=args.processes) as api:
         devices = _run(bind_devices(settings.database_url, args.devices))
+        meter = CpuMeter(api.process.pid, settings.data_dir)
         for round_no in range(1, args.rounds + 1):
-            baseline = _run(
+            baseline, baseline_cpu = _measured(
+                meter,
                 run_load(
                     api.host,
                     api.port,
@@ -153,12 +175,14 @@ def main() -> None:
                     connections=args.connections,
                     duration=args.duration,
                     name="baseline /health/live",
-                )
+                ),
             )
-            signins = _run(
-                sign_in_load(api.host, api.port, devices, connections=args.connections, duration=args.duration)
+            signins, signin_cpu = _measured(
+                meter, sign_in_load(api.host, api.port, devices, connections=args.connections, duration=args.duration)
             )
             pair = [baseline.summary(), signins.summary()]
+            pair[0]["cpu_ms_per_request"] = baseline_cpu
+            pair[1]["cpu_ms_per_sign_in"] = signin_cpu
             pair[1]["http_requests_per_s"] = round(2 * signins.rate)
             pair[1]["share_of_baseline_requests"] = (
                 round(2 * signins.rate / baseline.rate, 3) if baseline.rate else None

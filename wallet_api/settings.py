@@ -193,11 +193,19 @@ class Settings:
             raise SettingsError("WALLET_KEK is required in production")
         path = self.data_dir / "dev-kek"
         if not path.exists():
+            # Several processes (API workers, workers) may start at once: each writes its
+            # own candidate, and a hard link, which fails if the name exists, lets exactly
+            # one win. Everyone then reads the winner, so all share one key.
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
+            tmp = path.with_name(f"dev-kek.{os.getpid()}.{secrets.token_hex(4)}.tmp")
             tmp.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
             tmp.chmod(0o600)
-            tmp.replace(path)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
         return base64.b64decode(path.read_text().strip())
 
 

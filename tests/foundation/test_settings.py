@@ -43,3 +43,17 @@ def test_development_kek_is_created_once(tmp_path) -> None:  # type: ignore[no-u
     assert len(first) == 32
     assert s.kek_bytes() == first
     assert (tmp_path / "dev-kek").stat().st_mode & 0o077 == 0
+
+
+def _kek_in_new_process(data_dir: str) -> bytes:
+    return Settings.from_env({"WALLET_DATA_DIR": data_dir}).kek_bytes()
+
+
+def test_processes_starting_together_share_one_development_kek(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """API and worker processes start at once; they must not end up with different keys."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(8) as pool:
+        keys = pool.map(_kek_in_new_process, [str(tmp_path)] * 32)
+    assert len(set(keys)) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev-kek"]  # no candidate left behind

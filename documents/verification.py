@@ -16,7 +16,6 @@ import functools
 import json
 import re
 import time
-import weakref
 from typing import Any
 
 import asyncpg
@@ -24,7 +23,6 @@ import redis.asyncio as aioredis
 from litestar import Request, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
-from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from documents.access_log import View, writer_for
@@ -40,13 +38,14 @@ from wallet_api.auth.guards import principal_of
 from wallet_api.auth.principal import Principal
 from wallet_api.problems import Problem, ServiceUnavailable, TooManyRequests
 from wallet_api.ratelimit import LeasedWindowLimiter
+from wallet_api.redis_client import LuaScript
 
 __all__ = ["ROUTES", "VerificationRefused"]
 
 # KEYS: live record, issued marker, used marker, the caller's rate window.
 # ARGV: caller's organisation, used-marker ttl, the caller's limit per minute.
 # The rate count rides in the same script so that an online verification costs one Redis call.
-_BURN = """
+_BURN = LuaScript("""
 local calls = redis.call('INCR', KEYS[4])
 if calls == 1 then redis.call('EXPIRE', KEYS[4], 61) end
 if calls > tonumber(ARGV[3]) then return {'rate-limited'} end
@@ -62,19 +61,7 @@ redis.call('DEL', KEYS[1])
 redis.call('SET', KEYS[3], '1', 'EX', tonumber(ARGV[2]))
 table.insert(record, 1, 'ok')
 return record
-"""
-
-_burn_scripts: weakref.WeakKeyDictionary[aioredis.Redis, AsyncScript] = weakref.WeakKeyDictionary()
-
-
-async def _burn(redis: aioredis.Redis, keys: list[str], args: list[Any]) -> list[Any]:
-    """Run the burn script by its digest (EVALSHA), loading it on first use."""
-    script = _burn_scripts.get(redis)
-    if script is None:
-        script = _burn_scripts[redis] = redis.register_script(_BURN)
-    reply: list[Any] = await script(keys=keys, args=args)
-    return reply
-
+""")
 
 _CODE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
@@ -188,10 +175,8 @@ async def _verify_online(
     if not _CODE.match(code):
         raise VerificationRefused("malformed-payload", "This is neither a presentation code nor a wallet QR payload.")
     try:
-        reply = await _burn(
-            redis,
-            keys=[*code_keys(code), _rate_key(principal)],
-            args=[principal.org_id or "", USED_MARKER_SECONDS, limit],
+        reply = await _BURN(
+            redis, (*code_keys(code), _rate_key(principal)), principal.org_id or "", USED_MARKER_SECONDS, limit
         )
     except RedisError:
         raise ServiceUnavailable(

@@ -16,25 +16,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from collections.abc import Callable
 
 import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
+
+from wallet_api.redis_client import LuaScript
 
 __all__ = ["LeasedWindowLimiter"]
 
 # KEYS[1]: the minute's counter. ARGV[1]: block wanted, ARGV[2]: the limit.
 # Returns how many calls of the block are granted (0 when the minute is used up).
-_LEASE = """
+_LEASE = LuaScript("""
 local total = redis.call('INCRBY', KEYS[1], ARGV[1])
 if total == tonumber(ARGV[1]) then redis.call('EXPIRE', KEYS[1], 61) end
 local over = total - tonumber(ARGV[2])
 if over <= 0 then return tonumber(ARGV[1]) end
 if over >= tonumber(ARGV[1]) then return 0 end
 return tonumber(ARGV[1]) - over
-"""
+""")
 
 _MAX_LOCAL_KEYS = 10_000
 
@@ -48,7 +48,6 @@ class LeasedWindowLimiter:
         self._leased: dict[str, int] = {}  # key of a minute -> calls still held by this process
         self._fallback: dict[str, int] = {}  # key of a minute -> calls made while Redis was away
         self._inflight: dict[str, asyncio.Future[bool]] = {}
-        self._scripts: weakref.WeakKeyDictionary[aioredis.Redis, AsyncScript] = weakref.WeakKeyDictionary()
 
     def key(self, subject: str, now: float | None = None) -> str:
         return f"{self.prefix}:{subject}:{int(now if now is not None else self.clock()) // 60}"
@@ -77,7 +76,7 @@ class LeasedWindowLimiter:
     async def _lease(self, redis: aioredis.Redis, key: str) -> bool:
         """Take a block from Redis; False if Redis could not be asked."""
         try:
-            granted = int(await self._script(redis)(keys=[key], args=[self.block, self.limit]))
+            granted = int(await _LEASE(redis, (key,), self.block, self.limit))
         except RedisError:
             return False
         if len(self._leased) > _MAX_LOCAL_KEYS:
@@ -91,12 +90,6 @@ class LeasedWindowLimiter:
             self._leased[key] = held - 1
             return True
         return False
-
-    def _script(self, redis: aioredis.Redis) -> AsyncScript:
-        script = self._scripts.get(redis)
-        if script is None:
-            script = self._scripts[redis] = redis.register_script(_LEASE)
-        return script
 
     def _count_locally(self, key: str) -> bool:
         if len(self._fallback) > _MAX_LOCAL_KEYS:

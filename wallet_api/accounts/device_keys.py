@@ -25,9 +25,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 
-from wallet_api.accounts.ratelimit import LOCKOUTS, LuaScript
+from wallet_api.accounts.ratelimit import LOCKOUTS
 from wallet_api.keys.provider import jwk_thumbprint
 from wallet_api.problems import TooManyRequests, Unauthorized
+from wallet_api.redis_client import LuaScript
 
 __all__ = [
     "Challenge",

@@ -18,35 +18,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError
 
 from wallet_api.problems import TooManyRequests
+from wallet_api.redis_client import LuaScript
 
-__all__ = ["LOCKOUTS", "Lockout", "LuaScript", "hit", "subject_key"]
-
-
-class LuaScript:
-    """A Lua script run by its SHA1 (``EVALSHA``), falling back to ``EVAL`` when Redis lacks it.
-
-    Redis keeps scripts it has seen in a cache (lost on restart or ``SCRIPT FLUSH``); the
-    fallback sends the body once, which also puts it back in the cache.
-    """
-
-    __slots__ = ("sha", "source")
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        # SHA1 is how Redis names scripts; nothing here depends on its strength.
-        self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
-
-    async def __call__(self, redis: aioredis.Redis, keys: tuple[str, ...], *args: Any) -> Any:
-        try:
-            return await redis.evalsha(self.sha, len(keys), *keys, *args)
-        except NoScriptError:
-            return await redis.eval(self.source, len(keys), *keys, *args)
+__all__ = ["LOCKOUTS", "Lockout", "hit", "subject_key"]
 
 
 _HIT = LuaScript("""

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from payments.disbursement import ledger
+from payments.disbursement import BULK_TIMEOUT, ledger
 from payments.disbursement.schemas import BatchApproval, BatchIn
 from wallet_api.audit import record
 from wallet_api.auth.principal import Principal
@@ -125,9 +125,11 @@ async def create_batch(conn: asyncpg.Connection, who: Principal, programme: asyn
                 status=409,
             ) from None
         await conn.execute("SELECT set_config('wallet.actor', $1, true)", who.key)
-        await conn.execute(_CREATE_PAYMENTS, batch_id, programme["id"], body.cycle)
+        await conn.execute(_CREATE_PAYMENTS, batch_id, programme["id"], body.cycle, timeout=BULK_TIMEOUT)
         count, total = await conn.fetchrow(
-            "SELECT count(*), coalesce(sum(amount), 0)::bigint FROM payments WHERE batch_id = $1", batch_id
+            "SELECT count(*), coalesce(sum(amount), 0)::bigint FROM payments WHERE batch_id = $1",
+            batch_id,
+            timeout=BULK_TIMEOUT,
         )
         if count != body.control_count or total != body.control_sum:
             raise _totals_mismatch(int(count), int(total))
@@ -191,8 +193,8 @@ async def release_batch(conn: asyncpg.Connection, who: Principal, batch_id: UUID
             who.key,
         )
         await conn.execute("SELECT set_config('wallet.actor', $1, true)", who.key)
-        await conn.execute(_RESOLVE, batch_id, batch["hold_days"])
-        held = await conn.fetch(_HELD_EVENTS, batch_id)
+        await conn.execute(_RESOLVE, batch_id, batch["hold_days"], timeout=BULK_TIMEOUT)
+        held = await conn.fetch(_HELD_EVENTS, batch_id, timeout=BULK_TIMEOUT)
         await publish_many(
             conn,
             "payment.held",

@@ -17,7 +17,7 @@ from uuid import UUID
 
 import asyncpg
 
-from payments.disbursement import ledger
+from payments.disbursement import BULK_TIMEOUT, ledger
 from payments.disbursement.schemas import EnrolmentOut, ProgrammeIn, RuleEnrolmentIn
 from wallet_api.audit import record
 from wallet_api.auth.principal import Principal
@@ -233,6 +233,7 @@ async def enrol_upload(
                 source=_HeaderCheck(body),
                 columns=["person_id", "amount", "agency_reference"],
                 format="csv",
+                timeout=BULK_TIMEOUT,
             )
         except (asyncpg.DataError, asyncpg.BadCopyFileFormatError, asyncpg.CharacterNotInRepertoireError) as exc:
             # PostgreSQL names the line (its count excludes the header line we dropped).
@@ -243,7 +244,14 @@ async def enrol_upload(
                 title="The enrolment file is not valid",
             ) from None
         await conn.execute("ANALYZE enrol_stage")  # a temporary table has no statistics otherwise
-        await conn.execute(_JUDGE, enrolment_id, programme["id"], programme["fixed_amount"], programme["provinces"])
+        await conn.execute(
+            _JUDGE,
+            enrolment_id,
+            programme["id"],
+            programme["fixed_amount"],
+            programme["provinces"],
+            timeout=BULK_TIMEOUT,
+        )
         out = await _finish(conn, who, enrolment_id, programme["id"], "upload")
     out.seconds = round(time.perf_counter() - started, 3)
     return out
@@ -253,7 +261,7 @@ async def _finish(
     conn: asyncpg.Connection, who: Principal, enrolment_id: UUID, programme_id: UUID, source: str
 ) -> EnrolmentOut:
     """Count the judged rows onto the enrolment, audit it, and describe it (both enrolment paths)."""
-    rows = await conn.fetch(_COUNTS, enrolment_id)
+    rows = await conn.fetch(_COUNTS, enrolment_id, timeout=BULK_TIMEOUT)
     accepted = sum(r["n"] for r in rows if r["outcome"] == "accepted")
     rejected = {r["reason"]: int(r["n"]) for r in rows if r["outcome"] == "rejected"}
     without_wallet = sum(r["n"] for r in rows if r["outcome"] == "accepted" and r["reason"] == "no_linked_wallet")
@@ -341,8 +349,9 @@ async def enrol_by_rule(
             rule.provinces,
             rule.min_age,
             rule.max_age,
+            timeout=BULK_TIMEOUT,
         )
-        await conn.execute(_ACCEPT, enrolment_id, programme["id"], programme["fixed_amount"])
+        await conn.execute(_ACCEPT, enrolment_id, programme["id"], programme["fixed_amount"], timeout=BULK_TIMEOUT)
         out = await _finish(conn, who, enrolment_id, programme["id"], "rule")
     out.seconds = round(time.perf_counter() - started, 3)
     return out

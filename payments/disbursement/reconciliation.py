@@ -24,7 +24,7 @@ from uuid import UUID
 
 import asyncpg
 
-from payments.disbursement import ledger, machine
+from payments.disbursement import BULK_TIMEOUT, ledger, machine
 from payments.providers.base import StatementLine
 from wallet_api.problems import ValidationFailed
 
@@ -91,6 +91,7 @@ async def _apply(conn: asyncpg.Connection, recon_id: UUID) -> None:
                 recon_id,
                 outcome,
                 kind,
+                timeout=BULK_TIMEOUT,
             )
         )
 
@@ -98,7 +99,9 @@ async def _apply(conn: asyncpg.Connection, recon_id: UUID) -> None:
     matched = await lines("matched")
     await machine.mark_succeeded(conn, _ids(matched), [r["provider_ref"] for r in matched])
     await conn.execute(
-        "UPDATE payments SET state = 'reconciled' WHERE id = ANY($1::uuid[]) AND state = 'succeeded'", _ids(matched)
+        "UPDATE payments SET state = 'reconciled' WHERE id = ANY($1::uuid[]) AND state = 'succeeded'",
+        _ids(matched),
+        timeout=BULK_TIMEOUT,
     )
     review: list[UUID] = []
     for outcome in ("amount_mismatch", "paid_but_failed_here", "missing_at_provider"):
@@ -122,8 +125,8 @@ async def _finish(conn: asyncpg.Connection, recon_id: UUID, provider: str, day: 
     # over it, quadratic in the statement's size.
     await conn.execute("ANALYZE recon_stage")
     count = await conn.fetchval("SELECT count(*) FROM recon_stage")
-    await conn.execute(_CLASSIFY, recon_id, provider, day)
-    await conn.execute(_MISSING, recon_id, provider, day, count)
+    await conn.execute(_CLASSIFY, recon_id, provider, day, timeout=BULK_TIMEOUT)
+    await conn.execute(_MISSING, recon_id, provider, day, count, timeout=BULK_TIMEOUT)
     await _apply(conn, recon_id)
     rows = await conn.fetch(
         "SELECT outcome, count(*) AS n FROM reconciliation_lines WHERE reconciliation_id = $1 GROUP BY 1", recon_id
@@ -169,6 +172,7 @@ async def reconcile_lines(
             "recon_stage",
             records=records(),
             columns=["payment_id", "provider_ref", "wallet_account", "amount", "kind", "at"],
+            timeout=BULK_TIMEOUT,
         )
         return await _finish(conn, recon_id, provider, day)
 
@@ -186,6 +190,7 @@ async def reconcile_csv(
                 columns=["payment_id", "provider_ref", "wallet_account", "amount", "kind", "at"],
                 format="csv",
                 header=True,
+                timeout=BULK_TIMEOUT,
             )
         except (asyncpg.DataError, asyncpg.BadCopyFileFormatError) as exc:
             raise ValidationFailed(

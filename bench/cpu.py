@@ -12,12 +12,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CpuMeter", "CpuSample"]
+__all__ = ["CpuMeter", "CpuSample", "processes"]
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _processes() -> dict[int, tuple[int, str, float]]:
+def processes() -> dict[int, tuple[int, str, float]]:
     """pid -> (parent pid, command line, CPU seconds so far) for every readable process."""
     out: dict[int, tuple[int, str, float]] = {}
     for entry in Path("/proc").iterdir():
@@ -61,7 +61,7 @@ class CpuMeter:
         self.marker = str(data_dir.resolve())
 
     def sample(self) -> CpuSample:
-        procs = _processes()
+        procs = processes()
         pg = {p for p, (_, cmd, _) in procs.items() if self.marker in cmd and "postgres" in cmd}
         rd = {p for p, (_, cmd, _) in procs.items() if self.marker in cmd and "redis-server" in cmd}
         return CpuSample(api=_tree(procs, {self.api_pid}), postgres=_tree(procs, pg), redis=_tree(procs, rd))

@@ -32,6 +32,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.cpu import processes
 from bench.loadgen import Request, run_load
 from bench.system import REPO, api_server, free_port, record, services
 from wallet_api.settings import Settings
@@ -302,24 +303,13 @@ def cpu_seconds(roots: dict[str, int], data_dir: Path, database: str) -> dict[st
     is split into the backends serving this run's database and the server's background
     processes (WAL writer, checkpointer, autovacuum); Redis is the embedded server.
     """
-    tick = os.sysconf("SC_CLK_TCK")
-    procs: dict[int, tuple[int, float, str]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        fields = stat.rpartition(")")[2].split()
-        procs[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, cmd)
+    procs = processes()
     try:
         postmaster = int((data_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         postmaster = -1
     out = dict.fromkeys([*roots, "postgres_backends", "postgres_background", "redis"], 0.0)
-    for pid, (ppid, cpu, cmd) in procs.items():
+    for pid, (ppid, cmd, cpu) in procs.items():
         if ppid == postmaster:
             out["postgres_backends" if f" {database} " in cmd else "postgres_background"] += cpu
             continue

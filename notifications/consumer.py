@@ -14,6 +14,7 @@ the inbox when they reconnect.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -25,7 +26,7 @@ from notifications import store
 from notifications.events import TOPICS, BadEvent, Notice, notice_from_event
 from notifications.metrics import NOTICES
 from notifications.realtime import encode_message, publish_realtime_many
-from notifications.store import NewNotice, view_of
+from notifications.store import view_of
 from notifications.templates import CATEGORIES, Language
 from wallet_api.outbox import Consumer, EventFailure, OutboxEvent, register
 from wallet_api.worker_context import WorkerContext
@@ -72,21 +73,13 @@ def _channels(
     return prefs.get((account, category), (cat.push, cat.sms))
 
 
-def _new_notice(notice: Notice) -> NewNotice:
-    n = notice
-    return NewNotice(n.account_id, n.kind, n.category, n.params, n.ref_type, n.ref_id, n.dedupe_key)
-
-
-def _guardian_copy(notice: Notice, guardian_id: uuid.UUID) -> NewNotice:
+def _guardian_copy(notice: Notice, guardian_id: uuid.UUID) -> Notice:
     """The guardian's copy of a notice about the child's account (its own dedupe key)."""
-    return NewNotice(
-        guardian_id,
-        notice.kind,
-        notice.category,
-        notice.params,
-        notice.ref_type,
-        notice.ref_id,
-        f"guardian:{notice.account_id}:{notice.dedupe_key}",
+    return dataclasses.replace(
+        notice,
+        account_id=guardian_id,
+        dedupe_key=f"guardian:{notice.account_id}:{notice.dedupe_key}",
+        skip_device_id=None,
         about_account_id=notice.account_id,
     )
 
@@ -117,7 +110,7 @@ async def handle_events(events: list[OutboxEvent], ctx: WorkerContext) -> dict[i
         devices: dict[uuid.UUID, list[asyncpg.Record]] = {}
         for r in await conn.fetch(_DEVICES, everyone):
             devices.setdefault(r["account_id"], []).append(r)
-        wanted: list[NewNotice] = []
+        wanted: list[Notice] = []
         skip_device: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
         for event_id, notice in notices:
             account = accounts.get(notice.account_id)
@@ -126,7 +119,7 @@ async def handle_events(events: list[OutboxEvent], ctx: WorkerContext) -> dict[i
                 continue
             if account["state"] in _SILENT_STATES:
                 continue
-            wanted.append(_new_notice(notice))
+            wanted.append(notice)
             if notice.skip_device_id is not None:
                 skip_device[(notice.account_id, notice.dedupe_key)] = notice.skip_device_id
             guardian = accounts.get(account["guardian_id"]) if account["guardian_id"] is not None else None

@@ -66,6 +66,8 @@ class Notice:
     dedupe_key: str
     #: A device that must not get the push (the new device itself, for "new device signed in").
     skip_device_id: uuid.UUID | None = None
+    #: On a guardian's copy: the child's account the notice is about (None: the owner's own).
+    about_account_id: uuid.UUID | None = None
 
 
 def notice_from_event(event_id: int, topic: str, payload: dict[str, Any]) -> Notice | None:

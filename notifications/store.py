@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
+from notifications.events import Notice
 from notifications.schemas import AboutView, ActionView, NotificationView, RefView
 from notifications.templates import CATEGORIES, Language, render
 
 __all__ = [
-    "NewNotice",
     "account_language",
     "catch_up",
     "delete",
@@ -43,18 +42,6 @@ _RETURNED = "id, account_id, seq, kind, category, params, ref_type, ref_id, crea
 _COLUMNS = f"{_RETURNED}, {_ABOUT_NAME}"
 
 
-@dataclass(frozen=True, slots=True)
-class NewNotice:
-    account_id: uuid.UUID
-    kind: str
-    category: str
-    params: dict[str, Any]
-    ref_type: str | None
-    ref_id: str | None
-    dedupe_key: str
-    about_account_id: uuid.UUID | None = None
-
-
 # Locks the counters in account order (two batches never wait for each other in a cycle).
 _BUMP_COUNTERS = """
 INSERT INTO notification_counters AS c (account_id, last_seq)
@@ -71,7 +58,7 @@ RETURNING {_RETURNED}, dedupe_key
 """
 
 
-async def insert_notices(conn: asyncpg.Connection, notices: Sequence[NewNotice]) -> list[asyncpg.Record]:
+async def insert_notices(conn: asyncpg.Connection, notices: Sequence[Notice]) -> list[asyncpg.Record]:
     """Add inbox entries (in ``conn``'s transaction); returns the rows added, without those
     already there (same account and dedupe key). Must run inside a transaction: the counter
     rows locked here are what orders the entries by commit."""

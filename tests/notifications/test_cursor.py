@@ -12,12 +12,13 @@ import asyncpg
 import httpx
 
 from notifications import store
-from notifications.store import NewNotice, insert_notices
+from notifications.events import Notice
+from notifications.store import insert_notices
 from tests.notifications.conftest import create_account
 
 
-def _notice(account: uuid.UUID, key: str) -> NewNotice:
-    return NewNotice(account, "account.level_raised", "account", {"level": 2}, None, None, key)
+def _notice(account: uuid.UUID, key: str) -> Notice:
+    return Notice(account, "account.level_raised", "account", {"level": 2}, None, None, key)
 
 
 async def _waiting_on_a_lock(db: asyncpg.Pool, pid: int) -> bool:

@@ -27,8 +27,9 @@ import redis.asyncio as aioredis
 import websockets
 
 from notifications import publish_realtime
+from notifications.events import Notice
 from notifications.realtime import encode_message, publish_realtime_many
-from notifications.store import NewNotice, insert_notices
+from notifications.store import insert_notices
 from tests.notifications.conftest import create_account, publish_event
 from wallet_api.settings import Settings
 
@@ -340,7 +341,7 @@ async def test_after_losing_redis_a_stream_catches_up_from_the_inbox(
         # An entry whose realtime message was lost (as if published while Redis was away).
         async with db.acquire() as conn, conn.transaction():
             await insert_notices(
-                conn, [NewNotice(account, "account.level_raised", "account", {"level": 2}, None, None, "lost")]
+                conn, [Notice(account, "account.level_raised", "account", {"level": 2}, None, None, "lost")]
             )
         lost = await db.fetchval("SELECT id FROM notifications WHERE account_id = $1", account)
         # Redis drops every subscribed connection; the API process reconnects and resynchronises.
@@ -364,7 +365,7 @@ async def test_live_messages_published_out_of_order_reach_the_app_in_seq_order(
         for key in ("one", "two"):
             async with db.acquire() as conn, conn.transaction():
                 await insert_notices(
-                    conn, [NewNotice(account, "account.level_raised", "account", {"level": 2}, None, None, key)]
+                    conn, [Notice(account, "account.level_raised", "account", {"level": 2}, None, None, key)]
                 )
         rows = await db.fetch("SELECT id, seq FROM notifications WHERE account_id = $1 ORDER BY seq", account)
         # Entry 2's message arrives first: the stream reads entry 1 from the inbox before it.

@@ -11,8 +11,9 @@ import asyncpg
 import httpx
 import pytest
 
+from notifications.events import Notice
 from notifications.retention import LOOP, remove_expired_once
-from notifications.store import NewNotice, insert_notices
+from notifications.store import insert_notices
 from tests.notifications.conftest import create_account, create_device
 from wallet_api.settings import Settings, SettingsError
 from wallet_api.worker_context import WorkerContext
@@ -21,7 +22,7 @@ from wallet_api.worker_context import WorkerContext
 async def _entry(db: asyncpg.Pool, account: uuid.UUID, key: str, *, age_days: int, read_days_ago: int | None) -> int:
     async with db.acquire() as conn, conn.transaction():
         (row,) = await insert_notices(
-            conn, [NewNotice(account, "account.level_raised", "account", {"level": 2}, None, None, key)]
+            conn, [Notice(account, "account.level_raised", "account", {"level": 2}, None, None, key)]
         )
         await conn.execute(
             """UPDATE notifications SET created_at = now() - make_interval(days => $2),
@@ -80,7 +81,7 @@ async def test_old_read_entries_and_entries_past_the_maximum_age_are_removed_in_
     assert page["unread"] == 2
     async with db.acquire() as conn, conn.transaction():
         (row,) = await insert_notices(
-            conn, [NewNotice(account, "account.level_raised", "account", {"level": 2}, None, None, "next")]
+            conn, [Notice(account, "account.level_raised", "account", {"level": 2}, None, None, "next")]
         )
     assert row["seq"] == 9
 

@@ -87,13 +87,6 @@ class VerificationRefused(Problem):
         super().__init__(detail, slug=slug, title=title, status=status)
 
 
-_RATE_PREFIX = "doc:verify-rate"
-
-
-def _rate_key(principal: Principal) -> str:
-    return f"{_RATE_PREFIX}:{principal.key}:{int(time.time()) // 60}"
-
-
 def _too_many() -> TooManyRequests:
     return TooManyRequests(
         "Too many verifications from this verifier; slow down.", retry_after=LeasedWindowLimiter.retry_after()
@@ -102,7 +95,8 @@ def _too_many() -> TooManyRequests:
 
 @functools.cache
 def _limiter(limit: int) -> LeasedWindowLimiter:
-    return LeasedWindowLimiter(_RATE_PREFIX, limit)
+    # Online verifications count in the burn script, on the same per-minute key.
+    return LeasedWindowLimiter("doc:verify-rate", limit)
 
 
 async def _rate_limit(redis: aioredis.Redis, principal: Principal, limit: int) -> None:
@@ -176,7 +170,11 @@ async def _verify_online(
         raise VerificationRefused("malformed-payload", "This is neither a presentation code nor a wallet QR payload.")
     try:
         reply = await _BURN(
-            redis, (*code_keys(code), _rate_key(principal)), principal.org_id or "", USED_MARKER_SECONDS, limit
+            redis,
+            (*code_keys(code), _limiter(limit).key(principal.key)),
+            principal.org_id or "",
+            USED_MARKER_SECONDS,
+            limit,
         )
     except RedisError:
         raise ServiceUnavailable(

@@ -106,7 +106,7 @@ class AccessLogWriter:
             except Exception:
                 await self._one_by_one(batch)
             else:
-                _settle(batch, None)
+                _settle(batch)
 
     async def _one_by_one(self, batch: list[tuple[View, asyncio.Future[None]]]) -> None:
         for view, future in batch:
@@ -116,13 +116,13 @@ class AccessLogWriter:
                 if not future.done():
                     future.set_exception(exc)
             else:
-                _settle([(view, future)], None)
+                _settle([(view, future)])
 
 
-def _settle(batch: list[tuple[View, asyncio.Future[None]]], result: None) -> None:
+def _settle(batch: list[tuple[View, asyncio.Future[None]]]) -> None:
     for _, future in batch:
         if not future.done():
-            future.set_result(result)
+            future.set_result(None)
 
 
 # Keyed by id (asyncpg pools take no weak references); the pool is kept beside its writer

@@ -6,23 +6,25 @@ verification paid for its own commit (a WAL flush, and PostgreSQL serialises the
 of transactions that NOTIFY, which the outbox trigger does), and that capped verifications
 far below what the rest of the path could do.
 
-So each API process keeps one writer. A request hands over its row and waits; while a
-write is in flight, the rows that arrive meanwhile queue up and go together in the next
-transaction, with the events appended by :func:`wallet_api.outbox.publish_many`. At low
-load a write carries one row and adds no delay; under load the batches grow by
-themselves. If a batch fails, its rows are retried one by one, so that one bad row (a
-document deleted a moment ago) fails only its own request.
+So each API process keeps one writer (a :class:`wallet_api.batching.Batcher`). A request
+hands over its row and waits; while a write is in flight, the rows that arrive meanwhile
+queue up and go together in the next one: a single statement that inserts the rows and
+appends their events (:func:`wallet_api.outbox.publish_many` with ``along``). At low load
+a write carries one row and adds no delay; under load the batches grow by themselves. If
+a batch fails, its rows are retried one by one, so that one bad row (a document deleted a
+moment ago) fails only its own request.
 """
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
+from wallet_api.batching import Batcher, for_owner
 from wallet_api.outbox import publish_many
 
 __all__ = ["AccessLogWriter", "View", "writer_for"]
@@ -65,74 +67,43 @@ class View:
         }
 
 
-async def _write(pool: asyncpg.Pool, views: list[View]) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(
+async def _write(pool: asyncpg.Pool, views: list[View]) -> list[None]:
+    # One statement for the rows and their events: atomic without BEGIN and COMMIT of its
+    # own, so a batch costs one round trip.
+    await publish_many(
+        pool,
+        "document.viewed",
+        ((v.document_id, v.event()) for v in views),
+        along=(
             _INSERT,
-            [v.document_id for v in views],
-            [v.account_id for v in views],
-            [v.verifier_org_id for v in views],
-            [v.verifier for v in views],
-            [v.channel for v in views],
-            # As JSON text: a list of lists would bind as one two-dimensional array.
-            [json.dumps(list(v.fields)) for v in views],
-            [v.outcome for v in views],
-        )
-        await publish_many(conn, "document.viewed", ((v.document_id, v.event()) for v in views))
+            (
+                [v.document_id for v in views],
+                [v.account_id for v in views],
+                [v.verifier_org_id for v in views],
+                [v.verifier for v in views],
+                [v.channel for v in views],
+                # As JSON text: a list of lists would bind as one two-dimensional array.
+                [json.dumps(list(v.fields)) for v in views],
+                [v.outcome for v in views],
+            ),
+        ),
+    )
+    return [None] * len(views)
 
 
 class AccessLogWriter:
     """Group commit for access-log rows; :meth:`record` returns once its row is committed."""
 
     def __init__(self, pool: asyncpg.Pool, *, max_batch: int = _MAX_BATCH) -> None:
-        self._pool = pool
-        self._max_batch = max_batch
-        self._pending: list[tuple[View, asyncio.Future[None]]] = []
-        self._drainer: asyncio.Task[None] | None = None
+        # A failed batch wrote nothing (one statement), so its rows can be retried one by one.
+        self._batcher: Batcher[View, None] = Batcher(
+            functools.partial(_write, pool), max_batch=max_batch, retry_singly=True
+        )
 
     async def record(self, view: View) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((view, future))
-        if self._drainer is None or self._drainer.done():
-            self._drainer = asyncio.create_task(self._drain())
-        # Shielded: a client that hangs up must not cancel the write other rows share.
-        await asyncio.shield(future)
-
-    async def _drain(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
-            try:
-                await _write(self._pool, [view for view, _ in batch])
-            except Exception:
-                await self._one_by_one(batch)
-            else:
-                _settle(batch)
-
-    async def _one_by_one(self, batch: list[tuple[View, asyncio.Future[None]]]) -> None:
-        for view, future in batch:
-            try:
-                await _write(self._pool, [view])
-            except Exception as exc:
-                if not future.done():
-                    future.set_exception(exc)
-            else:
-                _settle([(view, future)])
-
-
-def _settle(batch: list[tuple[View, asyncio.Future[None]]]) -> None:
-    for _, future in batch:
-        if not future.done():
-            future.set_result(None)
-
-
-# Keyed by id (asyncpg pools take no weak references); the pool is kept beside its writer
-# so that an id reused by a later pool cannot pick up the wrong writer.
-_writers: dict[int, tuple[asyncpg.Pool, AccessLogWriter]] = {}
+        await self._batcher.submit(view)
 
 
 def writer_for(pool: asyncpg.Pool) -> AccessLogWriter:
     """The process's writer for ``pool`` (one per pool, so one per process in production)."""
-    entry = _writers.get(id(pool))
-    if entry is None or entry[0] is not pool:
-        entry = _writers[id(pool)] = (pool, AccessLogWriter(pool))
-    return entry[1]
+    return for_owner(pool, "access-log", lambda: AccessLogWriter(pool))

@@ -16,6 +16,7 @@ import functools
 import json
 import re
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -36,32 +37,62 @@ from documents.service import today_ict
 from documents.types import DocumentType, get_type
 from wallet_api.auth.guards import principal_of
 from wallet_api.auth.principal import Principal
+from wallet_api.batching import Batcher, for_owner
 from wallet_api.problems import Problem, ServiceUnavailable, TooManyRequests
 from wallet_api.ratelimit import LeasedWindowLimiter
 from wallet_api.redis_client import LuaScript
 
 __all__ = ["ROUTES", "VerificationRefused"]
 
-# KEYS: live record, issued marker, used marker, the caller's rate window.
-# ARGV: caller's organisation, used-marker ttl, the caller's limit per minute.
-# The rate count rides in the same script so that an online verification costs one Redis call.
+# The burns of the verifications that arrive together, in one script (see _burn_many).
+# KEYS, four per code: live record, issued marker, used marker, the caller's rate window.
+# ARGV: the used-marker ttl, then two per code: the caller's organisation and limit per minute.
+# The rate count rides in the same script so that an online verification costs no Redis
+# call of its own. Codes are burnt one after another, so the same code twice in one batch
+# is burnt once and then reported as used.
 _BURN = LuaScript("""
-local calls = redis.call('INCR', KEYS[4])
-if calls == 1 then redis.call('EXPIRE', KEYS[4], 61) end
-if calls > tonumber(ARGV[3]) then return {'rate-limited'} end
-local record = redis.call('HGETALL', KEYS[1])
-if #record == 0 then
-  if redis.call('EXISTS', KEYS[3]) == 1 then return {'used'} end
-  if redis.call('EXISTS', KEYS[2]) == 1 then return {'expired'} end
-  return {'unknown'}
+local function burn(live, issued, used, window, org, limit)
+  local calls = redis.call('INCR', window)
+  if calls == 1 then redis.call('EXPIRE', window, 61) end
+  if calls > limit then return {'rate-limited'} end
+  local record = redis.call('HGETALL', live)
+  if #record == 0 then
+    if redis.call('EXISTS', used) == 1 then return {'used'} end
+    if redis.call('EXISTS', issued) == 1 then return {'expired'} end
+    return {'unknown'}
+  end
+  local aud = redis.call('HGET', live, 'aud')
+  if aud and aud ~= '' and aud ~= org then return {'wrong-verifier'} end
+  redis.call('DEL', live)
+  redis.call('SET', used, '1', 'EX', tonumber(ARGV[1]))
+  table.insert(record, 1, 'ok')
+  return record
 end
-local aud = redis.call('HGET', KEYS[1], 'aud')
-if aud and aud ~= '' and aud ~= ARGV[1] then return {'wrong-verifier'} end
-redis.call('DEL', KEYS[1])
-redis.call('SET', KEYS[3], '1', 'EX', tonumber(ARGV[2]))
-table.insert(record, 1, 'ok')
-return record
+local out = {}
+for i = 0, #KEYS / 4 - 1 do
+  local k, a = i * 4, i * 2
+  out[i + 1] = burn(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], ARGV[a + 2], tonumber(ARGV[a + 3]))
+end
+return out
 """)
+
+
+@dataclass(frozen=True, slots=True)
+class _Burn:
+    code: str
+    org_id: str
+    window: str  # the caller's rate-window key
+    limit: int
+
+
+async def _burn_many(redis: aioredis.Redis, burns: list[_Burn]) -> list[list[Any]]:
+    keys: list[str] = []
+    args: list[Any] = [USED_MARKER_SECONDS]
+    for b in burns:
+        keys += (*code_keys(b.code), b.window)
+        args += (b.org_id, b.limit)
+    return list(await _BURN(redis, tuple(keys), *args))
+
 
 _CODE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
@@ -105,10 +136,35 @@ async def _rate_limit(redis: aioredis.Redis, principal: Principal, limit: int) -
 
 
 # What the access log and the answer need besides the document, read in the same query:
-# the holder's account, and the names of the issuer and of the verifier (parameter $3).
+# the holder's account, and the names of the issuer and of the verifier (``r.org``). Each
+# query reads the documents of all the verifications that arrive together (``r``, numbered
+# by ``n``): one statement per batch instead of one per verification.
 _NAMES = """(SELECT id FROM accounts WHERE person_id = d.holder_id) AS holder_account_id,
             (SELECT name FROM organisations WHERE id = d.issuer_org_id) AS issuer_name,
-            (SELECT name FROM organisations WHERE id = $3) AS verifier_name"""
+            (SELECT name FROM organisations WHERE id = r.org) AS verifier_name"""
+
+_READ_ONLINE = f"""SELECT r.n, d.*, a.level, {_NAMES}
+FROM unnest($1::uuid[], $2::uuid[], $3::text[]) WITH ORDINALITY AS r(doc, acct, org, n)
+JOIN documents d ON d.id = r.doc LEFT JOIN accounts a ON a.id = r.acct"""
+
+_READ_OFFLINE = f"""SELECT r.n, d.*, c.status AS credential_status, {_NAMES}
+FROM unnest($1::uuid[], $2::int[], $3::text[]) WITH ORDINALITY AS r(list, idx, org, n)
+JOIN credentials c ON c.status_list_id = r.list AND c.status_idx = r.idx
+JOIN documents d ON d.id = c.document_id"""
+
+
+async def _read(pool: asyncpg.Pool, sql: str, items: list[tuple[Any, Any, str | None]]) -> list[asyncpg.Record | None]:
+    """The row of each item (None: no such document), from one query for the whole batch."""
+    columns = list(zip(*items, strict=True))
+    found: list[asyncpg.Record | None] = [None] * len(items)
+    for row in await pool.fetch(sql, *columns):
+        found[row["n"] - 1] = row
+    return found
+
+
+def _reader(pool: asyncpg.Pool, sql: str) -> Batcher[tuple[Any, Any, str | None], asyncpg.Record | None]:
+    # A read may run twice: a failed batch is retried item by item, so a bad item fails alone.
+    return for_owner(pool, sql, lambda: Batcher(functools.partial(_read, pool, sql), retry_singly=True))
 
 
 def _document_refusal(doc: asyncpg.Record, status: int | None = None) -> VerificationRefused | None:
@@ -168,14 +224,10 @@ async def _verify_online(
     code = payload.rsplit("/v/", 1)[-1] if "/v/" in payload else payload
     if not _CODE.match(code):
         raise VerificationRefused("malformed-payload", "This is neither a presentation code nor a wallet QR payload.")
+    # Not retried item by item: a burn that reached Redis must not be run again.
+    burner = for_owner(redis, "verification-burns", lambda: Batcher(functools.partial(_burn_many, redis)))
     try:
-        reply = await _BURN(
-            redis,
-            (*code_keys(code), _limiter(limit).key(principal.key)),
-            principal.org_id or "",
-            USED_MARKER_SECONDS,
-            limit,
-        )
+        reply = await burner.submit(_Burn(code, principal.org_id or "", _limiter(limit).key(principal.key), limit))
     except RedisError:
         raise ServiceUnavailable(
             "Online codes cannot be checked right now; scan the holder's offline QR code instead.",
@@ -195,13 +247,7 @@ async def _verify_online(
         raise VerificationRefused(slug, detail)
     flat = [v.decode() if isinstance(v, bytes) else v for v in reply[1:]]
     record = dict(zip(flat[::2], flat[1::2], strict=True))
-    doc = await db.fetchrow(
-        f"""SELECT d.*, a.level, {_NAMES} FROM documents d LEFT JOIN accounts a ON a.id = $2::uuid
-           WHERE d.id = $1::uuid""",
-        record["doc"],
-        record["acct"],
-        principal.org_id,
-    )
+    doc = await _reader(db, _READ_ONLINE).submit((record["doc"], record["acct"], principal.org_id))
     if doc is None:
         raise VerificationRefused("code-unknown", "The document of this code no longer exists.")
     doc_type = get_type(doc["doc_type"])
@@ -214,14 +260,7 @@ async def _verify_offline(db: asyncpg.Pool, principal: Principal, payload: str) 
     envelope = open_offline(payload)
     issuer = await lookup_issuer_key_prefix(db, kid_prefix(envelope))
     claims = check_offline(envelope, issuer, now=int(time.time()))
-    row = await db.fetchrow(
-        f"""SELECT d.*, c.status AS credential_status, {_NAMES}
-           FROM credentials c JOIN documents d ON d.id = c.document_id
-           WHERE c.status_list_id = $1 AND c.status_idx = $2""",
-        claims.status_list_id,
-        claims.status_idx,
-        principal.org_id,
-    )
+    row = await _reader(db, _READ_OFFLINE).submit((claims.status_list_id, claims.status_idx, principal.org_id))
     if row is None or row["issuer_org_id"] != claims.org_id or row["doc_type"] != claims.doc_type.code:
         raise VerificationRefused("tampered", "The payload points at no credential of this issuer.")
     return await _finish(

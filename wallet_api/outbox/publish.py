@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,12 +17,19 @@ INSERT INTO outbox (topic, consumer, key, payload, available_at)
 SELECT $1, consumer, $2, $3::jsonb, coalesce($4, now()) FROM unnest($5::text[]) AS consumer
 """
 
-_INSERT_MANY = """
+
+def _insert_many(first: int) -> str:
+    """The bulk insert with its four parameters numbered from ``first``."""
+    topic, keys, payloads, consumers = (f"${first + i}" for i in range(4))
+    return f"""
 INSERT INTO outbox (topic, consumer, key, payload)
-SELECT $1, c.consumer, e.key, e.payload
-FROM unnest($2::text[], $3::jsonb[]) AS e(key, payload)
-CROSS JOIN unnest($4::text[]) AS c(consumer)
+SELECT {topic}, c.consumer, e.key, e.payload
+FROM unnest({keys}::text[], {payloads}::jsonb[]) AS e(key, payload)
+CROSS JOIN unnest({consumers}::text[]) AS c(consumer)
 """
+
+
+_INSERT_MANY = _insert_many(1)
 
 
 async def publish(
@@ -46,18 +53,34 @@ async def publish(
 
 
 async def publish_many(
-    conn: asyncpg.Connection, topic: str, events: Iterable[tuple[str | None, dict[str, Any]]]
+    conn: asyncpg.Connection | asyncpg.Pool,
+    topic: str,
+    events: Iterable[tuple[str | None, dict[str, Any]]],
+    *,
+    along: tuple[str, Sequence[Any]] | None = None,
 ) -> int:
-    """Append many events of one topic in a single statement (bulk operations)."""
+    """Append many events of one topic in a single statement (bulk operations).
+
+    ``along`` is a data-modifying statement and its arguments (``$1``…``$n``), run in the
+    same statement as the events (a ``WITH`` clause): the change and its events commit
+    together in one round trip, with no transaction of their own (``conn`` may then be
+    the pool).
+    """
     consumers = consumers_for(topic)
-    if not consumers:
-        return 0
     keys: list[str | None] = []
     payloads: list[dict[str, Any]] = []
     for key, payload in events:
         keys.append(key)
         payloads.append(payload)
-    if not keys:
+    if not (consumers and keys):
+        if along is not None:
+            await conn.execute(along[0], *along[1])
         return 0
-    await conn.execute(_INSERT_MANY, topic, keys, payloads, consumers)
+    if along is None:
+        await conn.execute(_INSERT_MANY, topic, keys, payloads, consumers)
+    else:
+        sql, args = along
+        await conn.execute(
+            f"WITH along AS ({sql}) {_insert_many(len(args) + 1)}", *args, topic, keys, payloads, consumers
+        )
     return len(keys) * len(consumers)

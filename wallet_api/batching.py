@@ -1,0 +1,105 @@
+"""Batching of concurrent calls: what many requests ask at the same moment goes in one round trip.
+
+A request hands its item to a :class:`Batcher` and waits for its own result. While a
+batch is in flight, the items that arrive meanwhile queue up and go together in the next
+one. At low load a batch carries one item and adds no delay; under load batches grow by
+themselves, and the fixed cost of a round trip (the client library's Python, the server's
+per-statement or per-command work, a commit) is paid once per batch instead of once per
+request. The access log's group commit and the verification route's Redis burns and
+PostgreSQL reads all work this way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+__all__ = ["Batcher", "for_owner"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Batcher(Generic[T, R]):
+    """Runs ``run(items)`` for the items submitted meanwhile; ``run`` returns one result per item.
+
+    If a batch fails and ``retry_singly`` is set, its items are run again one by one, so
+    that one bad item fails only its own caller; set it only when running an item twice
+    is harmless (a read, or a write whose failed transaction left nothing behind).
+    Otherwise every caller of the batch gets the error.
+    """
+
+    def __init__(
+        self, run: Callable[[list[T]], Awaitable[Sequence[R]]], *, max_batch: int = 500, retry_singly: bool = False
+    ) -> None:
+        self._run = run
+        self._max_batch = max_batch
+        self._retry_singly = retry_singly
+        self._pending: list[tuple[T, asyncio.Future[R]]] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain())
+        # Shielded: a caller that goes away must not cancel the round trip other items share.
+        return await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
+            try:
+                results = await self._run([item for item, _ in batch])
+                if len(results) != len(batch):
+                    raise RuntimeError(f"a batch of {len(batch)} items gave {len(results)} results")
+            except Exception as exc:
+                if self._retry_singly and len(batch) > 1:
+                    await self._one_by_one(batch)
+                else:
+                    _fail(batch, exc)
+            except BaseException:
+                _fail(batch, RuntimeError("the batch was cancelled"))
+                raise
+            else:
+                _settle(batch, results)
+
+    async def _one_by_one(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        for item, future in batch:
+            try:
+                results = await self._run([item])
+            except Exception as exc:
+                _fail([(item, future)], exc)
+            else:
+                _settle([(item, future)], results)
+
+
+def _settle(batch: list[tuple[T, asyncio.Future[R]]], results: Sequence[R]) -> None:
+    for (_, future), result in zip(batch, results, strict=True):
+        if not future.done():
+            future.set_result(result)
+
+
+def _fail(batch: list[tuple[T, asyncio.Future[R]]], exc: BaseException) -> None:
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(exc)
+
+
+# Keyed by the owner's id and a name (pools and clients take no weak references); the owner
+# is kept beside its object so that an id reused by a later owner cannot pick it up.
+_owned: dict[tuple[int, str], tuple[object, object]] = {}
+
+X = TypeVar("X")
+
+
+def for_owner(owner: object, name: str, make: Callable[[], X]) -> X:
+    """The process's object called ``name`` for ``owner`` (a pool or a client), made on first use.
+
+    One batcher per pool or client makes one per process in production.
+    """
+    entry = _owned.get((id(owner), name))
+    if entry is None or entry[0] is not owner:
+        entry = _owned[(id(owner), name)] = (owner, make())
+    return entry[1]  # type: ignore[return-value]

@@ -25,27 +25,35 @@ Tokens = NamedDependency[TokenService]
 Http = NamedDependency[httpx.AsyncClient]
 
 
+# Each provider after the first names the one before it as a parameter it does not use.
+# Litestar resolves dependencies in batches of those that depend on nothing unresolved,
+# and runs a batch of two or more in an anyio task group (one task each): asking for
+# ``db`` and ``redis`` cost about 0.09 ms of CPU per request in the task group alone,
+# more than resolving the whole chain one by one. A handler that asks for a later link
+# also gets the earlier ones resolved, each a cheap attribute read.
+
+
 def _pool(state: State) -> asyncpg.Pool:
     return state.pool
 
 
-def _redis(state: State) -> aioredis.Redis:
+def _redis(state: State, db: asyncpg.Pool) -> aioredis.Redis:
     return state.redis  # type: ignore[no-any-return]
 
 
-def _settings(state: State) -> Settings:
+def _settings(state: State, redis: aioredis.Redis) -> Settings:
     return state.settings  # type: ignore[no-any-return]
 
 
-def _keys(state: State) -> DatabaseKeyProvider:
+def _keys(state: State, settings: Settings) -> DatabaseKeyProvider:
     return state.key_provider  # type: ignore[no-any-return]
 
 
-def _tokens(state: State) -> TokenService:
+def _tokens(state: State, key_provider: DatabaseKeyProvider) -> TokenService:
     return state.tokens  # type: ignore[no-any-return]
 
 
-def _http(state: State) -> httpx.AsyncClient:
+def _http(state: State, tokens: TokenService) -> httpx.AsyncClient:
     return state.http  # type: ignore[no-any-return]
 
 

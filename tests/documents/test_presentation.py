@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import time
@@ -121,6 +122,26 @@ async def test_code_is_burnt_on_use_and_a_replay_is_named(
     assert (await verify(client, verifier, url)).status_code == 200
     again = await verify(client, verifier, url)
     assert (again.status_code, slug(again)) == (409, "code-replayed")
+
+
+async def test_a_code_presented_many_times_at_once_is_accepted_once(
+    client: httpx.AsyncClient, issuer: Any, holder: Citizen, verifier: Any, make_org: Any
+) -> None:
+    """Verifications arriving together are burnt in one Redis script: still one winner per code."""
+    doc = await issue(client, issuer)
+    code = (await online(client, holder, doc["id"], ["points"])).json()["code"]
+    mine = (await online(client, holder, doc["id"], ["points"], verifier_org_id="hotel-sen")).json()["code"]
+    other = await make_org("bank-z", "verifier", scopes={"documents:verify"})
+    answers = await asyncio.gather(
+        *(verify(client, verifier, code) for _ in range(8)),
+        verify(client, other, mine),
+        verify(client, verifier, mine),
+    )
+    assert sorted(a.status_code for a in answers[:8]) == [200] + [409] * 7
+    assert {slug(a) for a in answers[:8] if a.status_code == 409} == {"code-replayed"}
+    # The code meant for one verifier is refused to the other and still works for its own.
+    assert (answers[8].status_code, slug(answers[8])) == (403, "wrong-verifier")
+    assert answers[9].status_code == 200
 
 
 async def test_expired_and_unknown_codes(

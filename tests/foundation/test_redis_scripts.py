@@ -1,0 +1,69 @@
+"""Lua scripts on the shared pipelined connection (wallet_api/redis_client.py): every caller
+gets its own reply, and a lost, restarted or silent Redis gives redis-py's errors, not a hang."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from wallet_api.redis_client import LuaScript, Redis, ScriptChannel
+
+_ECHO = LuaScript("return {ARGV[1], redis.call('INCR', KEYS[1])}")
+
+
+async def test_the_app_client_runs_scripts_on_its_pipelined_connection(redis: Redis) -> None:
+    assert isinstance(redis, Redis)
+    assert redis.scripts is not None
+
+
+async def test_concurrent_callers_each_get_their_own_reply(redis: Redis) -> None:
+    replies = await asyncio.gather(*(_ECHO(redis, ("test:count",), f"caller-{i}") for i in range(500)))
+    assert [r[0] for r in replies] == [f"caller-{i}".encode() for i in range(500)]
+    assert sorted(r[1] for r in replies) == list(range(1, 501))
+
+
+async def test_a_cancelled_caller_does_not_shift_the_replies_of_others(redis: Redis) -> None:
+    first = asyncio.create_task(_ECHO(redis, ("test:count",), "cancelled"))
+    await asyncio.sleep(0)  # its command is written; cancel before the reply arrives
+    first.cancel()
+    assert (await _ECHO(redis, ("test:count",), "second"))[0] == b"second"
+
+
+async def test_a_script_flushed_from_redis_is_sent_again(redis: Redis) -> None:
+    await _ECHO(redis, ("test:count",), "cached")
+    await redis.script_flush()
+    assert (await _ECHO(redis, ("test:count",), "again"))[0] == b"again"
+
+
+async def test_a_stopped_redis_fails_calls_and_a_restarted_one_serves_them_again(redis: Redis, servers: Any) -> None:
+    if servers.redis is None:
+        pytest.skip("needs the embedded Redis to stop it")
+    await _ECHO(redis, ("test:count",), "before")
+    servers.redis.stop()
+    try:
+        with pytest.raises(RedisConnectionError):
+            await _ECHO(redis, ("test:count",), "while stopped")
+    finally:
+        servers.redis.start()
+    assert (await _ECHO(redis, ("test:count",), "after"))[0] == b"after"
+
+
+async def test_a_redis_that_never_answers_times_out() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # reads the command, never answers
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    channel = ScriptChannel(host="127.0.0.1", port=port, timeout=0.3)
+    try:
+        with pytest.raises(RedisTimeoutError):
+            await channel.execute("PING")
+    finally:
+        await channel.aclose()
+        server.close()
+        await server.wait_closed()

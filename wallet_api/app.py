@@ -6,6 +6,7 @@ lifespan that owns this process's single asyncpg pool, Redis client and HTTP cli
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -60,6 +61,11 @@ def create_app(settings: Settings | None = None, *, extra_routes: Sequence[Any] 
                     keys, issuer=settings.public_base_url, ttl_seconds=settings.access_token_ttl_seconds
                 ),
             )
+            # Everything built so far (routes, schemas, OpenAPI, pools) lives as long as the
+            # process: moved out of the collector's generations, it is no longer traversed by
+            # each full collection, which took ~70 ms of a worker's CPU under sign-in load.
+            gc.collect()
+            gc.freeze()
             yield
         finally:
             await http.aclose()

@@ -33,6 +33,19 @@ async def test_valid_token_reaches_the_route(client: httpx.AsyncClient, app: Lit
     assert r.json() == {"subject": "acc-1", "level": 2}
 
 
+async def test_issued_token_is_a_standard_es256_jws_verifiable_with_the_published_key(
+    client: httpx.AsyncClient, app: Litestar
+) -> None:
+    token = await token_for(app)
+    header = jwt.get_unverified_header(token)
+    assert header["alg"] == "ES256" and header["typ"] == "at+jwt"
+    jwks = (await client.get("/.well-known/jwks.json")).json()["keys"]
+    public = jwt.PyJWK(next(k for k in jwks if k["kid"] == header["kid"]))
+    claims = jwt.decode(token, public, algorithms=["ES256"], audience="citizen-wallet-api")
+    assert (claims["sub"], claims["knd"], claims["lvl"], claims["dev"]) == ("acc-1", "citizen", 2, "d1")
+    assert claims["exp"] > time.time()
+
+
 async def test_alg_none_is_refused(client: httpx.AsyncClient, app: Litestar) -> None:
     claims = jwt.decode(await token_for(app), options={"verify_signature": False})
     forged = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."

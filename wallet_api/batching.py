@@ -44,8 +44,9 @@ class Batcher(Generic[T, R]):
         self._pending.append((item, future))
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain())
-        # Shielded: a caller that goes away must not cancel the round trip other items share.
-        return await asyncio.shield(future)
+        # Not shielded, and need not be: a caller that goes away cancels only its own future,
+        # which the drainer then skips; its item still goes in the batch with the others.
+        return await future
 
     async def _drain(self) -> None:
         while self._pending:

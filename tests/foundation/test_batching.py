@@ -14,11 +14,13 @@ class Recorder:
 
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
+        self.started = asyncio.Event()
         self.release = asyncio.Event()
         self.release.set()
 
     async def __call__(self, items: list[str]) -> list[str]:
         self.batches.append(items)
+        self.started.set()
         await self.release.wait()
         if "bad" in items:
             raise ValueError("bad item")
@@ -30,8 +32,7 @@ async def test_calls_made_while_a_batch_is_in_flight_go_together_and_each_gets_i
     batcher: Batcher[str, str] = Batcher(run)
     run.release.clear()
     first = asyncio.create_task(batcher.submit("a"))
-    while not run.batches:  # until the first batch is in flight, holding "a" alone
-        await asyncio.sleep(0)
+    await run.started.wait()  # the first batch is in flight, holding "a" alone
     rest = [asyncio.create_task(batcher.submit(x)) for x in ("b", "c", "d")]
     run.release.set()
     assert await first == "A"

@@ -24,7 +24,7 @@ __all__ = ["approve_batch", "batch_for", "cancel_batch", "create_batch", "progre
 
 _CREATE_PAYMENTS = """
 INSERT INTO payments (id, batch_id, programme_id, cycle, beneficiary_id, person_id, amount)
-SELECT gen_random_uuid(), $1, b.programme_id, $3, b.id, b.person_id, b.amount
+SELECT time_ordered_uuid(), $1, b.programme_id, $3, b.id, b.person_id, b.amount
 FROM beneficiaries b
 WHERE b.programme_id = $2 AND b.state = 'active'
 """

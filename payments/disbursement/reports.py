@@ -24,9 +24,18 @@ __all__ = [
     "programme_progress",
 ]
 
+# An enrolment's rows: its report rows (refusals, accepted without a wallet) and its plainly
+# accepted rows, which live only as beneficiaries with their line number (migration 0405;
+# enrolments from before it have every row in enrolment_rows and no line_no on beneficiaries).
 REPORT_SQL = """
 SELECT line_no, person_id, amount, agency_ref, outcome, reason
-FROM enrolment_rows WHERE enrolment_id = $1 ORDER BY line_no
+FROM enrolment_rows WHERE enrolment_id = $1
+UNION ALL
+SELECT b.line_no, b.person_id::text, b.amount::text, b.agency_ref, 'accepted', NULL
+FROM beneficiaries b
+WHERE b.enrolment_id = $1 AND b.line_no IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM enrolment_rows r WHERE r.enrolment_id = $1 AND r.line_no = b.line_no)
+ORDER BY 1
 """
 
 FAILURES_SQL = """

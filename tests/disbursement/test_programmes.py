@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import uuid
 from datetime import date
 from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, person_id
 
@@ -97,6 +99,44 @@ async def test_upload_judges_every_row_and_reports_it(
         ("REF-2", 600000),
         ("REF-4", 500000),
     ]
+
+
+async def test_the_report_gives_accepted_rows_with_what_was_enrolled_in_file_order(
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool
+) -> None:
+    # Accepted rows are stored once, as beneficiaries; the report must still list every line.
+    people = await add_residents(db, 3)
+    programme = await make_programme(client, agency)
+    rows = [(people[2].person_id, "", "A-1"), ("x1", "", "A-2"), (people[0].person_id, "500000", "A-3")]
+    out = await enrol(client, agency, programme["id"], csv_body(rows))
+    assert (out["rows"], out["accepted"]) == (3, 2)
+    report = await client.get(out["report_url"], headers=agency.checker)
+    lines = [dict(line) for line in csv.DictReader(io.StringIO(report.text))]
+    assert lines == [
+        {"line": "2", "person_id": people[2].person_id, "amount": "500000", "agency_reference": "A-1",
+         "outcome": "accepted", "reason": ""},
+        {"line": "3", "person_id": "x1", "amount": "", "agency_reference": "A-2", "outcome": "rejected",
+         "reason": "malformed_id"},
+        {"line": "4", "person_id": people[0].person_id, "amount": "500000", "agency_reference": "A-3",
+         "outcome": "accepted", "reason": ""},
+    ]  # fmt: skip
+
+
+async def test_the_database_refuses_a_beneficiary_of_no_programme_or_moved_to_another(
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool
+) -> None:
+    # The programme reference is checked per statement (migration 0405), not by a foreign key.
+    person = (await add_residents(db, 1))[0]
+    programme = await make_programme(client, agency)
+    other = await make_programme(client, agency)
+    insert = "INSERT INTO beneficiaries (programme_id, person_id, amount) VALUES ($1, $2, 1)"
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        await db.execute(insert, uuid.uuid4(), person.person_id)
+    await db.execute(insert, uuid.UUID(programme["id"]), person.person_id)
+    with pytest.raises(asyncpg.CheckViolationError):
+        await db.execute("UPDATE beneficiaries SET programme_id = $1", uuid.UUID(other["id"]))
+    with pytest.raises(asyncpg.PostgresError):
+        await db.execute("DELETE FROM programmes WHERE id = $1", uuid.UUID(programme["id"]))
 
 
 async def test_a_second_upload_rejects_people_already_enrolled(

@@ -102,3 +102,9 @@ CREATE TRIGGER payments_owner_fixed BEFORE UPDATE OF batch_id, programme_id, ben
     FOR EACH ROW WHEN (OLD.batch_id IS DISTINCT FROM NEW.batch_id OR OLD.programme_id IS DISTINCT FROM NEW.programme_id
                        OR OLD.beneficiary_id IS DISTINCT FROM NEW.beneficiary_id)
     EXECUTE FUNCTION payments_owner_fixed();
+
+-- A released batch's payments are resolved (each finds its wallet, or is held) a chunk per
+-- transaction after the one-step reservation; resolved_at marks a batch whose payments are
+-- all resolved, so that a worker can finish one whose release was cut short.
+ALTER TABLE batches ADD COLUMN resolved_at timestamptz;
+UPDATE batches SET resolved_at = released_at WHERE state = 'released';

@@ -19,8 +19,21 @@ from wallet_api.audit import record
 from wallet_api.auth.principal import Principal
 from wallet_api.outbox import publish_many
 from wallet_api.problems import Conflict, NotFound, Problem, ValidationFailed
+from wallet_api.worker_context import WorkerContext
 
-__all__ = ["approve_batch", "batch_for", "cancel_batch", "create_batch", "progress", "release_batch"]
+__all__ = [
+    "approve_batch",
+    "batch_for",
+    "cancel_batch",
+    "create_batch",
+    "progress",
+    "release_batch",
+    "resolve_released",
+    "resolve_unresolved_once",
+]
+
+#: Payments resolved per transaction when a batch is released.
+RESOLVE_CHUNK = 20_000
 
 _CREATE_PAYMENTS = """
 INSERT INTO payments (id, batch_id, programme_id, cycle, beneficiary_id, person_id, amount)
@@ -32,15 +45,21 @@ WHERE b.programme_id = $2 AND b.state = 'active'
 # Where each payment of a released batch can go: approved to the citizen's default wallet,
 # or held with the reason. A deceased person's payment is held with a window that has
 # already ended, so the hold sweep returns its money at once and the report names it.
+# One chunk of the batch's payments per transaction (see ``resolve_released``).
 _RESOLVE = """
-WITH r AS (
+WITH c AS (
+    SELECT p.id FROM payments p
+    WHERE p.batch_id = $1 AND p.state = 'created'
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+), r AS (
     SELECT p.id, pop.status AS person_status, a.id AS account_id,
            l.id AS link_id, l.provider, l.wallet_account, l.payout_hold_until
-    FROM payments p
+    FROM c
+    JOIN payments p ON p.id = c.id
     LEFT JOIN population pop ON pop.person_id = p.person_id
     LEFT JOIN accounts a ON a.person_id = p.person_id AND a.state = 'active'
     LEFT JOIN wallet_links l ON l.account_id = a.id AND l.is_default AND l.state = 'active'
-    WHERE p.batch_id = $1 AND p.state = 'created'
 ), d AS (
     SELECT r.*, CASE
         WHEN r.person_status IS DISTINCT FROM 'alive' THEN 'deceased'
@@ -59,12 +78,21 @@ UPDATE payments p SET
     provider = CASE WHEN d.hold_reason IS NULL THEN d.provider END,
     wallet_account = CASE WHEN d.hold_reason IS NULL THEN d.wallet_account END
 FROM d WHERE p.id = d.id
+RETURNING p.id, p.account_id, p.amount, p.state, p.hold_reason, p.hold_until
 """
 
-_HELD_EVENTS = """
-SELECT p.id, p.account_id, p.amount, p.hold_reason, p.hold_until
-FROM payments p
-WHERE p.batch_id = $1 AND p.state = 'held' AND p.account_id IS NOT NULL AND p.hold_reason <> 'deceased'
+# Released batches whose payments are not all resolved yet (a release cut short by a crash).
+_UNRESOLVED = """
+SELECT b.id, p.name AS programme_name, p.hold_days
+FROM batches b JOIN programmes p ON p.id = b.programme_id
+WHERE b.state = 'released' AND b.resolved_at IS NULL
+ORDER BY b.released_at
+"""
+
+_MARK_RESOLVED = """
+UPDATE batches SET resolved_at = now()
+WHERE id = $1 AND resolved_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM payments WHERE batch_id = $1 AND state = 'created')
 """
 
 _PROGRESS = """
@@ -192,28 +220,60 @@ async def release_batch(conn: asyncpg.Connection, who: Principal, batch_id: UUID
             batch_id,
             who.key,
         )
-        await conn.execute("SELECT set_config('wallet.actor', $1, true)", who.key)
-        await conn.execute(_RESOLVE, batch_id, batch["hold_days"], timeout=BULK_TIMEOUT)
-        held = await conn.fetch(_HELD_EVENTS, batch_id, timeout=BULK_TIMEOUT)
-        await publish_many(
-            conn,
-            "payment.held",
-            (
-                (
-                    str(r["account_id"]),
-                    {
-                        "account_id": str(r["account_id"]),
-                        "payment_id": str(r["id"]),
-                        "amount": r["amount"],
-                        "programme_name": batch["programme_name"],
-                        "reason": r["hold_reason"],
-                        "hold_until": r["hold_until"].isoformat(),
-                    },
-                )
-                for r in held
-            ),
-        )
         await record(conn, actor=who.key, action="batch.released", subject=f"batch:{batch_id}")
+    await resolve_released(conn, batch_id, batch["programme_name"], batch["hold_days"], who.key)
+
+
+async def resolve_released(
+    conn: asyncpg.Connection, batch_id: UUID, programme_name: str, hold_days: int, actor: str
+) -> int:
+    """Open a released batch's payments for sending (or hold them), one chunk per transaction.
+
+    The budget is already reserved for the whole batch (``release_batch``, one step); here
+    each payment only finds its wallet. Chunks keep each transaction short: workers start
+    paying the first chunk while later ones are resolved, and a million payments never sit
+    for minutes as uncommitted index entries that every worker's claim would have to walk
+    past. If the process dies half-way, the worker's sweep (``resolve_unresolved_once``)
+    finishes the batch; chunks are claimed with SKIP LOCKED, so both may work at once.
+    """
+    resolved = 0
+    while True:
+        async with conn.transaction():
+            await conn.execute("SELECT set_config('wallet.actor', $1, true)", actor)
+            rows = await conn.fetch(_RESOLVE, batch_id, hold_days, RESOLVE_CHUNK, timeout=BULK_TIMEOUT)
+            await publish_many(
+                conn,
+                "payment.held",
+                (
+                    (
+                        str(r["account_id"]),
+                        {
+                            "account_id": str(r["account_id"]),
+                            "payment_id": str(r["id"]),
+                            "amount": r["amount"],
+                            "programme_name": programme_name,
+                            "reason": r["hold_reason"],
+                            "hold_until": r["hold_until"].isoformat(),
+                        },
+                    )
+                    for r in rows
+                    if r["state"] == "held" and r["account_id"] is not None and r["hold_reason"] != "deceased"
+                ),
+            )
+        resolved += len(rows)
+        if not rows:
+            await conn.execute(_MARK_RESOLVED, batch_id)
+            return resolved
+
+
+async def resolve_unresolved_once(ctx: WorkerContext) -> int:
+    """Finish any released batch whose resolution was cut short (the API process died)."""
+    async with ctx.pool.acquire() as conn:
+        batches = await conn.fetch(_UNRESOLVED)
+        done = 0
+        for b in batches:
+            done += await resolve_released(conn, b["id"], b["programme_name"], b["hold_days"], "disbursement:release")
+    return done
 
 
 async def cancel_batch(conn: asyncpg.Connection, who: Principal, batch_id: UUID) -> None:

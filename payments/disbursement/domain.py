@@ -1,7 +1,7 @@
 """What disbursement contributes to the service: the agency and citizen API, the payment
-dispatcher, recovery and hold sweeps, and the ``wallet programme`` / ``wallet batch`` commands."""
+dispatcher, recovery, hold and release sweeps, and the ``wallet programme`` / ``wallet batch`` commands."""
 
-from payments.disbursement import holds  # registers the wallet-change consumer
+from payments.disbursement import batches, holds  # holds registers the wallet-change consumer
 from payments.disbursement.cli import COMMANDS
 from payments.disbursement.dispatch import dispatch_once, recover_once
 from payments.disbursement.routes import ROUTES
@@ -17,6 +17,7 @@ DOMAIN = Domain(
         BackgroundLoop("payment-dispatch", dispatch_once, idle_interval=0.5),
         BackgroundLoop("payment-recovery", recover_once, idle_interval=2.0),
         BackgroundLoop("payment-holds", holds.sweep_holds_once, idle_interval=30.0),
+        BackgroundLoop("batch-resolution", batches.resolve_unresolved_once, idle_interval=10.0),
     ],
     commands=COMMANDS,
 )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 import asyncpg
 import httpx
 import pytest
 
+from payments.disbursement import batches
 from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, released_batch
 
 
@@ -106,6 +110,37 @@ async def test_release_reserves_the_total_in_one_step_and_holds_who_cannot_be_pa
     assert held_events == 2
     r = await client.get(f"/v1/batches/{batch_id}", headers=agency.checker)
     assert {p["state"]: p["count"] for p in r.json()["progress"]} == {"approved": 2, "held": 2}
+
+
+async def test_a_release_cut_short_is_finished_by_the_worker_chunk_by_chunk(
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, worker_ctx: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The API process dies right after the one-step reservation: nothing is resolved yet.
+    paid = await add_residents(db, 4)
+    unlinked = await add_residents(db, 1, wallet=False)
+    programme = await make_programme(client, agency, budget=5_000_000)
+    everyone = paid + unlinked
+    await enrol(client, agency, programme["id"], csv_body([(p.person_id, "", "r") for p in everyone]))
+
+    async def died(*_: Any) -> int:
+        return 0
+
+    monkeypatch.setattr(batches, "resolve_released", died)
+    batch_id = await released_batch(client, agency, programme["id"], 5, 2_500_000)
+    monkeypatch.undo()
+    assert await db.fetchval("SELECT count(*) FROM payments WHERE state = 'created'") == 5
+    assert await db.fetchval("SELECT resolved_at FROM batches WHERE id = $1", uuid.UUID(batch_id)) is None
+
+    monkeypatch.setattr(batches, "RESOLVE_CHUNK", 2)
+    assert await batches.resolve_unresolved_once(worker_ctx) == 5
+    states = dict(await db.fetch("SELECT coalesce(hold_reason, state), count(*) FROM payments GROUP BY 1"))
+    assert states == {"approved": 4, "no_wallet": 1}
+    assert await db.fetchval("SELECT resolved_at FROM batches WHERE id = $1", uuid.UUID(batch_id)) is not None
+    # The reservation was made once, at release; the sweep has nothing left to do.
+    assert await db.fetchval("SELECT count(*) FROM ledger_transactions WHERE kind = 'reserve'") == 1
+    assert await batches.resolve_unresolved_once(worker_ctx) == 0
+    moves = await db.fetchval("SELECT count(*) FROM payment_transitions WHERE from_state = 'created'")
+    assert moves == 5
 
 
 async def test_a_batch_over_the_remaining_budget_cannot_be_released(

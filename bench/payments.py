@@ -217,13 +217,15 @@ async def agency_flow(
             headers=hdr["checker"],
         )
         r.raise_for_status()
-        t = time.perf_counter()
-        r = await http.post(f"/v1/batches/{batch_id}/release", headers=hdr["checker"])
-        r.raise_for_status()
-        released = time.perf_counter()
+        # Paying starts while the release still resolves later chunks of the batch, so the
+        # pay phase is timed from the start of the release, with the dashboard polling
+        # throughout; the release's own duration is reported beside it.
         cpu_before = cpu()
-        timings["release_seconds"] = round(released - t, 2)
-
+        released = time.perf_counter()
+        release = asyncio.create_task(http.post(f"/v1/batches/{batch_id}/release", headers=hdr["checker"]))
+        release.add_done_callback(
+            lambda _: timings.setdefault("release_seconds", round(time.perf_counter() - released, 2))
+        )
         samples = []
         while True:
             r = await http.get(f"/v1/batches/{batch_id}", headers=hdr["checker"])
@@ -237,6 +239,7 @@ async def agency_flow(
             # An agency's dashboard polls; counting a million payments by state every second
             # would itself be a load, so larger batches are polled less often.
             await asyncio.sleep(max(1.0, n / 250_000))
+        (await release).raise_for_status()
         pay = time.perf_counter() - released
         timings["load_average_after_pay"] = os.getloadavg()
         timings["pay_cpu_ms_per_payment"] = _per_item(cpu_before, cpu(), n)

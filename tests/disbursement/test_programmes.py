@@ -222,3 +222,14 @@ async def test_concurrent_uploads_enrol_each_person_once(
     assert sorted((first["accepted"], second["accepted"])) == [0, 6]
     assert max(first["rejected_by_reason"], second["rejected_by_reason"], key=len) == {"already_enrolled": 6}
     assert await db.fetchval("SELECT count(*) FROM beneficiaries") == 6
+
+
+async def test_time_ordered_ids_are_version_7_and_follow_the_clock(db: asyncpg.Pool) -> None:
+    first = await db.fetchval("SELECT time_ordered_uuid()")
+    await asyncio.sleep(0.005)
+    later = await db.fetchval("SELECT time_ordered_uuid()")
+    assert (first.version, first.variant, later.version) == (7, uuid.RFC_4122, 7)
+    assert later > first
+    # The first 48 bits are the Unix time in milliseconds.
+    now = await db.fetchval("SELECT extract(epoch FROM now())::float8")
+    assert abs(int.from_bytes(later.bytes[:6], "big") / 1000 - now) < 60

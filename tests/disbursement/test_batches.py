@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -141,6 +142,50 @@ async def test_a_release_cut_short_is_finished_by_the_worker_chunk_by_chunk(
     assert await batches.resolve_unresolved_once(worker_ctx) == 0
     moves = await db.fetchval("SELECT count(*) FROM payment_transitions WHERE from_state = 'created'")
     assert moves == 5
+
+
+async def test_the_release_and_the_worker_sweep_at_once_resolve_each_payment_once(
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, worker_ctx: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both claim chunks with SKIP LOCKED: whoever resolves a payment, it moves once and its
+    # citizen is told once.
+    paid = await add_residents(db, 30)
+    unlinked = await add_residents(db, 5, wallet=False)
+    programme = await make_programme(client, agency, budget=50_000_000)
+    everyone = paid + unlinked
+    await enrol(client, agency, programme["id"], csv_body([(p.person_id, "", "r") for p in everyone]))
+    r = await client.post(
+        f"/v1/programmes/{programme['id']}/batches",
+        json={"cycle": "2026-11", "control_count": 35, "control_sum": 17_500_000},
+        headers=agency.maker,
+    )
+    batch_id = uuid.UUID(r.json()["id"])
+    r = await client.post(
+        f"/v1/batches/{batch_id}/approve", json={"control_count": 35, "control_sum": 17_500_000}, headers=agency.checker
+    )
+    assert r.status_code == 200
+    monkeypatch.setattr(batches, "RESOLVE_CHUNK", 3)
+
+    async def sweep() -> None:
+        for _ in range(500):
+            await batches.resolve_unresolved_once(worker_ctx)
+            if await db.fetchval("SELECT resolved_at FROM batches WHERE id = $1", batch_id) is not None:
+                return
+            await asyncio.sleep(0)
+
+    released, _ = await asyncio.gather(client.post(f"/v1/batches/{batch_id}/release", headers=agency.checker), sweep())
+    assert released.status_code == 200
+    moves = await db.fetch(
+        "SELECT payment_id, count(*) AS n FROM payment_transitions WHERE from_state = 'created' GROUP BY 1"
+    )
+    assert len(moves) == 35 and all(m["n"] == 1 for m in moves)
+    states = dict(await db.fetch("SELECT coalesce(hold_reason, state), count(*) FROM payments GROUP BY 1"))
+    assert states == {"approved": 30, "no_wallet": 5}
+    told = await db.fetch(
+        """SELECT consumer, count(*) AS n, count(DISTINCT payload->>'payment_id') AS payments
+           FROM outbox WHERE topic = 'payment.held' GROUP BY consumer"""
+    )
+    assert told and all((t["n"], t["payments"]) == (5, 5) for t in told)
 
 
 async def test_a_batch_over_the_remaining_budget_cannot_be_released(

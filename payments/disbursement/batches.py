@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from payments.disbursement import BULK_TIMEOUT, ledger
+from payments.disbursement import BULK_TIMEOUT, ledger, machine
 from payments.disbursement.schemas import BatchApproval, BatchIn
 from wallet_api.audit import record
 from wallet_api.auth.principal import Principal
@@ -239,7 +239,7 @@ async def resolve_released(
     resolved = 0
     while True:
         async with conn.transaction():
-            await conn.execute("SELECT set_config('wallet.actor', $1, true)", actor)
+            await machine.act_as(conn, actor)
             rows = await conn.fetch(_RESOLVE, batch_id, hold_days, RESOLVE_CHUNK, timeout=BULK_TIMEOUT)
             await publish_many(
                 conn,

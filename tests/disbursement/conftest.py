@@ -157,9 +157,10 @@ async def enrol(client: httpx.AsyncClient, agency: Agency, programme_id: str, bo
     return dict(r.json())
 
 
-async def released_batch(
+async def approved_batch(
     client: httpx.AsyncClient, agency: Agency, programme_id: str, count: int, total: int, cycle: str = "2026-11"
 ) -> str:
+    """A batch created by the maker and approved by the checker, not yet released."""
     r = await client.post(
         f"/v1/programmes/{programme_id}/batches",
         json={"cycle": cycle, "control_count": count, "control_sum": total},
@@ -173,6 +174,13 @@ async def released_batch(
         headers=agency.checker,
     )
     assert r.status_code == 200, r.text
+    return batch_id
+
+
+async def released_batch(
+    client: httpx.AsyncClient, agency: Agency, programme_id: str, count: int, total: int, cycle: str = "2026-11"
+) -> str:
+    batch_id = await approved_batch(client, agency, programme_id, count, total, cycle)
     r = await client.post(f"/v1/batches/{batch_id}/release", headers=agency.checker)
     assert r.status_code == 200, r.text
     return batch_id

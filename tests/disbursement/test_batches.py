@@ -11,11 +11,22 @@ import httpx
 import pytest
 
 from payments.disbursement import batches
-from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, released_batch
+from tests.disbursement.conftest import (
+    Agency,
+    add_residents,
+    approved_batch,
+    csv_body,
+    enrol,
+    make_programme,
+    released_batch,
+)
 
 
-async def _programme_with(client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, n: int, **kw: object) -> str:
-    people = await add_residents(db, n)
+async def _programme_with(
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, n: int, without_wallet: int = 0, **kw: object
+) -> str:
+    """A programme with ``n`` residents enrolled who have a wallet and ``without_wallet`` who have none."""
+    people = await add_residents(db, n) + await add_residents(db, without_wallet, wallet=False)
     programme = await make_programme(client, agency, **kw)
     await enrol(client, agency, programme["id"], csv_body([(p.person_id, "", f"R{i}") for i, p in enumerate(people)]))
     return str(programme["id"])
@@ -117,17 +128,13 @@ async def test_a_release_cut_short_is_finished_by_the_worker_chunk_by_chunk(
     client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, worker_ctx: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The API process dies right after the one-step reservation: nothing is resolved yet.
-    paid = await add_residents(db, 4)
-    unlinked = await add_residents(db, 1, wallet=False)
-    programme = await make_programme(client, agency, budget=5_000_000)
-    everyone = paid + unlinked
-    await enrol(client, agency, programme["id"], csv_body([(p.person_id, "", "r") for p in everyone]))
+    programme_id = await _programme_with(client, agency, db, 4, without_wallet=1, budget=5_000_000)
 
     async def died(*_: Any) -> int:
         return 0
 
     monkeypatch.setattr(batches, "resolve_released", died)
-    batch_id = await released_batch(client, agency, programme["id"], 5, 2_500_000)
+    batch_id = await released_batch(client, agency, programme_id, 5, 2_500_000)
     monkeypatch.undo()
     assert await db.fetchval("SELECT count(*) FROM payments WHERE state = 'created'") == 5
     assert await db.fetchval("SELECT resolved_at FROM batches WHERE id = $1", uuid.UUID(batch_id)) is None
@@ -149,21 +156,8 @@ async def test_the_release_and_the_worker_sweep_at_once_resolve_each_payment_onc
 ) -> None:
     # Both claim chunks with SKIP LOCKED: whoever resolves a payment, it moves once and its
     # citizen is told once.
-    paid = await add_residents(db, 30)
-    unlinked = await add_residents(db, 5, wallet=False)
-    programme = await make_programme(client, agency, budget=50_000_000)
-    everyone = paid + unlinked
-    await enrol(client, agency, programme["id"], csv_body([(p.person_id, "", "r") for p in everyone]))
-    r = await client.post(
-        f"/v1/programmes/{programme['id']}/batches",
-        json={"cycle": "2026-11", "control_count": 35, "control_sum": 17_500_000},
-        headers=agency.maker,
-    )
-    batch_id = uuid.UUID(r.json()["id"])
-    r = await client.post(
-        f"/v1/batches/{batch_id}/approve", json={"control_count": 35, "control_sum": 17_500_000}, headers=agency.checker
-    )
-    assert r.status_code == 200
+    programme_id = await _programme_with(client, agency, db, 30, without_wallet=5, budget=50_000_000)
+    batch_id = uuid.UUID(await approved_batch(client, agency, programme_id, 35, 17_500_000))
     monkeypatch.setattr(batches, "RESOLVE_CHUNK", 3)
 
     async def sweep() -> None:

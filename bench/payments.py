@@ -232,6 +232,8 @@ async def agency_flow(
             by = {p["state"]: p["count"] for p in r.json()["progress"]}
             done = by.get("succeeded", 0) + by.get("failed", 0)
             samples.append((round(time.perf_counter() - released, 1), done))
+            if release.done():
+                release.result().raise_for_status()  # a refused release ends the run now, not after the time-out
             if done >= n:
                 break
             if time.perf_counter() - released > 1800:

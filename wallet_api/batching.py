@@ -12,10 +12,13 @@ PostgreSQL reads all work this way.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["Batcher", "for_owner"]
+import asyncpg
+
+__all__ = ["Batcher", "for_owner", "row_reader"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -104,3 +107,21 @@ def for_owner(owner: object, name: str, make: Callable[[], X]) -> X:
     if entry is None or entry[0] is not owner:
         entry = _owned[(id(owner), name)] = (owner, make())
     return entry[1]  # type: ignore[return-value]
+
+
+async def _read_rows(pool: asyncpg.Pool, sql: str, items: list[tuple[Any, ...]]) -> list[asyncpg.Record | None]:
+    found: list[asyncpg.Record | None] = [None] * len(items)
+    for row in await pool.fetch(sql, *zip(*items, strict=True)):
+        found[row["n"] - 1] = row
+    return found
+
+
+def row_reader(pool: asyncpg.Pool, sql: str) -> Batcher[tuple[Any, ...], asyncpg.Record | None]:
+    """The process's batched reader of ``sql`` on ``pool``: one query for the items asked at once.
+
+    ``sql`` takes one array per member of an item (``unnest($1::uuid[], ...) WITH ORDINALITY
+    AS r(..., n)``) and returns at most one row per item with its number ``n``; an item
+    without a row gets None. A failed batch is retried item by item (a read may run twice),
+    so a bad item fails alone.
+    """
+    return for_owner(pool, sql, lambda: Batcher(functools.partial(_read_rows, pool, sql), retry_singly=True))

@@ -13,6 +13,7 @@ for step-up actions.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import secrets
 import uuid
@@ -22,18 +23,21 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from wallet_api.audit import record
+from wallet_api.batching import Batcher, for_owner
 from wallet_api.auth.principal import Principal
 from wallet_api.auth.tokens import TokenService
 from wallet_api.problems import Unauthorized
 from wallet_api.worker_context import WorkerContext
 
 __all__ = [
+    "NewSession",
     "SessionTokens",
     "insert_session",
     "purge_old_sessions",
     "refresh_session",
     "revoke_account_sessions",
     "revoke_device_sessions",
+    "session_store",
     "start_session",
 ]
 
@@ -59,26 +63,59 @@ def citizen_principal(account_id: str, level: int, device_id: str, auth_time: in
     return Principal(kind="citizen", subject=account_id, level=level, device_id=device_id, auth_time=auth_time)
 
 
-# One statement (one round trip). Starting a session is committed without waiting for the
-# WAL flush (synchronous_commit off for this transaction only): a crash in the following
-# fraction of a second can lose the new session, and the phone then simply signs in again
-# with its key. Nothing else is relaxed: refresh rotation and revocation stay synchronous.
+# One statement (one round trip) stores any number of new sessions: each one's family (with
+# an id made here) and first token. It is committed without waiting for the WAL flush
+# (synchronous_commit off for this transaction only): a crash in the following fraction of
+# a second can lose the new sessions, and each phone then simply signs in again with its
+# key. Nothing else is relaxed: refresh rotation and revocation stay synchronous.
 _START = """
 WITH relaxed AS (
     SELECT set_config('synchronous_commit', 'off', true)
 ), fam AS (
-    INSERT INTO refresh_families (account_id, device_id, auth_time, expires_at)
-    VALUES ($1, $2, to_timestamp($3), now() + make_interval(days => $4))
+    INSERT INTO refresh_families (id, account_id, device_id, auth_time, expires_at)
+    SELECT f, a, d, to_timestamp(t), now() + make_interval(days => ttl)
+    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::int[]) AS s(f, a, d, t, ttl)
     RETURNING id
 ), tok AS (
-    INSERT INTO refresh_tokens (token_hash, family_id) SELECT $5, id FROM fam
+    INSERT INTO refresh_tokens (token_hash, family_id) SELECT * FROM unnest($6::bytea[], $1::uuid[])
 ), seen AS (
-    -- At most one write a minute per device: "last seen" needs no finer grain.
+    -- At most one write a minute per device: "last seen" needs no finer grain. Rows are
+    -- locked in id order, and one that another transaction is updating right now is
+    -- skipped (that one writes it), so concurrent batches neither wait nor deadlock here.
     UPDATE devices SET last_seen_at = now()
-    WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < now() - interval '1 minute')
+    WHERE id IN (
+        SELECT id FROM devices
+        WHERE id = ANY($3) AND (last_seen_at IS NULL OR last_seen_at < now() - interval '1 minute')
+        ORDER BY id FOR NO KEY UPDATE SKIP LOCKED
+    )
 )
-SELECT id FROM fam, relaxed
+SELECT count(*) FROM fam, relaxed
 """
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """A session to store: who, which device, when the device signed, for how many days."""
+
+    account_id: uuid.UUID
+    device_id: uuid.UUID
+    auth_time: int
+    refresh_ttl_days: int
+
+
+async def _store_sessions(conn: asyncpg.Connection | asyncpg.Pool, sessions: list[NewSession]) -> list[str]:
+    """Store the sessions in one statement; returns their refresh tokens, in order."""
+    refreshes = [_new_refresh() for _ in sessions]
+    await conn.execute(
+        _START,
+        [uuid.uuid4() for _ in sessions],
+        [s.account_id for s in sessions],
+        [s.device_id for s in sessions],
+        [s.auth_time for s in sessions],
+        [s.refresh_ttl_days for s in sessions],
+        [digest for _, digest in refreshes],
+    )
+    return [token for token, _ in refreshes]
 
 
 async def insert_session(
@@ -90,9 +127,17 @@ async def insert_session(
     refresh_ttl_days: int,
 ) -> str:
     """Store a new refresh family with its first token (one statement); returns the refresh token."""
-    refresh, digest = _new_refresh()
-    await conn.execute(_START, account_id, device_id, auth_time, refresh_ttl_days, digest)
+    (refresh,) = await _store_sessions(conn, [NewSession(account_id, device_id, auth_time, refresh_ttl_days)])
     return refresh
+
+
+def session_store(pool: asyncpg.Pool) -> Batcher[NewSession, str]:
+    """The process's batched session store for ``pool``: what sign-ins ask at once goes in one statement.
+
+    Retried one by one when a batch fails, so that one bad session fails alone: a failed
+    statement left nothing behind, and each try makes new tokens.
+    """
+    return for_owner(pool, "sessions", lambda: Batcher(functools.partial(_store_sessions, pool), retry_singly=True))
 
 
 async def start_session(

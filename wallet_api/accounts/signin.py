@@ -1,7 +1,8 @@
 """Device-bound sign-in: challenge, signature, tokens; refresh; step-up; sign-out.
 
 An everyday sign-in costs one Redis script (lock check and ``GETDEL``), one indexed read,
-one signature check and one insert on the same pooled connection — never a password hash.
+one signature check and one insert — never a password hash; the reads and the inserts of
+concurrent sign-ins each go to PostgreSQL together, one statement per batch.
 The phone asks for a challenge, signs ``citizen-wallet:sign-in:<challenge>`` with its
 P-256 key, and gets a short-lived access token plus a rotating refresh token. Step-up (for
 sensitive actions) is the same with ``citizen-wallet:step-up:<challenge>`` from an already
@@ -34,24 +35,33 @@ from wallet_api.accounts.schemas import (
     TokenView,
 )
 from wallet_api.accounts.sessions import (
+    NewSession,
     citizen_principal,
-    insert_session,
     refresh_session,
     revoke_account_sessions,
+    session_store,
 )
 from wallet_api.audit import record
 from wallet_api.auth.guards import PUBLIC, citizen, principal_of
 from wallet_api.auth.tokens import TokenService
+from wallet_api.batching import row_reader
 from wallet_api.problems import Forbidden, Unauthorized
 from wallet_api.settings import Settings
 from wallet_api.state import Db
 
 __all__ = ["challenge", "refresh", "sign_in", "sign_out", "sign_out_everywhere", "step_up"]
 
-_DEVICE = """
-SELECT d.public_jwk, d.revoked_at, a.id AS account_id, a.level, a.state, a.frozen_reason
-FROM devices d JOIN accounts a ON a.id = d.account_id WHERE d.id = $1
+# The device and its account, read for all the sign-ins (and step-ups) of the moment in one
+# query (``row_reader``): one statement per batch instead of one per request.
+_DEVICES = """
+SELECT r.n, d.public_jwk, d.revoked_at, a.id AS account_id, a.level, a.state, a.frozen_reason
+FROM unnest($1::uuid[]) WITH ORDINALITY AS r(id, n)
+JOIN devices d ON d.id = r.id JOIN accounts a ON a.id = d.account_id
 """
+
+
+async def _device(pool: asyncpg.Pool, device: uuid.UUID) -> asyncpg.Record | None:
+    return await row_reader(pool, _DEVICES).submit((device,))
 
 
 def _sign_in_failed() -> Unauthorized:
@@ -113,28 +123,19 @@ async def sign_in(data: JSONBody[SignInRequest], state: State) -> SessionView:
     await consume_challenge(redis, data.challenge, "sign-in", device_key)
     pool: asyncpg.Pool = state.pool
     auth_time = int(time.time())
-    refresh = None
-    # One pooled connection for the device read and the session insert.
-    async with pool.acquire() as conn:
-        row = await conn.fetchrow(_DEVICE, device)
-        verified = (
-            row is not None
-            and row["revoked_at"] is None
-            and verify_signature(row["public_jwk"], signed_message("sign-in", data.challenge), data.signature)
-        )
-        if verified and row["state"] == "active":
-            refresh = await insert_session(
-                conn,
-                account_id=row["account_id"],
-                device_id=device,
-                auth_time=auth_time,
-                refresh_ttl_days=_settings(state).refresh_token_ttl_days,
-            )
-    if row is None or not verified:
+    row = await _device(pool, device)
+    if (
+        row is None
+        or row["revoked_at"] is not None
+        or not verify_signature(row["public_jwk"], signed_message("sign-in", data.challenge), data.signature)
+    ):
         await LOCKOUTS["device"].failure(redis, device_key)
         raise _sign_in_failed()
-    if refresh is None:
+    if row["state"] != "active":
         raise _frozen(row["frozen_reason"])
+    refresh = await session_store(pool).submit(
+        NewSession(row["account_id"], device, auth_time, _settings(state).refresh_token_ttl_days)
+    )
     account_id, level = str(row["account_id"]), row["level"]
     access, expires_in = await _tokens(state).issue(citizen_principal(account_id, level, device_key, auth_time))
     return SessionView(
@@ -166,7 +167,7 @@ async def step_up(request: Request[Any, Any, Any], data: JSONBody[StepUpRequest]
     if device is None:
         raise Forbidden("Step-up needs a device session.")
     await consume_challenge(redis, data.challenge, "step-up", str(device))
-    row = await db.fetchrow(_DEVICE, device)
+    row = await _device(db, device)
     if (
         row is None
         or str(row["account_id"]) != p.subject

@@ -1,109 +1,107 @@
-"""The holder's access log, written in groups: one transaction for many verifications.
+"""The holder's access log, written in the very statement that reads the verified documents.
 
-Every verification writes a row to ``document_views`` and a ``document.viewed`` event, and
-the verifier gets its answer only after both are committed. Written one per request, each
-verification paid for its own commit (a WAL flush, and PostgreSQL serialises the commits
-of transactions that NOTIFY, which the outbox trigger does), and that capped verifications
-far below what the rest of the path could do.
+Every verification that finds its document writes a row to ``document_views`` and a
+``document.viewed`` event, and the verifier gets its answer only after both are committed.
+Written one per request, each verification paid for its own commit (a WAL flush, and
+PostgreSQL serialises the commits of transactions that NOTIFY, which the outbox trigger
+does), and that capped verifications far below what the rest of the path could do. Written
+in groups after a separate read, each group still cost two round trips.
 
-So each API process keeps one writer (a :class:`wallet_api.batching.Batcher`). A request
-hands over its row and waits; while a write is in flight, the rows that arrive meanwhile
-queue up and go together in the next one: a single statement that inserts the rows and
-appends their events (:func:`wallet_api.outbox.publish_many` with ``along``). At low load
-a write carries one row and adds no delay; under load the batches grow by themselves. If
-a batch fails, its rows are retried one by one, so that one bad row (a document deleted a
-moment ago) fails only its own request.
+So the read and the write are one statement (a data-modifying ``WITH``), batched: each API
+process keeps one :class:`wallet_api.batching.Batcher` per kind of verification. A request
+hands over what it verifies and waits; while a statement is in flight, the requests that
+arrive meanwhile queue up and go together in the next one, which reads their documents
+(fresh, at that moment), decides each outcome, inserts the rows and appends the events.
+The statement runs alone in its implicit transaction, so when its rows come back they are
+committed. At low load a statement carries one verification and adds no delay; under load
+the batches grow by themselves. If a batch fails it wrote nothing, and its verifications
+are retried one by one, so that one bad item fails only its own request.
+
+The outcome is decided here, in SQL, once for the log, the event and the answer:
+``document-revoked``, ``document-suspended``, ``document-expired`` or ``valid``.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
+from documents.service import today_ict
 from wallet_api.batching import Batcher, for_owner
-from wallet_api.outbox import publish_many
+from wallet_api.outbox import consumers_for
 
-__all__ = ["AccessLogWriter", "View", "writer_for"]
+__all__ = ["TOPIC", "recorder_for"]
+
+TOPIC = "document.viewed"
 
 _MAX_BATCH = 500
 
-_INSERT = """
-INSERT INTO document_views (document_id, account_id, verifier_org_id, verifier, channel, fields, outcome)
-SELECT v.document_id, v.account_id, v.verifier_org_id, v.verifier, v.channel,
-       ARRAY(SELECT jsonb_array_elements_text(v.fields::jsonb)), v.outcome
-FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-     AS v(document_id, account_id, verifier_org_id, verifier, channel, fields, outcome)
+# ``{read}`` selects one row per verification whose document was found, with the columns
+# named below; the statement's parameters $1 (today in Vietnam) and $2 (the topic's
+# consumers) are this template's, ``{read}`` numbers its own from $3. ``shown``: the fields
+# the verifier sees if the document is valid (nothing is logged as shown otherwise).
+_TEMPLATE = (
+    """
+WITH hit AS ({read}),
+found AS (
+    SELECT hit.*,
+           CASE WHEN state = 'revoked' OR credential_status = 1 THEN 'document-revoked'
+                WHEN state = 'suspended' OR credential_status = 2 THEN 'document-suspended'
+                WHEN valid_until < $1::date THEN 'document-expired'
+                ELSE 'valid' END AS outcome
+    FROM hit
+),
+logged AS (
+    INSERT INTO document_views (document_id, account_id, verifier_org_id, verifier, channel, fields, outcome)
+    SELECT id, holder_account_id, verifier_org_id, verifier, '{channel}',
+           CASE WHEN outcome = 'valid' THEN shown ELSE '{{}}' END, outcome
+    FROM found
+),
+events AS (
+    INSERT INTO outbox (topic, consumer, key, payload)
+    SELECT '"""
+    + TOPIC
+    + """', c.consumer, f.id::text, jsonb_build_object(
+               'account_id', f.holder_account_id, 'document_id', f.id, 'doc_type', f.doc_type,
+               'verifier_org_id', f.verifier_org_id, 'verifier_name', f.verifier_name,
+               'fields', to_jsonb(CASE WHEN f.outcome = 'valid' THEN f.shown ELSE '{{}}' END),
+               'channel', '{channel}', 'outcome', f.outcome)
+    FROM found f CROSS JOIN unnest($2::text[]) AS c(consumer)
+)
+SELECT * FROM found
 """
+)
 
 
-@dataclass(frozen=True)
-class View:
-    """One verification as the holder will see it in the access log."""
-
-    document_id: str
-    account_id: str | None
-    doc_type: str
-    verifier_org_id: str | None
-    verifier: str  # the caller's key (client or officer), for the agency's own audit
-    verifier_name: str | None
-    channel: str
-    fields: tuple[str, ...]
-    outcome: str
-
-    def event(self) -> dict[str, Any]:
-        return {
-            "account_id": self.account_id,
-            "document_id": self.document_id,
-            "doc_type": self.doc_type,
-            "verifier_org_id": self.verifier_org_id,
-            "verifier_name": self.verifier_name,
-            "fields": list(self.fields),
-            "channel": self.channel,
-            "outcome": self.outcome,
-        }
+async def _read_and_record(
+    pool: asyncpg.Pool, sql: str, constants: tuple[Any, ...], items: list[tuple[Any, ...]]
+) -> list[asyncpg.Record | None]:
+    columns = list(zip(*items, strict=True))
+    found: list[asyncpg.Record | None] = [None] * len(items)
+    # The consumers are looked up at each call, as publish_many does: domains register theirs at start-up.
+    for row in await pool.fetch(sql, today_ict(), consumers_for(TOPIC), *constants, *columns):
+        found[row["n"] - 1] = row
+    return found
 
 
-async def _write(pool: asyncpg.Pool, views: list[View]) -> list[None]:
-    # One statement for the rows and their events: atomic without BEGIN and COMMIT of its
-    # own, so a batch costs one round trip.
-    await publish_many(
+def recorder_for(
+    pool: asyncpg.Pool, channel: str, read: str, constants: tuple[Any, ...] = ()
+) -> Batcher[tuple[Any, ...], asyncpg.Record | None]:
+    """The process's batcher that reads documents with ``read`` and logs each verification.
+
+    ``read``'s parameters from $3 are ``constants`` (the same for every batch), then one
+    array per element of the items. Each item is one verification; its result is the row of
+    ``read`` plus ``outcome`` (logged and committed), or None when ``read`` found no
+    document (nothing logged).
+    """
+    sql = _TEMPLATE.format(read=read, channel=channel)
+    return for_owner(
         pool,
-        "document.viewed",
-        ((v.document_id, v.event()) for v in views),
-        along=(
-            _INSERT,
-            (
-                [v.document_id for v in views],
-                [v.account_id for v in views],
-                [v.verifier_org_id for v in views],
-                [v.verifier for v in views],
-                [v.channel for v in views],
-                # As JSON text: a list of lists would bind as one two-dimensional array.
-                [json.dumps(list(v.fields)) for v in views],
-                [v.outcome for v in views],
-            ),
+        f"access-log:{channel}",
+        # A failed statement wrote nothing, so its items can be retried one by one.
+        lambda: Batcher(
+            functools.partial(_read_and_record, pool, sql, constants), max_batch=_MAX_BATCH, retry_singly=True
         ),
     )
-    return [None] * len(views)
-
-
-class AccessLogWriter:
-    """Group commit for access-log rows; :meth:`record` returns once its row is committed."""
-
-    def __init__(self, pool: asyncpg.Pool, *, max_batch: int = _MAX_BATCH) -> None:
-        # A failed batch wrote nothing (one statement), so its rows can be retried one by one.
-        self._batcher: Batcher[View, None] = Batcher(
-            functools.partial(_write, pool), max_batch=max_batch, retry_singly=True
-        )
-
-    async def record(self, view: View) -> None:
-        await self._batcher.submit(view)
-
-
-def writer_for(pool: asyncpg.Pool) -> AccessLogWriter:
-    """The process's writer for ``pool`` (one per pool, so one per process in production)."""
-    return for_owner(pool, "access-log", lambda: AccessLogWriter(pool))

@@ -26,7 +26,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 from redis.exceptions import RedisError
 
-from documents.access_log import View, writer_for
+from documents.access_log import recorder_for
 from documents.guards import verifier
 from documents.issuer_keys import lookup_issuer_key_prefix
 from documents.offline import PREFIX, check_offline, kid_prefix, open_offline
@@ -34,7 +34,7 @@ from documents.presentation import USED_MARKER_SECONDS, code_keys
 from documents.schemas import VerificationOut, VerifyRequest
 from documents.sdjwt import CredentialError
 from documents.service import today_ict
-from documents.types import DocumentType, get_type
+from documents.types import DocumentType, all_types, get_type
 from wallet_api.auth.guards import principal_of
 from wallet_api.auth.principal import Principal
 from wallet_api.batching import Batcher, for_owner
@@ -135,72 +135,56 @@ async def _rate_limit(redis: aioredis.Redis, principal: Principal, limit: int) -
         raise _too_many()
 
 
-# What the access log and the answer need besides the document, read in the same query:
-# the holder's account, and the names of the issuer and of the verifier (``r.org``). Each
-# query reads the documents of all the verifications that arrive together (``r``, numbered
-# by ``n``): one statement per batch instead of one per verification.
+# What the access log and the answer need besides the document, read in the statement
+# that logs the verification (documents/access_log.py): the holder's account, and the names
+# of the issuer and of the verifier (``r.org``). Each statement reads the documents of all
+# the verifications that arrive together (``r``, numbered by ``n``).
 _NAMES = """(SELECT id FROM accounts WHERE person_id = d.holder_id) AS holder_account_id,
             (SELECT name FROM organisations WHERE id = d.issuer_org_id) AS issuer_name,
-            (SELECT name FROM organisations WHERE id = r.org) AS verifier_name"""
+            (SELECT name FROM organisations WHERE id = r.org) AS verifier_name,
+            r.org AS verifier_org_id, r.verifier, d.id, d.doc_type, d.issuer_org_id, d.state,
+            d.valid_from, d.valid_until"""
 
-_READ_ONLINE = f"""SELECT r.n, d.*, a.level, {_NAMES}
-FROM unnest($1::uuid[], $2::uuid[], $3::text[]) WITH ORDINALITY AS r(doc, acct, org, n)
+# ``shown`` is the keys of DocumentType.reveal: each asked field the claims hold, and the
+# type's derived fields ($3, as "type:field"), in the order asked.
+_READ_ONLINE = f"""SELECT r.n, d.claims, a.level, NULL::smallint AS credential_status, {_NAMES},
+       ARRAY(SELECT x.f FROM jsonb_array_elements_text(r.fields::jsonb) WITH ORDINALITY AS x(f, i)
+             WHERE d.claims ? x.f OR d.doc_type || ':' || x.f = ANY($3::text[]) ORDER BY x.i) AS shown
+FROM unnest($4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[])
+     WITH ORDINALITY AS r(doc, acct, org, verifier, fields, n)
 JOIN documents d ON d.id = r.doc LEFT JOIN accounts a ON a.id = r.acct"""
 
-_READ_OFFLINE = f"""SELECT r.n, d.*, c.status AS credential_status, {_NAMES}
-FROM unnest($1::uuid[], $2::int[], $3::text[]) WITH ORDINALITY AS r(list, idx, org, n)
+# A credential of another issuer or type than the payload says is no match: nothing is logged.
+_READ_OFFLINE = f"""SELECT r.n, c.status AS credential_status, {_NAMES},
+       ARRAY(SELECT jsonb_array_elements_text(r.fields::jsonb)) AS shown
+FROM unnest($3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+     WITH ORDINALITY AS r(list, idx, org, verifier, issuer, doc_type, fields, n)
 JOIN credentials c ON c.status_list_id = r.list AND c.status_idx = r.idx
-JOIN documents d ON d.id = c.document_id"""
+JOIN documents d ON d.id = c.document_id AND d.issuer_org_id = r.issuer AND d.doc_type = r.doc_type"""
 
 
-async def _read(pool: asyncpg.Pool, sql: str, items: list[tuple[Any, Any, str | None]]) -> list[asyncpg.Record | None]:
-    """The row of each item (None: no such document), from one query for the whole batch."""
-    columns = list(zip(*items, strict=True))
-    found: list[asyncpg.Record | None] = [None] * len(items)
-    for row in await pool.fetch(sql, *columns):
-        found[row["n"] - 1] = row
-    return found
+@functools.cache
+def _derived_fields() -> tuple[list[str]]:
+    return ([f"{t.code}:{name}" for t in all_types() for name in t.derived],)
 
 
-def _reader(pool: asyncpg.Pool, sql: str) -> Batcher[tuple[Any, Any, str | None], asyncpg.Record | None]:
-    # A read may run twice: a failed batch is retried item by item, so a bad item fails alone.
-    return for_owner(pool, sql, lambda: Batcher(functools.partial(_read, pool, sql), retry_singly=True))
+def _refusal(row: asyncpg.Record) -> VerificationRefused | None:
+    outcome = row["outcome"]
+    if outcome == "valid":
+        return None
+    detail = {
+        "document-revoked": "The issuer revoked this document.",
+        "document-suspended": "The issuer suspended this document.",
+        "document-expired": f"The document expired on {row['valid_until']}.",
+    }[outcome]
+    return VerificationRefused(outcome, detail)
 
 
-def _document_refusal(doc: asyncpg.Record, status: int | None = None) -> VerificationRefused | None:
-    if doc["state"] == "revoked" or status == 1:
-        return VerificationRefused("document-revoked", "The issuer revoked this document.")
-    if doc["state"] == "suspended" or status == 2:
-        return VerificationRefused("document-suspended", "The issuer suspended this document.")
-    if doc["valid_until"] is not None and doc["valid_until"] < today_ict():
-        return VerificationRefused("document-expired", f"The document expired on {doc['valid_until']}.")
-    return None
-
-
-async def _finish(
-    db: asyncpg.Pool,
-    principal: Principal,
-    doc: asyncpg.Record,
-    doc_type: DocumentType,
-    *,
-    channel: str,
-    fields: dict[str, Any],
-    level: int | None,
-    credential_status: int | None = None,
+def _answer(
+    row: asyncpg.Record, doc_type: DocumentType, *, channel: str, fields: dict[str, Any], level: int | None
 ) -> VerificationOut:
-    refusal = _document_refusal(doc, credential_status)
-    view = View(
-        document_id=str(doc["id"]),
-        account_id=str(doc["holder_account_id"]) if doc["holder_account_id"] else None,
-        doc_type=doc["doc_type"],
-        verifier_org_id=principal.org_id,
-        verifier=principal.key,
-        verifier_name=doc["verifier_name"],
-        channel=channel,
-        fields=() if refusal else tuple(fields),
-        outcome=refusal.slug if refusal is not None else "valid",
-    )
-    await writer_for(db).record(view)
+    """The answer for a verification already logged (``row`` from the access-log statement)."""
+    refusal = _refusal(row)
     if refusal is not None:
         raise refusal
     return VerificationOut(
@@ -208,9 +192,9 @@ async def _finish(
         status="valid",
         document_type=doc_type.code,
         title=doc_type.title.as_dict(),
-        issuer={"id": doc["issuer_org_id"], "name": doc["issuer_name"]},
-        valid_from=doc["valid_from"],
-        valid_until=doc["valid_until"],
+        issuer={"id": row["issuer_org_id"], "name": row["issuer_name"]},
+        valid_from=row["valid_from"],
+        valid_until=row["valid_until"],
         holder_level=level,
         fields=fields,
         labels={name: doc_type.label(name).as_dict() for name in fields},
@@ -247,32 +231,35 @@ async def _verify_online(
         raise VerificationRefused(slug, detail)
     flat = [v.decode() if isinstance(v, bytes) else v for v in reply[1:]]
     record = dict(zip(flat[::2], flat[1::2], strict=True))
-    doc = await _reader(db, _READ_ONLINE).submit((record["doc"], record["acct"], principal.org_id))
+    recorder = recorder_for(db, "online", _READ_ONLINE, _derived_fields())
+    doc = await recorder.submit((record["doc"], record["acct"], principal.org_id, principal.key, record["fields"]))
     if doc is None:
         raise VerificationRefused("code-unknown", "The document of this code no longer exists.")
     doc_type = get_type(doc["doc_type"])
     assert doc_type is not None
     fields = doc_type.reveal(doc["claims"], json.loads(record["fields"]), today_ict())
-    return await _finish(db, principal, doc, doc_type, channel="online", fields=fields, level=doc["level"])
+    return _answer(doc, doc_type, channel="online", fields=fields, level=doc["level"])
 
 
 async def _verify_offline(db: asyncpg.Pool, principal: Principal, payload: str) -> VerificationOut:
     envelope = open_offline(payload)
     issuer = await lookup_issuer_key_prefix(db, kid_prefix(envelope))
     claims = check_offline(envelope, issuer, now=int(time.time()))
-    row = await _reader(db, _READ_OFFLINE).submit((claims.status_list_id, claims.status_idx, principal.org_id))
-    if row is None or row["issuer_org_id"] != claims.org_id or row["doc_type"] != claims.doc_type.code:
-        raise VerificationRefused("tampered", "The payload points at no credential of this issuer.")
-    return await _finish(
-        db,
-        principal,
-        row,
-        claims.doc_type,
-        channel="offline",
-        fields=claims.fields,
-        level=claims.level,
-        credential_status=row["credential_status"],
+    recorder = recorder_for(db, "offline", _READ_OFFLINE)
+    row = await recorder.submit(
+        (
+            claims.status_list_id,
+            claims.status_idx,
+            principal.org_id,
+            principal.key,
+            claims.org_id,
+            claims.doc_type.code,
+            json.dumps(list(claims.fields)),
+        )
     )
+    if row is None:
+        raise VerificationRefused("tampered", "The payload points at no credential of this issuer.")
+    return _answer(row, claims.doc_type, channel="offline", fields=claims.fields, level=claims.level)
 
 
 @post(

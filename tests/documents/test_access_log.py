@@ -11,9 +11,9 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from documents.access_log import AccessLogWriter, View
+from documents.access_log import recorder_for
 from documents.presentation import store_code
-from tests.documents.conftest import Citizen, issue
+from tests.documents.conftest import Citizen, issue, licence_claims
 from tests.documents.test_presentation import offline, online, slug, verify
 
 
@@ -55,33 +55,30 @@ async def test_concurrent_verifications_are_each_logged_once(
 async def test_one_bad_row_fails_alone(
     db: asyncpg.Pool, client: httpx.AsyncClient, issuer: Any, holder: Citizen
 ) -> None:
-    """A row that cannot be written (its document is gone) fails its own request, not the batch."""
+    """A verification that cannot be logged (its verifier is unknown) fails its own request, not the batch."""
     doc = await issue(client, issuer)
-
-    def view(document_id: str) -> View:
-        return View(
-            document_id=document_id,
-            account_id=holder.account_id,
-            doc_type="driving_licence",
-            verifier_org_id=None,
-            verifier="client:test",
-            verifier_name=None,
-            channel="online",
-            fields=("classes",),
-            outcome="valid",
-        )
-
-    writer = AccessLogWriter(db)
+    # The columns the access-log statement needs from its read, for one document id per item.
+    read = """SELECT r.n, d.id, d.doc_type, d.state, d.valid_until, NULL::smallint AS credential_status,
+                     (SELECT id FROM accounts WHERE person_id = d.holder_id) AS holder_account_id,
+                     r.org AS verifier_org_id, 'client:test' AS verifier, NULL AS verifier_name,
+                     ARRAY['classes'] AS shown
+              FROM unnest($3::uuid[], $4::text[]) WITH ORDINALITY AS r(doc, org, n) JOIN documents d ON d.id = r.doc"""
+    recorder = recorder_for(db, "online", read)
     outcomes = await asyncio.gather(
-        *(writer.record(view(doc["id"])) for _ in range(5)),
-        writer.record(view(str(uuid.uuid4()))),
-        *(writer.record(view(doc["id"])) for _ in range(5)),
+        *(recorder.submit((doc["id"], None)) for _ in range(5)),
+        recorder.submit((doc["id"], "no-such-verifier")),
+        *(recorder.submit((doc["id"], None)) for _ in range(5)),
         return_exceptions=True,
     )
     failed = [o for o in outcomes if isinstance(o, Exception)]
     assert len(failed) == 1 and isinstance(failed[0], asyncpg.ForeignKeyViolationError)
     assert outcomes.index(failed[0]) == 5
+    assert {o["outcome"] for o in outcomes if not isinstance(o, Exception)} == {"valid"}
     assert await db.fetchval("SELECT count(*) FROM document_views WHERE document_id = $1", doc["id"]) == 10
+    events = await db.fetchval(
+        "SELECT count(*) FROM outbox WHERE topic = 'document.viewed' AND consumer = 'test-documents-events'"
+    )
+    assert events == 10
 
 
 async def test_without_redis_offline_verification_works_and_online_says_unavailable(
@@ -106,3 +103,23 @@ async def test_without_redis_offline_verification_works_and_online_says_unavaila
     again = (await online(client, holder, doc["id"], ["classes"])).json()["code"]
     assert (await verify(client, verifier, again)).status_code == 200
     assert await db.fetchval("SELECT count(*) FROM document_views WHERE document_id = $1", doc["id"]) == 2
+
+
+async def test_a_field_the_document_lacks_is_neither_shown_nor_logged(
+    client: httpx.AsyncClient, issuer: Any, holder: Citizen, verifier: Any, db: asyncpg.Pool
+) -> None:
+    """The log names exactly the fields the verifier saw: an asked field absent from the claims is left out."""
+    claims = licence_claims()
+    del claims["photo_ref"]
+    doc = await issue(client, issuer, claims=claims)
+    code = (await online(client, holder, doc["id"], ["classes", "photo_ref", "age_over_18"])).json()["code"]
+    checked = await verify(client, verifier, code)
+    assert checked.status_code == 200, checked.text
+    shown = list(checked.json()["fields"])
+    assert "photo_ref" not in shown and {"classes", "age_over_18"} <= set(shown)
+    logged = await db.fetchval("SELECT fields FROM document_views WHERE document_id = $1", doc["id"])
+    assert logged == shown
+    event = await db.fetchval(
+        "SELECT payload FROM outbox WHERE topic = 'document.viewed' AND consumer = 'test-documents-events'"
+    )
+    assert event["fields"] == shown

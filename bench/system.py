@@ -61,7 +61,12 @@ class RunningApi:
 
 @contextlib.contextmanager
 def api_server(
-    settings: Settings, *, processes: int = 2, server: str = "granian", extra_env: dict[str, str] | None = None
+    settings: Settings,
+    *,
+    processes: int = 2,
+    server: str = "granian",
+    extra_env: dict[str, str] | None = None,
+    app: str = "wallet_api.app:create_app",
 ) -> Iterator[RunningApi]:
     port = free_port()
     env = {
@@ -78,7 +83,7 @@ def api_server(
     RESULTS.mkdir(parents=True, exist_ok=True)
     log = (RESULTS / f"api-{time.strftime('%Y%m%dT%H%M%S')}-{port}.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wallet_api.cli", "serve", "--server", server],
+        [sys.executable, "-m", "wallet_api.cli", "serve", "--server", server, "--app", app],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -30,6 +30,7 @@ import secrets
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from bench.cpu import CpuMeter
 from bench.loadgen import Request, run_load
-from bench.system import api_server, record, services
+from bench.system import RunningApi, api_server, record, services
 from documents.jose import b64url_encode, json_bytes
 from documents.presentation import store_code
 from documents.verifier import OfflineVerifier
@@ -75,7 +76,7 @@ def _sign(key: ec.EllipticCurvePrivateKey, payload: dict[str, Any]) -> str:
     return f"{head}.{body}.{b64url_encode(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
 
-async def _arrange(settings: Settings) -> dict[str, Any]:
+async def arrange(settings: Settings) -> dict[str, Any]:
     """Organisations, a citizen with a device, tokens (as sign-in would issue them)."""
     pool = await create_pool(settings.database_url, min_size=1, max_size=2)
     try:
@@ -122,7 +123,7 @@ async def _arrange(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _issue_and_show(base: str, who: dict[str, Any]) -> tuple[str, str, str]:
+def issue_and_show(base: str, who: dict[str, Any]) -> tuple[str, str, str]:
     """Over HTTP, as the agency and the app would: issue a licence, make an offline payload."""
     with httpx.Client(base_url=base, timeout=30) as http:
         r = http.post(
@@ -157,7 +158,7 @@ def _issue_and_show(base: str, who: dict[str, Any]) -> tuple[str, str, str]:
         return doc_id, r.json()["payload"], r.text
 
 
-async def _codes(settings: Settings, who: dict[str, Any], doc_id: str, n: int) -> list[str]:
+async def make_codes(settings: Settings, who: dict[str, Any], doc_id: str, n: int) -> list[str]:
     redis = aioredis.from_url(settings.redis_url)
     codes: list[str] = []
     try:
@@ -218,6 +219,37 @@ def _in_processes(base: str, payload: str, seconds: float, processes: int) -> di
     }
 
 
+def measure(
+    api: RunningApi,
+    settings: Settings,
+    runs: list[tuple[str, Callable[[int], Request]]],
+    duration: float,
+    connections: int,
+    codes: int,
+) -> list[dict[str, Any]]:
+    """Each run in turn with the same connections: rate, latency and CPU per request.
+
+    A run whose name starts with "online" stops before it runs out of the ``codes`` prepared.
+    """
+    results: list[dict[str, Any]] = []
+    meter = CpuMeter(api.process.pid, settings.data_dir)
+    for name, factory in runs:
+        before = meter.sample()
+        result = asyncio.run(
+            run_load(
+                api.host,
+                api.port,
+                factory,
+                connections=connections,
+                duration=duration,
+                name=name,
+                max_requests=codes - 2 * connections if name.startswith("online") else None,
+            )
+        )
+        results.append({**result.summary(), **meter.per_request_ms(before, meter.sample(), result.requests)})
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=8.0)
@@ -229,11 +261,11 @@ def main() -> None:
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     with services() as settings:
-        who = asyncio.run(_arrange(settings))
+        who = asyncio.run(arrange(settings))
         env = {"WALLET_DOCUMENTS_VERIFY_RATE_PER_MINUTE": "100000000"}
         with api_server(settings, processes=args.processes, server=args.server, extra_env=env) as api:
-            doc_id, payload, _ = _issue_and_show(api.url, who)
-            codes = asyncio.run(_codes(settings, who, doc_id, args.codes))
+            doc_id, payload, _ = issue_and_show(api.url, who)
+            codes = asyncio.run(make_codes(settings, who, doc_id, args.codes))
             auth = {"authorization": f"Bearer {who['verifier']}"}
 
             def online(i: int) -> Request:
@@ -249,21 +281,7 @@ def main() -> None:
             ]
             if args.only:
                 runs = [runs[0]] + [r for r in runs[1:] if r[0].startswith(args.only)]
-            meter = CpuMeter(api.process.pid, settings.data_dir)
-            for name, factory in runs:
-                before = meter.sample()
-                result = asyncio.run(
-                    run_load(
-                        api.host,
-                        api.port,
-                        factory,
-                        connections=args.connections,
-                        duration=args.duration,
-                        name=name,
-                        max_requests=args.codes - 2 * args.connections if name.startswith("online") else None,
-                    )
-                )
-                results.append({**result.summary(), **meter.per_request_ms(before, meter.sample(), result.requests)})
+            results += measure(api, settings, runs, args.duration, args.connections, args.codes)
             results.append(_in_process(api.url, payload, min(args.duration, 5.0)))
             results.append(_in_processes(api.url, payload, min(args.duration, 5.0), args.processes))
     base_rate = float(results[0]["rate_per_s"]) or 1.0

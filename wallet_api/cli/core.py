@@ -35,7 +35,9 @@ def _configure_logging(level: str) -> None:
     show_default=True,
     help="ASGI server (granian measured faster: docs/benchmarks.md).",
 )
-def serve(host: str | None, port: int | None, processes: int | None, server: str) -> None:
+# Benchmarks serve the app with probe routes beside the real ones (bench/floor.py).
+@click.option("--app", "factory", default="wallet_api.app:create_app", hidden=True)
+def serve(host: str | None, port: int | None, processes: int | None, server: str, factory: str) -> None:
     """Serve the API with N processes (needs WALLET_DATABASE_URL and WALLET_REDIS_URL)."""
     settings = load_settings(host=host, port=port, api_processes=processes)
     if not (settings.database_url and settings.redis_url):
@@ -46,7 +48,7 @@ def serve(host: str | None, port: int | None, processes: int | None, server: str
         import uvicorn
 
         uvicorn.run(
-            "wallet_api.app:create_app",
+            factory,
             factory=True,
             host=settings.host,
             port=settings.port,
@@ -64,7 +66,7 @@ def serve(host: str | None, port: int | None, processes: int | None, server: str
     from wallet_api.observability.logging import dict_config
 
     Server(
-        "wallet_api.app:create_app",
+        factory,
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGI,

@@ -15,15 +15,13 @@ body, a msgspec answer), then measures one after another with the same connectio
 If the route with no I/O already stays under a share of the baseline, no change to the
 verification itself can bring the real route above it.
 
-    .venv/bin/python -m bench.floor [--duration 8] [--connections 32] [--processes 2]
+    .venv/bin/python -m bench.floor [--duration 8] [--connections 32] [--processes 2] [--server granian|uvicorn]
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import datetime as dt
-import json
 from typing import Any
 
 import msgspec
@@ -31,8 +29,8 @@ from litestar import Litestar, Request, post
 from litestar.params import JSONBody
 
 from bench import loadgen
-from bench.system import api_server, record, services
-from bench.verify import arrange, issue_and_show, make_codes, measure
+from bench.system import api_server, services
+from bench.verify import arguments, arrange, issue_and_show, make_codes, measure, report
 from documents.guards import verifier
 from documents.schemas import VerifyRequest
 from wallet_api.app import create_app
@@ -74,16 +72,13 @@ def create_floor_app() -> Litestar:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=8.0)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--codes", type=int, default=40_000, help="online codes prepared in Redis")
-    args = parser.parse_args()
+    args = arguments(__doc__).parse_args()
     with services() as settings:
         who = asyncio.run(arrange(settings))
         env = {"WALLET_DOCUMENTS_VERIFY_RATE_PER_MINUTE": "100000000"}
-        with api_server(settings, processes=args.processes, extra_env=env, app="bench.floor:create_floor_app") as api:
+        with api_server(
+            settings, processes=args.processes, server=args.server, extra_env=env, app="bench.floor:create_floor_app"
+        ) as api:
             doc_id, payload, _ = issue_and_show(api.url, who)
             codes = asyncio.run(make_codes(settings, who, doc_id, args.codes))
             auth = {"authorization": f"Bearer {who['verifier']}"}
@@ -99,11 +94,7 @@ def main() -> None:
                 ("offline payload verification", lambda _: post_("/v1/verifications", payload)),
             ]
             results = measure(api, settings, runs, args.duration, args.connections, args.codes)
-    base_rate = float(results[0]["rate_per_s"]) or 1.0
-    for r in results:
-        r["share_of_baseline"] = round(float(r["rate_per_s"]) / base_rate, 2)
-        print(json.dumps(r, ensure_ascii=False))
-    record("floor", {"args": vars(args), "results": results})
+    report("floor", args, results)
 
 
 if __name__ == "__main__":

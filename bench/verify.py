@@ -250,13 +250,28 @@ def measure(
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments(doc: str | None) -> argparse.ArgumentParser:
+    """The options every verification benchmark takes."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--codes", type=int, default=40_000, help="online codes prepared in Redis")
     parser.add_argument("--server", choices=["granian", "uvicorn"], default="granian")
+    return parser
+
+
+def report(name: str, args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
+    """Print each result with its share of the first (the baseline) and keep them under bench/results/."""
+    base_rate = float(results[0]["rate_per_s"]) or 1.0
+    for r in results:
+        r["share_of_baseline"] = round(float(r["rate_per_s"]) / base_rate, 2)
+        print(json.dumps(r, ensure_ascii=False))
+    record(name, {"args": vars(args), "results": results})
+
+
+def main() -> None:
+    parser = arguments(__doc__)
     parser.add_argument("--only", choices=["online", "offline"], help="measure the baseline and this one only")
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
@@ -284,11 +299,7 @@ def main() -> None:
             results += measure(api, settings, runs, args.duration, args.connections, args.codes)
             results.append(_in_process(api.url, payload, min(args.duration, 5.0)))
             results.append(_in_processes(api.url, payload, min(args.duration, 5.0), args.processes))
-    base_rate = float(results[0]["rate_per_s"]) or 1.0
-    for r in results:
-        r["share_of_baseline"] = round(float(r["rate_per_s"]) / base_rate, 2)
-        print(json.dumps(r, ensure_ascii=False))
-    record("verify", {"args": vars(args), "results": results})
+    report("verify", args, results)
 
 
 if __name__ == "__main__":

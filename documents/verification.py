@@ -22,12 +22,13 @@ from typing import Any
 import asyncpg
 import redis.asyncio as aioredis
 from litestar import Request, post
+from litestar.datastructures import State
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 from redis.exceptions import RedisError
 
 from documents.access_log import recorder_for
-from documents.guards import verifier
+from documents.guards import may_verify, verifier
 from documents.issuer_keys import lookup_issuer_key_prefix
 from documents.offline import PREFIX, check_offline, kid_prefix, open_offline
 from documents.presentation import USED_MARKER_SECONDS, code_keys
@@ -38,11 +39,12 @@ from documents.types import DocumentType, all_types, get_type
 from wallet_api.auth.guards import principal_of
 from wallet_api.auth.principal import Principal
 from wallet_api.batching import Batcher, for_owner
+from wallet_api.fastpath import FastRoute
 from wallet_api.problems import Problem, ServiceUnavailable, TooManyRequests
 from wallet_api.ratelimit import LeasedWindowLimiter
 from wallet_api.redis_client import LuaScript
 
-__all__ = ["ROUTES", "VerificationRefused"]
+__all__ = ["FAST_ROUTES", "ROUTES", "VerificationRefused", "check"]
 
 # The burns of the verifications that arrive together, in one script (see _burn_many).
 # KEYS, four per code: live record, issued marker, used marker, the caller's rate window.
@@ -262,20 +264,9 @@ async def _verify_offline(db: asyncpg.Pool, principal: Principal, payload: str) 
     return _answer(row, claims.doc_type, channel="offline", fields=claims.fields, level=claims.level)
 
 
-@post(
-    "/verifications",
-    guards=[verifier],
-    tags=["verification"],
-    summary="Verify what a holder showed: an online code (URL) or an offline QR payload",
-    status_code=HTTP_200_OK,
-)
-async def verify(request: Request[Any, Any, Any], data: JSONBody[VerifyRequest]) -> VerificationOut:
-    # The pool, Redis and settings are read from the app's state rather than injected: on
-    # this, the hottest route, even the chained injection (wallet_api/state.py) costs a
-    # signature check per dependency, more than this route's share of its Redis call.
-    state = request.app.state
+async def check(state: State, principal: Principal, data: VerifyRequest) -> VerificationOut:
+    """Verify what the holder showed: the route's work, whether Litestar or the fast path serves it."""
     db, redis, settings = state.pool, state.redis, state.settings
-    principal = principal_of(request)
     limit = settings.documents_verify_rate_per_minute
     payload = data.payload.strip()
     try:
@@ -287,4 +278,20 @@ async def verify(request: Request[Any, Any, Any], data: JSONBody[VerifyRequest])
         raise VerificationRefused(exc.slug, exc.detail) from None
 
 
+@post(
+    "/verifications",
+    guards=[verifier],
+    tags=["verification"],
+    summary="Verify what a holder showed: an online code (URL) or an offline QR payload",
+    status_code=HTTP_200_OK,
+)
+async def verify(request: Request[Any, Any, Any], data: JSONBody[VerifyRequest]) -> VerificationOut:
+    # The pool, Redis and settings are read from the app's state rather than injected: on
+    # this, the hottest route, even the chained injection (wallet_api/state.py) costs a
+    # signature check per dependency, more than this route's share of its Redis call.
+    return await check(request.app.state, principal_of(request), data)
+
+
 ROUTES = [verify]
+#: Ordinary verifications skip Litestar's per-request machinery (wallet_api/fastpath.py).
+FAST_ROUTES = [FastRoute("POST", "/v1/verifications", VerifyRequest, may_verify, check)]

@@ -36,6 +36,7 @@ from wallet_api.accounts.schemas import (
 )
 from wallet_api.accounts.sessions import (
     NewSession,
+    SessionTokens,
     citizen_principal,
     refresh_session,
     revoke_account_sessions,
@@ -49,7 +50,16 @@ from wallet_api.problems import Forbidden, Unauthorized
 from wallet_api.settings import Settings
 from wallet_api.state import Db
 
-__all__ = ["challenge", "refresh", "sign_in", "sign_out", "sign_out_everywhere", "step_up"]
+__all__ = [
+    "challenge",
+    "new_challenge",
+    "refresh",
+    "sign_in",
+    "sign_in_device",
+    "sign_out",
+    "sign_out_everywhere",
+    "step_up",
+]
 
 # The device and its account, read for all the sign-ins (and step-ups) of the moment in one
 # query (``row_reader``): one statement per batch instead of one per request.
@@ -103,25 +113,37 @@ def _tokens(state: State) -> TokenService:
     status_code=HTTP_200_OK,
 )
 async def challenge(data: JSONBody[ChallengeRequest], state: State) -> ChallengeView:
+    return await new_challenge(_redis(state), _settings(state), data)
+
+
+@post("/v1/auth/sign-in", opt=PUBLIC, tags=["sign-in"], summary="Sign in with a device signature", status_code=200)
+async def sign_in(data: JSONBody[SignInRequest], state: State) -> SessionView:
+    return session_view(await sign_in_device(state.pool, _redis(state), _tokens(state), _settings(state), data))
+
+
+# What the two routes do, apart from HTTP: also called by ``bench/signin_floor.py``, which
+# measures this same work without a web framework.
+
+
+async def new_challenge(redis: aioredis.Redis, settings: Settings, data: ChallengeRequest) -> ChallengeView:
     device = uuid_or_none(data.device_id)
     if device is None:
         raise _sign_in_failed()
-    ttl = _settings(state).challenge_ttl_seconds
-    c = await issue_challenge(_redis(state), data.purpose, str(device), ttl=ttl)
+    c = await issue_challenge(redis, data.purpose, str(device), ttl=settings.challenge_ttl_seconds)
     return ChallengeView(
         challenge=c.value, expires_in=c.expires_in, sign=signed_message(data.purpose, c.value).decode()
     )
 
 
-@post("/v1/auth/sign-in", opt=PUBLIC, tags=["sign-in"], summary="Sign in with a device signature", status_code=200)
-async def sign_in(data: JSONBody[SignInRequest], state: State) -> SessionView:
+async def sign_in_device(
+    pool: asyncpg.Pool, redis: aioredis.Redis, tokens: TokenService, settings: Settings, data: SignInRequest
+) -> SessionTokens:
+    """Burn the challenge, check the device's signature, store a session and sign its access token."""
     device = uuid_or_none(data.device_id)
     if device is None:
         raise _sign_in_failed()
     device_key = str(device)
-    redis = _redis(state)
     await consume_challenge(redis, data.challenge, "sign-in", device_key)
-    pool: asyncpg.Pool = state.pool
     auth_time = int(time.time())
     row = await _device(pool, device)
     if (
@@ -134,18 +156,11 @@ async def sign_in(data: JSONBody[SignInRequest], state: State) -> SessionView:
     if row["state"] != "active":
         raise _frozen(row["frozen_reason"])
     refresh = await session_store(pool).submit(
-        NewSession(row["account_id"], device, auth_time, _settings(state).refresh_token_ttl_days)
+        NewSession(row["account_id"], device, auth_time, settings.refresh_token_ttl_days)
     )
     account_id, level = str(row["account_id"]), row["level"]
-    access, expires_in = await _tokens(state).issue(citizen_principal(account_id, level, device_key, auth_time))
-    return SessionView(
-        access_token=access,
-        expires_in=expires_in,
-        refresh_token=refresh,
-        account_id=account_id,
-        device_id=device_key,
-        level=level,
-    )
+    access, expires_in = await tokens.issue(citizen_principal(account_id, level, device_key, auth_time))
+    return SessionTokens(access, expires_in, refresh, account_id, device_key, level)
 
 
 @post("/v1/auth/refresh", opt=PUBLIC, tags=["sign-in"], summary="Rotate a refresh token", status_code=200)

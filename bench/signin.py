@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from bench.cpu import CpuMeter
 from bench.loadgen import LoadResult, Request, _read_response, run_load
-from bench.system import api_server, record, services
+from bench.system import RunningApi, api_server, record, services
 from wallet_api.keys.provider import jwk_thumbprint, public_jwk
 
 T = TypeVar("T")
@@ -147,6 +147,21 @@ def _measured(meter: CpuMeter, coro: Coroutine[Any, Any, LoadResult]) -> tuple[L
     return result, per_op
 
 
+def measure_baseline(
+    meter: CpuMeter, api: RunningApi, *, connections: int, duration: float
+) -> tuple[LoadResult, dict[str, float]]:
+    """The ``/health/live`` baseline of this run, with the CPU per request of every part."""
+    load = run_load(
+        api.host,
+        api.port,
+        lambda _: Request("GET", "/health/live"),
+        connections=connections,
+        duration=duration,
+        name="baseline /health/live",
+    )
+    return _measured(meter, load)
+
+
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     # The load generator runs on uvloop, like the API: its own CPU comes out of the same
     # two cores, so a cheaper generator leaves more for the server (baseline and sign-in alike).
@@ -166,17 +181,7 @@ def main() -> None:
         devices = _run(bind_devices(settings.database_url, args.devices))
         meter = CpuMeter(api.process.pid, settings.data_dir)
         for round_no in range(1, args.rounds + 1):
-            baseline, baseline_cpu = _measured(
-                meter,
-                run_load(
-                    api.host,
-                    api.port,
-                    lambda _: Request("GET", "/health/live"),
-                    connections=args.connections,
-                    duration=args.duration,
-                    name="baseline /health/live",
-                ),
-            )
+            baseline, baseline_cpu = measure_baseline(meter, api, connections=args.connections, duration=args.duration)
             signins, signin_cpu = _measured(
                 meter, sign_in_load(api.host, api.port, devices, connections=args.connections, duration=args.duration)
             )

@@ -31,8 +31,7 @@ from typing import Any
 import msgspec
 
 from bench.cpu import CpuMeter
-from bench.loadgen import Request, run_load
-from bench.signin import _measured, _run, bind_devices, sign_in_load
+from bench.signin import _measured, _run, bind_devices, measure_baseline, sign_in_load
 from bench.system import api_server, free_port, record, services
 from wallet_api.accounts.schemas import ChallengeRequest, SignInRequest
 from wallet_api.settings import Settings
@@ -160,16 +159,8 @@ def main() -> None:
         full_meter = CpuMeter(api.process.pid, settings.data_dir)
         bare_meter = CpuMeter(bare.pid, settings.data_dir)
         for round_no in range(1, args.rounds + 1):
-            baseline, baseline_cpu = _measured(
-                full_meter,
-                run_load(
-                    api.host,
-                    api.port,
-                    lambda _: Request("GET", "/health/live"),
-                    connections=args.connections,
-                    duration=args.duration,
-                    name="baseline /health/live",
-                ),
+            baseline, baseline_cpu = measure_baseline(
+                full_meter, api, connections=args.connections, duration=args.duration
             )
             rows = [(baseline.summary(), baseline_cpu)]
             for name, meter, port in (("full app", full_meter, api.port), ("bare app (floor)", bare_meter, bare_port)):

@@ -1,11 +1,13 @@
 """The floor under a verification: what the framework and the unavoidable I/O cost, in one run.
 
-Serves the real app with two probe routes beside the real ones, guarded, parsed and
+Serves the real app with three probe routes beside the real ones, guarded, parsed and
 answered as ``POST /v1/verifications`` is (the verifier guard, a ``VerifyRequest`` JSON
 body, a msgspec answer), then measures one after another with the same connections:
 
 * ``GET /health/live``: the baseline;
 * ``POST /bench/floor/route``: the guard, the body and the answer, no I/O at all;
+* ``POST /bench/floor/direct``: the same route served directly (wallet_api/fastpath.py), as
+  the verification route serves ordinary requests: what the server and that path cost;
 * ``POST /bench/floor/io``: the same plus the work no verification can skip, one call at a
   time: one Redis command, one PostgreSQL read of the document, one committed insert into
   the access log;
@@ -26,15 +28,18 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, Request, post
+from litestar.datastructures import State
 from litestar.params import JSONBody
 
 from bench import loadgen
 from bench.system import api_server, services
 from bench.verify import arguments, arrange, issue_and_show, make_codes, measure, report
-from documents.guards import verifier
+from documents.guards import may_verify, verifier
 from documents.schemas import VerifyRequest
 from wallet_api.app import create_app
 from wallet_api.auth.guards import principal_of
+from wallet_api.auth.principal import Principal
+from wallet_api.fastpath import FastRoute
 
 __all__ = ["create_floor_app"]
 
@@ -48,6 +53,15 @@ class FloorOut(msgspec.Struct):
 @post("/bench/floor/route", guards=[verifier], status_code=200, include_in_schema=False)
 async def floor_route(request: Request[Any, Any, Any], data: JSONBody[VerifyRequest]) -> FloorOut:
     return FloorOut(status="valid", verifier=principal_of(request).key, checked_at=dt.datetime.now(dt.UTC))
+
+
+@post("/bench/floor/direct", guards=[verifier], status_code=200, include_in_schema=False)
+async def floor_direct(request: Request[Any, Any, Any], data: JSONBody[VerifyRequest]) -> FloorOut:
+    return await _direct(request.app.state, principal_of(request), data)
+
+
+async def _direct(state: State, principal: Principal, data: VerifyRequest) -> FloorOut:
+    return FloorOut(status="valid", verifier=principal.key, checked_at=dt.datetime.now(dt.UTC))
 
 
 @post("/bench/floor/io", guards=[verifier], status_code=200, include_in_schema=False)
@@ -68,7 +82,10 @@ async def floor_io(request: Request[Any, Any, Any], data: JSONBody[VerifyRequest
 
 
 def create_floor_app() -> Litestar:
-    return create_app(extra_routes=[floor_route, floor_io])
+    return create_app(
+        extra_routes=[floor_route, floor_direct, floor_io],
+        extra_fast_routes=[FastRoute("POST", "/bench/floor/direct", VerifyRequest, may_verify, _direct)],
+    )
 
 
 def main() -> None:
@@ -89,6 +106,7 @@ def main() -> None:
             runs = [
                 ("baseline GET /health/live", lambda _: loadgen.Request("GET", "/health/live")),
                 ("floor: guard, body, answer (no I/O)", lambda _: post_("/bench/floor/route", doc_id)),
+                ("floor: the same served directly", lambda _: post_("/bench/floor/direct", doc_id)),
                 ("floor: + Redis call, PostgreSQL read, committed insert", lambda _: post_("/bench/floor/io", doc_id)),
                 ("online code verification", lambda i: post_("/v1/verifications", codes[(i - 1) % len(codes)])),
                 ("offline payload verification", lambda _: post_("/v1/verifications", payload)),

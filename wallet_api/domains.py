@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import asyncpg
     import click
 
-    from wallet_api.fastpath import FastRoute
+    from wallet_api.fastpath import FastRoute, PublicFastRoute
     from wallet_api.settings import Settings
     from wallet_api.worker import BackgroundLoop
 
@@ -45,7 +45,7 @@ class Domain:
     #: Litestar plugins (e.g. channels) the domain needs.
     plugins: Sequence[Any] = field(default_factory=tuple)
     #: Routes among ``routes`` that ordinary requests may reach directly (wallet_api/fastpath.py).
-    fast_routes: Sequence[FastRoute] = ()
+    fast_routes: Sequence[FastRoute | PublicFastRoute] = ()
     #: Demo-data loaders run by ``wallet seed``, in domain order; each must be idempotent.
     seeders: Sequence[Seeder] = ()
 

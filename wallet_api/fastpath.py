@@ -7,7 +7,10 @@ names such a route's parts (its body type, who may call it, what it does) so tha
 can serve the ordinary request (a valid bearer token, a well-formed body, no
 ``Idempotency-Key``) straight from the ASGI call. Everything else goes to Litestar, body
 included, before anything happened: a missing or bad token, a body that does not decode,
-a caller the guard refuses, an idempotent retry, get exactly Litestar's answers.
+a caller the guard refuses, an idempotent retry, get exactly Litestar's answers. A public
+route (:class:`PublicFastRoute`: no guard, no token needed) is served directly only when
+the request carries no ``Authorization`` header at all, so that a bad token still gets
+the bearer-token middleware's refusal.
 
 What stays the same either way:
 
@@ -37,7 +40,7 @@ from wallet_api.asgi import ASGIApp, Message, Receive, Scope, Send
 from wallet_api.auth.principal import Principal
 from wallet_api.auth.tokens import InvalidToken
 
-__all__ = ["FastRoute", "install"]
+__all__ = ["FastRoute", "PublicFastRoute", "install"]
 
 #: Larger bodies go to Litestar, which applies the app's body-size limit.
 _MAX_BODY = 64 * 1024
@@ -56,8 +59,19 @@ class FastRoute:
     status: int = 200
 
 
+@dataclass(frozen=True)
+class PublicFastRoute:
+    """A public Litestar route (no guard) that may also be served directly."""
+
+    method: str
+    path: str  # the route's full path; routes with path parameters are not supported
+    body: type[msgspec.Struct]
+    run: Callable[[State, Any], Awaitable[Any]]
+    status: int = 200
+
+
 class _FastPath:
-    def __init__(self, app: ASGIApp, litestar: Litestar, routes: Sequence[FastRoute]) -> None:
+    def __init__(self, app: ASGIApp, litestar: Litestar, routes: Sequence[FastRoute | PublicFastRoute]) -> None:
         self.app = app
         self.litestar = litestar
         self.routes = {(r.method, r.path): r for r in routes}
@@ -79,16 +93,26 @@ class _FastPath:
             scheme, _, credentials = authorization.partition(" ")
             token = credentials.strip() if scheme.lower() == "bearer" else None
         body, replay = await _read_body(receive)
-        principal = await self._principal(token) if token and body is not None else None
-        data = _decode(body, route.body) if principal is not None and route.allowed(principal) else None
-        if principal is None or data is None:
+        principal: Principal | None = None
+        work: Awaitable[Any] | None = None
+        if isinstance(route, PublicFastRoute):
+            # Any Authorization header (or an Idempotency-Key, which blanks it) goes to Litestar.
+            data = _decode(body, route.body) if authorization is None else None
+            if data is not None:
+                work = route.run(self.litestar.state, data)
+        else:
+            principal = await self._principal(token) if token and body is not None else None
+            data = _decode(body, route.body) if principal is not None and route.allowed(principal) else None
+            if principal is not None and data is not None:
+                work = route.run(self.litestar.state, principal, data)
+        if work is None:
             await self.app(scope, replay, send)
             return
         scope["litestar_app"] = self.litestar
         scope["user"] = principal
         scope["path_template"] = route.path
         try:
-            out = await route.run(self.litestar.state, principal, data)
+            out = await work
         except Exception as exc:
             await self._problem(scope, replay, send, exc)
             return
@@ -146,7 +170,7 @@ def _decode(body: bytes | None, kind: type[msgspec.Struct]) -> Any:
         return None
 
 
-def install(app: Litestar, routes: Sequence[FastRoute]) -> None:
+def install(app: Litestar, routes: Sequence[FastRoute | PublicFastRoute]) -> None:
     """Serve ``routes`` directly, inside the app's outermost layer (call before wrapping it)."""
     served = {(method, route.path) for route in app.routes for method in getattr(route, "methods", ())}
     for r in routes:

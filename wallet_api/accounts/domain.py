@@ -23,7 +23,15 @@ from wallet_api.accounts.oauth import officer_sign_in, token_endpoint
 from wallet_api.accounts.registration import complete_registration, start_registration
 from wallet_api.accounts.seed import seed_identity
 from wallet_api.accounts.sessions import purge_old_sessions
-from wallet_api.accounts.signin import challenge, refresh, sign_in, sign_out, sign_out_everywhere, step_up
+from wallet_api.accounts.signin import (
+    FAST_ROUTES,
+    challenge,
+    refresh,
+    sign_in,
+    sign_out,
+    sign_out_everywhere,
+    step_up,
+)
 from wallet_api.domains import Domain
 from wallet_api.worker import BackgroundLoop
 
@@ -60,4 +68,5 @@ DOMAIN = Domain(
     loops=[BackgroundLoop("accounts-session-purge", purge_old_sessions, idle_interval=3600.0)],
     commands=[org, officer],
     seeders=[seed_identity],
+    fast_routes=FAST_ROUTES,
 )

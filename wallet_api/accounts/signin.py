@@ -46,11 +46,13 @@ from wallet_api.audit import record
 from wallet_api.auth.guards import PUBLIC, citizen, principal_of
 from wallet_api.auth.tokens import TokenService
 from wallet_api.batching import row_reader
+from wallet_api.fastpath import PublicFastRoute
 from wallet_api.problems import Forbidden, Unauthorized
 from wallet_api.settings import Settings
 from wallet_api.state import Db
 
 __all__ = [
+    "FAST_ROUTES",
     "challenge",
     "new_challenge",
     "refresh",
@@ -113,12 +115,29 @@ def _tokens(state: State) -> TokenService:
     status_code=HTTP_200_OK,
 )
 async def challenge(data: JSONBody[ChallengeRequest], state: State) -> ChallengeView:
-    return await new_challenge(_redis(state), _settings(state), data)
+    return await _challenge(state, data)
 
 
 @post("/v1/auth/sign-in", opt=PUBLIC, tags=["sign-in"], summary="Sign in with a device signature", status_code=200)
 async def sign_in(data: JSONBody[SignInRequest], state: State) -> SessionView:
+    return await _sign_in(state, data)
+
+
+async def _challenge(state: State, data: ChallengeRequest) -> ChallengeView:
+    return await new_challenge(_redis(state), _settings(state), data)
+
+
+async def _sign_in(state: State, data: SignInRequest) -> SessionView:
     return session_view(await sign_in_device(state.pool, _redis(state), _tokens(state), _settings(state), data))
+
+
+#: Ordinary sign-ins (no Authorization header, no Idempotency-Key, a body that decodes) skip
+#: Litestar's per-request machinery (wallet_api/fastpath.py): about 0.3 ms of CPU per
+#: sign-in under granian (docs/benchmarks.md). Everything else goes to the routes above.
+FAST_ROUTES = [
+    PublicFastRoute("POST", "/v1/auth/challenges", ChallengeRequest, _challenge),
+    PublicFastRoute("POST", "/v1/auth/sign-in", SignInRequest, _sign_in),
+]
 
 
 # What the two routes do, apart from HTTP: also called by ``bench/signin_floor.py``, which

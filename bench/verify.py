@@ -229,12 +229,14 @@ def measure(
 ) -> list[dict[str, Any]]:
     """Each run in turn with the same connections: rate, latency and CPU per request.
 
+    ``loadgen_cpu_ms`` is this process's CPU per request (the load generator's, warm-up included).
+
     A run whose name starts with "online" stops before it runs out of the ``codes`` prepared.
     """
     results: list[dict[str, Any]] = []
     meter = CpuMeter(api.process.pid, settings.data_dir)
     for name, factory in runs:
-        before = meter.sample()
+        before, generator = meter.sample(), time.process_time()
         result = asyncio.run(
             run_load(
                 api.host,
@@ -246,7 +248,9 @@ def measure(
                 max_requests=codes - 2 * connections if name.startswith("online") else None,
             )
         )
-        results.append({**result.summary(), **meter.per_request_ms(before, meter.sample(), result.requests)})
+        generator = (time.process_time() - generator) * 1000 / max(result.requests, 1)
+        used = meter.per_request_ms(before, meter.sample(), result.requests)
+        results.append({**result.summary(), **used, "loadgen_cpu_ms": round(generator, 3)})
     return results
 
 

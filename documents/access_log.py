@@ -29,7 +29,7 @@ from typing import Any
 import asyncpg
 
 from documents.service import today_ict
-from wallet_api.batching import Batcher, for_owner
+from wallet_api.batching import Batcher, fetch_per_item, for_owner
 from wallet_api.outbox import consumers_for
 
 __all__ = ["TOPIC", "recorder_for"]
@@ -78,12 +78,8 @@ SELECT * FROM found
 async def _read_and_record(
     pool: asyncpg.Pool, sql: str, constants: tuple[Any, ...], items: list[tuple[Any, ...]]
 ) -> list[asyncpg.Record | None]:
-    columns = list(zip(*items, strict=True))
-    found: list[asyncpg.Record | None] = [None] * len(items)
     # The consumers are looked up at each call, as publish_many does: domains register theirs at start-up.
-    for row in await pool.fetch(sql, today_ict(), consumers_for(TOPIC), *constants, *columns):
-        found[row["n"] - 1] = row
-    return found
+    return await fetch_per_item(pool, sql, items, (today_ict(), consumers_for(TOPIC), *constants))
 
 
 def recorder_for(

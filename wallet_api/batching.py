@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 import asyncpg
 
-__all__ = ["Batcher", "for_owner", "row_reader"]
+__all__ = ["Batcher", "fetch_per_item", "for_owner", "row_reader"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -109,9 +109,16 @@ def for_owner(owner: object, name: str, make: Callable[[], X]) -> X:
     return entry[1]  # type: ignore[return-value]
 
 
-async def _read_rows(pool: asyncpg.Pool, sql: str, items: list[tuple[Any, ...]]) -> list[asyncpg.Record | None]:
+async def fetch_per_item(
+    pool: asyncpg.Pool, sql: str, items: list[tuple[Any, ...]], leading: tuple[Any, ...] = ()
+) -> list[asyncpg.Record | None]:
+    """Run ``sql`` for a batch: ``leading`` arguments, then one array per member of an item.
+
+    ``sql`` returns at most one row per item with the item's number ``n`` (from 1, as
+    ``WITH ORDINALITY`` counts); the result is each item's row, or None where it has none.
+    """
     found: list[asyncpg.Record | None] = [None] * len(items)
-    for row in await pool.fetch(sql, *zip(*items, strict=True)):
+    for row in await pool.fetch(sql, *leading, *zip(*items, strict=True)):
         found[row["n"] - 1] = row
     return found
 
@@ -124,4 +131,4 @@ def row_reader(pool: asyncpg.Pool, sql: str) -> Batcher[tuple[Any, ...], asyncpg
     without a row gets None. A failed batch is retried item by item (a read may run twice),
     so a bad item fails alone.
     """
-    return for_owner(pool, sql, lambda: Batcher(functools.partial(_read_rows, pool, sql), retry_singly=True))
+    return for_owner(pool, sql, lambda: Batcher(functools.partial(fetch_per_item, pool, sql), retry_singly=True))

@@ -110,3 +110,28 @@ async def test_a_bad_token_on_a_public_route_is_still_refused(client: httpx.Asyn
         "/v1/auth/challenges", json={"device_id": str(uuid.uuid4())}, headers={"Authorization": "Bearer not-a-token"}
     )
     assert r.status_code == 401 and r.json()["type"].endswith("/unauthorized")
+
+
+async def test_without_redis_both_paths_say_unavailable_and_sign_in_works_again(
+    client: httpx.AsyncClient, redis: aioredis.Redis, nhung: Person, servers: Any
+) -> None:
+    """Challenges live only in Redis: while it is down, either path answers 503 (never a 500)."""
+    if servers.redis is None:
+        pytest.skip("needs the embedded Redis to stop it")
+    phone = await register(client, redis, nhung)
+    c = (await client.post("/v1/auth/challenges", json={"device_id": phone.device_id})).json()
+    body = {"device_id": phone.device_id, "challenge": c["challenge"], "signature": phone.sign(c["sign"])}
+    servers.redis.stop()
+    try:
+        for path, payload in (("/v1/auth/challenges", {"device_id": phone.device_id}), ("/v1/auth/sign-in", body)):
+            fast = await client.post(path, json=payload)
+            slow = await client.post(path, json=payload, headers={"Idempotency-Key": uuid.uuid4().hex})
+            assert fast.status_code == slow.status_code == 503, (path, fast.text, slow.text)
+            assert int(fast.headers["retry-after"]) >= 1
+            _same_headers(fast, slow)
+            assert _problem(fast) == _problem(slow)
+            assert _problem(fast)["type"].endswith("/service-unavailable")
+    finally:
+        servers.redis.start()
+    _, again = await _sign_in(client, phone, litestar=False)
+    assert again.status_code == 200, again.text

@@ -30,7 +30,7 @@ import asyncpg
 
 from documents.service import today_ict
 from wallet_api.batching import Batcher, fetch_per_item, for_owner
-from wallet_api.outbox import consumers_for
+from wallet_api.outbox import consumers_for, insert_events
 
 __all__ = ["TOPIC", "recorder_for"]
 
@@ -42,6 +42,14 @@ _MAX_BATCH = 500
 # named below; the statement's parameters $1 (today in Vietnam) and $2 (the topic's
 # consumers) are this template's, ``{read}`` numbers its own from $3. ``shown``: the fields
 # the verifier sees if the document is valid (nothing is logged as shown otherwise).
+# The events of the logged verifications (key: the document), for ``insert_events``.
+_EVENTS = """(SELECT f.id::text, jsonb_build_object(
+               'account_id', f.holder_account_id, 'document_id', f.id, 'doc_type', f.doc_type,
+               'verifier_org_id', f.verifier_org_id, 'verifier_name', f.verifier_name,
+               'fields', to_jsonb(CASE WHEN f.outcome = 'valid' THEN f.shown ELSE '{{}}' END),
+               'channel', '{channel}', 'outcome', f.outcome)
+    FROM found f)"""
+
 _TEMPLATE = (
     """
 WITH hit AS ({read}),
@@ -59,17 +67,9 @@ logged AS (
            CASE WHEN outcome = 'valid' THEN shown ELSE '{{}}' END, outcome
     FROM found
 ),
-events AS (
-    INSERT INTO outbox (topic, consumer, key, payload)
-    SELECT '"""
-    + TOPIC
-    + """', c.consumer, f.id::text, jsonb_build_object(
-               'account_id', f.holder_account_id, 'document_id', f.id, 'doc_type', f.doc_type,
-               'verifier_org_id', f.verifier_org_id, 'verifier_name', f.verifier_name,
-               'fields', to_jsonb(CASE WHEN f.outcome = 'valid' THEN f.shown ELSE '{{}}' END),
-               'channel', '{channel}', 'outcome', f.outcome)
-    FROM found f CROSS JOIN unnest($2::text[]) AS c(consumer)
-)
+events AS ("""
+    + insert_events(_EVENTS, topic=f"'{TOPIC}'", consumers="$2")
+    + """)
 SELECT * FROM found
 """
 )

@@ -6,6 +6,15 @@ idempotent (keyed on the event id or on a natural key).
 """
 
 from wallet_api.outbox.consumers import Consumer, EventFailure, OutboxEvent, consumers_for, register
-from wallet_api.outbox.publish import publish, publish_many
+from wallet_api.outbox.publish import insert_events, publish, publish_many
 
-__all__ = ["Consumer", "EventFailure", "OutboxEvent", "consumers_for", "publish", "publish_many", "register"]
+__all__ = [
+    "Consumer",
+    "EventFailure",
+    "OutboxEvent",
+    "consumers_for",
+    "insert_events",
+    "publish",
+    "publish_many",
+    "register",
+]

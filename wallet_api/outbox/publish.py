@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ import asyncpg
 
 from wallet_api.outbox.consumers import consumers_for
 
-__all__ = ["publish", "publish_many"]
+__all__ = ["insert_events", "publish", "publish_many"]
 
 _INSERT = """
 INSERT INTO outbox (topic, consumer, key, payload, available_at)
@@ -18,18 +18,23 @@ SELECT $1, consumer, $2, $3::jsonb, coalesce($4, now()) FROM unnest($5::text[]) 
 """
 
 
-def _insert_many(first: int) -> str:
-    """The bulk insert with its four parameters numbered from ``first``."""
-    topic, keys, payloads, consumers = (f"${first + i}" for i in range(4))
+def insert_events(events: str, *, topic: str, consumers: str) -> str:
+    """SQL appending one outbox row per event and consumer, to run inside a larger statement.
+
+    ``events`` is a FROM item yielding two columns, the key (text) and the payload
+    (jsonb), one row per event; ``topic`` and ``consumers`` (a ``text[]``) are SQL
+    expressions, usually parameters. A statement that changes rows and appends their
+    events with this (as a ``WITH`` member) commits both together in one round trip.
+    """
     return f"""
 INSERT INTO outbox (topic, consumer, key, payload)
 SELECT {topic}, c.consumer, e.key, e.payload
-FROM unnest({keys}::text[], {payloads}::jsonb[]) AS e(key, payload)
+FROM {events} AS e(key, payload)
 CROSS JOIN unnest({consumers}::text[]) AS c(consumer)
 """
 
 
-_INSERT_MANY = _insert_many(1)
+_INSERT_MANY = insert_events("unnest($2::text[], $3::jsonb[])", topic="$1", consumers="$4")
 
 
 async def publish(
@@ -53,34 +58,18 @@ async def publish(
 
 
 async def publish_many(
-    conn: asyncpg.Connection | asyncpg.Pool,
-    topic: str,
-    events: Iterable[tuple[str | None, dict[str, Any]]],
-    *,
-    along: tuple[str, Sequence[Any]] | None = None,
+    conn: asyncpg.Connection, topic: str, events: Iterable[tuple[str | None, dict[str, Any]]]
 ) -> int:
-    """Append many events of one topic in a single statement (bulk operations).
-
-    ``along`` is a data-modifying statement and its arguments (``$1``…``$n``), run in the
-    same statement as the events (a ``WITH`` clause): the change and its events commit
-    together in one round trip, with no transaction of their own (``conn`` may then be
-    the pool).
-    """
+    """Append many events of one topic in a single statement (bulk operations)."""
     consumers = consumers_for(topic)
+    if not consumers:
+        return 0
     keys: list[str | None] = []
     payloads: list[dict[str, Any]] = []
     for key, payload in events:
         keys.append(key)
         payloads.append(payload)
-    if not (consumers and keys):
-        if along is not None:
-            await conn.execute(along[0], *along[1])
+    if not keys:
         return 0
-    if along is None:
-        await conn.execute(_INSERT_MANY, topic, keys, payloads, consumers)
-    else:
-        sql, args = along
-        await conn.execute(
-            f"WITH along AS ({sql}) {_insert_many(len(args) + 1)}", *args, topic, keys, payloads, consumers
-        )
+    await conn.execute(_INSERT_MANY, topic, keys, payloads, consumers)
     return len(keys) * len(consumers)

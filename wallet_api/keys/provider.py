@@ -23,6 +23,10 @@ _ACTIVE_KEY_TTL = 30.0
 __all__ = ["DatabaseKeyProvider", "KeyProvider", "SigningKey", "b64url", "jwk_thumbprint", "public_jwk"]
 
 
+#: ES256's signature algorithm; immutable, so made once rather than per signature (hot: every access token).
+_ES256 = ec.ECDSA(hashes.SHA256())
+
+
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -54,7 +58,7 @@ class SigningKey:
 
     def sign_es256(self, data: bytes) -> bytes:
         """Raw R||S signature (JWS / COSE form)."""
-        der = self.private_key.sign(data, ec.ECDSA(hashes.SHA256()))
+        der = self.private_key.sign(data, _ES256)
         r, s = decode_dss_signature(der)
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 

@@ -92,12 +92,14 @@ def recorder_for(
     ``read`` plus ``outcome`` (logged and committed), or None when ``read`` found no
     document (nothing logged).
     """
-    sql = _TEMPLATE.format(read=read, channel=channel)
+    # The statement is built once, with the batcher, not at each verification.
     return for_owner(
         pool,
         f"access-log:{channel}",
         # A failed statement wrote nothing, so its items can be retried one by one.
         lambda: Batcher(
-            functools.partial(_read_and_record, pool, sql, constants), max_batch=_MAX_BATCH, retry_singly=True
+            functools.partial(_read_and_record, pool, _TEMPLATE.format(read=read, channel=channel), constants),
+            max_batch=_MAX_BATCH,
+            retry_singly=True,
         ),
     )

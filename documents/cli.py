@@ -134,6 +134,11 @@ def rotate_key(org_id: str) -> None:
             await pool.close()
         return key.kid
 
+    from wallet_api.keys import KeyUnwrapError
+
     with services(load_settings()) as settings:
-        kid = run_async(lambda: main(settings.database_url, settings.kek_bytes()))
+        try:
+            kid = run_async(lambda: main(settings.database_url, settings.kek_bytes()))
+        except KeyUnwrapError as exc:
+            raise click.ClickException(KeyUnwrapError.refusal) from exc
     click.echo(f"new key {kid} for {org_id}")

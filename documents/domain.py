@@ -5,6 +5,7 @@ from litestar import Router
 from documents import agency, presentation, public, verification, wallet
 from documents.cli import documents_group, verify_qr
 from documents.expiry import EXPIRY_LOOP
+from documents.issuer_keys import ISSUER_KEYS
 from documents.seed import seed_documents
 from wallet_api.domains import Domain
 
@@ -35,4 +36,5 @@ DOMAIN = Domain(
     loops=[EXPIRY_LOOP],
     commands=[verify_qr, documents_group],
     seeders=[seed_documents],
+    signing_keys=[ISSUER_KEYS],
 )

@@ -17,9 +17,10 @@ import asyncpg
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from documents.jose import ec_public_key
-from wallet_api.keys.provider import DatabaseKeyProvider, SigningKey
+from wallet_api.keys.provider import DatabaseKeyProvider, KeyRequirement, SigningKey
 
 __all__ = [
+    "ISSUER_KEYS",
     "ISSUER_KEY_PURPOSE",
     "IssuerKey",
     "issuer_signing_key",
@@ -32,6 +33,8 @@ __all__ = [
 ISSUER_KEY_PURPOSE = "issuer"
 #: A retired key stays published at least this long (offline QR ≤ 24 h, status tokens ≤ 24 h).
 _MIN_GRACE = "25 hours"
+#: Every issuing organisation has a published key from the start, not from its first signature.
+ISSUER_KEYS = KeyRequirement(ISSUER_KEY_PURPOSE, "SELECT id FROM organisations WHERE kind = 'issuer'")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from documents.issuer_keys import ISSUER_KEY_PURPOSE
 from documents.statuslist import STATUS_LIST_MEDIA_TYPE, signed_list
 from documents.types import all_types
 from wallet_api.auth.guards import PUBLIC
+from wallet_api.keys.provider import key_set_cache_control
 from wallet_api.problems import NotFound
 from wallet_api.state import AppSettings, Db, KeyProviderDep
 
@@ -31,10 +32,13 @@ async def document_types() -> Response[dict[str, Any]]:
     tags=["keys"],
     summary="SD-JWT VC issuer metadata: the issuer's published keys",
 )
-async def issuer_metadata(db: Db, settings: AppSettings, org_id: FromPath[str]) -> Response[dict[str, Any]]:
+async def issuer_metadata(
+    db: Db, settings: AppSettings, key_provider: KeyProviderDep, org_id: FromPath[str]
+) -> Response[dict[str, Any]]:
     org = await db.fetchrow("SELECT name FROM organisations WHERE id = $1 AND kind = 'issuer'", org_id)
     if org is None:
         raise NotFound("No such issuer.")
+    complete = await key_provider.ensure_published()
     rows = await db.fetch(
         """SELECT public_jwk FROM signing_keys
            WHERE purpose = $1 AND owner = $2 AND (active OR publish_until IS NULL OR publish_until > now())
@@ -47,7 +51,7 @@ async def issuer_metadata(db: Db, settings: AppSettings, org_id: FromPath[str]) 
         "name": org["name"],
         "jwks": {"keys": [r["public_jwk"] for r in rows]},
     }
-    return Response(body, headers={"Cache-Control": "public, max-age=300"})
+    return Response(body, headers={"Cache-Control": key_set_cache_control(complete and bool(rows))})
 
 
 @get(

@@ -7,8 +7,13 @@ directory so that a check at the roadside works without network::
     <cache>/status/<list id>.jwt       the last Token Status List fetched
 
 With network, stale entries are refreshed (issuer keys hourly, a status list after the
-``ttl`` it declares); without it, the cache answers. A status list is itself verified
-(signature by the same issuer, subject, expiry) before its bits are believed.
+``ttl`` it declares); without it, the cache answers. A payload signed by a key the cached
+set lacks (the issuer rotated since) makes the issuer's keys be fetched again at once,
+within bounds: one refetch per unknown key every ``_REFETCH_SAME_KID_SECONDS``, at most
+``_REFETCH_PER_MINUTE`` per issuer a minute, so a stream of forged codes neither floods the
+server nor keeps a genuine new key out (an unknown kid is never remembered as "absent").
+A status list is itself verified (signature by the same issuer, subject, expiry) before
+its bits are believed.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import re
 import time
 import zlib
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +42,8 @@ Fetch = Callable[[str], bytes | None]
 _ORG = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _KEYS_MAX_AGE = 3600
 _RECHECK_SECONDS = 1.0
+_REFETCH_SAME_KID_SECONDS = 10.0
+_REFETCH_PER_MINUTE = 6
 
 
 class StatusUnknown(CredentialError):
@@ -54,10 +62,17 @@ class VerifiedQr:
 
 
 class OfflineVerifier:
-    def __init__(self, base_url: str, cache_dir: Path, fetch: Fetch | None) -> None:
+    def __init__(
+        self, base_url: str, cache_dir: Path, fetch: Fetch | None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.cache = cache_dir
         self.fetch = fetch
+        self._clock = clock
+        # Refetches of issuer keys for unknown kids: when each (issuer, kid) was last tried,
+        # and the times of each issuer's refetches within the last minute.
+        self._kid_tried: dict[tuple[str, str], float] = {}
+        self._refetches: dict[str, deque[float]] = {}
         # Parsed forms of cached files, keyed by path and modification time: a verifier
         # checking a queue of cars parses a key set or a list once, not once per car.
         self._parsed: dict[tuple[Path, str], tuple[float, Any]] = {}
@@ -73,17 +88,17 @@ class OfflineVerifier:
         self._parsed[(path, kind)] = (mtime, value)
         return value
 
-    def _get(self, path: Path, url: str, max_age: float) -> bytes | None:
-        """The cached file, refreshed first when it is older than ``max_age`` and we are online.
+    def _get(self, path: Path, url: str, max_age: float, *, refresh: bool = False) -> bytes | None:
+        """The cached file, refreshed first when it is older than ``max_age`` (or ``refresh``) and we are online.
 
         Files are looked at on disk at most once a second: a verifier checking a queue
         of cars does not stat its cache for every car.
         """
         seen = self._seen.get(path)
-        if seen is not None and time.monotonic() - seen[0] < _RECHECK_SECONDS:
+        if not refresh and seen is not None and time.monotonic() - seen[0] < _RECHECK_SECONDS:
             return seen[1]
         body: bytes | None = None
-        if path.exists() and time.time() - path.stat().st_mtime < max_age:
+        if not refresh and path.exists() and time.time() - path.stat().st_mtime < max_age:
             body = path.read_bytes()
         if body is None and self.fetch is not None:
             fetched = self.fetch(url)
@@ -101,11 +116,14 @@ class OfflineVerifier:
         self._seen[path] = (time.monotonic(), body)
         return body
 
-    def issuer(self, org_id: str) -> tuple[dict[str, IssuerKey], str | None]:
+    def issuer(self, org_id: str, *, refresh: bool = False) -> tuple[dict[str, IssuerKey], str | None]:
         if not _ORG.match(org_id):
             raise CredentialError("unknown-issuer", "The QR code names an impossible issuer.")
         path = self.cache / "issuers" / f"{org_id}.json"
-        raw = self._get(path, f"{self.base_url}/.well-known/jwt-vc-issuer/issuers/{org_id}", _KEYS_MAX_AGE)
+        url = f"{self.base_url}/.well-known/jwt-vc-issuer/issuers/{org_id}"
+        if refresh:
+            self._parsed.pop((path, ""), None)
+        raw = self._get(path, url, _KEYS_MAX_AGE, refresh=refresh)
         if raw is None:
             raise CredentialError("unknown-issuer", f"No keys of issuer {org_id} are cached and the network is off.")
 
@@ -172,6 +190,25 @@ class OfflineVerifier:
             max_age = self._memo(path, ttl, path.read_bytes(), "ttl")
         return self._get(path, uri, max_age)
 
+    def _may_refetch(self, org_id: str, prefix: str) -> bool:
+        """Whether an unknown kid may trigger a refetch of the issuer's keys now (and count it)."""
+        if self.fetch is None:
+            return False
+        now = self._clock()
+        last = self._kid_tried.get((org_id, prefix))
+        if last is not None and now - last < _REFETCH_SAME_KID_SECONDS:
+            return False
+        recent = self._refetches.setdefault(org_id, deque())
+        while recent and now - recent[0] >= 60.0:
+            recent.popleft()
+        if len(recent) >= _REFETCH_PER_MINUTE:
+            return False
+        recent.append(now)
+        if len(self._kid_tried) > 10_000:
+            self._kid_tried.clear()
+        self._kid_tried[(org_id, prefix)] = now
+        return True
+
     def verify(self, text: str, *, now: int | None = None) -> VerifiedQr:
         now = int(time.time()) if now is None else now
         envelope = open_offline(text)
@@ -181,6 +218,9 @@ class OfflineVerifier:
         keys, name = self.issuer(org_id)
         prefix = kid_prefix(envelope)
         key = next((k for kid, k in keys.items() if kid.startswith(prefix)), None)
+        if key is None and self._may_refetch(org_id, prefix):
+            keys, name = self.issuer(org_id, refresh=True)
+            key = next((k for kid, k in keys.items() if kid.startswith(prefix)), None)
         claims = check_offline(envelope, key, now=now)
         value, checked_at = self.status(claims, keys)
         if value == 1:

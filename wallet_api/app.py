@@ -26,7 +26,7 @@ from wallet_api.domains import load_domains
 from wallet_api.fastpath import FastRoute
 from wallet_api.fastpath import install as install_fast_routes
 from wallet_api.idempotency import IdempotencyMiddleware
-from wallet_api.keys.provider import DatabaseKeyProvider
+from wallet_api.keys.provider import DatabaseKeyProvider, KeyUnwrapError
 from wallet_api.observability.logging import configure_logging
 from wallet_api.observability.middleware import RequestContextMiddleware
 from wallet_api.problems import exception_handlers
@@ -55,7 +55,11 @@ def create_app(
         try:
             async with pool.acquire() as conn:
                 await migrate.verify(conn)
-            keys = DatabaseKeyProvider(pool, settings.kek_bytes())
+            keys = DatabaseKeyProvider(pool, settings.kek_bytes(), [k for d in domains for k in d.signing_keys])
+            # Every token and issuer key exists before the first request: a verifier that
+            # fetches the JWKS at start-up finds them all, not only those that signed already.
+            if not await keys.ensure_published():
+                raise KeyUnwrapError("Signing keys stored under another WALLET_KEK; refusing to start.")
             app.state.update(
                 settings=settings,
                 pool=pool,

@@ -11,8 +11,10 @@ from litestar import Response, get
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from wallet_api.auth.guards import PUBLIC
+from wallet_api.auth.tokens import TOKEN_KEY_PURPOSE
 from wallet_api.domains import Domain
 from wallet_api.janitor import JANITOR
+from wallet_api.keys.provider import KeyRequirement, key_set_cache_control
 from wallet_api.observability.metrics import CONTENT_TYPE_LATEST, render_metrics
 from wallet_api.state import Db, KeyProviderDep, RedisClient
 
@@ -58,8 +60,16 @@ def metrics() -> Response[bytes]:
 
 @get("/.well-known/jwks.json", opt=PUBLIC, tags=["keys"], summary="Public keys: access tokens and credential issuers")
 async def jwks(key_provider: KeyProviderDep) -> Response[dict[str, Any]]:
+    # A key required since the process started (a new issuer) is made here rather than at
+    # its first signature; a set still missing one is not to be cached.
+    complete = await key_provider.ensure_published()
     published = await key_provider.published_keys()
-    return Response({"keys": published}, headers={"Cache-Control": "public, max-age=300"})
+    return Response({"keys": published}, headers={"Cache-Control": key_set_cache_control(complete and bool(published))})
 
 
-DOMAIN = Domain(name="core", routes=[live, ready, metrics, jwks], loops=[JANITOR])
+DOMAIN = Domain(
+    name="core",
+    routes=[live, ready, metrics, jwks],
+    loops=[JANITOR],
+    signing_keys=[KeyRequirement(TOKEN_KEY_PURPOSE)],
+)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import click
 
     from wallet_api.fastpath import FastRoute, PublicFastRoute
+    from wallet_api.keys.provider import KeyRequirement
     from wallet_api.settings import Settings
     from wallet_api.worker import BackgroundLoop
 
@@ -48,6 +49,8 @@ class Domain:
     fast_routes: Sequence[FastRoute | PublicFastRoute] = ()
     #: Demo-data loaders run by ``wallet seed``, in domain order; each must be idempotent.
     seeders: Sequence[Seeder] = ()
+    #: Signing keys that must exist and be published from the start (made at start-up).
+    signing_keys: Sequence[KeyRequirement] = ()
 
 
 _DOMAIN_MODULES = (

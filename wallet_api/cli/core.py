@@ -314,12 +314,15 @@ async def _rotate(settings: Any, purpose: str, owner: str | None, grace_days: in
     from datetime import UTC, datetime, timedelta
 
     from wallet_api.db import create_pool
-    from wallet_api.keys import DatabaseKeyProvider
+    from wallet_api.keys import DatabaseKeyProvider, KeyUnwrapError
 
     pool = await create_pool(settings.database_url, min_size=1, max_size=2)
     try:
         provider = DatabaseKeyProvider(pool, settings.kek_bytes())
-        key = await provider.rotate(purpose, owner, publish_until=datetime.now(UTC) + timedelta(days=grace_days))
+        try:
+            key = await provider.rotate(purpose, owner, publish_until=datetime.now(UTC) + timedelta(days=grace_days))
+        except KeyUnwrapError as exc:
+            raise click.ClickException(KeyUnwrapError.refusal) from exc
         click.echo(f"new active key {key.kid} for {purpose}{' / ' + owner if owner else ''}")
     finally:
         await pool.close()

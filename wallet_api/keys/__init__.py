@@ -5,6 +5,13 @@ publishes public keys. ``DatabaseKeyProvider`` keeps keys in PostgreSQL, wrapped
 AES-256-GCM under the key-encryption key from configuration (``WALLET_KEK``).
 """
 
-from wallet_api.keys.provider import DatabaseKeyProvider, KeyProvider, SigningKey, jwk_thumbprint
+from wallet_api.keys.provider import (
+    DatabaseKeyProvider,
+    KeyProvider,
+    KeyRequirement,
+    KeyUnwrapError,
+    SigningKey,
+    jwk_thumbprint,
+)
 
-__all__ = ["DatabaseKeyProvider", "KeyProvider", "SigningKey", "jwk_thumbprint"]
+__all__ = ["DatabaseKeyProvider", "KeyProvider", "KeyRequirement", "KeyUnwrapError", "SigningKey", "jwk_thumbprint"]

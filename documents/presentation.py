@@ -34,6 +34,7 @@ from documents.service import today_ict
 from documents.types import DocumentInvalid, DocumentType, get_type
 from wallet_api.auth.guards import PUBLIC, citizen, principal_of
 from wallet_api.auth.principal import Principal
+from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Conflict, Problem, TooManyRequests, ValidationFailed
 from wallet_api.settings import Settings
 from wallet_api.state import AppSettings, Db, KeyProviderDep, RedisClient
@@ -169,6 +170,7 @@ async def _shown_document(db: asyncpg.Pool, principal: Principal, document_id: U
 @post(
     "/me/documents/{document_id:uuid}/presentations",
     guards=[citizen],
+    opt=NOT_REPLAYED,
     tags=["wallet"],
     summary="Show chosen fields online: a one-time code (URL and QR) for a verifier to scan",
     status_code=HTTP_201_CREATED,
@@ -209,6 +211,7 @@ async def online_presentation(
 @post(
     "/me/documents/{document_id:uuid}/offline-presentations",
     guards=[citizen],
+    opt=NOT_REPLAYED,
     tags=["wallet"],
     summary="Show chosen fields offline: a signed QR payload a verifier checks without network",
     status_code=HTTP_201_CREATED,

@@ -40,6 +40,7 @@ from wallet_api.auth.guards import principal_of
 from wallet_api.auth.principal import Principal
 from wallet_api.batching import Batcher, for_owner
 from wallet_api.fastpath import FastRoute
+from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Problem, ServiceUnavailable, TooManyRequests
 from wallet_api.ratelimit import LeasedWindowLimiter
 from wallet_api.redis_client import LuaScript
@@ -281,6 +282,7 @@ async def check(state: State, principal: Principal, data: VerifyRequest) -> Veri
 @post(
     "/verifications",
     guards=[verifier],
+    opt=NOT_REPLAYED,
     tags=["verification"],
     summary="Verify what a holder showed: an online code (URL) or an offline QR payload",
     status_code=HTTP_200_OK,

@@ -7,10 +7,20 @@ same request gets the stored response back (``Idempotent-Replayed: true``); the 
 with a different request is refused (422, ``idempotency-key-reuse``); a retry that arrives
 while the first is still running is told to wait (409, ``idempotency-in-progress``).
 
-Keys are scoped to the caller (the authenticated principal, or the client address for
-anonymous calls), so two callers can never see each other's responses. A 5xx is not
+Keys are scoped to the caller, so two callers can never see each other's responses: an
+authenticated key belongs to the principal; an anonymous key belongs to the exact request
+(its fingerprint), never to a client address that many clients may share. A 5xx is not
 stored: the key is released so the client can retry. A stuck ``in_progress`` claim (a
 process that died mid-request) expires after ``_LOCK_SECONDS``.
+
+**Answers that are never stored.** A route whose answer carries a secret (access and
+refresh tokens, one-time codes, pending-registration or pairing ids) or personal data
+(verified claims, names, wallet numbers) declares ``opt=NOT_REPLAYED``. Its key still
+serialises concurrent duplicates and refuses a different request, but only the
+fingerprint is kept: a retry runs the route again, which is safe because each of them
+spends a single-use input (a challenge, a code, a refresh token — whose second use revokes
+its family) or re-checks the caller's credentials. A replay therefore never hands out
+tokens, nor mints a second session from the first request.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from wallet_api.asgi import ASGIApp, Message, Receive, Scope, Send
 from wallet_api.auth.principal import Principal
 from wallet_api.problems import Conflict, Problem, ValidationFailed, problem_response
 
-__all__ = ["IdempotencyMiddleware"]
+__all__ = ["NOT_REPLAYED", "IdempotencyMiddleware", "replays"]
 
 _HEADER = b"idempotency-key"
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -34,16 +44,30 @@ _LOCK_SECONDS = 120
 _MAX_BUFFERED_BODY = 8 * 1024 * 1024
 _SKIPPED_RESPONSE_HEADERS = {b"x-request-id", b"content-length", b"date", b"server"}
 
+#: ``opt`` of a route whose answer must never be stored (merge with others: ``{**PUBLIC, **NOT_REPLAYED}``).
+NOT_REPLAYED: dict[str, Any] = {"idempotency": "not-replayed"}
+
 _CLAIM = """
 INSERT INTO idempotency_keys (principal, key, fingerprint, method, path, state, locked_until)
 VALUES ($1, $2, $3, $4, $5, 'in_progress', now() + make_interval(secs => $6))
 ON CONFLICT (principal, key) DO UPDATE
-    SET fingerprint = EXCLUDED.fingerprint, locked_until = EXCLUDED.locked_until,
-        method = EXCLUDED.method, path = EXCLUDED.path
-    WHERE idempotency_keys.state = 'in_progress' AND idempotency_keys.locked_until < now()
-      AND idempotency_keys.fingerprint = EXCLUDED.fingerprint
+    SET state = 'in_progress', locked_until = EXCLUDED.locked_until
+    WHERE idempotency_keys.fingerprint = EXCLUDED.fingerprint
+      AND (idempotency_keys.state = 'rerun'
+           OR (idempotency_keys.state = 'in_progress' AND idempotency_keys.locked_until < now()))
 RETURNING true
 """
+
+# What is kept of an answer that must not be stored: the fingerprint alone.
+_KEEP_FINGERPRINT = """
+UPDATE idempotency_keys SET state = 'rerun', status = NULL, headers = NULL, body = NULL, locked_until = NULL
+WHERE principal = $1 AND key = $2
+"""
+
+
+def replays(route_opt: dict[str, Any]) -> bool:
+    """Whether a route's answers may be stored and replayed (see ``NOT_REPLAYED``)."""
+    return bool(route_opt.get("idempotency") != NOT_REPLAYED["idempotency"])
 
 
 class IdempotencyMiddleware:
@@ -66,8 +90,8 @@ class IdempotencyMiddleware:
             )  # fmt: skip
             return
         body, replay_receive = await _read_body(scope, receive)
-        principal = _scope_principal(scope)
         fingerprint = _fingerprint(scope, body)
+        principal = _scope_principal(scope, fingerprint)
         pool: asyncpg.Pool = scope["litestar_app"].state.pool
         path = scope["path"]
         claimed = await pool.fetchval(_CLAIM, principal, key, fingerprint, "POST", path, _LOCK_SECONDS)
@@ -93,6 +117,10 @@ class IdempotencyMiddleware:
             raise
         if captured["status"] >= 500:
             await pool.execute("DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2", principal, key)
+            return
+        handler = scope.get("route_handler")
+        if handler is not None and not replays(handler.opt):
+            await pool.execute(_KEEP_FINGERPRINT, principal, key)
             return
         headers = {
             k.decode("latin-1"): v.decode("latin-1")
@@ -160,12 +188,18 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _scope_principal(scope: Scope) -> str:
+def _scope_principal(scope: Scope, fingerprint: str) -> str:
+    """Whose key this is: the principal, or for anonymous calls the request itself.
+
+    An anonymous caller has nothing that tells it apart from another (clients behind one
+    proxy or carrier NAT share an address), so its key names the exact request: only a
+    caller sending the same bytes can meet the stored answer, and answers of anonymous
+    routes that would tell such a caller anything it does not hold already are never stored.
+    """
     user = scope.get("user")
     if isinstance(user, Principal):
         return user.key
-    client = scope.get("client")
-    return f"anonymous:{client[0] if client else 'unknown'}"
+    return f"anonymous:{fingerprint}"
 
 
 def _fingerprint(scope: Scope, body: bytes) -> str:

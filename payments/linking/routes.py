@@ -24,6 +24,7 @@ from payments.linking.flow import OTP_KEY, OTP_TTL_SECONDS
 from payments.linking.schemas import LinkRequest, OtpSubmission, ProviderView, WalletLinkView, view_of
 from payments.providers import registry_of
 from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, principal_of
+from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.outbox import publish
 from wallet_api.problems import Conflict, Forbidden, NotFound, Problem, TooManyRequests, ValidationFailed
 from wallet_api.state import AppSettings, Db, RedisClient
@@ -96,6 +97,7 @@ class WalletLinkController(Controller):
     @post(
         "/",
         guards=_CHANGE,
+        opt=NOT_REPLAYED,
         status_code=HTTP_202_ACCEPTED,
         summary="Link an e-wallet (accepted at once, processed asynchronously)",
     )
@@ -181,6 +183,7 @@ class WalletLinkController(Controller):
     @post(
         "/{link_id:uuid}/otp",
         guards=_CHANGE,
+        opt=NOT_REPLAYED,
         status_code=HTTP_202_ACCEPTED,
         summary="Confirm consent with the OTP the provider sent to the wallet owner's phone",
     )
@@ -217,6 +220,7 @@ class WalletLinkController(Controller):
     @post(
         "/{link_id:uuid}/default",
         guards=_CHANGE,
+        opt=NOT_REPLAYED,
         status_code=HTTP_200_OK,
         summary="Make this wallet the payout wallet (payouts to it hold during the cooling-off period)",
     )

@@ -384,3 +384,28 @@ async def test_a_device_cannot_mint_codes_without_limit(
         await redis.set(f"doc:present-rate:{holder.device_id}:{w}", 30)
     r = await online(client, holder, doc["id"], ["points"])
     assert (r.status_code, slug(r)) == (429, "rate-limited")
+
+
+async def test_verified_claims_never_stay_in_the_idempotency_store(
+    client: httpx.AsyncClient, issuer: Any, holder: Citizen, verifier: Any, db: asyncpg.Pool
+) -> None:
+    # Issue 14, item 1: a verification's answer is the holder's personal data; with a key, only
+    # the request's fingerprint is kept and a retry runs again (the code is single use).
+    doc = await issue(client, issuer)
+    code = (await online(client, holder, doc["id"], ["full_name", "date_of_birth"])).json()
+    key = {**verifier, "Idempotency-Key": "verify-1"}
+    first = await client.post("/v1/verifications", headers=key, json={"payload": code["url"]})
+    assert first.status_code == 200, first.text
+    retry = await client.post("/v1/verifications", headers=key, json={"payload": code["url"]})
+    assert retry.status_code != 200 and "Nguyễn Văn Hùng" not in retry.text
+    offline_qr = await offline(client, holder, doc["id"], ["full_name"])
+    stored = await db.fetch("SELECT state, headers, body FROM idempotency_keys")
+    assert [r["state"] for r in stored] == ["rerun"] and stored[0]["body"] is None
+    keyed = await client.post(
+        f"/v1/me/documents/{doc['id']}/offline-presentations",
+        headers={**holder.headers, "Idempotency-Key": "qr-1"},
+        json={"proof": presentation_proof(holder, doc["id"], ["full_name"], mode="offline")},
+    )
+    assert keyed.status_code == 201
+    bodies = await db.fetchval("SELECT count(*) FROM idempotency_keys WHERE body IS NOT NULL")
+    assert bodies == 0 and offline_qr["payload"] not in str(await db.fetch("SELECT * FROM idempotency_keys"))

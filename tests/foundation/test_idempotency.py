@@ -21,8 +21,9 @@ async def test_replay_returns_the_stored_response_and_runs_once(client: httpx.As
     assert await count(db) == 1
 
 
-async def test_same_key_different_body_is_refused(client: httpx.AsyncClient, db: asyncpg.Pool) -> None:
-    headers = {"Idempotency-Key": "k-2"}
+async def test_same_key_different_body_is_refused(client: httpx.AsyncClient, db: asyncpg.Pool, mint) -> None:  # type: ignore[no-untyped-def]
+    # An authenticated caller owns its keys; an anonymous key names one exact request.
+    headers = {**(await mint(kind="citizen", subject="a")), "Idempotency-Key": "k-2"}
     await client.post("/_probe/things", json={"name": "a", "amount": 5}, headers=headers)
     r = await client.post("/_probe/things", json={"name": "a", "amount": 6}, headers=headers)
     assert r.status_code == 422

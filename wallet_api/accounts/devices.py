@@ -50,6 +50,7 @@ from wallet_api.accounts.sessions import revoke_device_sessions, start_session
 from wallet_api.audit import record
 from wallet_api.auth.guards import PUBLIC, citizen, fresh_device_signature, principal_of
 from wallet_api.auth.tokens import TokenService
+from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.outbox import publish
 from wallet_api.problems import Forbidden, NotFound, Unauthorized
 from wallet_api.settings import Settings
@@ -73,7 +74,7 @@ _PENDING_MESSAGE = "If the details are right, a code has been sent to the regist
 
 @post(
     "/v1/device-bindings",
-    opt=PUBLIC,
+    opt={**PUBLIC, **NOT_REPLAYED},
     tags=["devices"],
     summary="Bind a new phone: ID number, registered phone and password; a code is texted",
     status_code=HTTP_202_ACCEPTED,
@@ -121,7 +122,7 @@ async def start_binding(
 
 @post(
     "/v1/device-bindings/{binding_id:str}/complete",
-    opt=PUBLIC,
+    opt={**PUBLIC, **NOT_REPLAYED},
     tags=["devices"],
     summary="Finish binding with the SMS code; the new device is signed in and payouts cool off",
     status_code=HTTP_201_CREATED,
@@ -202,6 +203,7 @@ async def _bind_new_device(
 @post(
     "/v1/devices/pairings",
     guards=[citizen, fresh_device_signature()],
+    opt=NOT_REPLAYED,
     tags=["devices"],
     summary="Add a phone from a signed-in one (fresh device signature): a pairing code for the new phone",
     status_code=HTTP_201_CREATED,
@@ -220,7 +222,7 @@ async def start_pairing(request: Request[Any, Any, Any], redis: RedisClient) -> 
 
 @post(
     "/v1/devices/pairings/{pairing_id:str}/complete",
-    opt=PUBLIC,
+    opt={**PUBLIC, **NOT_REPLAYED},
     tags=["devices"],
     summary="The new phone finishes pairing with its key; payouts cool off",
     status_code=HTTP_201_CREATED,

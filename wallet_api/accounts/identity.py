@@ -39,6 +39,7 @@ from wallet_api.accounts.schemas import (
 from wallet_api.accounts.sessions import revoke_account_sessions
 from wallet_api.audit import record
 from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, officer_with_role, principal_of
+from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.outbox import publish
 from wallet_api.problems import BadRequest, Conflict, NotFound, Problem, Unauthorized
 from wallet_api.state import AppSettings, Db, RedisClient
@@ -210,6 +211,7 @@ async def list_children(request: Request[Any, Any, Any], db: Db) -> list[ChildVi
 @post(
     "/v1/me/children",
     guards=[citizen_level(2)],
+    opt=NOT_REPLAYED,
     tags=["accounts"],
     summary="Open and manage the account of my child under 14 (level 2)",
     status_code=HTTP_201_CREATED,
@@ -270,6 +272,7 @@ async def link_child(request: Request[Any, Any, Any], data: JSONBody[ChildLinkRe
 @post(
     "/v1/me/phone",
     guards=[citizen, fresh_device_signature()],
+    opt=NOT_REPLAYED,
     tags=["accounts"],
     summary="Change my phone number (fresh device signature); a code is texted to the new number",
     status_code=HTTP_202_ACCEPTED,
@@ -292,6 +295,7 @@ async def change_phone(
 @post(
     "/v1/me/phone/{change_id:str}/confirm",
     guards=[citizen],
+    opt=NOT_REPLAYED,
     tags=["accounts"],
     summary="Confirm the new phone number with the texted code; payouts cool off",
     status_code=HTTP_200_OK,

@@ -35,6 +35,7 @@ from wallet_api.accounts.ratelimit import LOCKOUTS, hit
 from wallet_api.accounts.schemas import OfficerSignIn, TokenView
 from wallet_api.auth.guards import PUBLIC
 from wallet_api.auth.principal import Principal
+from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Problem, Unauthorized
 from wallet_api.state import AppSettings, Db, RedisClient, Tokens
 
@@ -100,7 +101,7 @@ async def _verify_assertion(assertion: str, row: Any, audience: str, redis: Any)
 
 @post(
     "/oauth2/token",
-    opt=PUBLIC,
+    opt={**PUBLIC, **NOT_REPLAYED},
     tags=["oauth2"],
     summary="OAuth2 client credentials for organisations (private_key_jwt or client secret)",
     status_code=HTTP_200_OK,
@@ -163,7 +164,13 @@ async def token_endpoint(
     }
 
 
-@post("/v1/officers/sign-in", opt=PUBLIC, tags=["officers"], summary="Officer sign-in", status_code=HTTP_200_OK)
+@post(
+    "/v1/officers/sign-in",
+    opt={**PUBLIC, **NOT_REPLAYED},
+    tags=["officers"],
+    summary="Officer sign-in",
+    status_code=HTTP_200_OK,
+)
 async def officer_sign_in(
     request: Request[Any, Any, Any], data: JSONBody[OfficerSignIn], db: Db, redis: RedisClient, tokens: Tokens
 ) -> TokenView:

@@ -39,6 +39,7 @@ from wallet_api.accounts.schemas import Pending, RegistrationComplete, Registrat
 from wallet_api.accounts.sessions import start_session
 from wallet_api.audit import record
 from wallet_api.auth.guards import PUBLIC
+from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Conflict, Problem, Unauthorized, ValidationFailed
 from wallet_api.state import AppSettings, Db, RedisClient, Tokens
 
@@ -61,7 +62,7 @@ def _wrong_code() -> Unauthorized:
 
 @post(
     "/v1/registrations",
-    opt=PUBLIC,
+    opt={**PUBLIC, **NOT_REPLAYED},
     tags=["accounts"],
     summary="Start level-1 registration (a code is texted if the details match)",
     status_code=HTTP_202_ACCEPTED,
@@ -122,7 +123,7 @@ async def start_registration(
 
 @post(
     "/v1/registrations/{registration_id:str}/complete",
-    opt=PUBLIC,
+    opt={**PUBLIC, **NOT_REPLAYED},
     tags=["accounts"],
     summary="Finish registration with the SMS code; binds the first device and signs it in",
     status_code=HTTP_201_CREATED,

@@ -47,6 +47,7 @@ from wallet_api.auth.guards import PUBLIC, citizen, principal_of
 from wallet_api.auth.tokens import TokenService
 from wallet_api.batching import row_reader
 from wallet_api.fastpath import PublicFastRoute
+from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Forbidden, Unauthorized
 from wallet_api.settings import Settings
 from wallet_api.state import Db
@@ -109,7 +110,7 @@ def _tokens(state: State) -> TokenService:
 
 @post(
     "/v1/auth/challenges",
-    opt=PUBLIC,
+    opt={**PUBLIC, **NOT_REPLAYED},
     tags=["sign-in"],
     summary="A single-use challenge for a device to sign (sign-in or step-up)",
     status_code=HTTP_200_OK,
@@ -118,7 +119,13 @@ async def challenge(data: JSONBody[ChallengeRequest], state: State) -> Challenge
     return await _challenge(state, data)
 
 
-@post("/v1/auth/sign-in", opt=PUBLIC, tags=["sign-in"], summary="Sign in with a device signature", status_code=200)
+@post(
+    "/v1/auth/sign-in",
+    opt={**PUBLIC, **NOT_REPLAYED},
+    tags=["sign-in"],
+    summary="Sign in with a device signature",
+    status_code=200,
+)
 async def sign_in(data: JSONBody[SignInRequest], state: State) -> SessionView:
     return await _sign_in(state, data)
 
@@ -182,7 +189,13 @@ async def sign_in_device(
     return SessionTokens(access, expires_in, refresh, account_id, device_key, level)
 
 
-@post("/v1/auth/refresh", opt=PUBLIC, tags=["sign-in"], summary="Rotate a refresh token", status_code=200)
+@post(
+    "/v1/auth/refresh",
+    opt={**PUBLIC, **NOT_REPLAYED},
+    tags=["sign-in"],
+    summary="Rotate a refresh token",
+    status_code=200,
+)
 async def refresh(data: JSONBody[RefreshRequest], state: State) -> SessionView:
     return session_view(await refresh_session(state.pool, _tokens(state), data.refresh_token))
 
@@ -190,6 +203,7 @@ async def refresh(data: JSONBody[RefreshRequest], state: State) -> SessionView:
 @post(
     "/v1/auth/step-up",
     guards=[citizen],
+    opt=NOT_REPLAYED,
     tags=["sign-in"],
     summary="Confirm with a fresh device signature before a sensitive action",
     status_code=200,

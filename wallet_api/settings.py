@@ -77,6 +77,15 @@ class Settings:
     otp_ttl_seconds: int = 300
     #: Seconds a device sign-in or step-up challenge stays valid (single use).
     challenge_ttl_seconds: int = 60
+    # --- identity proofing (proofing/, docs/accounts.md) ---
+    #: Directory of the chip trust list (CSCA certificates and their CRLs, PEM or DER); empty
+    #: means ``<data_dir>/chip-trust``, where ``wallet dev`` puts a development CSCA.
+    chip_trust_dir: str = ""
+    #: Face matching service; empty means the local development matcher (refused in production).
+    face_match_url: str = ""
+    face_match_token: str = ""
+    #: Lowest face-match score (percent of the service's 0-1 scale) that counts as the same person.
+    face_match_threshold_percent: int = 75
     #: Demo citizens created by ``wallet seed`` when run by ``wallet dev``.
     seed_citizens: int = 1000
     #: E-wallet providers as a JSON list (payments/providers/config.py, docs/providers.md);
@@ -177,6 +186,8 @@ class Settings:
                 raise SettingsError("WALLET_PROVIDERS is not valid JSON") from exc
             if not isinstance(parsed, list):
                 raise SettingsError("WALLET_PROVIDERS must be a JSON list of provider objects")
+        if not 1 <= self.face_match_threshold_percent <= 100:
+            raise SettingsError("WALLET_FACE_MATCH_THRESHOLD_PERCENT must be between 1 and 100")
         if self.db_pool_min < 1 or self.db_pool_max < self.db_pool_min:
             raise SettingsError("WALLET_DB_POOL_MIN must be >= 1 and <= WALLET_DB_POOL_MAX")
 

@@ -23,6 +23,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 
 from wallet_api.accounts import otp
 from wallet_api.accounts.common import normalise_phone, phone_hint
+from wallet_api.accounts.level_two import raise_to_level_2
 from wallet_api.accounts.ratelimit import hit
 from wallet_api.accounts.registration import MIN_SELF_REGISTRATION_AGE
 from wallet_api.accounts.registry import RegistryUnavailable, registry_from_state
@@ -111,21 +112,7 @@ async def raise_to_level_two(
             raise NotFound("This person has no account yet; they register in the app first.")
         if row["state"] != "active":
             raise Conflict("The account is frozen.", slug="account-frozen")
-        if row["level"] < 2:
-            await conn.execute(
-                """UPDATE accounts SET level = 2, level_raised_at = now(), level_raised_by = $2, updated_at = now()
-                   WHERE id = $1""",
-                row["id"],
-                p.key,
-            )
-            await publish(conn, "account.level_raised", {"account_id": str(row["id"]), "level": 2}, key=str(row["id"]))
-        await record(
-            conn,
-            actor=p.key,
-            action="account.level_raised",
-            subject=f"account:{row['id']}",
-            details={"level": 2, "org_id": p.org_id, "already": row["level"] >= 2},
-        )
+        await raise_to_level_2(conn, row["id"], actor=p.key, via="police", details={"org_id": p.org_id})
     return {"account_id": str(row["id"]), "level": 2}
 
 

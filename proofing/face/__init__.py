@@ -1,0 +1,21 @@
+"""Face match: a live selfie against the chip's DG2 photo, behind one small interface.
+
+:class:`HttpFaceMatcher` speaks to a real service; :class:`LocalFaceMatcher` is for
+development and tests. The selfie is never stored: it is held in memory for the one
+comparison and dropped with the request.
+"""
+
+from proofing.face.base import FaceImageInvalid, FaceMatcher, FaceMatcherUnavailable, FaceVerdict
+from proofing.face.http import HttpFaceMatcher
+from proofing.face.local import LocalFaceMatcher
+from proofing.face.select import face_matcher_from_state
+
+__all__ = [
+    "FaceImageInvalid",
+    "FaceMatcher",
+    "FaceMatcherUnavailable",
+    "FaceVerdict",
+    "HttpFaceMatcher",
+    "LocalFaceMatcher",
+    "face_matcher_from_state",
+]

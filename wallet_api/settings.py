@@ -69,6 +69,10 @@ class Settings:
     #: Base URL of the national population registry; empty means the local ``population`` table.
     registry_url: str = ""
     registry_token: str = ""
+    #: Base URL of the carriers' mobile subscriber database (SIM owner check); empty means the
+    #: local ``mobile_subscribers`` table.
+    subscriber_registry_url: str = ""
+    subscriber_registry_token: str = ""
     #: SMS gateway (notifications/gateways/sms.py) for one-time codes and notices; empty means
     #: the development sink (refused in production).
     sms_gateway_url: str = ""

@@ -72,7 +72,12 @@ class Person:
     password: str = "correct horse battery"
 
 
-async def add_person(db: asyncpg.Pool, p: Person) -> Person:
+async def add_person(db: asyncpg.Pool, p: Person, *, sim_owner: bool = True) -> Person:
+    """The person in the local population registry and, unless ``sim_owner`` is False, their
+    phone registered to them in the local subscriber database (the first person to claim a
+    number keeps it)."""
+    if sim_owner:
+        await register_phone(db, p.phone, p.person_id)
     await db.execute(
         """INSERT INTO population (person_id, full_name, date_of_birth, sex, place_of_origin, residence_address,
                residence_province, status, died_on, father_id, mother_id)
@@ -88,6 +93,15 @@ async def add_person(db: asyncpg.Pool, p: Person) -> Person:
         p.mother_id,
     )
     return p
+
+
+async def register_phone(db: asyncpg.Pool, phone: str, person_id: str) -> None:
+    """The carriers register ``phone`` to ``person_id`` (SIM owner), if nobody has it yet."""
+    await db.execute(
+        "INSERT INTO mobile_subscribers (phone, person_id) VALUES ($1, $2) ON CONFLICT (phone) DO NOTHING",
+        phone,
+        person_id,
+    )
 
 
 async def last_code(redis: aioredis.Redis, phone: str) -> str | None:
@@ -108,6 +122,20 @@ async def start_registration(client: httpx.AsyncClient, p: Person, **override: A
         **override,
     }
     return await client.post("/v1/registrations", json=body)
+
+
+async def complete_with_a_guess(client: httpx.AsyncClient, reg_id: str) -> httpx.Response:
+    """Complete a registration with a made-up code (what a refused registration leaves)."""
+    device = Phone()
+    return await client.post(
+        f"/v1/registrations/{reg_id}/complete",
+        json={
+            "code": "123456",
+            "password": "a long password",
+            "device": device.device_body(),
+            "signature": device.sign(f"citizen-wallet:bind:{reg_id}"),
+        },
+    )
 
 
 async def register(client: httpx.AsyncClient, redis: aioredis.Redis, p: Person, phone: Phone | None = None) -> Phone:

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from tests.accounts.conftest import Person, Phone, last_code, register, sign_in
+from tests.accounts.conftest import Person, Phone, last_code, register, register_phone, sign_in
 
 
 async def _bind(
@@ -134,6 +134,7 @@ async def test_changing_phone_needs_the_new_numbers_code_and_cools_off_payouts(
     client: httpx.AsyncClient, redis: aioredis.Redis, db: asyncpg.Pool, nhung: Person
 ) -> None:
     phone = await register(client, redis, nhung)
+    await register_phone(db, "+84987654321", nhung.person_id)  # her second SIM
     r = await client.post("/v1/me/phone", json={"phone": "0987 654 321"}, headers=phone.headers)
     assert r.status_code == 202
     change_id = r.json()["id"]

@@ -8,7 +8,15 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from tests.accounts.conftest import Person, Phone, add_person, last_code, register, start_registration
+from tests.accounts.conftest import (
+    Person,
+    Phone,
+    add_person,
+    complete_with_a_guess,
+    last_code,
+    register,
+    start_registration,
+)
 
 # Each refusal must look exactly like success to the caller: 202, same message, no hint.
 
@@ -20,17 +28,7 @@ async def _refused_silently(client: httpx.AsyncClient, redis: aioredis.Redis, pe
     phone = override.get("phone", person.phone)
     assert await last_code(redis, phone) is None
     # Completing with any code fails like a wrong code.
-    device = Phone()
-    reg_id = r.json()["id"]
-    r2 = await client.post(
-        f"/v1/registrations/{reg_id}/complete",
-        json={
-            "code": "123456",
-            "password": "a long password",
-            "device": device.device_body(),
-            "signature": device.sign(f"citizen-wallet:bind:{reg_id}"),
-        },
-    )
+    r2 = await complete_with_a_guess(client, r.json()["id"])
     assert r2.status_code == 401
     assert r2.json()["type"].endswith("/invalid-code")
 

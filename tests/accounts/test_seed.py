@@ -31,6 +31,10 @@ async def test_population_is_consistent_and_loading_twice_adds_nobody(db: asyncp
     pilots = {p.code for p in provinces().values() if p.welfare_pilot}
     assert pilots <= {r["residence_province"] for r in rows}
     assert any(any(ch in r["full_name"] for ch in "ễịồờăđĐ") for r in rows)
+    # Everyone's phone is registered to them at the (local) carriers, once.
+    owners = dict(await db.fetch("SELECT person_id, phone FROM mobile_subscribers"))
+    assert set(owners) == ids and len(set(owners.values())) == 3000
+    assert all(phone.startswith("+8497") for phone in owners.values())
 
 
 async def test_demo_data_creates_organisations_officers_and_clients(
@@ -52,3 +56,8 @@ async def test_demo_data_creates_organisations_officers_and_clients(
     )
     assert r.status_code == 200 and r.json()["scope"] == "documents:verify"
     assert await db.fetchval("SELECT count(*) FROM accounts WHERE level = 2") >= 2
+    # Every demo citizen with an account has their phone registered to them (SIM owner).
+    assert not await db.fetch(
+        """SELECT a.person_id FROM accounts a LEFT JOIN mobile_subscribers s
+           ON s.phone = a.phone AND s.person_id = a.person_id WHERE s.phone IS NULL"""
+    )

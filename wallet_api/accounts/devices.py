@@ -1,8 +1,10 @@
 """Devices: bind a new phone (lost phone or recovery), list, rename, revoke.
 
 Binding a new device needs the account password and a code texted to the *registered*
-number; the start call answers the same whatever the details (no enumeration), and wrong
-passwords count towards a per-person lockout. A newly bound device:
+number, which the carriers must still register to the account's person (SIM owner check:
+a number given up and reassigned, or a squatter's own SIM, recovers nothing); the start
+call answers the same whatever the details (no enumeration), and wrong passwords count
+towards a per-person lockout. A newly bound device:
 
 * is announced to the account's other devices (``account.device_bound`` in the outbox);
 * starts a payout cooling-off: ``accounts.payout_locked_until`` moves to now +
@@ -47,6 +49,7 @@ from wallet_api.accounts.schemas import (
     SessionView,
 )
 from wallet_api.accounts.sessions import revoke_device_sessions, start_session
+from wallet_api.accounts.subscribers import phone_owned_by
 from wallet_api.audit import record
 from wallet_api.auth.guards import PUBLIC, citizen, fresh_device_signature, principal_of
 from wallet_api.auth.tokens import TokenService
@@ -97,7 +100,9 @@ async def start_binding(
     )
     # The hash is always verified (against a dummy when there is no account): same time either way.
     password_ok = await verify_password(row["password_hash"] if row else None, data.password)
-    ok = row is not None and password_ok and row["phone"] == phone and row["state"] == "active"
+    # Asked whatever the other answers, so that the work done does not depend on them.
+    sim_owner = await phone_owned_by(request.app.state, phone, data.person_id)
+    ok = row is not None and password_ok and row["phone"] == phone and row["state"] == "active" and sim_owner
     binding_id = secrets.token_urlsafe(24)
     ttl = settings.otp_ttl_seconds
     if ok:

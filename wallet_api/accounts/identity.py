@@ -38,6 +38,7 @@ from wallet_api.accounts.schemas import (
     PhoneChangeConfirm,
 )
 from wallet_api.accounts.sessions import revoke_account_sessions
+from wallet_api.accounts.subscribers import phone_owned_by
 from wallet_api.audit import record
 from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, officer_with_role, principal_of
 from wallet_api.idempotency import NOT_REPLAYED
@@ -261,22 +262,36 @@ async def link_child(request: Request[Any, Any, Any], data: JSONBody[ChildLinkRe
     guards=[citizen, fresh_device_signature()],
     opt=NOT_REPLAYED,
     tags=["accounts"],
-    summary="Change my phone number (fresh device signature); a code is texted to the new number",
+    summary="Change my phone number (fresh device signature); a code is texted if the number is registered to me",
     status_code=HTTP_202_ACCEPTED,
 )
 async def change_phone(
-    request: Request[Any, Any, Any], data: JSONBody[PhoneChange], redis: RedisClient, settings: AppSettings
+    request: Request[Any, Any, Any], data: JSONBody[PhoneChange], db: Db, redis: RedisClient, settings: AppSettings
 ) -> Pending:
+    """The new number must be registered to the account's person at the carriers (SIM owner).
+
+    A number that is not gets the same answer and an unusable code: a squatter signed in to
+    someone else's identity must not be able to test numbers until they find the owner's.
+    """
     p = principal_of(request)
     phone = normalise_phone(data.phone)
     await hit(redis, "phone-change", p.subject, limit=5, window=3600)
+    person_id = await db.fetchval("SELECT person_id FROM accounts WHERE id = $1", uuid.UUID(p.subject))
+    if person_id is None:
+        raise NotFound("No such account.")
+    owned = await phone_owned_by(request.app.state, phone, person_id)
     change_id = secrets.token_urlsafe(24)
     ttl = settings.otp_ttl_seconds
     await redis.set(f"phone:{change_id}", json.dumps({"account_id": p.subject, "phone": phone}), ex=ttl)
-    await otp.issue_code(
-        redis, otp.sms_gateway(request.app.state), purpose="phone", reference=change_id, phone=phone, ttl=ttl
+    if owned:
+        await otp.issue_code(
+            redis, otp.sms_gateway(request.app.state), purpose="phone", reference=change_id, phone=phone, ttl=ttl
+        )
+    else:
+        await otp.plant_unusable_code(redis, purpose="phone", reference=change_id, ttl=ttl)
+    return Pending(
+        id=change_id, expires_in=ttl, message="If the number is registered to you, a code has been sent to it."
     )
-    return Pending(id=change_id, expires_in=ttl, message="A code has been sent to the new number.")
 
 
 @post(

@@ -1,15 +1,22 @@
 """Level-1 registration from the app: ID number, name, date of birth and phone, then an SMS code.
 
+Level 1 is the registry's facts *and* the SIM owner check: the carriers' subscriber
+database must register the phone to the same ID number, so that someone who knows a
+person's three printed facts cannot open that person's account on their own phone.
+
 No user enumeration: ``POST /v1/registrations`` answers the same way whether the details
 match a living person without an account or not. Only when they match is a code sent to the
 phone; otherwise an unusable code is planted so that completing fails exactly as a wrong
-code would. Refused silently (no code): unknown number, name or date of birth that do not
-match the registry, deceased, under 14 (children are added from a parent's account), or an
-existing account (its owner gets a text pointing to device recovery if the phone matches).
+code would. Both databases are asked on every request, whatever the details, so the work
+done does not depend on them either. Refused silently (no code): unknown number, name or
+date of birth that do not match the registry, a phone not registered to the person,
+deceased, under 14 (children are added from a parent's account), or an existing account
+(its owner gets a text pointing to device recovery if the phone matches).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import secrets
@@ -37,6 +44,7 @@ from wallet_api.accounts.ratelimit import LOCKOUTS, hit
 from wallet_api.accounts.registry import RegistryUnavailable, registry_from_state
 from wallet_api.accounts.schemas import Pending, RegistrationComplete, RegistrationStart, SessionView
 from wallet_api.accounts.sessions import start_session
+from wallet_api.accounts.subscribers import phone_owned_by
 from wallet_api.audit import record
 from wallet_api.auth.guards import PUBLIC
 from wallet_api.idempotency import NOT_REPLAYED
@@ -86,8 +94,11 @@ async def start_registration(
     await hit(redis, "reg-person", data.person_id, limit=5, window=3600)
     await hit(redis, "reg-phone", phone, limit=5, window=3600)
 
+    state = request.app.state
     try:
-        person = await registry_from_state(request.app.state).lookup(data.person_id)
+        person, sim_owner = await asyncio.gather(
+            registry_from_state(state).lookup(data.person_id), phone_owned_by(state, phone, data.person_id)
+        )
     except RegistryUnavailable as exc:
         raise Problem(
             "The population registry is not answering; try again in a few minutes.",
@@ -100,6 +111,7 @@ async def start_registration(
     eligible = (
         person is not None
         and existing is None
+        and sim_owner
         and not person.deceased
         and person.date_of_birth == data.date_of_birth
         and names_match(person.full_name, data.full_name)
@@ -169,7 +181,7 @@ async def complete_registration(
             actor=f"citizen:{account_id}",
             action="account.registered",
             subject=f"account:{account_id}",
-            details={"device_id": device_id, "level": 1},
+            details={"device_id": device_id, "level": 1, "sim_owner_checked": True},
         )
     session = await start_session(
         db,

@@ -91,6 +91,13 @@ async def load_demo(pool: asyncpg.Pool, settings: Settings) -> dict[str, Any]:
                 person.get("father"),
                 person.get("mother"),
             )
+            if "phone" in person:
+                await conn.execute(
+                    """INSERT INTO mobile_subscribers (phone, person_id) VALUES ($1, $2)
+                       ON CONFLICT (phone) DO NOTHING""",
+                    person["phone"],
+                    person["person_id"],
+                )
             if not allow_known_secrets or "phone" not in person:
                 continue
             if await conn.fetchval("SELECT 1 FROM accounts WHERE person_id = $1", person["person_id"]):

@@ -9,6 +9,10 @@ gives the same people, and loading twice adds nobody (rows go through a staging 
 
 A million people load in well under a few minutes (docs/benchmarks.md): rows are generated
 in chunks and streamed with ``COPY`` into an unlogged staging table.
+
+Each person also gets a mobile number registered to them in the local subscriber database
+(``mobile_subscribers``, the SIM owner check): the ``n``-th person generated (from 0) has
+:func:`synthetic_phone` ``(n)``, so the demo registration flow works for anyone seeded.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import asyncpg
 
 from wallet_api.accounts.id_numbers import make, provinces
 
-__all__ = ["PopulationPlan", "generate_people", "load_population"]
+__all__ = ["PopulationPlan", "generate_people", "load_population", "synthetic_phone"]
 
 _COLUMNS = (
     "person_id",
@@ -161,10 +165,21 @@ def generate_people(count: int, random_seed: int, today: date, plan: PopulationP
         )
 
 
+#: Synthetic people's numbers: +8497 and seven digits (no demo citizen's number starts so).
+_PHONE_PREFIX = "+8497"
+_PHONES = 10_000_000
+
+
+def synthetic_phone(index: int) -> str | None:
+    """The mobile number registered to the ``index``-th synthetic person (None past ten million)."""
+    return f"{_PHONE_PREFIX}{index:07d}" if 0 <= index < _PHONES else None
+
+
 async def load_population(pool: asyncpg.Pool, count: int, random_seed: int, today: date, *, chunk: int = 50_000) -> int:
     """Load ``count`` synthetic people; returns how many were new."""
     people = generate_people(count, random_seed, today)
     inserted = 0
+    index = 0
     async with pool.acquire() as conn:
         await conn.execute(
             "CREATE UNLOGGED TABLE IF NOT EXISTS population_seed_staging (LIKE population INCLUDING DEFAULTS)"
@@ -183,6 +198,14 @@ async def load_population(pool: asyncpg.Pool, count: int, random_seed: int, toda
                             ON CONFLICT (person_id) DO NOTHING"""
                     )
                     inserted += int(status.split()[-1])
+                    phones = [(synthetic_phone(index + i), row[0]) for i, row in enumerate(batch)]
+                    await conn.execute(
+                        """INSERT INTO mobile_subscribers (phone, person_id)
+                           SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (phone) DO NOTHING""",
+                        [p for p, _ in phones if p is not None],
+                        [person for p, person in phones if p is not None],
+                    )
+                    index += len(batch)
         finally:
             await conn.execute("DROP TABLE IF EXISTS population_seed_staging")
     return inserted

@@ -60,6 +60,7 @@ _DOMAIN_MODULES = (
     "payments.linking.domain",
     "payments.disbursement.domain",
     "notifications.domain",
+    "proofing.domain",
 )
 
 

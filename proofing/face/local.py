@@ -25,12 +25,13 @@ _MAX_PIXELS = 4_000_000
 _SAME_PICTURE = 0.995
 
 
-def _pixels(image: bytes) -> list[int]:
+def _pixels(image: bytes) -> list[float]:
     try:
         with Image.open(io.BytesIO(image)) as picture:
             if picture.format not in ("JPEG", "PNG", "JPEG2000") or picture.width * picture.height > _MAX_PIXELS:
                 raise FaceImageInvalid("not a JPEG or PNG of a reasonable size")
-            return list(picture.convert("L").resize(_GRID).getdata())
+            grey = picture.convert("L").resize(_GRID)
+            return [float(v) for v in grey.get_flattened_data()]  # type: ignore[arg-type]
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise FaceImageInvalid("the image cannot be decoded") from exc
 

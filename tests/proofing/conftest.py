@@ -16,7 +16,10 @@ from cryptography.hazmat.primitives import serialization
 
 from proofing.chip import TrustList
 from proofing.devchip import Authority, Chip, Holder, make_chip, make_crl, make_csca, make_signer
+from tests.accounts.conftest import minh, nhung
 from wallet_api.settings import Settings
+
+__all__ = ["MINH", "NHUNG", "Pki", "chip_trust_dir", "minh", "nhung", "pki"]
 
 NHUNG = Holder("001195004211", "Nguyễn Thị Hồng Nhung", date(1995, 4, 21), "female")
 MINH = Holder("001088012345", "Trần Văn Minh", date(1988, 9, 2), "male")

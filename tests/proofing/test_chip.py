@@ -186,3 +186,10 @@ def test_flipping_any_byte_of_any_group_or_the_sod_fails(part: str, position: in
     data[position % len(data)] ^= flip
     with pytest.raises(ChipRefused):
         verify_chip(dataclasses.replace(chip.read, **{part: bytes(data)}), CHALLENGE, answer, trust)
+
+
+def test_every_refusal_is_documented() -> None:
+    from proofing.chip import REFUSALS
+
+    text = (Path(__file__).parents[2] / "docs" / "problems.md").read_text()
+    assert [slug for slug in REFUSALS if f"`{slug}`" not in text] == []

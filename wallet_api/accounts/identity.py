@@ -27,6 +27,7 @@ from wallet_api.accounts.level_two import raise_to_level_2
 from wallet_api.accounts.ratelimit import hit
 from wallet_api.accounts.registration import MIN_SELF_REGISTRATION_AGE
 from wallet_api.accounts.registry import RegistryUnavailable, registry_from_state
+from wallet_api.accounts.registry.problem import registry_down
 from wallet_api.accounts.schemas import (
     AccountView,
     ChildLinkRequest,
@@ -43,7 +44,7 @@ from wallet_api.audit import record
 from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, officer_with_role, principal_of
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.outbox import publish
-from wallet_api.problems import BadRequest, Conflict, NotFound, Problem, Unauthorized
+from wallet_api.problems import BadRequest, Conflict, NotFound, Unauthorized
 from wallet_api.state import AppSettings, Db, RedisClient
 
 __all__ = [
@@ -56,15 +57,6 @@ __all__ = [
     "raise_to_level_two",
     "report_death",
 ]
-
-
-def _registry_down(exc: Exception) -> Problem:
-    return Problem(
-        "The population registry is not answering; try again in a few minutes.",
-        slug="registry-unavailable",
-        title="Registry unavailable",
-        status=503,
-    )
 
 
 async def _account_view(state: Any, db: asyncpg.Pool, account_id: uuid.UUID) -> AccountView:
@@ -174,7 +166,7 @@ async def list_children(request: Request[Any, Any, Any], db: Db) -> list[ChildVi
     try:
         children = await registry_from_state(request.app.state).children_of(person_id)
     except RegistryUnavailable as exc:
-        raise _registry_down(exc) from exc
+        raise registry_down() from exc
     today = datetime.now(UTC).date()
     minors = [c for c in children if not c.deceased and c.age_on(today) < MIN_SELF_REGISTRATION_AGE]
     accounts = {
@@ -213,7 +205,7 @@ async def link_child(request: Request[Any, Any, Any], data: JSONBody[ChildLinkRe
     try:
         child = await registry_from_state(request.app.state).lookup(data.person_id)
     except RegistryUnavailable as exc:
-        raise _registry_down(exc) from exc
+        raise registry_down() from exc
     # "Not your child" and "no such person" are the same answer: no probing the registry.
     if child is None or parent["person_id"] not in (child.father_id, child.mother_id):
         raise NotFound("The registry does not list this person as your child.", slug="not-your-child")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Response, get
+from litestar import Request, Response, get, route
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
@@ -16,6 +16,7 @@ from documents.types import all_types
 from wallet_api.auth.guards import PUBLIC
 from wallet_api.keys.provider import key_set_cache_control
 from wallet_api.problems import NotFound
+from wallet_api.responses import GET_AND_HEAD, body_or_head
 from wallet_api.state import AppSettings, Db, KeyProviderDep
 
 __all__ = ["ROUTES"]
@@ -54,8 +55,9 @@ async def issuer_metadata(
     return Response(body, headers={"Cache-Control": key_set_cache_control(complete and bool(rows))})
 
 
-@get(
+@route(
     "/status-lists/{list_id:uuid}",
+    http_method=GET_AND_HEAD,
     opt=PUBLIC,
     tags=["keys"],
     summary="A Token Status List (application/statuslist+jwt), with ETag",
@@ -83,7 +85,7 @@ async def status_list(
     }
     if signed.etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
         return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
-    return Response(signed.token.encode("ascii"), media_type=STATUS_LIST_MEDIA_TYPE, headers=headers)
+    return body_or_head(request, signed.token.encode("ascii"), media_type=STATUS_LIST_MEDIA_TYPE, headers=headers)
 
 
 ROUTES = [document_types, issuer_metadata, status_list]

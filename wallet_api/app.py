@@ -14,13 +14,11 @@ from typing import Any, cast
 import httpx
 from litestar import Litestar
 from litestar.config.response_cache import ResponseCacheConfig
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 
 from wallet_api import migrate
 from wallet_api.auth.middleware import BearerTokenMiddleware
 from wallet_api.auth.tokens import TokenService
+from wallet_api.cache_control import NoStoreByDefault
 from wallet_api.db import create_pool
 from wallet_api.domains import load_domains
 from wallet_api.fastpath import FastRoute
@@ -29,6 +27,7 @@ from wallet_api.idempotency import IdempotencyMiddleware
 from wallet_api.keys.provider import DatabaseKeyProvider, KeyUnwrapError
 from wallet_api.observability.logging import configure_logging
 from wallet_api.observability.middleware import RequestContextMiddleware
+from wallet_api.openapi import openapi_config
 from wallet_api.problems import exception_handlers
 from wallet_api.redis_client import create_redis
 from wallet_api.settings import Settings
@@ -88,24 +87,15 @@ def create_app(
         dependencies=dependencies(),
         exception_handlers=exception_handlers(),
         middleware=[cast(Any, BearerTokenMiddleware), cast(Any, IdempotencyMiddleware)],
-        openapi_config=OpenAPIConfig(
-            title="Citizen Wallet API",
-            version="0.1.0",
-            description="Verifiable documents and social-benefit payouts for citizens, agencies and verifiers.",
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
-            components=Components(
-                security_schemes={
-                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
-                }
-            ),
-        ),
+        openapi_config=openapi_config(),
         response_cache_config=ResponseCacheConfig(default_expiration=5),
         request_max_body_size=200 * 1024 * 1024,
         debug=False,
         logging_config=None,
     )
     install_fast_routes(app, [*(route for d in domains for route in d.fast_routes), *extra_fast_routes])
+    # Around the direct path too: its answers (tokens, verified fields) are as private.
+    app.asgi_handler = cast(Any, NoStoreByDefault(cast(Any, app.asgi_handler)))
     # Outermost layer, around routing itself, so 404/405 also get a request id and metrics.
     app.asgi_handler = cast(Any, RequestContextMiddleware(cast(Any, app.asgi_handler)))
     return app

@@ -6,8 +6,10 @@ import asyncio
 from typing import Any
 
 import asyncpg
+import msgspec
 import redis.asyncio as aioredis
-from litestar import Response, get
+from litestar import Request, Response, get, route
+from litestar.enums import MediaType
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from wallet_api.auth.guards import PUBLIC
@@ -16,6 +18,7 @@ from wallet_api.domains import Domain
 from wallet_api.janitor import JANITOR
 from wallet_api.keys.provider import KeyRequirement, key_set_cache_control
 from wallet_api.observability.metrics import CONTENT_TYPE_LATEST, render_metrics
+from wallet_api.responses import GET_AND_HEAD, body_or_head
 from wallet_api.state import Db, KeyProviderDep, RedisClient
 
 __all__ = ["DOMAIN"]
@@ -58,13 +61,22 @@ def metrics() -> Response[bytes]:
     return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)
 
 
-@get("/.well-known/jwks.json", opt=PUBLIC, tags=["keys"], summary="Public keys: access tokens and credential issuers")
-async def jwks(key_provider: KeyProviderDep) -> Response[dict[str, Any]]:
+@route(
+    "/.well-known/jwks.json",
+    http_method=GET_AND_HEAD,
+    opt=PUBLIC,
+    tags=["keys"],
+    summary="Public keys: access tokens and credential issuers",
+    media_type=MediaType.JSON,
+)
+async def jwks(request: Request[Any, Any, Any], key_provider: KeyProviderDep) -> Response[bytes]:
     # A key required since the process started (a new issuer) is made here rather than at
     # its first signature; a set still missing one is not to be cached.
     complete = await key_provider.ensure_published()
     published = await key_provider.published_keys()
-    return Response({"keys": published}, headers={"Cache-Control": key_set_cache_control(complete and bool(published))})
+    cache = key_set_cache_control(complete and bool(published))
+    body = msgspec.json.encode({"keys": published})
+    return body_or_head(request, body, media_type=MediaType.JSON, headers={"Cache-Control": cache})
 
 
 DOMAIN = Domain(

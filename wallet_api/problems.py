@@ -52,6 +52,7 @@ __all__ = [
     "Unauthorized",
     "ValidationFailed",
     "exception_handlers",
+    "problem_response",
     "problem_type",
 ]
 
@@ -194,7 +195,8 @@ def _handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Respons
     detail = exc.detail if exc.detail and exc.detail != _default_phrase(status) else None
     if isinstance(exc, LitestarMethodNotAllowed) or status == 405:
         problem: Problem = Problem(detail, slug="method-not-allowed", title="Method not allowed", status=405)
-        allow = (exc.headers or {}).get("Allow") if exc.headers else None
+        # Litestar's router names the route's methods in a lower-case "allow" header.
+        allow = next((v for k, v in (exc.headers or {}).items() if k.lower() == "allow"), None)
         if allow:
             problem.headers["Allow"] = allow
     elif cls is TooManyRequests:

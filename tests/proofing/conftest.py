@@ -11,15 +11,23 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
+import httpx
 import pytest
+import redis.asyncio as aioredis
 from cryptography.hazmat.primitives import serialization
 
 from proofing.chip import TrustList
 from proofing.devchip import Authority, Chip, Holder, make_chip, make_crl, make_csca, make_signer
-from tests.accounts.conftest import minh, nhung
+from tests.accounts.conftest import Person, minh, nhung, register, register_phone
+from tests.accounts.conftest import Phone as App
 from wallet_api.settings import Settings
 
-__all__ = ["MINH", "NHUNG", "Pki", "chip_trust_dir", "minh", "nhung", "pki"]
+__all__ = ["MINH", "NHUNG", "SQUATTER_PHONE", "Pki", "chip_trust_dir", "minh", "nhung", "pki", "squat"]
+
+#: The squatter's phone: a SIM registered with a photocopy of the victim's ID card, which
+#: is how an identity is squatted even with the SIM-owner check.
+SQUATTER_PHONE = "+84987000111"
 
 NHUNG = Holder("001195004211", "Nguyễn Thị Hồng Nhung", date(1995, 4, 21), "female")
 MINH = Holder("001088012345", "Trần Văn Minh", date(1988, 9, 2), "male")
@@ -60,3 +68,9 @@ def chip_trust_dir(pki: Pki, settings: Settings) -> Path:
     crl = make_crl(pki.csca, [pki.revoked_signer.cert])
     (directory / "csca.crl").write_bytes(crl.public_bytes(serialization.Encoding.DER))
     return directory
+
+
+async def squat(client: httpx.AsyncClient, redis: aioredis.Redis, db: asyncpg.Pool, victim: Person) -> App:
+    """A level-1 account that someone else opened with the victim's identity and own phone."""
+    await register_phone(db, SQUATTER_PHONE, victim.person_id)
+    return await register(client, redis, Person(**{**victim.__dict__, "phone": SQUATTER_PHONE}))

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from proofing.devchip import Holder, make_chip, portrait, selfie
 from tests.accounts.conftest import Person, register, sign_in
-from tests.proofing.conftest import MINH, NHUNG, Pki
+from tests.proofing.conftest import MINH, NHUNG, Pki, squat
 from tests.proofing.phone import challenge, upload
 
 pytestmark = pytest.mark.usefixtures("chip_trust_dir")
@@ -65,8 +65,7 @@ async def test_a_squatter_cannot_use_their_own_chip_or_the_victims_card(
     client: httpx.AsyncClient, redis: aioredis.Redis, db: asyncpg.Pool, nhung: Person, minh: Person, pki: Pki
 ) -> None:
     """Minh registered Nhung's identity on his phone; neither his chip nor her card (with his face) lifts it."""
-    squatted = Person(**{**nhung.__dict__, "phone": minh.phone})
-    squatter = await register(client, redis, squatted)
+    squatter = await squat(client, redis, db, nhung)
     own_chip = upload(pki.chip(MINH), await challenge(client, squatter.headers))
     r = await client.post("/v1/proofing/chip-proofs", json=own_chip, headers=squatter.headers)
     assert r.status_code == 403

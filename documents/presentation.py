@@ -39,7 +39,7 @@ from wallet_api.problems import Conflict, Problem, TooManyRequests, ValidationFa
 from wallet_api.settings import Settings
 from wallet_api.state import AppSettings, Db, KeyProviderDep, RedisClient
 
-__all__ = ["ROUTES", "code_keys", "store_code"]
+__all__ = ["ROUTES", "burn_open_codes", "code_keys", "store_code"]
 
 _PROOF_TYP = "presentation-request+jwt"
 _PROOF_MAX_AGE = 120
@@ -84,7 +84,32 @@ async def store_code(
         pipe.expire(live, ttl)
         pipe.set(issued, b"1", ex=ttl + USED_MARKER_SECONDS)
         await pipe.execute()
+    # The account's open codes, by live key, so that they can all be burnt at once (an
+    # identity given back to its owner). Another slot than the code's keys: not in the MULTI.
+    opened = _open_codes_key(account_id)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.sadd(opened, live)
+        pipe.expire(opened, ttl)
+        await pipe.execute()
     return code
+
+
+def _open_codes_key(account_id: str) -> str:
+    return f"doc:open-codes:{{{account_id}}}"
+
+
+async def burn_open_codes(redis: aioredis.Redis, account_id: str) -> int:
+    """Burn every online code the account made that no verifier has used yet; how many.
+
+    A verifier then hears ``code-expired``, as for any code past its time.
+    """
+    opened = _open_codes_key(account_id)
+    live_keys = [k.decode() if isinstance(k, bytes) else str(k) for k in await redis.smembers(opened)]
+    burnt = 0
+    for live in live_keys:
+        burnt += int(await redis.delete(live))
+    await redis.delete(opened)
+    return burnt
 
 
 @dataclass(frozen=True, slots=True)

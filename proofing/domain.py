@@ -1,8 +1,15 @@
 """What the proofing domain contributes: level 2 by chip + face, recovery of a squatted identity."""
 
 from proofing import recovery, routes
+from proofing.cli import proofing_group
+from proofing.seed import seed_chip_trust
 from wallet_api.domains import Domain
 
 __all__ = ["DOMAIN"]
 
-DOMAIN = Domain(name="proofing", routes=[*routes.ROUTES, *recovery.ROUTES])
+DOMAIN = Domain(
+    name="proofing",
+    routes=[*routes.ROUTES, *recovery.ROUTES],
+    commands=[proofing_group],
+    seeders=[seed_chip_trust],
+)

@@ -1,0 +1,15 @@
+"""``wallet seed`` for proofing: the development trust list and Document Signer (idempotent)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from proofing.devchip.material import ensure_dev_material
+from wallet_api.domains import SeedOptions
+from wallet_api.settings import Settings
+
+__all__ = ["seed_chip_trust"]
+
+
+async def seed_chip_trust(pool: asyncpg.Pool, settings: Settings, options: SeedOptions) -> None:
+    ensure_dev_material(settings)

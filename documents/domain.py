@@ -26,6 +26,7 @@ DOMAIN = Domain(
                 presentation.offline_presentation,
                 *verification.ROUTES,
                 public.document_types,
+                public.document_type_schema,
             ],
         ),
         presentation.code_landing,

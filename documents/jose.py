@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from wallet_api.keys.provider import SigningKey
+from wallet_api.keys.signatures import device_signature_der
 
 __all__ = [
     "JoseError",
@@ -67,10 +68,17 @@ def ec_public_key(jwk: dict[str, Any]) -> ec.EllipticCurvePublicKey:
         raise JoseError("invalid EC key") from exc
 
 
-def es256_verify(key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes) -> bool:
-    if len(signature) != 64:
+def es256_verify(key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes, *, device: bool = False) -> bool:
+    """Check a raw ``r || s`` ES256 signature; a ``device`` signature may also be DER."""
+    if device:
+        found = device_signature_der(signature)
+        if found is None:
+            return False
+        der = found
+    elif len(signature) == 64:
+        der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+    else:
         return False
-    der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
     try:
         key.verify(der, data, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:

@@ -143,8 +143,10 @@ async def verify_device_proof(
         principal.device_id,
         principal.subject,
     )
-    if jwk is None or not es256_verify(ec_public_key(jwk), signature, signing_input):
-        raise _proof_problem("The request is not signed by this device's key.")
+    if jwk is None or not es256_verify(ec_public_key(jwk), signature, signing_input, device=True):
+        raise _proof_problem(
+            "The request is not signed by this device's key (ES256: raw r||s of 64 bytes or DER, base64url)."
+        )
     aud = f"{settings.public_base_url.rstrip('/')}/v1/me/documents/{document_id}/presentations"
     iat, jti, fields = payload.get("iat"), payload.get("jti"), payload.get("fields")
     if payload.get("document_id") != str(document_id) or payload.get("aud") != aud or payload.get("mode") != mode:

@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from documents.credentials import issuer_url
 from documents.issuer_keys import ISSUER_KEY_PURPOSE
 from documents.statuslist import STATUS_LIST_MEDIA_TYPE, signed_list
-from documents.types import all_types
+from documents.types import all_types, get_type
 from wallet_api.auth.guards import PUBLIC
 from wallet_api.keys.provider import key_set_cache_control
 from wallet_api.problems import NotFound
@@ -25,6 +25,24 @@ __all__ = ["ROUTES"]
 @get("/document-types", opt=PUBLIC, tags=["documents"], summary="Document types: fields, labels, groups, cards")
 async def document_types() -> Response[dict[str, Any]]:
     return Response({"types": [t.describe() for t in all_types()]}, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@get(
+    "/document-types/{doc_type:str}/schema",
+    opt=PUBLIC,
+    tags=["documents"],
+    summary="The claims of one document type as a JSON Schema (2020-12), made from its plugin",
+    media_type="application/schema+json",
+)
+async def document_type_schema(settings: AppSettings, doc_type: FromPath[str]) -> Response[dict[str, Any]]:
+    found = get_type(doc_type)
+    if found is None:
+        raise NotFound("No such document type.")
+    return Response(
+        found.claims_schema(settings.public_base_url),
+        media_type="application/schema+json",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
 
 
 @get(
@@ -88,4 +106,4 @@ async def status_list(
     return body_or_head(request, signed.token.encode("ascii"), media_type=STATUS_LIST_MEDIA_TYPE, headers=headers)
 
 
-ROUTES = [document_types, issuer_metadata, status_list]
+ROUTES = [document_types, document_type_schema, issuer_metadata, status_list]

@@ -2,6 +2,7 @@
 consumer that turns other domains' events into notices, the per-channel delivery loops, and
 the inbox retention loop."""
 
+from notifications.cli import dev_sms
 from notifications.consumer import CONSUMER_NAME
 from notifications.deliveries import LOOPS
 from notifications.realtime import RealtimePlugin
@@ -11,4 +12,10 @@ from wallet_api.domains import Domain
 
 __all__ = ["CONSUMER_NAME", "DOMAIN"]
 
-DOMAIN = Domain(name="notifications", routes=ROUTES, loops=[*LOOPS, RETENTION_LOOP], plugins=[RealtimePlugin()])
+DOMAIN = Domain(
+    name="notifications",
+    routes=ROUTES,
+    loops=[*LOOPS, RETENTION_LOOP],
+    plugins=[RealtimePlugin()],
+    commands=[dev_sms],
+)

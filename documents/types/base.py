@@ -119,6 +119,30 @@ class DocumentType:
         """The SD-JWT VC type of this document."""
         return f"https://citizenwallet.vn/credentials/{self.code}/v{self.schema_version}"
 
+    def claims_schema(self, base_url: str) -> dict[str, Any]:
+        """The claims an issuer sends for this type, as a JSON Schema (2020-12) made from ``schema``.
+
+        Field titles and descriptions are the Vietnamese and English labels. Rules across
+        fields (``check``: dates in order, ID number digits, licence classes) are not
+        expressible here; the API still applies them (``document-invalid``).
+        """
+        generated = msgspec.json.schema(self.schema)
+        ref = generated.pop("$ref").rsplit("/", 1)[-1]
+        defs = generated.pop("$defs")
+        root = defs.pop(ref)
+        for name, prop in root.get("properties", {}).items():
+            label = self.labels.get(name)
+            if label is not None:
+                prop.setdefault("title", label.en)
+                prop.setdefault("description", f"{label.vi} / {label.en}")
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{base_url.rstrip('/')}/v1/document-types/{self.code}/schema",
+            **root,
+            "title": f"{self.title.en} ({self.title.vi}): claims",
+            **({"$defs": defs} if defs else {}),
+        }
+
     def label(self, name: str) -> Label:
         if name == DERIVED_AGE_OVER_18:
             return Label("Đủ 18 tuổi", "Aged 18 or over")

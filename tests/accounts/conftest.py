@@ -34,6 +34,8 @@ class Phone:
     access_token: str | None = None
     refresh_token: str | None = None
     account_id: str | None = None
+    #: Sign as Android and iOS do natively (DER) instead of the JWS form (raw r || s).
+    der: bool = False
 
     @property
     def jwk(self) -> dict[str, str]:
@@ -42,7 +44,10 @@ class Phone:
     def sign(self, message: bytes | str) -> str:
         if isinstance(message, str):
             message = message.encode()
-        r, s = decode_dss_signature(self.key.sign(message, ec.ECDSA(hashes.SHA256())))
+        der = self.key.sign(message, ec.ECDSA(hashes.SHA256()))
+        if self.der:
+            return b64url(der)
+        r, s = decode_dss_signature(der)
         return b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
     def device_body(self) -> dict[str, Any]:

@@ -7,10 +7,7 @@ Accounts, devices and organisations are arranged by inserting rows into the iden
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,7 +22,6 @@ from documents.jose import b64url_encode, json_bytes
 from wallet_api.auth.principal import Principal
 from wallet_api.keys.provider import public_jwk
 from wallet_api.outbox import Consumer, register
-from wallet_api.settings import Settings
 
 
 async def _noop(events: Any, ctx: Any) -> None:
@@ -231,21 +227,3 @@ def presentation_proof(
 
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-def run_wallet(
-    settings: Settings, data_dir: Any, *args: str, kek: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run a ``wallet`` command in its own process against the test servers (WALLET_KEK only if given)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WALLET_")}
-    env.update(
-        WALLET_ENV="test",
-        WALLET_DATABASE_URL=settings.database_url,
-        WALLET_REDIS_URL=settings.redis_url,
-        WALLET_DATA_DIR=str(data_dir),
-    )
-    if kek is not None:
-        env["WALLET_KEK"] = kek
-    return subprocess.run(
-        [sys.executable, "-m", "wallet_api.cli", *args], env=env, capture_output=True, text=True, timeout=120
-    )

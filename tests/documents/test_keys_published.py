@@ -13,7 +13,8 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from documents.issuer_keys import ISSUER_KEY_PURPOSE, ISSUER_KEYS
-from tests.documents.conftest import Citizen, issue, run_wallet
+from tests.documents.conftest import Citizen, issue
+from tests.support.cli import run_wallet
 from wallet_api.app import create_app
 from wallet_api.auth.tokens import TOKEN_KEY_PURPOSE
 from wallet_api.keys import DatabaseKeyProvider

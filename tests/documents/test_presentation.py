@@ -14,11 +14,14 @@ import PIL.Image
 import pytest
 import redis.asyncio as aioredis
 import zxingcpp
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from documents.base45 import b45decode, b45encode
 from documents.issuer_keys import lookup_issuer_key, lookup_issuer_key_prefix, rotate_issuer_key
+from documents.jose import b64url_encode
 from documents.offline import check_offline, kid_prefix, open_offline
 from documents.presentation import code_keys
 from documents.sdjwt import CredentialError
@@ -409,3 +412,27 @@ async def test_verified_claims_never_stay_in_the_idempotency_store(
     assert keyed.status_code == 201
     bodies = await db.fetchval("SELECT count(*) FROM idempotency_keys WHERE body IS NOT NULL")
     assert bodies == 0 and offline_qr["payload"] not in str(await db.fetch("SELECT * FROM idempotency_keys"))
+
+
+async def test_a_presentation_request_signed_in_der_is_accepted(
+    client: httpx.AsyncClient, issuer: Any, holder: Citizen
+) -> None:
+    """Android and iOS sign in DER; the JWS form is raw r || s. Both are accepted for device keys."""
+    doc = await issue(client, issuer)
+    raw_proof = presentation_proof(holder, doc["id"], ["full_name"])
+    head, body, _ = raw_proof.split(".")
+    der = holder.key.sign(f"{head}.{body}".encode(), ec.ECDSA(hashes.SHA256()))
+    r = await client.post(
+        f"/v1/me/documents/{doc['id']}/presentations",
+        headers=holder.headers,
+        json={"proof": f"{head}.{body}.{b64url_encode(der)}"},
+    )
+    assert r.status_code == 201, r.text
+    # A signature in neither form is refused with both forms named.
+    r = await client.post(
+        f"/v1/me/documents/{doc['id']}/presentations",
+        headers=holder.headers,
+        json={"proof": f"{head}.{body}.{b64url_encode(der + bytes(1))}"},
+    )
+    assert r.status_code == 401
+    assert "DER" in r.json()["detail"] and "r||s" in r.json()["detail"]

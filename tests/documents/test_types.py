@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
+import jsonschema
 import pytest
 
 from documents.types import DocumentInvalid, all_types, get_type
@@ -128,3 +130,34 @@ def test_card_renders_in_the_holder_language() -> None:
     assert lic.render_card(claims, "vi")["title"] == "Giấy phép lái xe"
     face = lic.render_card(claims, "en")["face"]
     assert face[0] == {"field": "licence_number", "label": "Licence number", "value": "001090012345"}
+
+
+async def test_every_types_claim_schema_is_published_and_judges_claims_as_the_api_does(
+    client: httpx.AsyncClient,
+) -> None:
+    """The published JSON Schema, read by an independent validator (jsonschema), accepts the
+    claims the API accepts and refuses what the schema part of the API refuses."""
+    listed = (await client.get("/v1/document-types")).json()["types"]
+    samples = {"driving_licence": licence_claims(), "chip_id_card": id_card_claims()}
+    for described in listed:
+        code = described["code"]
+        r = await client.get(f"/v1/document-types/{code}/schema")
+        assert r.status_code == 200, code
+        assert r.headers["content-type"].startswith("application/schema+json")
+        assert r.headers["cache-control"] == "public, max-age=3600"
+        schema = r.json()
+        jsonschema.Draft202012Validator.check_schema(schema)
+        validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+        names = set(schema["properties"])
+        assert names == {f["name"] for f in described["fields"]} - {"age_over_18"}, code
+        if code in samples:
+            claims = samples[code]
+            assert not list(validator.iter_errors(claims)), code
+            for broken in ({**claims, "unknown": 1}, {k: v for k, v in claims.items() if k != "full_name"}):
+                assert list(validator.iter_errors(broken)), code
+                plugin = get_type(code)
+                assert plugin is not None
+                with pytest.raises(DocumentInvalid):
+                    plugin.parse(broken)
+    r = await client.get("/v1/document-types/passport/schema")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")

@@ -23,7 +23,8 @@ from documents.expiry import send_expiry_reminders
 from documents.offline import kid_prefix, open_offline
 from documents.sdjwt import CredentialError
 from documents.verifier import OfflineVerifier
-from tests.documents.conftest import Citizen, issue, licence_claims, presentation_proof, run_wallet
+from tests.documents.conftest import Citizen, issue, licence_claims, presentation_proof
+from tests.support.cli import run_wallet
 from wallet_api.settings import Settings
 from wallet_api.worker_context import WorkerContext
 

@@ -68,7 +68,11 @@ def verified_device_key(device: DeviceIn, message: bytes, signature: str) -> dic
             str(exc), errors=[{"key": "device.public_jwk", "source": "body", "message": str(exc)}]
         ) from exc
     if not verify_signature(jwk, message, signature):
-        raise Unauthorized("The device signature does not verify.", slug="bad-device-signature")
+        raise Unauthorized(
+            "The device signature does not verify (ES256 by this key over the message: base64url of raw r||s "
+            "(64 bytes) or of DER).",
+            slug="bad-device-signature",
+        )
     return jwk
 
 

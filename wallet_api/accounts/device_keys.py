@@ -3,9 +3,10 @@
 Each phone holds a P-256 key pair (in its secure hardware in real life); we store only the
 public key as a JWK. To prove itself the phone signs a server challenge with ECDSA P-256 /
 SHA-256 and sends the signature as base64url of raw ``r || s`` (64 bytes, the JWS ES256
-form). Challenges are random, single-use (``GETDEL``) and short-lived, kept in Redis with
-their purpose and device, so a challenge issued for sign-in cannot be used for step-up or
-by another device.
+form) or of DER (what Android and iOS produce; ``wallet_api/keys/signatures.py``).
+Challenges are random, single-use (``GETDEL``) and short-lived, kept in Redis with their
+purpose and device, so a challenge issued for sign-in cannot be used for step-up or by
+another device.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ import redis.asyncio as aioredis
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from wallet_api.accounts.ratelimit import LOCKOUTS
 from wallet_api.keys.provider import jwk_thumbprint
+from wallet_api.keys.signatures import device_signature_der
 from wallet_api.problems import TooManyRequests, Unauthorized
 from wallet_api.redis_client import LuaScript
 
@@ -90,14 +92,13 @@ _ES256_PREHASHED = ec.ECDSA(Prehashed(hashes.SHA256()))
 
 
 def verify_signature(jwk: dict[str, Any], message: bytes, signature_b64: str) -> bool:
-    """Check an ES256 raw ``r || s`` signature (base64url) by the device key ``jwk``."""
+    """Check an ES256 signature (base64url of raw ``r || s`` or of DER) by the device key ``jwk``."""
     try:
-        raw = _b64url_decode(signature_b64)
+        der = device_signature_der(_b64url_decode(signature_b64))
     except (ValueError, binascii.Error):
         return False
-    if len(raw) != 64:
+    if der is None:
         return False
-    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
     try:
         _public_key(jwk["x"], jwk["y"]).verify(der, hashlib.sha256(message).digest(), _ES256_PREHASHED)
     except (InvalidSignature, ValueError, KeyError):

@@ -52,6 +52,7 @@ from wallet_api.accounts.sessions import start_session
 from wallet_api.accounts.subscribers import phone_owned_by
 from wallet_api.audit import record
 from wallet_api.auth.guards import PUBLIC, officer_with_role, principal_of
+from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import BadRequest, NotFound, Problem, Unauthorized
 from wallet_api.state import AppSettings, Db, RedisClient, Tokens
 
@@ -68,7 +69,7 @@ def _wrong_code() -> Unauthorized:
 
 @post(
     "/v1/proofing/recoveries",
-    opt=PUBLIC,
+    opt={**PUBLIC, **NOT_REPLAYED},
     tags=["proofing"],
     summary="Take my identity back on this phone: a code is texted if the details are right; read the chip next",
     status_code=HTTP_202_ACCEPTED,
@@ -104,7 +105,7 @@ async def start_recovery(
 
 @post(
     "/v1/proofing/recoveries/{recovery_id:str}/complete",
-    opt=PUBLIC,
+    opt={**PUBLIC, **NOT_REPLAYED},
     tags=["proofing"],
     summary="Finish: code, new password, this phone's key, chip read and selfie; the identity is mine at level 2",
     status_code=HTTP_201_CREATED,
@@ -186,6 +187,7 @@ async def _signed_in(db: Any, tokens: Any, refresh_days: int, account_id: uuid.U
 @post(
     "/v1/identity/rebind",
     guards=[officer_with_role("police_officer")],
+    opt=NOT_REPLAYED,
     tags=["identity"],
     summary="Police: give this identity back to the person in front of me (chip card and face checked in person)",
     status_code=HTTP_200_OK,
@@ -230,7 +232,7 @@ async def police_rebind(
 
 @post(
     "/v1/proofing/rebinds/{rebind_id:str}/complete",
-    opt=PUBLIC,
+    opt={**PUBLIC, **NOT_REPLAYED},
     tags=["proofing"],
     summary="After a police rebinding: bind my phone with the texted code and choose a password",
     status_code=HTTP_201_CREATED,

@@ -30,6 +30,7 @@ from wallet_api.accounts.level_two import raise_to_level_2
 from wallet_api.accounts.ratelimit import hit
 from wallet_api.audit import record
 from wallet_api.auth.guards import citizen, principal_of
+from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Conflict, NotFound
 from wallet_api.state import Db, RedisClient
 
@@ -47,6 +48,7 @@ async def record_refusal(db: asyncpg.Pool, *, actor: str, subject: str, refusal:
 @post(
     "/v1/proofing/chip-challenges",
     guards=[citizen],
+    opt=NOT_REPLAYED,
     tags=["proofing"],
     summary="A fresh challenge for the chip ID card to sign (level 2 in the app)",
     status_code=HTTP_201_CREATED,
@@ -61,6 +63,7 @@ async def chip_challenge(request: Request[Any, Any, Any], redis: RedisClient) ->
 @post(
     "/v1/proofing/chip-proofs",
     guards=[citizen],
+    opt=NOT_REPLAYED,
     tags=["proofing"],
     summary="Prove myself with my chip ID card and a selfie; my account rises to level 2",
     status_code=HTTP_200_OK,

@@ -4,13 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean-data help
+.PHONY: run test lint format bench clean-data help screenshots vendor
 
 help:
 	@echo "make run    - embedded PostgreSQL + Redis, migrate, seed, API on http://127.0.0.1:8000"
 	@echo "make test   - every test, against real PostgreSQL and Redis"
 	@echo "make lint   - ruff and mypy (strict)"
 	@echo "make bench  - benchmarks against a running system (see bench/README.md)"
+	@echo "make screenshots - the console screenshots in docs/img/ (browser tests)"
+	@echo "make vendor - re-vendor the consoles' browser libraries from npm (scripts/vendor.sh)"
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -23,7 +25,16 @@ run: $(STAMP)
 	$(BIN)/wallet dev
 
 test: $(STAMP)
+	@test -x /usr/bin/chromium || echo "NOTE: Chromium is not installed: the console browser tests will be SKIPPED (apt-get install -y chromium)."
 	$(BIN)/pytest
+
+# The console screenshots in docs/img/, taken by the browser tests.
+screenshots: $(STAMP)
+	WALLET_SCREENSHOTS=docs/img $(BIN)/pytest -q tests/consoles tests/documents/test_verifier_web.py
+
+# Third-party browser code of the consoles, from npm at pinned versions (scripts/vendor.sh).
+vendor:
+	scripts/vendor.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

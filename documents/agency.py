@@ -1,33 +1,34 @@
-"""The agency API: issuing agencies' systems (OAuth2 clients with ``documents:issue``)."""
+"""The agency API: issuing agencies' systems (OAuth2 clients with ``documents:issue``) and operators."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-import msgspec
 from litestar import Request, Response, get, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from documents.bulk import bulk_issue
+from documents.bulk import bulk_issue, ndjson_rows
+from documents.guards import issuing_agency
 from documents.schemas import BulkIssueRequest, BulkIssueResult, DocumentOut, IssueRequest, ReasonBody, UpdateRequest
 from documents.service import (
     authorised_type,
     change_state,
+    find_by_agency_ref,
     issue_document,
     load_agency_document,
     parse_claims,
     update_document,
 )
-from wallet_api.auth.guards import client_with_scope, principal_of
+from wallet_api.auth.guards import principal_of
 from wallet_api.problems import ValidationFailed
 from wallet_api.state import Db
 
 __all__ = ["ROUTES"]
 
-_GUARDS = [client_with_scope("documents:issue")]
+_GUARDS = [issuing_agency]
 _TAGS = ["agency"]
 
 
@@ -79,18 +80,17 @@ async def bulk(request: Request[Any, Any, Any], db: Db, data: JSONBody[BulkIssue
 )
 async def bulk_file(request: Request[Any, Any, Any], db: Db) -> BulkIssueResult:
     """The register export as a file: ``application/x-ndjson``, line *n* is row *n - 1*."""
-    body = await request.body()
-    rows: list[Any] = []
-    for line in body.splitlines():
-        if not line.strip():
-            continue
-        try:
-            rows.append(msgspec.json.decode(line))
-        except msgspec.DecodeError:
-            rows.append(None)  # reported as a rejected row, the others go on
+    rows = ndjson_rows(await request.body())
     if not rows:
         raise ValidationFailed("The file has no rows.", errors=[{"key": "body", "message": "empty"}])
     return await bulk_issue(db, principal_of(request), rows)
+
+
+@get("/agency/documents", guards=_GUARDS, tags=_TAGS, summary="Find documents by the agency's own number")
+async def find(
+    request: Request[Any, Any, Any], db: Db, agency_ref: Annotated[str, Parameter(max_length=64)]
+) -> list[DocumentOut]:
+    return [_out(row) for row in await find_by_agency_ref(db, principal_of(request), agency_ref)]
 
 
 @get("/agency/documents/{document_id:uuid}", guards=_GUARDS, tags=_TAGS, summary="A document's state")
@@ -154,9 +154,7 @@ async def reinstate(
 async def revoke(
     request: Request[Any, Any, Any], db: Db, document_id: FromPath[UUID], data: JSONBody[ReasonBody]
 ) -> DocumentOut:
-    if not data.reason:
-        raise ValidationFailed("Say why the document is revoked.", errors=[{"key": "reason", "message": "required"}])
     return await _change(request, db, document_id, "revoke", data.reason)
 
 
-ROUTES = [issue, bulk, bulk_file, show, update, suspend, reinstate, revoke]
+ROUTES = [issue, bulk, bulk_file, find, show, update, suspend, reinstate, revoke]

@@ -20,9 +20,22 @@ from wallet_api.auth.principal import Principal
 from wallet_api.outbox import publish_many
 from wallet_api.problems import Forbidden
 
-__all__ = ["bulk_issue"]
+__all__ = ["bulk_issue", "ndjson_rows"]
 
 _CHUNK = 2000
+
+
+def ndjson_rows(body: bytes) -> list[Any]:
+    """The rows of a register export in NDJSON (line *n* is row *n - 1*); a line that is not JSON is ``None``."""
+    rows: list[Any] = []
+    for line in body.splitlines():
+        if not line.strip():
+            continue
+        try:
+            rows.append(msgspec.json.decode(line))
+        except msgspec.DecodeError:
+            rows.append(None)  # reported as a rejected row, the others go on
+    return rows
 
 
 async def bulk_issue(pool: asyncpg.Pool, principal: Principal, rows: list[Any]) -> BulkIssueResult:

@@ -1,4 +1,4 @@
-"""Who may verify documents: verifier systems (``documents:verify``) and verifier officers."""
+"""Who may verify documents (verifier systems and officers) and who may issue them (agency systems and operators)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from wallet_api.auth.guards import principal_of
 from wallet_api.auth.principal import Principal
 from wallet_api.problems import Forbidden
 
-__all__ = ["may_verify", "verifier"]
+__all__ = ["issuing_agency", "may_issue", "may_verify", "verifier"]
 
 
 def may_verify(p: Principal) -> bool:
@@ -27,3 +27,19 @@ def may_verify(p: Principal) -> bool:
 async def verifier(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if not may_verify(principal_of(connection)):
         raise Forbidden("Only an authorised verifier may verify documents.", slug="not-a-verifier")
+
+
+def may_issue(p: Principal) -> bool:
+    """An issuing agency's system (``documents:issue``) or one of its operators (the agency console)."""
+    return bool(
+        p.org_id
+        and (
+            (p.kind == "client" and "documents:issue" in p.scopes)
+            or (p.kind == "officer" and "issuer_operator" in p.roles)
+        )
+    )
+
+
+async def issuing_agency(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not may_issue(principal_of(connection)):
+        raise Forbidden("This needs an issuing agency's client (documents:issue) or an issuer operator.")

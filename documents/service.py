@@ -147,6 +147,19 @@ async def load_agency_document(
     return row
 
 
+async def find_by_agency_ref(
+    conn: asyncpg.Connection | asyncpg.Pool, principal: Principal, agency_ref: str
+) -> list[asyncpg.Record]:
+    """The caller's organisation's documents with its own number (one per document type)."""
+    return list(
+        await conn.fetch(
+            "SELECT * FROM documents WHERE issuer_org_id = $1 AND agency_ref = $2 ORDER BY doc_type",
+            principal.org_id,
+            agency_ref,
+        )
+    )
+
+
 async def update_document(
     conn: asyncpg.Connection, principal: Principal, document_id: UUID, raw_claims: Any
 ) -> asyncpg.Record:
@@ -191,7 +204,9 @@ _TRANSITIONS: dict[str, tuple[frozenset[str], str, int, str]] = {
 async def change_state(
     conn: asyncpg.Connection, principal: Principal, document_id: UUID, action: str, reason: str | None
 ) -> asyncpg.Record:
-    """Suspend, reinstate or revoke. Repeating an action already in effect changes nothing."""
+    """Suspend, reinstate or revoke (revoking needs a reason). Repeating an action already in effect changes nothing."""
+    if action == "revoke" and not (reason or "").strip():
+        raise ValidationFailed("Say why the document is revoked.", errors=[{"key": "reason", "message": "required"}])
     applies_to, new_state, status, topic = _TRANSITIONS[action]
     async with conn.transaction():
         row = await load_agency_document(conn, principal, document_id, for_update=True)

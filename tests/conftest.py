@@ -34,6 +34,8 @@ from wallet_api.db import create_pool
 from wallet_api.redis_client import create_redis
 from wallet_api.settings import Settings
 
+pytest_plugins = ["tests.support.browser"]
+
 # Tables that migrations fill and tests must keep.
 _KEEP_TABLES = {"schema_migrations", "signing_keys", "audit_head"}
 

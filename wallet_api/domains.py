@@ -61,6 +61,7 @@ _DOMAIN_MODULES = (
     "payments.disbursement.domain",
     "notifications.domain",
     "proofing.domain",
+    "consoles.domain",
 )
 
 

@@ -23,6 +23,7 @@ import binascii
 import time
 from typing import Any
 
+import asyncpg
 import jwt
 from litestar import Request, post
 from litestar.params import JSONBody, URLEncodedBody
@@ -39,7 +40,7 @@ from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Problem, Unauthorized
 from wallet_api.state import AppSettings, Db, RedisClient, Tokens
 
-__all__ = ["ASSERTION_TYPE", "officer_sign_in", "token_endpoint"]
+__all__ = ["ASSERTION_TYPE", "authenticate_officer", "officer_sign_in", "token_endpoint"]
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _ASSERTION_ALGORITHMS = ["ES256", "ES384", "PS256", "RS256"]
@@ -164,6 +165,29 @@ async def token_endpoint(
     }
 
 
+async def authenticate_officer(db: asyncpg.Pool, redis: Any, address: str, username: str, password: str) -> Principal:
+    """The officer behind a username and password, under the lockout and per-address limits.
+
+    Used by the sign-in route and by the consoles' sign-in form, so both refuse alike.
+    """
+    lockout = LOCKOUTS["officer"]
+    username = username.strip().lower()
+    await lockout.check(redis, username)
+    # Each attempt costs an argon2id hash: bound them per address as well as per username.
+    await hit(redis, "officer-ip", address, limit=30, window=60)
+    row = await db.fetchrow(
+        """SELECT f.id, f.org_id, f.roles, f.password_hash FROM officers f JOIN organisations o ON o.id = f.org_id
+           WHERE lower(f.username) = $1 AND f.disabled_at IS NULL AND o.disabled_at IS NULL""",
+        username,
+    )
+    ok = await verify_password(row["password_hash"] if row else None, password)
+    if not ok or row is None:
+        await lockout.failure(redis, username)
+        raise Unauthorized("Wrong username or password.", slug="sign-in-failed")
+    await lockout.success(redis, username)
+    return Principal(kind="officer", subject=str(row["id"]), org_id=row["org_id"], roles=frozenset(row["roles"]))
+
+
 @post(
     "/v1/officers/sign-in",
     opt={**PUBLIC, **NOT_REPLAYED},
@@ -174,21 +198,6 @@ async def token_endpoint(
 async def officer_sign_in(
     request: Request[Any, Any, Any], data: JSONBody[OfficerSignIn], db: Db, redis: RedisClient, tokens: Tokens
 ) -> TokenView:
-    lockout = LOCKOUTS["officer"]
-    username = data.username.strip().lower()
-    await lockout.check(redis, username)
-    # Each attempt costs an argon2id hash: bound them per address as well as per username.
-    await hit(redis, "officer-ip", client_address(request), limit=30, window=60)
-    row = await db.fetchrow(
-        """SELECT f.id, f.org_id, f.roles, f.password_hash FROM officers f JOIN organisations o ON o.id = f.org_id
-           WHERE lower(f.username) = $1 AND f.disabled_at IS NULL AND o.disabled_at IS NULL""",
-        username,
-    )
-    ok = await verify_password(row["password_hash"] if row else None, data.password)
-    if not ok or row is None:
-        await lockout.failure(redis, username)
-        raise Unauthorized("Wrong username or password.", slug="sign-in-failed")
-    await lockout.success(redis, username)
-    principal = Principal(kind="officer", subject=str(row["id"]), org_id=row["org_id"], roles=frozenset(row["roles"]))
+    principal = await authenticate_officer(db, redis, client_address(request), data.username, data.password)
     access, expires_in = await tokens.issue(principal)
     return TokenView(access_token=access, expires_in=expires_in)

@@ -1,0 +1,330 @@
+// The verifier page: camera scanning (jsQR), online verification through the server, offline
+// verification in the browser (vn1.js) against the trust bundle the service worker caches.
+import { Refusal, verifyOffline } from "/static/consoles/vn1.js";
+
+const $ = (id) => document.getElementById(id);
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const TRUST_KEY = "cw-verify-trust";
+
+// Each verdict in both languages; `tone` colours the banner (ok, bad, unsure).
+const VERDICTS = {
+  valid: ["✓", "HỢP LỆ", "VALID", "ok"],
+  revoked: ["✗", "ĐÃ BỊ THU HỒI", "REVOKED", "bad"],
+  suspended: ["✗", "ĐANG BỊ TẠM ĐÌNH CHỈ", "SUSPENDED", "bad"],
+  expired: ["✗", "HẾT HẠN", "EXPIRED", "bad"],
+  tampered: ["✗", "BỊ SỬA ĐỔI HOẶC HỎNG", "TAMPERED", "bad"],
+  "unknown-issuer": ["✗", "KHÔNG RÕ CƠ QUAN CẤP", "UNKNOWN ISSUER", "bad"],
+  "not-ours": ["?", "KHÔNG PHẢI MÃ CỦA VÍ CÔNG DÂN", "NOT A WALLET CODE", "unsure"],
+  "not-yet-valid": ["?", "CHƯA CÓ HIỆU LỰC", "NOT YET VALID", "unsure"],
+  "code-refused": ["✗", "MÃ KHÔNG DÙNG ĐƯỢC", "CODE NOT USABLE", "bad"],
+  stale: ["?", "DỮ LIỆU NGOẠI TUYẾN QUÁ CŨ", "OFFLINE DATA TOO OLD", "unsure"],
+  "status-unknown": ["?", "KHÔNG XÁC ĐỊNH ĐƯỢC TRẠNG THÁI", "STATUS UNKNOWN", "unsure"],
+  "needs-network": ["?", "CẦN KẾT NỐI MẠNG", "NETWORK NEEDED", "unsure"],
+  error: ["?", "KHÔNG XÁC THỰC ĐƯỢC", "COULD NOT VERIFY", "unsure"],
+};
+
+const SLUGS = {
+  "document-revoked": "revoked",
+  "document-suspended": "suspended",
+  "document-expired": "expired",
+  expired: "expired",
+  tampered: "tampered",
+  "unknown-issuer": "unknown-issuer",
+  "malformed-payload": "not-ours",
+  "not-yet-valid": "not-yet-valid",
+  "code-unknown": "code-refused",
+  "code-expired": "code-refused",
+  "code-replayed": "code-refused",
+  "wrong-verifier": "code-refused",
+};
+
+const CODE_DETAILS = {
+  "code-unknown": "Mã không tồn tại. / No such code.",
+  "code-expired": "Mã đã hết hạn (3 phút); đề nghị người dân tạo mã mới. / The code expired; ask for a new one.",
+  "code-replayed": "Mã đã được dùng; đề nghị người dân tạo mã mới. / The code was already used; ask for a new one.",
+  "wrong-verifier": "Mã được tạo cho đơn vị khác. / The code was made for another verifier.",
+};
+
+// --- trust bundle (cached by the service worker; a copy in localStorage for the age display) ---
+
+function cachedBundle() {
+  try {
+    return JSON.parse(localStorage.getItem(TRUST_KEY));
+  } catch {
+    return null;
+  }
+}
+
+async function refreshBundle() {
+  try {
+    const r = await fetch("/verify/trust.json", { credentials: "same-origin" });
+    if (r.ok) {
+      const bundle = await r.json();
+      const old = cachedBundle();
+      // The service worker answers from its cache when the network is down: keep the newest.
+      if (!old || bundle.generated_at >= old.generated_at) localStorage.setItem(TRUST_KEY, JSON.stringify(bundle));
+    }
+  } catch {
+    // offline and nothing cached by the service worker yet: the age line says so
+  }
+  showCacheAge();
+}
+
+function showCacheAge() {
+  const bundle = cachedBundle();
+  const line = $("cache-age");
+  if (!bundle) {
+    line.textContent =
+      "Chưa có dữ liệu ngoại tuyến; hãy kết nối mạng một lần. / No offline data yet; connect once to fetch it.";
+    line.dataset.generatedAt = "";
+    return;
+  }
+  const minutes = Math.max(0, Math.round((Date.now() / 1000 - bundle.generated_at) / 60));
+  line.dataset.generatedAt = String(bundle.generated_at);
+  line.textContent =
+    `Khóa và danh sách trạng thái cập nhật ${minutes} phút trước (${bundle.status_lists.length} danh sách). ` +
+    `/ Keys and status lists updated ${minutes} min ago (${bundle.status_lists.length} lists).`;
+}
+
+function showNetwork() {
+  $("network-state").textContent = navigator.onLine
+    ? "Đang trực tuyến: mã được kiểm tra với máy chủ. / Online: codes are checked with the server."
+    : "Ngoại tuyến: mã QR ngoại tuyến được kiểm tra trên máy này. / Offline: offline QR codes are checked on this device.";
+}
+
+// --- verdicts ---
+
+function fieldText(value) {
+  if (Array.isArray(value)) return value.map(fieldText).join("; ");
+  if (value && typeof value === "object") return Object.values(value).map(fieldText).join(" ");
+  if (value === true) return "Có / Yes";
+  if (value === false) return "Không / No";
+  return String(value);
+}
+
+function addFact(list, vi, en, value) {
+  const dt = document.createElement("dt");
+  dt.textContent = `${vi} / ${en}`;
+  const dd = document.createElement("dd");
+  dd.textContent = value;
+  list.append(dt, dd);
+}
+
+function show(verdict, detail, answer) {
+  const [icon, vi, en, tone] = VERDICTS[verdict] || VERDICTS.error;
+  const banner = $("verdict-banner");
+  banner.dataset.verdict = verdict;
+  banner.className = `verdict verdict-${tone}`;
+  $("verdict-icon").textContent = icon;
+  $("verdict-vi").textContent = vi;
+  $("verdict-en").textContent = en;
+  $("verdict-detail").textContent = detail || "";
+  const facts = $("verdict-facts");
+  facts.replaceChildren();
+  const table = $("verdict-fields");
+  const body = table.querySelector("tbody");
+  body.replaceChildren();
+  const photo = $("verdict-photo");
+  photo.replaceChildren();
+  photo.hidden = true;
+  table.hidden = true;
+  if (answer) {
+    addFact(facts, "Giấy tờ", "Document", `${answer.title.vi} / ${answer.title.en}`);
+    addFact(facts, "Cơ quan cấp", "Issuer", answer.issuer.name || answer.issuer.id);
+    const from = answer.valid_from ? answer.valid_from.slice(0, 10) : "—";
+    const until = answer.valid_until ? answer.valid_until.slice(0, 10) : "không thời hạn / no end";
+    addFact(
+      facts,
+      answer.kind === "offline" ? "Mã QR hiệu lực" : "Hiệu lực",
+      answer.kind === "offline" ? "QR valid" : "Valid",
+      `${from} → ${until}`,
+    );
+    addFact(facts, "Mức định danh", "Identification level", answer.holder_level ?? "—");
+    addFact(facts, "Cách kiểm tra", "Checked", answer.kind === "offline" ? "ngoại tuyến / offline" : "trực tuyến / online");
+    for (const [name, value] of Object.entries(answer.fields)) {
+      const label = answer.labels[name] || { vi: name, en: name };
+      if (name === answer.photo || name === "photo_ref") {
+        photo.hidden = false;
+        if (typeof value === "string" && /^data:image\/(png|jpeg);base64,/.test(value)) {
+          const img = document.createElement("img");
+          img.src = value;
+          img.alt = `${label.vi} / ${label.en}`;
+          photo.append(img);
+        } else {
+          const ref = document.createElement("figcaption");
+          ref.textContent = `${label.vi} / ${label.en}: ${value}`;
+          photo.append(ref);
+        }
+        continue;
+      }
+      const row = document.createElement("tr");
+      const th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = `${label.vi} / ${label.en}`;
+      const td = document.createElement("td");
+      td.textContent = fieldText(value);
+      row.append(th, td);
+      body.append(row);
+      table.hidden = false;
+    }
+  }
+  $("verdict").hidden = false;
+  banner.focus?.();
+}
+
+function showRefusal(err) {
+  if (err instanceof Refusal) show(err.verdict, err.message, null);
+  else show("error", "Lỗi không mong đợi. / Unexpected error.", null);
+}
+
+async function verifyLocally(text) {
+  const bundle = cachedBundle();
+  if (!bundle) {
+    show("status-unknown", "Chưa có dữ liệu ngoại tuyến. / No offline data cached yet.", null);
+    return;
+  }
+  try {
+    show("valid", "Đã kiểm tra chữ ký và danh sách trạng thái trên máy này. / Signature and status checked on this device.", await verifyOffline(text, bundle));
+  } catch (err) {
+    showRefusal(err);
+  }
+}
+
+async function verify(text) {
+  text = text.trim();
+  if (!text) return;
+  const isOffline = text.startsWith("VN1:");
+  if (!navigator.onLine) {
+    if (isOffline) return verifyLocally(text);
+    return show(
+      /\/v\/[A-Za-z0-9_-]{32}$/.test(text) || /^[A-Za-z0-9_-]{32}$/.test(text) ? "needs-network" : "not-ours",
+      "Mã trực tuyến cần kết nối mạng; đề nghị người dân đưa mã QR ngoại tuyến. / An online code needs the network; ask for the offline QR code.",
+      null,
+    );
+  }
+  let r;
+  try {
+    r = await fetch("/verify/check", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ payload: text }),
+    });
+  } catch {
+    if (isOffline) return verifyLocally(text);
+    return show("needs-network", "Không kết nối được máy chủ. / The server cannot be reached.", null);
+  }
+  let body = null;
+  try {
+    body = await r.json();
+  } catch {
+    body = null;
+  }
+  if (r.ok && body) return show("valid", "Đã kiểm tra với máy chủ. / Checked with the server.", body);
+  if (r.status === 401) {
+    return show("error", "Phiên đăng nhập đã hết hạn; hãy tải lại trang và đăng nhập. / Your session has expired; reload and sign in.", null);
+  }
+  const slug = body && typeof body.type === "string" ? body.type.split("/").pop() : "";
+  const verdict = SLUGS[slug] || "error";
+  const detail = CODE_DETAILS[slug] || (body && body.detail) || `HTTP ${r.status}`;
+  if (r.status >= 500 && isOffline) return verifyLocally(text);
+  show(verdict, detail, null);
+}
+
+// --- camera ---
+
+let stream = null;
+let scanning = false;
+
+async function startCamera() {
+  const message = $("camera-message");
+  if (!navigator.mediaDevices?.getUserMedia) {
+    message.textContent = "Trình duyệt không hỗ trợ camera; hãy dán mã. / This browser has no camera access; paste the code instead.";
+    return;
+  }
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+  } catch (err) {
+    message.className = "message error";
+    message.textContent =
+      err && err.name === "NotAllowedError"
+        ? "Camera bị từ chối: hãy cho phép camera trong cài đặt trình duyệt, hoặc dán mã bên dưới. / The camera was denied: allow it in the browser settings, or paste the code below."
+        : "Không mở được camera; hãy dán mã bên dưới. / The camera could not be opened; paste the code below.";
+    return;
+  }
+  const video = $("camera");
+  video.srcObject = stream;
+  await video.play();
+  message.className = "message";
+  message.textContent = "Đưa mã QR vào khung hình. / Hold the QR code in front of the camera.";
+  $("start-camera").hidden = true;
+  $("stop-camera").hidden = false;
+  scanning = true;
+  requestAnimationFrame(scanFrame);
+}
+
+function stopCamera() {
+  scanning = false;
+  if (stream) stream.getTracks().forEach((t) => t.stop());
+  stream = null;
+  $("start-camera").hidden = false;
+  $("stop-camera").hidden = true;
+}
+
+function scanFrame() {
+  if (!scanning) return;
+  const video = $("camera");
+  if (video.readyState >= video.HAVE_CURRENT_DATA && video.videoWidth) {
+    const canvas = $("frame");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    const ctx = canvas.getContext("2d", { willReadFrequently: true });
+    ctx.drawImage(video, 0, 0);
+    const image = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    const found = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+    if (found && found.data) {
+      stopCamera();
+      $("payload").value = found.data;
+      verify(found.data);
+      return;
+    }
+  }
+  setTimeout(() => requestAnimationFrame(scanFrame), 150);
+}
+
+// --- wiring ---
+
+$("start-camera").addEventListener("click", startCamera);
+$("stop-camera").addEventListener("click", stopCamera);
+$("manual").addEventListener("submit", (e) => {
+  e.preventDefault();
+  verify($("payload").value);
+});
+$("scan-again").addEventListener("click", () => {
+  $("verdict").hidden = true;
+  $("payload").value = "";
+  startCamera();
+});
+$("refresh-cache").addEventListener("click", refreshBundle);
+window.addEventListener("online", () => {
+  showNetwork();
+  refreshBundle();
+});
+window.addEventListener("offline", showNetwork);
+
+// Signing out forgets the offline data and the cached page of this officer.
+document.querySelector('form[action="/verify/sign-out"]')?.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  localStorage.removeItem(TRUST_KEY);
+  if ("caches" in window) await Promise.all((await caches.keys()).map((k) => caches.delete(k)));
+  e.target.submit();
+});
+
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/verify/sw.js", { scope: "/verify" }).catch(() => {});
+}
+showNetwork();
+showCacheAge();
+refreshBundle();
+// While online, keep the lists fresh: every minute (they may be trusted offline for their ttl).
+setInterval(() => navigator.onLine && refreshBundle(), 60000);

@@ -1,0 +1,84 @@
+"""The verifier web app at ``/verify``: scan a QR, see a verdict; works offline (docs/consoles.md).
+
+Online, what was scanned goes to the same verification as ``POST /v1/verifications``
+(``documents.verification.check``) as the signed-in verifier officer, so the holder's
+access log records it. Offline, the page verifies a ``VN1:`` payload itself against the
+trust bundle its service worker cached (consoles/trust.py, static/vn1.js).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.response import Template
+from litestar.status_codes import HTTP_200_OK
+
+from consoles.pages import PAGE, page
+from consoles.session import require_csrf
+from consoles.trust import trust_bundle
+from documents.guards import verifier
+from documents.schemas import VerificationOut, VerifyRequest
+from documents.verification import check
+from wallet_api.auth.guards import PUBLIC, principal_of
+from wallet_api.problems import ValidationFailed
+
+__all__ = ["ROLE", "ROUTES"]
+
+ROLE = "verifier_agent"
+_STATIC = Path(__file__).parent / "static"
+
+
+@get("/", guards=[verifier], opt=PAGE, include_in_schema=False)
+async def home(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "verify.html")
+
+
+@post("/check", guards=[verifier], include_in_schema=False, status_code=HTTP_200_OK)
+async def verify_scanned(request: Request[Any, Any, Any]) -> VerificationOut:
+    await require_csrf(request)
+    try:
+        data = msgspec.json.decode(await request.body(), type=VerifyRequest)
+    except msgspec.DecodeError as exc:
+        raise ValidationFailed(
+            'Send {"payload": what was scanned}.', errors=[{"key": "payload", "message": str(exc)}]
+        ) from None
+    return await check(request.app.state, principal_of(request), data)
+
+
+@get("/trust.json", guards=[verifier], include_in_schema=False)
+async def trust(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    state = request.app.state
+    body = await trust_bundle(state.pool, state.key_provider, state.settings)
+    return Response(body, headers={"Cache-Control": "no-store"})
+
+
+@get("/sw.js", opt=PUBLIC, include_in_schema=False, media_type="text/javascript")
+async def service_worker() -> Response[bytes]:
+    # Served from /verify/ so that its scope is the app's pages and nothing else.
+    return Response(
+        (_STATIC / "sw.js").read_bytes(), headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/verify"}
+    )
+
+
+@get("/manifest.webmanifest", opt=PUBLIC, include_in_schema=False, media_type="application/manifest+json")
+async def manifest() -> dict[str, Any]:
+    return {
+        "name": "Xác thực giấy tờ — Document verifier",
+        "short_name": "Xác thực",
+        "lang": "vi",
+        "start_url": "/verify/",
+        "scope": "/verify/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#b3261e",
+        "icons": [
+            {"src": "/static/consoles/icon-192.png", "sizes": "192x192", "type": "image/png"},
+            {"src": "/static/consoles/icon-512.png", "sizes": "512x512", "type": "image/png"},
+        ],
+    }
+
+
+ROUTES = [home, verify_scanned, trust, service_worker, manifest]

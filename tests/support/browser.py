@@ -1,0 +1,160 @@
+"""Real-browser tests of the consoles: the app served on 127.0.0.1, Debian's Chromium via Playwright.
+
+``served`` runs ``wallet serve`` (granian) in its own process against the session's test
+databases, with the test settings' key-encryption key and public URL, so data arranged
+through the in-process ``client`` and tokens from ``mint`` are the served app's too.
+``chromium`` launches /usr/bin/chromium (never Playwright's own downloads); when it is
+missing the browser tests are skipped with a reason that says how to install it.
+
+Screenshots go to ``$WALLET_SCREENSHOTS`` (``make screenshots`` sets docs/img) when set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import qrcode
+
+from wallet_api.settings import Settings
+
+__all__ = ["CHROMIUM", "Browsers", "qr_video", "screenshot"]
+
+CHROMIUM = Path("/usr/bin/chromium")
+NO_CHROMIUM = (
+    "Chromium is not installed (/usr/bin/chromium): the console browser tests cannot run. "
+    "Install it with `apt-get install -y chromium` (.ci/run does)."
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def served(settings: Settings, app: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of the app served for real (after the in-process app made the keys)."""
+    if not CHROMIUM.exists():
+        pytest.skip(NO_CHROMIUM)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WALLET_")}
+    env.update(
+        WALLET_ENV="test",
+        WALLET_DATABASE_URL=settings.database_url,
+        WALLET_REDIS_URL=settings.redis_url,
+        WALLET_KEK=settings.kek,
+        WALLET_PUBLIC_BASE_URL=settings.public_base_url,
+        WALLET_DATA_DIR=str(tmp_path_factory.mktemp("served")),
+        WALLET_DB_POOL_MIN="1",
+        WALLET_DB_POOL_MAX="5",
+    )
+    log = tmp_path_factory.mktemp("served-log") / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wallet_api.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "-p", "1"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/health/live", timeout=2).status_code == 200:
+                    break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"wallet serve did not start: {log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+class Browsers:
+    """Launches Chromium contexts; each may feed its fake camera a different video."""
+
+    def __init__(self, playwright: Any, profile: Path) -> None:
+        self.playwright = playwright
+        self.profile = profile
+        self._open: list[Any] = []
+
+    async def launch(self, *, camera: Path | None = None, camera_allowed: bool = True, profile: str = "main") -> Any:
+        """A persistent context (its service worker and caches survive a relaunch with the same profile)."""
+        args = ["--use-fake-device-for-media-stream", "--no-sandbox", "--disable-dev-shm-usage"]
+        if camera is not None:
+            args.append(f"--use-file-for-fake-video-capture={camera}")
+        context = await self.playwright.chromium.launch_persistent_context(
+            str(self.profile / profile),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=args,
+            viewport={"width": 1000, "height": 900},
+            locale="vi-VN",
+        )
+        if camera_allowed:
+            await context.grant_permissions(["camera"])
+        self._open.append(context)
+        return context
+
+    async def close_all(self) -> None:
+        for context in self._open:
+            with contextlib.suppress(Exception):
+                await context.close()
+        self._open.clear()
+
+
+@pytest.fixture
+async def browsers(served: str, tmp_path: Path) -> AsyncIterator[Browsers]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        b = Browsers(pw, tmp_path / "profiles")
+        try:
+            yield b
+        finally:
+            await b.close_all()
+
+
+def qr_video(text: str, path: Path, *, size: int = 600) -> Path:
+    """A Y4M video (what Chromium's fake camera plays) showing ``text`` as a QR code."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    qr.add_data(text)
+    qr.make(fit=True)
+    matrix = qr.get_matrix()
+    scale = size // len(matrix)
+    offset = (size - scale * len(matrix)) // 2
+    luma = bytearray(b"\xff" * size * size)
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            if dark:
+                for dy in range(scale):
+                    start = (offset + y * scale + dy) * size + offset + x * scale
+                    luma[start : start + scale] = b"\x10" * scale
+    chroma = b"\x80" * ((size // 2) * (size // 2))
+    frame = b"FRAME\n" + bytes(luma) + chroma + chroma
+    path.write_bytes(f"YUV4MPEG2 W{size} H{size} F10:1 Ip A1:1 C420jpeg\n".encode() + frame * 3)
+    return path
+
+
+async def screenshot(page: Any, name: str) -> None:
+    """Save a screenshot for docs/consoles.md when ``WALLET_SCREENSHOTS`` names a folder."""
+    folder = os.environ.get("WALLET_SCREENSHOTS")
+    if folder:
+        # Playwright makes the folder.
+        await page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)

@@ -58,9 +58,7 @@ async def trust(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
 @get("/sw.js", opt=PUBLIC, include_in_schema=False, media_type="text/javascript")
 async def service_worker() -> Response[bytes]:
     # Served from /verify/ so that its scope is the app's pages and nothing else.
-    return Response(
-        (_STATIC / "sw.js").read_bytes(), headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/verify"}
-    )
+    return Response((_STATIC / "sw.js").read_bytes(), headers={"Service-Worker-Allowed": "/verify"})
 
 
 @get("/manifest.webmanifest", opt=PUBLIC, include_in_schema=False, media_type="application/manifest+json")

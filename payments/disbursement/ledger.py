@@ -28,14 +28,27 @@ ACCOUNT_KINDS = ("appropriation", "budget", "reserved", "in_flight", "paid", "re
 
 PaymentPosting = Literal["send", "settle", "fail", "expire", "reverse"]
 
-#: Each per-payment posting: the account the money leaves and the account it enters.
+#: Each per-payment posting: the account the money leaves and the account it enters (an
+#: expiry, reserved or in flight → returned, is `_POST_EXPIRE`).
 _MOVES: dict[str, tuple[str, str]] = {
     "send": ("reserved", "in_flight"),
     "settle": ("in_flight", "paid"),
     "fail": ("in_flight", "returned"),
-    "expire": ("reserved", "returned"),
     "reverse": ("paid", "returned"),
 }
+
+# A payment that went back to 'approved' after it was claimed (a 429, or a provider that
+# never saw it) keeps its money in flight: its send posting happens once, at its first
+# claim. If it is then held and returned (its beneficiary died), the money must leave the
+# in-flight account its send posting credited, not 'reserved', which no longer holds it.
+_EXPIRE_SOURCE = """
+SELECT coalesce(
+    (SELECT e.account_id FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
+     WHERE t.payment_id = p.id AND t.kind = 'send' AND e.amount > 0),
+    a.id)
+FROM ledger_accounts a
+WHERE a.programme_id = p.programme_id AND a.kind = 'reserved' AND a.provider = ''
+"""
 
 _OPEN_ACCOUNTS = """
 INSERT INTO ledger_accounts (programme_id, kind)
@@ -77,6 +90,27 @@ WITH p AS (
     JOIN ledger_accounts a
       ON a.programme_id = p.programme_id AND a.kind = s.account_kind
      AND a.provider = CASE WHEN s.account_kind = 'in_flight' THEN p.provider ELSE '' END
+    RETURNING 1
+)
+SELECT count(*) FROM t
+"""
+
+_POST_EXPIRE = f"""
+WITH p AS (
+    SELECT p.id, p.programme_id, p.amount, ({_EXPIRE_SOURCE}) AS source
+    FROM payments p WHERE p.id = ANY($1::uuid[])
+), t AS (
+    INSERT INTO ledger_transactions (programme_id, kind, payment_id)
+    SELECT programme_id, 'expire', id FROM p
+    ON CONFLICT DO NOTHING
+    RETURNING id, payment_id
+), e AS (
+    INSERT INTO ledger_entries (transaction_id, account_id, amount)
+    SELECT t.id, s.account_id, s.amount
+    FROM t
+    JOIN p ON p.id = t.payment_id
+    JOIN ledger_accounts r ON r.programme_id = p.programme_id AND r.kind = 'returned' AND r.provider = ''
+    CROSS JOIN LATERAL (VALUES (p.source, -p.amount), (r.id, p.amount)) AS s(account_id, amount)
     RETURNING 1
 )
 SELECT count(*) FROM t
@@ -139,8 +173,10 @@ async def post_payments(conn: asyncpg.Connection, kind: PaymentPosting, payment_
     """Post ``kind`` for each payment (at most once each); returns how many were new."""
     if not payment_ids:
         return 0
-    source, target = _MOVES[kind]
     ids = list(payment_ids)
+    if kind == "expire":
+        return int(await conn.fetchval(_POST_EXPIRE, ids))
+    source, target = _MOVES[kind]
     if target == "in_flight":
         # The first posting into a provider's in-flight account opens it; every later one
         # (settle, fail) follows a send of the same payment, so the account exists.

@@ -1,4 +1,5 @@
-"""Reports for agencies: progress by state, failures, people not reached, reconciliation lines.
+"""Reports for agencies: progress by state, failures, people not reached, reconciliation lines
+(of the current import of each provider's day: a re-imported statement replaces the earlier one).
 
 CSV downloads stream from a server-side cursor, so a report of a million rows never sits
 in memory. Cells that a spreadsheet would run as a formula are defused with a leading
@@ -55,7 +56,7 @@ ORDER BY p.id
 
 RECONCILIATION_SQL = """
 SELECT r.day, r.provider, l.line_no, l.payment_id, l.provider_ref, l.kind, l.statement_amount, l.our_amount, l.outcome
-FROM reconciliation_lines l JOIN reconciliations r ON r.id = l.reconciliation_id
+FROM reconciliation_lines l JOIN reconciliations r ON r.id = l.reconciliation_id AND r.superseded_at IS NULL
 WHERE {scope} = $1
 ORDER BY r.created_at, l.line_no
 """
@@ -97,7 +98,9 @@ async def programme_progress(conn: asyncpg.Connection | asyncpg.Pool, programme_
         programme_id,
     )
     recon = await conn.fetch(
-        """SELECT outcome, count(*) AS n FROM reconciliation_lines WHERE programme_id = $1 GROUP BY 1 ORDER BY 1""",
+        """SELECT l.outcome, count(*) AS n
+           FROM reconciliation_lines l JOIN reconciliations r ON r.id = l.reconciliation_id AND r.superseded_at IS NULL
+           WHERE l.programme_id = $1 GROUP BY 1 ORDER BY 1""",
         programme_id,
     )
     return {

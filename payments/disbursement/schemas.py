@@ -131,5 +131,9 @@ class ReconciliationOut(msgspec.Struct):
     provider: str
     day: str
     lines: int
+    #: False for a day not yet over: a partial statement, nothing is missing from it yet.
+    complete: bool
+    #: Earlier imports of the same provider and day that this one replaces.
+    supersedes: list[str]
     counts: dict[str, int]
     created_at: datetime

@@ -6,7 +6,7 @@ measures in one run, one after another, with the same connections:
 * ``GET /health/live``: the baseline;
 * ``POST /v1/verifications`` with a fresh online code each time (Redis burn + PostgreSQL read,
   access-log row and outbox event, group-committed);
-* ``POST /v1/verifications`` with an offline ``VN1:`` payload (COSE signature check, status
+* ``POST /v1/verifications`` with an offline ``VN2:`` payload (COSE signature check, status
   from PostgreSQL, access-log row and outbox event);
 * the reference verifier in this process, then in ``--processes`` processes at once (what a
   verifier app or a checkpoint gateway embeds: signature, issuer key, validity and status

@@ -2,7 +2,8 @@
 
 One document holding every issuer's published keys (as in its SD-JWT VC issuer metadata),
 every signed Token Status List (as served at ``/status-lists/{id}``) and the document
-types' offline keys and labels. The page's service worker caches it; the page checks each
+types' offline keys and labels, and the preset dictionary of the offline payloads' deflate
+(``documents/offline_dictionary.py``). The page's service worker caches it; the page checks each
 list's signature with the issuer's key before believing a bit of it, and refuses a verdict
 once the bundle is older than the lists' ``ttl`` (``generated_at`` says when the lists were
 current).
@@ -10,6 +11,7 @@ current).
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -17,6 +19,7 @@ import asyncpg
 import msgspec
 
 from documents import public
+from documents.offline_dictionary import OFFLINE_DICTIONARY
 from documents.statuslist import signed_list
 from documents.types import DocumentType, all_types
 from wallet_api.keys.provider import DatabaseKeyProvider
@@ -76,4 +79,5 @@ async def trust_bundle(db: asyncpg.Pool, key_provider: DatabaseKeyProvider, sett
         "issuers": issuers,
         "status_lists": lists,
         "types": [_type(t) for t in all_types()],
+        "offline_dictionary": base64.b64encode(OFFLINE_DICTIONARY).decode("ascii"),
     }

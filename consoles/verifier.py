@@ -2,7 +2,7 @@
 
 Online, what was scanned goes to the same verification as ``POST /v1/verifications``
 (``documents.verification.check``) as the signed-in verifier officer, so the holder's
-access log records it. Offline, the page verifies a ``VN1:`` payload itself against the
+access log records it. Offline, the page verifies a ``VN2:`` payload itself against the
 trust bundle its service worker cached (consoles/trust.py, static/vn1.js).
 """
 

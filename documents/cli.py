@@ -69,11 +69,12 @@ def verify_qr(source: str, server: str | None, cache_dir: Path | None, offline: 
     (or freshly fetched) status list, then prints the disclosed fields. Exit status: 0 valid,
     1 refused, 3 status unknown (no usable status list).
     """
+    from documents.offline import PREFIX
     from documents.sdjwt import CredentialError
     from documents.verifier import OfflineVerifier, StatusUnknown, describe
 
     text = _read_input(source)
-    if not text.startswith("VN1:"):
+    if not text.startswith(PREFIX):
         if "/v/" in text:
             raise click.ClickException(
                 "This is an online presentation code: a verifier app sends it to POST /v1/verifications."

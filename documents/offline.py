@@ -1,9 +1,9 @@
 """Offline QR payloads: the chosen fields as CBOR claims in a COSE_Sign1 (ES256), Base45-encoded.
 
-Layout, after the version prefix ``VN1:``::
+Layout, after the version prefix ``VN2:``::
 
     Base45( COSE_Sign1 = #6.18([ protected: bstr({1: -7, 4: kid}), unprotected: {},
-                                 payload: bstr(zlib(CBOR claims)), signature: bstr(64) ]) )
+                                 payload: bstr(deflate(CBOR claims, dictionary)), signature: bstr(64) ]) )
 
     claims = { 1: issuer organisation id, 4: exp, 6: iat,
               -1: document type code, -2: [status list id (16 bytes), index],
@@ -16,8 +16,14 @@ claims are compressed *before* signing, so the signature covers every byte of th
 Field keys are small integers declared by each document type; nested records (licence
 classes) are arrays in schema field order; dates are CBOR tag 100 (days since 1970-01-01).
 ``kid`` is the first 9 bytes of the key's RFC 7638 thumbprint (the first 12 characters of
-its JWK ``kid``). A full driving licence with a long address takes about 560 of the 600
-alphanumeric characters a version-15 QR holds at error-correction level M.
+its JWK ``kid``).
+
+Size: the claims are raw deflate (RFC 1951: no zlib header or checksum, the signature
+already covers every byte) with a preset dictionary of common Vietnamese words
+(``offline_dictionary.py``). A full driving licence with a 250-character address and
+three classes takes 556-570 of the 600 alphanumeric characters a version-15 QR holds at
+error-correction level M; a payload longer than that is refused
+(:class:`OfflinePayloadTooLarge`): the holder chooses fewer fields.
 """
 
 from __future__ import annotations
@@ -39,15 +45,19 @@ import msgspec
 from documents.base45 import b45decode, b45encode
 from documents.issuer_keys import IssuerKey
 from documents.jose import b64url_decode, b64url_encode, es256_verify
+from documents.offline_dictionary import OFFLINE_DICTIONARY
 from documents.sdjwt import CredentialError
 from documents.types import DocumentType, get_type
 from wallet_api.keys.provider import SigningKey
+from wallet_api.problems import Problem
 
 __all__ = [
     "MAX_LIFETIME_SECONDS",
+    "MAX_QR_CHARACTERS",
     "PREFIX",
     "OfflineClaims",
     "OfflineEnvelope",
+    "OfflinePayloadTooLarge",
     "check_offline",
     "encode_offline",
     "open_offline",
@@ -55,10 +65,35 @@ __all__ = [
     "short_kid",
 ]
 
-PREFIX = "VN1:"
+PREFIX = "VN2:"
 MAX_LIFETIME_SECONDS = 24 * 3600
+#: Alphanumeric characters of a version-15 QR code at error-correction level M: the largest
+#: code a phone screen shows and a roadside scanner reads reliably.
+MAX_QR_CHARACTERS = 600
 _EPOCH = dt.date(1970, 1, 1)
 _MAX_CLAIMS_BYTES = 16 * 1024
+#: Raw deflate (negative window bits): no zlib header, dictionary id or checksum in the QR.
+_WBITS = -15
+
+
+class OfflinePayloadTooLarge(Problem):
+    """The chosen fields do not fit one offline QR code; the holder should choose fewer."""
+
+    status, slug, title = 422, "offline-payload-too-large", "The chosen fields do not fit an offline QR code"
+
+
+def _deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, _WBITS, 9, zlib.Z_DEFAULT_STRATEGY, zdict=OFFLINE_DICTIONARY)
+    return packer.compress(data) + packer.flush()
+
+
+def _inflate(data: bytes) -> bytes:
+    """The claims; raises ``ValueError`` when they are larger than any real payload or cut short."""
+    inflater = zlib.decompressobj(_WBITS, zdict=OFFLINE_DICTIONARY)
+    raw = inflater.decompress(data, _MAX_CLAIMS_BYTES)
+    if not inflater.eof or inflater.unconsumed_tail or inflater.unused_data:
+        raise ValueError("claims too large, truncated or followed by other bytes")
+    return raw
 
 
 def short_kid(kid: str) -> bytes:
@@ -138,11 +173,19 @@ def encode_offline(
             value = _to_cbor(getattr(typed, name))
         fields[doc_type.offline_keys[name]] = value
     body = {1: org_id, 4: exp, 6: iat, -1: doc_type.code, -2: [status_list_id.bytes, status_idx], -3: fields, -4: level}
-    payload = zlib.compress(cbor2.dumps(body), 9)
+    payload = _deflate(cbor2.dumps(body))
     protected = cbor2.dumps({1: -7, 4: short_kid(key.kid)})
     signature = key.sign_es256(cbor2.dumps(["Signature1", protected, b"", payload]))
     cose = cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature]))
-    return PREFIX + b45encode(cose)
+    text = PREFIX + b45encode(cose)
+    if len(text) > MAX_QR_CHARACTERS:
+        raise OfflinePayloadTooLarge(
+            f"These fields take {len(text)} characters and an offline QR code holds {MAX_QR_CHARACTERS}: "
+            "choose fewer fields, or show an online code.",
+            characters=len(text),
+            max_characters=MAX_QR_CHARACTERS,
+        )
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,11 +252,7 @@ def check_offline(envelope: OfflineEnvelope, issuer: IssuerKey | None, *, now: i
     if not es256_verify(issuer.public_key, envelope.signature, to_be_signed):
         raise CredentialError("tampered", "The QR code's signature does not verify.")
     try:
-        inflater = zlib.decompressobj()
-        raw = inflater.decompress(envelope.payload, _MAX_CLAIMS_BYTES)
-        if not inflater.eof or inflater.unconsumed_tail:
-            raise ValueError("claims too large or truncated")
-        body = _loads_exact(raw)
+        body = _loads_exact(_inflate(envelope.payload))
         org_id, exp, iat, code = body[1], body[4], body[6], body[-1]
         list_id, idx = body[-2]
         level, fields = body[-4], body[-3]
@@ -250,8 +289,7 @@ def check_offline(envelope: OfflineEnvelope, issuer: IssuerKey | None, *, now: i
 def peek_issuer(envelope: OfflineEnvelope) -> str | None:
     """The issuer named in the (not yet verified) claims, to know whose keys to fetch."""
     try:
-        inflater = zlib.decompressobj()
-        body = _loads_exact(inflater.decompress(envelope.payload, _MAX_CLAIMS_BYTES))
+        body = _loads_exact(_inflate(envelope.payload))
         org_id = body[1]
     except (ValueError, TypeError, KeyError, zlib.error, cbor2.CBORDecodeError, EOFError):
         return None

@@ -112,7 +112,7 @@ class OfflinePresentationOut(msgspec.Struct):
 
 
 class VerifyRequest(msgspec.Struct, forbid_unknown_fields=True):
-    #: What the verifier scanned: an online code's URL (or the bare code), or a ``VN1:`` payload.
+    #: What the verifier scanned: an online code's URL (or the bare code), or a ``VN2:`` payload.
     payload: Annotated[str, Meta(min_length=1, max_length=4096)]
 
 

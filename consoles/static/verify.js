@@ -193,7 +193,7 @@ async function verifyLocally(text) {
 async function verify(text) {
   text = text.trim();
   if (!text) return;
-  const isOffline = text.startsWith("VN1:");
+  const isOffline = text.startsWith("VN2:");
   if (!navigator.onLine) {
     if (isOffline) return verifyLocally(text);
     return show(

@@ -1,11 +1,11 @@
-// Offline verification of a wallet QR payload ("VN1:…") in the browser, with no network:
+// Offline verification of a wallet QR payload ("VN2:…") in the browser, with no network:
 // Base45 → COSE_Sign1 (CBOR) → ES256 signature with WebCrypto against the issuer keys of the
-// trust bundle → zlib-inflated CBOR claims → validity → the status entry in the issuer's
+// trust bundle → CBOR claims inflated with the bundle's preset dictionary → validity → the status entry in the issuer's
 // Token Status List (itself signature-checked) — the steps of documents/verifier.py.
 // Every refusal is a Refusal with a verdict the page shows; nothing here touches the page.
 
 const B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
-const PREFIX = "VN1:";
+const PREFIX = "VN2:";
 const MAX_LIFETIME = 24 * 3600;
 const LEEWAY = 60;
 const MAX_CLAIMS_BYTES = 16 * 1024;
@@ -163,8 +163,8 @@ function b64urlEncode(bytes) {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export async function inflate(bytes, max) {
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+export async function inflate(bytes, max, format = "deflate") {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream(format));
   const reader = stream.getReader();
   const chunks = [];
   let total = 0;
@@ -184,6 +184,17 @@ export async function inflate(bytes, max) {
     throw tampered("compressed data damaged");
   }
   return concat(chunks);
+}
+
+// The claims are raw deflate with a preset dictionary, which DecompressionStream cannot be
+// given. A stored (uncompressed) block holding the dictionary, put before them, fills the
+// inflater's window with it just as a preset would; its output is then dropped.
+export async function inflateClaims(payload, dictionary, max) {
+  if (dictionary.length > 0xffff) throw tampered("dictionary too large");
+  const len = dictionary.length;
+  const header = Uint8Array.of(0x00, len & 0xff, len >> 8, ~len & 0xff, (~len >> 8) & 0xff);
+  const out = await inflate(concat([header, dictionary, payload]), max + len, "deflate-raw");
+  return out.subarray(len);
 }
 
 const keyCache = new Map();
@@ -290,11 +301,12 @@ async function statusOf(bundle, issuer, listId, idx, now) {
   return (raw[at] >> ((idx % perByte) * bits)) & ((1 << bits) - 1);
 }
 
-// Verify a VN1 payload against the cached trust bundle; returns what the page shows.
+// Verify a VN2 payload against the cached trust bundle; returns what the page shows.
 export async function verifyOffline(text, bundle, now = Math.floor(Date.now() / 1000)) {
   const envelope = openEnvelope(text);
+  const dictionary = Uint8Array.from(atob(bundle.offline_dictionary || ""), (c) => c.charCodeAt(0));
   // The claims name the issuer whose keys to try; nothing in them is believed before the signature.
-  const peek = cborDecode(await inflate(envelope.payload, MAX_CLAIMS_BYTES));
+  const peek = cborDecode(await inflateClaims(envelope.payload, dictionary, MAX_CLAIMS_BYTES));
   const orgId = peek instanceof Map ? peek.get(1) : undefined;
   const issuer = bundle.issuers.find((i) => i.id === orgId);
   if (!issuer) throw new Refusal("unknown-issuer", "The QR code names an issuer we do not know.");

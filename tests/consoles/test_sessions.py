@@ -61,7 +61,7 @@ async def test_a_form_without_its_csrf_token_is_refused(client: httpx.AsyncClien
     assert r.status_code == 403 and "Form token" in r.text
     assert "cw_session=" not in (r.headers.get("set-cookie") or "")
     assert (await _sign_in(client, username)).status_code == 303
-    r = await client.post("/verify/check", json={"payload": "VN1:xx"})
+    r = await client.post("/verify/check", json={"payload": "VN2:xx"})
     assert r.status_code == 403 and r.json()["type"].endswith("/csrf-token")
 
 

@@ -261,7 +261,7 @@ async def test_full_driving_licence_fits_qr_version_15_at_level_m(
     doc = await issue(client, issuer)
     body = await offline(client, holder, doc["id"], list(lic.disclosable))
     assert body["qr_version"] <= 15
-    assert body["payload"].startswith("VN1:")
+    assert body["payload"].startswith("VN2:")
     assert read_qr(body["qr_png"]) == body["payload"]
     r = await verify(client, verifier, read_qr(body["qr_png"]))
     assert r.status_code == 200, r.text

@@ -69,7 +69,7 @@ async def test_a_valid_verification_answers_the_same_on_both_paths(
     assert a == b and a["kind"] == "offline"
 
 
-@pytest.mark.parametrize("payload", ["not a code", "VN1:garbage"])
+@pytest.mark.parametrize("payload", ["not a code", "VN2:garbage"])
 async def test_a_refusal_is_the_same_problem_on_both_paths(
     client: httpx.AsyncClient, verifier: Any, payload: str
 ) -> None:

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from documents.cli import verify_qr
 from documents.expiry import send_expiry_reminders
 from documents.offline import kid_prefix, open_offline
+from documents.offline_dictionary import OFFLINE_DICTIONARY
 from documents.sdjwt import CredentialError
 from documents.verifier import OfflineVerifier
 from tests.documents.conftest import Citizen, issue, licence_claims, presentation_proof
@@ -153,7 +154,7 @@ def _forged(org_id: str, genuine: str) -> str:
     jwk = public_jwk(private.public_key())
     key = SigningKey(jwk_thumbprint(jwk), "issuer", org_id, jwk, private, dt.datetime.now(dt.UTC))
     real = open_offline(genuine)
-    body = cbor2.loads(zlib.decompressobj().decompress(real.payload))
+    body = cbor2.loads(zlib.decompressobj(-15, zdict=OFFLINE_DICTIONARY).decompress(real.payload))
     doc_type = get_type(body[-1])
     assert doc_type is not None
     now = int(time.time())

@@ -58,6 +58,9 @@ async def _reset(pool: asyncpg.Pool) -> None:
         " RESTART IDENTITY CASCADE"
     )
     await pool.execute("DELETE FROM outbox WHERE consumer = 'notifications.inbox'")
+    await pool.execute(
+        "DELETE FROM refresh_families WHERE device_id IN (SELECT id FROM devices WHERE name = 'bench phone')"
+    )
     await pool.execute("DELETE FROM devices WHERE name = 'bench phone'")
     await pool.execute("DELETE FROM accounts WHERE person_id LIKE '999%'")
 
@@ -168,9 +171,19 @@ async def _token(settings: Settings, pool: asyncpg.Pool, accounts: list[uuid.UUI
     tokens = TokenService(
         DatabaseKeyProvider(pool, settings.kek_bytes()), issuer=settings.public_base_url, ttl_seconds=900
     )
+    # A stream needs a live session (a refresh family of its device): see notifications/feed.py.
+    await pool.execute(
+        """INSERT INTO refresh_families (id, account_id, device_id, auth_time, expires_at)
+           SELECT gen_random_uuid(), account_id, id, now(), now() + interval '1 day'
+           FROM devices WHERE account_id = ANY($1::uuid[])""",
+        accounts,
+    )
+    rows = await pool.fetch("SELECT id, account_id FROM devices WHERE account_id = ANY($1::uuid[])", accounts)
+    device = {r["account_id"]: str(r["id"]) for r in rows}
     out = {}
     for account in accounts:
-        token, _ = await tokens.issue(Principal(kind="citizen", subject=str(account), level=2))
+        principal = Principal(kind="citizen", subject=str(account), level=2, device_id=device[account])
+        token, _ = await tokens.issue(principal)
         out[account] = token
     return out
 

@@ -49,6 +49,7 @@ async def _reply(send: Any, status: int, body: bytes) -> None:
 
 
 async def _lifespan(receive: Any, send: Any) -> None:
+    from wallet_api.accounts.ratelimit import key_names_secret, use_key_names_secret
     from wallet_api.auth.tokens import TokenService
     from wallet_api.db import create_pool
     from wallet_api.keys.provider import DatabaseKeyProvider
@@ -62,6 +63,7 @@ async def _lifespan(receive: Any, send: Any) -> None:
                 settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
             )
             keys = DatabaseKeyProvider(pool, settings.kek_bytes())
+            use_key_names_secret(key_names_secret(settings.kek_bytes()))
             _resources.update(
                 settings=settings,
                 pool=pool,
@@ -96,10 +98,12 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
     r = _resources
     try:
         if scope["path"] == "/v1/auth/challenges":
-            view: Any = await new_challenge(r["redis"], r["settings"], _challenge_body.decode(body))
+            view: Any = await new_challenge(r["redis"], r["settings"], _challenge_body.decode(body), "bench")
         elif scope["path"] == "/v1/auth/sign-in":
             view = session_view(
-                await sign_in_device(r["pool"], r["redis"], r["tokens"], r["settings"], _sign_in_body.decode(body))
+                await sign_in_device(
+                    r["pool"], r["redis"], r["tokens"], r["settings"], _sign_in_body.decode(body), "bench"
+                )
             )
         else:
             view = {}

@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from consoles.pages import PAGE, page
 from consoles.session import SESSION_SECONDS, console_of, require_csrf, session_cookies, signed_out_cookies
-from wallet_api.accounts.common import client_address
+from wallet_api.accounts.common import request_source
 from wallet_api.accounts.oauth import authenticate_officer
 from wallet_api.auth.guards import PUBLIC
 from wallet_api.problems import Forbidden, Problem
@@ -40,7 +40,7 @@ def sign_in_routes(roles: frozenset[str]) -> list[HTTPRouteHandler]:
             )
         state = request.app.state
         try:
-            principal = await authenticate_officer(state.pool, state.redis, client_address(request), username, password)
+            principal = await authenticate_officer(state.pool, state.redis, request_source(request), username, password)
         except Problem as exc:
             if exc.status == 401:
                 return page(

@@ -36,7 +36,16 @@ from redis.exceptions import RedisError
 
 from notifications.metrics import REALTIME_MESSAGES
 
-__all__ = ["RESYNC", "RealtimePlugin", "RealtimeSubscriber", "channel_for", "publish_realtime", "publish_realtime_many"]
+__all__ = [
+    "RESYNC",
+    "RealtimePlugin",
+    "RealtimeSubscriber",
+    "channel_for",
+    "ended_device",
+    "publish_realtime",
+    "publish_realtime_many",
+    "publish_session_end",
+]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +88,29 @@ async def publish_realtime_many(redis: aioredis.Redis, messages: Sequence[tuple[
         log.warning("realtime publish failed", extra={"count": len(messages), "error": type(exc).__name__})
         return
     REALTIME_MESSAGES.labels("published").inc(len(messages))
+
+
+async def publish_session_end(redis: aioredis.Redis, account_id: uuid.UUID | str, device_id: str | None = None) -> None:
+    """Tell every process to close the streams of ``device_id`` (None: every device of the account).
+
+    Sent after the revocation committed (PostgreSQL holds the truth: a stream that opens
+    meanwhile checks it there). Best effort: if Redis loses it, the streams still end at
+    their token's expiry, and re-check PostgreSQL when their subscription is restored.
+    """
+    message = json.dumps({"session_ended": {"device_id": device_id}}).encode()
+    try:
+        await redis.publish(channel_for(account_id), message)
+    except (RedisError, OSError) as exc:
+        log.warning("session-end signal lost", extra={"error": type(exc).__name__})
+
+
+def ended_device(message: dict[str, Any]) -> tuple[bool, str | None]:
+    """(True, device or None for all) if ``message`` is a session-end signal, else (False, None)."""
+    signal = message.get("session_ended")
+    if not isinstance(signal, dict):
+        return False, None
+    device = signal.get("device_id")
+    return True, str(device) if device is not None else None
 
 
 class RealtimeSubscriber(Subscriber):

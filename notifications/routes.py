@@ -21,7 +21,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from notifications import store
-from notifications.feed import feed
+from notifications.feed import StreamSession, feed
 from notifications.metrics import REALTIME_CONNECTIONS
 from notifications.realtime import publish_realtime
 from notifications.schemas import (
@@ -36,8 +36,9 @@ from notifications.schemas import (
     UnreadCount,
 )
 from notifications.templates import CATEGORIES
+from wallet_api.accounts.sessions import session_alive
 from wallet_api.auth.guards import citizen, principal_of
-from wallet_api.problems import BadRequest, NotFound, ValidationFailed
+from wallet_api.problems import BadRequest, NotFound, Unauthorized, ValidationFailed
 from wallet_api.state import Db, RedisClient
 
 __all__ = ["ROUTES"]
@@ -253,11 +254,12 @@ async def stream(
 ) -> ServerSentEvent:
     account_id = _account(request)
     after = _since(last_event_id, "Last-Event-ID") if last_event_id else _since(since, "since")
+    session = await _live_session(request, db)
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
         REALTIME_CONNECTIONS.labels("sse").inc()
         try:
-            async for frame in feed(db, channels, account_id, after):
+            async for frame in feed(db, channels, account_id, after, session):
                 if frame is None:
                     yield ServerSentEventMessage(comment="keep-alive")
                 else:
@@ -268,6 +270,26 @@ async def stream(
             REALTIME_CONNECTIONS.labels("sse").dec()
 
     return ServerSentEvent(events(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+#: WebSocket close code when the session ends (token expired, signed out, device revoked).
+SESSION_ENDED_CLOSE = 4401
+
+
+async def _live_session(connection: Request[Any, Any, Any] | WebSocket[Any, Any, Any], db: Db) -> StreamSession:
+    """The stream's session, refused (401 ``session-ended``) if it has already ended."""
+    p = principal_of(connection)
+
+    async def alive() -> bool:
+        return await session_alive(db, p)
+
+    if not await alive():
+        raise Unauthorized(
+            "This session has ended (signed out or device revoked); sign in again.",
+            slug="session-ended",
+            title="Session ended",
+        )
+    return StreamSession(device_id=p.device_id or "", expires_at=float(p.expires_at), alive=alive)
 
 
 def _subprotocol(socket: WebSocket[Any, Any, Any]) -> str | None:
@@ -289,6 +311,11 @@ async def ws_stream(
     """WebSocket: the same frames as the SSE stream, as JSON text messages; resume with ``since``."""
     account_id = _account(socket)
     after = _since(since, "since")
+    try:
+        session = await _live_session(socket, db)
+    except Unauthorized:
+        await socket.close(code=SESSION_ENDED_CLOSE, reason="session ended")
+        return
     await socket.accept(subprotocols=_subprotocol(socket))
     REALTIME_CONNECTIONS.labels("ws").inc()
 
@@ -298,7 +325,7 @@ async def ws_stream(
             continue
 
     closed = asyncio.create_task(until_closed())
-    frames = feed(db, channels, account_id, after)
+    frames = feed(db, channels, account_id, after, session)
     try:
         while True:
             next_frame = asyncio.ensure_future(anext(frames))
@@ -308,7 +335,15 @@ async def ws_stream(
                 with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
                     await next_frame
                 break
-            frame = next_frame.result()
+            try:
+                frame = next_frame.result()
+            except StopAsyncIteration:  # the session ended: its last frame said why
+                # Stop reading first: granian sends the close frame only once no receive is pending.
+                closed.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await closed
+                await socket.close(code=SESSION_ENDED_CLOSE, reason="session ended")
+                break
             if frame is None:
                 await socket.send_text('{"event":"ping"}')
             else:

@@ -16,6 +16,7 @@ from litestar import Litestar
 from litestar.config.response_cache import ResponseCacheConfig
 
 from wallet_api import migrate
+from wallet_api.accounts.ratelimit import key_names_secret, use_key_names_secret
 from wallet_api.auth.middleware import BearerTokenMiddleware
 from wallet_api.auth.tokens import TokenService
 from wallet_api.cache_control import NoStoreByDefault
@@ -55,6 +56,7 @@ def create_app(
             async with pool.acquire() as conn:
                 await migrate.verify(conn)
             keys = DatabaseKeyProvider(pool, settings.kek_bytes(), [k for d in domains for k in d.signing_keys])
+            use_key_names_secret(key_names_secret(settings.kek_bytes()))
             # Every token and issuer key exists before the first request: a verifier that
             # fetches the JWKS at start-up finds them all, not only those that signed already.
             if not await keys.ensure_published():

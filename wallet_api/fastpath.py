@@ -39,6 +39,7 @@ from litestar.serialization import encode_json, get_serializer
 from wallet_api.asgi import ASGIApp, Message, Receive, Scope, Send
 from wallet_api.auth.principal import Principal
 from wallet_api.auth.tokens import InvalidToken
+from wallet_api.client_address import caller_source
 
 __all__ = ["FastRoute", "PublicFastRoute", "install"]
 
@@ -66,7 +67,8 @@ class PublicFastRoute:
     method: str
     path: str  # the route's full path; routes with path parameters are not supported
     body: type[msgspec.Struct]
-    run: Callable[[State, Any], Awaitable[Any]]
+    #: Called with the app's state, the caller's source (``wallet_api/client_address.py``) and the body.
+    run: Callable[[State, str, Any], Awaitable[Any]]
     status: int = 200
 
 
@@ -99,7 +101,8 @@ class _FastPath:
             # Any Authorization header (or an Idempotency-Key, which blanks it) goes to Litestar.
             data = _decode(body, route.body) if authorization is None else None
             if data is not None:
-                work = route.run(self.litestar.state, data)
+                state = self.litestar.state
+                work = route.run(state, caller_source(scope, state.settings.trusted_proxies), data)
         else:
             principal = await self._principal(token) if token and body is not None else None
             data = _decode(body, route.body) if principal is not None and route.allowed(principal) else None

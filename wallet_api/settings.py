@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from wallet_api.client_address import trusted_proxies
+
 __all__ = ["Environment", "Settings", "SettingsError"]
 
 Environment = Literal["development", "test", "production"]
@@ -38,6 +40,9 @@ class Settings:
     data_dir: Path = Path(".wallet")
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For / Forwarded
+    #: headers name the client; empty: the socket's peer is the client (wallet_api/client_address.py).
+    trusted_proxies: str = ""
     #: ASGI server processes for ``wallet serve`` / ``wallet dev``.
     api_processes: int = 2
     #: Requests one API process handles at once (granian's backpressure). Every open realtime
@@ -171,6 +176,11 @@ class Settings:
                 raise SettingsError("WALLET_KEK is not valid base64") from exc
             if len(key) != 32:
                 raise SettingsError("WALLET_KEK must decode to exactly 32 bytes")
+        if self.trusted_proxies:
+            try:
+                trusted_proxies(self.trusted_proxies)
+            except ValueError as exc:
+                raise SettingsError(f"WALLET_TRUSTED_PROXIES is not a list of addresses or networks: {exc}") from exc
         if self.api_max_concurrency < 1:
             raise SettingsError("WALLET_API_MAX_CONCURRENCY must be at least 1")
         if not 1 <= self.notify_retention_read_days <= self.notify_retention_max_days:

@@ -17,10 +17,11 @@ _WORKER = textwrap.dedent(
     """
     import asyncio, sys
     import redis.asyncio as aioredis
-    from wallet_api.accounts.ratelimit import hit
+    from wallet_api.accounts.ratelimit import hit, use_key_names_secret
     from wallet_api.problems import TooManyRequests
 
     async def main(url):
+        use_key_names_secret(b"one secret for every process")
         r = aioredis.from_url(url)
         allowed = 0
         for _ in range(40):
@@ -56,14 +57,19 @@ async def _officer_attempt(client: httpx.AsyncClient) -> int:
 async def test_lockout_holds_across_two_app_instances(client: httpx.AsyncClient, settings: Settings) -> None:
     second: Litestar = create_app(settings)
     async with LifespanManager(second, startup_timeout=30, shutdown_timeout=30):
-        transport = httpx.ASGITransport(app=second, client=("127.0.0.2", 50001))
+        # The same source (127.0.0.1) reaches both instances.
+        transport = httpx.ASGITransport(app=second, client=("127.0.0.1", 50001))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
             statuses = []
             for i in range(5):
                 statuses.append(await _officer_attempt(client if i % 2 == 0 else other))
             assert statuses == [401] * 5
-            # The fifth failure (counted across both instances) locked the username on both.
+            # The fifth failure (counted across both instances) locked this source out on both.
             for c in (client, other):
                 r = await c.post("/v1/officers/sign-in", json={"username": "police.hanoi", "password": "guess"})
                 assert r.status_code == 429
                 assert r.json()["type"].endswith("/locked-out")
+        # Another source is not locked (docs/security.md: by source before by account).
+        transport = httpx.ASGITransport(app=second, client=("127.0.0.2", 50001))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as elsewhere:
+            assert await _officer_attempt(elsewhere) == 401

@@ -30,7 +30,8 @@ from notifications import publish_realtime
 from notifications.events import Notice
 from notifications.realtime import encode_message, publish_realtime_many
 from notifications.store import insert_notices
-from tests.notifications.conftest import create_account, publish_event
+from tests.notifications.conftest import create_account, create_device, publish_event
+from wallet_api.accounts.sessions import insert_session
 from wallet_api.settings import Settings
 
 READ_TIMEOUT = 15.0
@@ -40,6 +41,28 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def citizen_headers(mint: Any, db: asyncpg.Pool) -> Callable[..., Any]:
+    """A signed-in phone's headers: a device with a live session (streams need one, issue 14 item 2)."""
+
+    async def _headers(account_id: uuid.UUID, **token: Any) -> dict[str, str]:
+        device_id, _ = await create_device(db, account_id, platform=None)
+        await insert_session(
+            db, account_id=account_id, device_id=device_id, auth_time=int(time.time()), refresh_ttl_days=1
+        )
+        headers: dict[str, str] = await mint(
+            kind="citizen",
+            subject=str(account_id),
+            level=2,
+            device_id=str(device_id),
+            auth_time=int(time.time()),
+            **token,
+        )
+        return headers
+
+    return _headers
 
 
 @pytest.fixture(scope="module")
@@ -392,3 +415,116 @@ async def test_a_cursor_beyond_the_inbox_makes_the_app_reload_and_hides_nothing(
         await _issue(db, account)
         await consume()
         assert (await reader.next())["id"] == "2"
+
+
+# Streams end with their session (issue 14, item 2): at token expiry, on device revocation,
+# sign-out and sign-out-everywhere, whichever API process the stream and the request are on.
+
+
+def jwt_claims(headers: dict[str, str]) -> dict[str, Any]:
+    import jwt
+
+    token = headers["Authorization"].removeprefix("Bearer ")
+    return dict(jwt.decode(token, options={"verify_signature": False}))
+
+
+async def _ended(reader: SseReader) -> str:
+    """The reason of the stream's last frame; the stream must then end."""
+    event = await reader.next()
+    while event["event"] != "session.ended":
+        event = await reader.next()
+    with pytest.raises(AssertionError, match="stream ended"):
+        await reader.next()
+    return str(event["data"]["reason"])
+
+
+async def test_sign_out_everywhere_on_one_process_ends_the_streams_on_the_other(
+    api_urls: list[str], db: asyncpg.Pool, citizen_headers: Any
+) -> None:
+    account = await create_account(db)
+    phone, tablet = await citizen_headers(account), await citizen_headers(account)
+    async with sse(api_urls[0], phone) as (on_phone, _), sse(api_urls[0], tablet) as (on_tablet, _):
+        async with httpx.AsyncClient(base_url=api_urls[1]) as http:
+            assert (await http.post("/v1/auth/sign-out-everywhere", headers=phone)).status_code == 204
+        assert await _ended(on_phone) == "revoked"
+        assert await _ended(on_tablet) == "revoked"
+
+
+async def test_revoking_a_device_ends_its_stream_and_only_its_stream(
+    api_urls: list[str], db: asyncpg.Pool, redis: aioredis.Redis, citizen_headers: Any
+) -> None:
+    account = await create_account(db)
+    lost, new = await citizen_headers(account), await citizen_headers(account)
+    async with sse(api_urls[0], lost) as (on_lost, _), sse(api_urls[1], new) as (on_new, _):
+        async with httpx.AsyncClient(base_url=api_urls[1]) as http:
+            r = await http.delete(f"/v1/devices/{jwt_claims(lost)['dev']}", headers=new)
+            assert r.status_code == 204, r.text
+        assert await _ended(on_lost) == "revoked"
+        await publish_realtime(redis, account, "still.here", {})
+        assert (await on_new.next())["event"] == "still.here"
+
+
+async def test_signing_out_ends_this_devices_stream(
+    api_urls: list[str], db: asyncpg.Pool, redis: aioredis.Redis, citizen_headers: Any
+) -> None:
+    account = await create_account(db)
+    phone, tablet = await citizen_headers(account), await citizen_headers(account)
+    async with sse(api_urls[1], phone) as (on_phone, _), sse(api_urls[0], tablet) as (on_tablet, _):
+        async with httpx.AsyncClient(base_url=api_urls[0]) as http:
+            assert (await http.post("/v1/auth/sign-out", headers=phone)).status_code == 204
+        assert await _ended(on_phone) == "revoked"
+        await publish_realtime(redis, account, "still.here", {})
+        assert (await on_tablet.next())["event"] == "still.here"
+
+
+async def test_a_stream_ends_when_its_token_expires(
+    api_urls: list[str], db: asyncpg.Pool, app: Any, citizen_headers: Any
+) -> None:
+    account = await create_account(db)
+    headers = await citizen_headers(account)
+    claims = jwt_claims(headers)
+    from wallet_api.auth.principal import Principal
+
+    short, _ = await app.state.tokens.issue(
+        Principal(
+            kind="citizen", subject=str(account), level=2, device_id=claims["dev"], auth_time=claims["auth_time"]
+        ),
+        ttl_seconds=2,
+    )
+    async with sse(api_urls[0], {"Authorization": f"Bearer {short}"}) as (reader, _):
+        assert await _ended(reader) == "expired"
+
+
+async def test_a_stream_cannot_open_after_sign_out_with_a_token_still_unexpired(
+    api_urls: list[str], db: asyncpg.Pool, citizen_headers: Any
+) -> None:
+    account = await create_account(db)
+    headers = await citizen_headers(account)
+    async with httpx.AsyncClient(base_url=api_urls[0]) as http:
+        assert (await http.post("/v1/auth/sign-out", headers=headers)).status_code == 204
+        assert (await http.get("/v1/notifications", headers=headers)).status_code == 200  # the token itself is valid
+        r = await http.get("/v1/notifications/stream", headers=headers)
+        assert r.status_code == 401 and r.json()["type"].endswith("/session-ended")
+    token = headers["Authorization"].removeprefix("Bearer ")
+    url = api_urls[1].replace("http://", "ws://") + "/v1/notifications/ws"
+    with pytest.raises(websockets.exceptions.InvalidStatus):
+        async with websockets.connect(url, subprotocols=[f"bearer.{token}"]) as ws:  # type: ignore[list-item]
+            await asyncio.wait_for(ws.recv(), READ_TIMEOUT)
+
+
+async def test_a_websocket_is_closed_when_its_device_is_revoked(
+    api_urls: list[str], db: asyncpg.Pool, citizen_headers: Any
+) -> None:
+    account = await create_account(db)
+    lost, new = await citizen_headers(account), await citizen_headers(account)
+    token = lost["Authorization"].removeprefix("Bearer ")
+    url = api_urls[0].replace("http://", "ws://") + "/v1/notifications/ws"
+    async with websockets.connect(url, subprotocols=[f"bearer.{token}"]) as ws:  # type: ignore[list-item]
+        assert json.loads(await asyncio.wait_for(ws.recv(), READ_TIMEOUT))["event"] == "ready"
+        async with httpx.AsyncClient(base_url=api_urls[1]) as http:
+            assert (await http.delete(f"/v1/devices/{jwt_claims(lost)['dev']}", headers=new)).status_code == 204
+        ended = json.loads(await asyncio.wait_for(ws.recv(), READ_TIMEOUT))
+        assert ended == {"id": None, "event": "session.ended", "data": {"reason": "revoked"}}
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), READ_TIMEOUT)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from litestar import Request
@@ -12,14 +12,16 @@ from litestar import Request
 from wallet_api.accounts.device_keys import InvalidDeviceKey, normalise_public_jwk, verify_signature
 from wallet_api.accounts.schemas import DeviceIn, SessionView
 from wallet_api.accounts.sessions import SessionTokens
+from wallet_api.asgi import Scope
+from wallet_api.client_address import caller_source
 from wallet_api.problems import Unauthorized, ValidationFailed
 
 __all__ = [
     "bind_message",
-    "client_address",
     "insert_device",
     "normalise_phone",
     "phone_hint",
+    "request_source",
     "session_view",
     "signed_message",
     "uuid_or_none",
@@ -45,9 +47,9 @@ def phone_hint(phone: str) -> str:
     return phone[:3] + "*" * (len(phone) - 6) + phone[-3:]
 
 
-def client_address(request: Request[Any, Any, Any]) -> str:
-    client = request.scope.get("client")
-    return str(client[0]) if client else "unknown"
+def request_source(request: Request[Any, Any, Any]) -> str:
+    """The caller's source for rate limits and lockouts (client address via trusted proxies)."""
+    return caller_source(cast(Scope, request.scope), request.app.state.settings.trusted_proxies)
 
 
 def signed_message(purpose: str, value: str) -> bytes:

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from wallet_api.accounts.ratelimit import LOCKOUTS
+from wallet_api.accounts.ratelimit import LOCKOUTS, subject_key
 from wallet_api.keys.provider import jwk_thumbprint
 from wallet_api.keys.signatures import device_signature_der
 from wallet_api.problems import TooManyRequests, Unauthorized
@@ -124,8 +124,9 @@ def challenge_key(value: str, device_id: str) -> str:
     return f"{LOCKOUTS['device'].hash_tag(device_id)}:chal:{value}"
 
 
-def _rate_key(device_id: str) -> str:
-    return f"{LOCKOUTS['device'].hash_tag(device_id)}:chal-rate"
+def _rate_key(device_id: str, source: str) -> str:
+    # Per device *and* source: nobody can spend a phone's challenges from elsewhere.
+    return f"{LOCKOUTS['device'].hash_tag(device_id)}:chal-rate:{subject_key(source)}"
 
 
 # KEYS: rate counter, challenge.  ARGV: window, limit, stored value, ttl.
@@ -145,15 +146,18 @@ async def issue_challenge(
     purpose: ChallengePurpose,
     device_id: str,
     *,
+    source: str,
     ttl: int,
     context: str = "",
     per_minute: int = 30,
 ) -> Challenge:
-    """A fresh single-use challenge, at most ``per_minute`` per device; ``context`` binds extra data."""
+    """A fresh single-use challenge, at most ``per_minute`` per device and source; ``context`` binds extra data."""
     value = secrets.token_urlsafe(32)
     stored = json.dumps([purpose, device_id, context])
     retry = int(
-        await _ISSUE(redis, (_rate_key(device_id), challenge_key(value, device_id)), 60, per_minute, stored, ttl)
+        await _ISSUE(
+            redis, (_rate_key(device_id, source), challenge_key(value, device_id)), 60, per_minute, stored, ttl
+        )
     )
     if retry:
         raise TooManyRequests("Too many challenges for this device; try again later.", retry_after=max(retry, 1))
@@ -172,17 +176,19 @@ async def consume_challenge(
     purpose: ChallengePurpose,
     device_id: str,
     *,
+    source: str,
     context: str = "",
 ) -> None:
     """Burn the challenge; raise unless it exists, is unexpired and matches purpose, device and context.
 
-    The device's lock (``LOCKOUTS["device"]``) is read in the same script, one round trip: a
-    locked device is refused (429) whatever its challenge, and the challenge is burnt either way.
+    The lock of this device for this source (``LOCKOUTS["device"]``) is read in the same
+    script, one round trip: a locked pair is refused (429) whatever its challenge, and the
+    challenge is burnt either way. Bad signatures from elsewhere never lock the phone itself.
     """
     if not isinstance(value, str) or not 16 <= len(value) <= 128:
         raise _bad_challenge()
     lockout = LOCKOUTS["device"]
-    lock_ttl, raw = await _CONSUME(redis, (lockout.lock_key(device_id), challenge_key(value, device_id)))
+    lock_ttl, raw = await _CONSUME(redis, (lockout.lock_key(device_id, source), challenge_key(value, device_id)))
     if int(lock_ttl) > 0:
         raise lockout.locked(int(lock_ttl))
     if raw is None:

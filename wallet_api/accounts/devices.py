@@ -27,12 +27,13 @@ from litestar import Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from notifications.realtime import publish_session_end
 from wallet_api.accounts import otp
 from wallet_api.accounts.common import (
     bind_message,
-    client_address,
     insert_device,
     normalise_phone,
+    request_source,
     session_view,
     verified_device_key,
 )
@@ -91,10 +92,12 @@ async def start_binding(
 ) -> Pending:
     phone = normalise_phone(data.phone)
     lockout = LOCKOUTS["password"]
-    await lockout.check(redis, data.person_id)
-    # Each attempt costs an argon2id hash: bound them per address as well as per person.
-    await hit(redis, "bind-ip", client_address(request), limit=30, window=60)
-    await hit(redis, "bind-person", data.person_id, limit=10, window=3600)
+    source = request_source(request)
+    # Each attempt costs an argon2id hash: bound them per source first, then per person and
+    # source, so that a stranger's guesses never lock the owner out (accounts/ratelimit.py).
+    await hit(redis, "bind-ip", source, limit=30, window=60)
+    await lockout.check(redis, data.person_id, source)
+    await hit(redis, "bind-person", data.person_id, source, limit=10, window=3600)
     row = await db.fetchrow(
         "SELECT id, phone, password_hash, state, language FROM accounts WHERE person_id = $1", data.person_id
     )
@@ -107,7 +110,7 @@ async def start_binding(
     ttl = settings.otp_ttl_seconds
     if ok:
         assert row is not None
-        await lockout.success(redis, data.person_id)
+        await lockout.success(redis, data.person_id, source)
         await redis.set(f"bind:{binding_id}", json.dumps({"account_id": str(row["id"])}), ex=ttl)
         await otp.issue_code(
             redis,
@@ -120,7 +123,7 @@ async def start_binding(
         )
     else:
         if not password_ok:
-            await lockout.failure(redis, data.person_id)
+            await lockout.failure(redis, data.person_id, source)
         await otp.plant_unusable_code(redis, purpose="bind", reference=binding_id, ttl=ttl)
     return Pending(id=binding_id, expires_in=ttl, message=_PENDING_MESSAGE)
 
@@ -299,7 +302,9 @@ async def rename_device(
     summary="Revoke one of my devices (needs a fresh device signature)",
     status_code=HTTP_204_NO_CONTENT,
 )
-async def revoke_device(request: Request[Any, Any, Any], device_id: FromPath[uuid.UUID], db: Db) -> None:
+async def revoke_device(
+    request: Request[Any, Any, Any], device_id: FromPath[uuid.UUID], db: Db, redis: RedisClient
+) -> None:
     p = principal_of(request)
     account_id = uuid.UUID(p.subject)
     async with db.acquire() as conn, conn.transaction():
@@ -319,3 +324,4 @@ async def revoke_device(request: Request[Any, Any, Any], device_id: FromPath[uui
             subject=f"account:{account_id}",
             details={"device_id": str(device_id)},
         )
+    await publish_session_end(redis, account_id, str(device_id))  # its open streams close

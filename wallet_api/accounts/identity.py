@@ -21,6 +21,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from notifications.realtime import publish_session_end
 from wallet_api.accounts import otp
 from wallet_api.accounts.common import normalise_phone, phone_hint
 from wallet_api.accounts.level_two import raise_to_level_2
@@ -139,7 +140,9 @@ async def freeze_deceased(conn: asyncpg.Connection, person_id: str, died_on: dat
     summary="Police: record a death reported to the registry; the person's account is frozen",
     status_code=HTTP_200_OK,
 )
-async def report_death(request: Request[Any, Any, Any], data: JSONBody[DeathReport], db: Db) -> dict[str, Any]:
+async def report_death(
+    request: Request[Any, Any, Any], data: JSONBody[DeathReport], db: Db, redis: RedisClient
+) -> dict[str, Any]:
     p = principal_of(request)
     if data.died_on > datetime.now(UTC).date():
         raise BadRequest("The date of death is in the future.")
@@ -153,6 +156,8 @@ async def report_death(request: Request[Any, Any, Any], data: JSONBody[DeathRepo
             data.died_on,
         )
         account_id = await freeze_deceased(conn, data.person_id, data.died_on, p.key)
+    if account_id is not None:
+        await publish_session_end(redis, account_id)  # its open streams close
     return {"account_id": str(account_id) if account_id else None, "state": "frozen" if account_id else None}
 
 

@@ -29,7 +29,7 @@ from litestar import Request, post
 from litestar.params import JSONBody, URLEncodedBody
 from litestar.status_codes import HTTP_200_OK
 
-from wallet_api.accounts.common import client_address
+from wallet_api.accounts.common import request_source
 from wallet_api.accounts.orgs import secret_matches
 from wallet_api.accounts.passwords import verify_password
 from wallet_api.accounts.ratelimit import LOCKOUTS, hit
@@ -132,8 +132,11 @@ async def token_endpoint(
         client_id = data.get("client_id", "")
     if not client_id or len(client_id) > 100 or not client_id.isprintable():
         raise _invalid_client()
+    # Failures count against the caller's source (alone and with this client), never against
+    # the client as a whole: its secret or key cannot be guessed, and anyone could lock it.
+    source = request_source(request)
     lockout = LOCKOUTS["client"]
-    await lockout.check(redis, client_id)
+    await lockout.check(redis, client_id, source)
     row = await db.fetchrow(
         """SELECT c.client_id, c.org_id, c.scopes, c.public_jwks, c.secret_hash FROM oauth_clients c
            JOIN organisations o ON o.id = c.org_id
@@ -148,9 +151,9 @@ async def token_endpoint(
         secret = basic[1] if basic is not None else data.get("client_secret", "")
         ok = secret_matches(row["secret_hash"] if row else None, secret) and row is not None
     if not ok or row is None:
-        await lockout.failure(redis, client_id)
+        await lockout.failure(redis, client_id, source)
         raise _invalid_client()
-    await lockout.success(redis, client_id)
+    await lockout.success(redis, client_id, source)
     allowed = set(row["scopes"])
     requested = set((data.get("scope") or "").split()) or allowed
     if not requested <= allowed:
@@ -165,16 +168,18 @@ async def token_endpoint(
     }
 
 
-async def authenticate_officer(db: asyncpg.Pool, redis: Any, address: str, username: str, password: str) -> Principal:
-    """The officer behind a username and password, under the lockout and per-address limits.
+async def authenticate_officer(db: asyncpg.Pool, redis: Any, source: str, username: str, password: str) -> Principal:
+    """The officer behind a username and password, under the per-source limits and lockouts.
 
     Used by the sign-in route and by the consoles' sign-in form, so both refuse alike.
+    ``source`` is the caller's (``request_source``): failures lock the guesser's source for
+    this username, never the officer (wallet_api/accounts/ratelimit.py).
     """
     lockout = LOCKOUTS["officer"]
     username = username.strip().lower()
-    await lockout.check(redis, username)
-    # Each attempt costs an argon2id hash: bound them per address as well as per username.
-    await hit(redis, "officer-ip", address, limit=30, window=60)
+    # Each attempt costs an argon2id hash: bound them per source first.
+    await hit(redis, "officer-ip", source, limit=30, window=60)
+    await lockout.check(redis, username, source)
     row = await db.fetchrow(
         """SELECT f.id, f.org_id, f.roles, f.password_hash FROM officers f JOIN organisations o ON o.id = f.org_id
            WHERE lower(f.username) = $1 AND f.disabled_at IS NULL AND o.disabled_at IS NULL""",
@@ -182,9 +187,9 @@ async def authenticate_officer(db: asyncpg.Pool, redis: Any, address: str, usern
     )
     ok = await verify_password(row["password_hash"] if row else None, password)
     if not ok or row is None:
-        await lockout.failure(redis, username)
+        await lockout.failure(redis, username, source)
         raise Unauthorized("Wrong username or password.", slug="sign-in-failed")
-    await lockout.success(redis, username)
+    await lockout.success(redis, username, source)
     return Principal(kind="officer", subject=str(row["id"]), org_id=row["org_id"], roles=frozenset(row["roles"]))
 
 
@@ -198,6 +203,6 @@ async def authenticate_officer(db: asyncpg.Pool, redis: Any, address: str, usern
 async def officer_sign_in(
     request: Request[Any, Any, Any], data: JSONBody[OfficerSignIn], db: Db, redis: RedisClient, tokens: Tokens
 ) -> TokenView:
-    principal = await authenticate_officer(db, redis, client_address(request), data.username, data.password)
+    principal = await authenticate_officer(db, redis, request_source(request), data.username, data.password)
     access, expires_in = await tokens.issue(principal)
     return TokenView(access_token=access, expires_in=expires_in)

@@ -31,9 +31,9 @@ from notifications.gateways.sms import SmsGatewayError
 from wallet_api.accounts import otp
 from wallet_api.accounts.common import (
     bind_message,
-    client_address,
     insert_device,
     normalise_phone,
+    request_source,
     session_view,
     verified_device_key,
 )
@@ -90,9 +90,11 @@ async def start_registration(
             "The ID number is not valid for this date of birth.",
             errors=[{"key": "person_id", "source": "body", "message": str(exc)}],
         ) from exc
-    await hit(redis, "reg-ip", client_address(request), limit=30, window=60)
-    await hit(redis, "reg-person", data.person_id, limit=5, window=3600)
-    await hit(redis, "reg-phone", phone, limit=5, window=3600)
+    # By source before by person or phone: a stranger's attempts never use up the owner's.
+    source = request_source(request)
+    await hit(redis, "reg-ip", source, limit=30, window=60)
+    await hit(redis, "reg-person", data.person_id, source, limit=5, window=3600)
+    await hit(redis, "reg-phone", phone, source, limit=5, window=3600)
 
     state = request.app.state
     try:
@@ -141,6 +143,7 @@ async def start_registration(
     status_code=HTTP_201_CREATED,
 )
 async def complete_registration(
+    request: Request[Any, Any, Any],
     registration_id: FromPath[str],
     data: JSONBody[RegistrationComplete],
     db: Db,
@@ -156,12 +159,13 @@ async def complete_registration(
     if raw is None:
         raise _wrong_code()
     pending = json.loads(raw)
-    await LOCKOUTS["otp"].check(redis, pending["person_id"])
+    source = request_source(request)
+    await LOCKOUTS["otp"].check(redis, pending["person_id"], source)
     if not await otp.check_code(redis, purpose="register", reference=registration_id, code=data.code):
-        await LOCKOUTS["otp"].failure(redis, pending["person_id"])
+        await LOCKOUTS["otp"].failure(redis, pending["person_id"], source)
         raise _wrong_code()
     await redis.delete(f"reg:{registration_id}")
-    await LOCKOUTS["otp"].success(redis, pending["person_id"])
+    await LOCKOUTS["otp"].success(redis, pending["person_id"], source)
     # Hashed only now: an argon2id hash per unauthenticated request would be a cheap DoS lever.
     password_hash = await hash_password(data.password)
 

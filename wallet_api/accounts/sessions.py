@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import redis.asyncio as aioredis
 
+from notifications.realtime import publish_session_end
 from wallet_api.audit import record
 from wallet_api.auth.principal import Principal
 from wallet_api.auth.tokens import TokenService
@@ -37,6 +39,7 @@ __all__ = [
     "refresh_session",
     "revoke_account_sessions",
     "revoke_device_sessions",
+    "session_alive",
     "session_store",
     "start_session",
 ]
@@ -181,7 +184,9 @@ SELECT account_id, device_id, auth_time, level FROM used
 """
 
 
-async def refresh_session(pool: asyncpg.Pool, tokens: TokenService, refresh_token: str) -> SessionTokens:
+async def refresh_session(
+    pool: asyncpg.Pool, redis: aioredis.Redis, tokens: TokenService, refresh_token: str
+) -> SessionTokens:
     """Rotate ``refresh_token``; reuse of a used token revokes its family."""
     if not refresh_token.startswith(_PREFIX) or len(refresh_token) > 100:
         raise _invalid()
@@ -191,7 +196,7 @@ async def refresh_session(pool: asyncpg.Pool, tokens: TokenService, refresh_toke
     if row is None:
         async with pool.acquire() as conn, conn.transaction():
             reused = await conn.fetchrow(
-                """SELECT f.id, f.account_id, f.revoked_at FROM refresh_tokens t
+                """SELECT f.id, f.account_id, f.device_id, f.revoked_at FROM refresh_tokens t
                    JOIN refresh_families f ON f.id = t.family_id
                    WHERE t.token_hash = $1 AND t.used_at IS NOT NULL
                    FOR UPDATE OF f""",
@@ -210,6 +215,8 @@ async def refresh_session(pool: asyncpg.Pool, tokens: TokenService, refresh_toke
                     details={"family_id": str(reused["id"])},
                 )
         # Committed above: the revocation stands even though this request fails.
+        if reused is not None and reused["revoked_at"] is None:
+            await publish_session_end(redis, reused["account_id"], str(reused["device_id"]))
         raise _invalid()
     account_id, device_id = str(row["account_id"]), str(row["device_id"])
     access, expires_in = await tokens.issue(citizen_principal(account_id, row["level"], device_id, row["auth_time"]))
@@ -238,6 +245,30 @@ async def revoke_account_sessions(conn: asyncpg.Connection, account_id: uuid.UUI
         account_id,
         why,
     )
+
+
+# A token's session lives while its device is bound, its account active, the device has a
+# live refresh family, and none of the device's families was revoked after the token was
+# issued (sign-out, sign-out-everywhere, revocation, reuse all revoke families).
+_ALIVE = """
+SELECT EXISTS (
+    SELECT 1 FROM devices d JOIN accounts a ON a.id = d.account_id
+    WHERE d.id = $1 AND a.id = $2 AND d.revoked_at IS NULL AND a.state = 'active'
+      AND EXISTS (SELECT 1 FROM refresh_families f
+                  WHERE f.device_id = d.id AND f.revoked_at IS NULL AND f.expires_at > now())
+      AND NOT EXISTS (SELECT 1 FROM refresh_families f
+                      WHERE f.device_id = d.id AND f.revoked_at >= to_timestamp($3))
+)
+"""
+
+
+async def session_alive(pool: asyncpg.Pool, principal: Principal) -> bool:
+    """Whether the citizen session behind ``principal``'s access token still lives (PostgreSQL's word)."""
+    try:
+        device, account = uuid.UUID(principal.device_id or ""), uuid.UUID(principal.subject)
+    except ValueError:
+        return False  # a citizen token without a device belongs to no session
+    return bool(await pool.fetchval(_ALIVE, device, account, principal.issued_at))
 
 
 def cooling_off_until(seconds: int) -> datetime:

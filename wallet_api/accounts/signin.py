@@ -22,7 +22,8 @@ from litestar.datastructures import State
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from wallet_api.accounts.common import session_view, signed_message, uuid_or_none
+from notifications.realtime import publish_session_end
+from wallet_api.accounts.common import request_source, session_view, signed_message, uuid_or_none
 from wallet_api.accounts.device_keys import consume_challenge, issue_challenge, verify_signature
 from wallet_api.accounts.ratelimit import LOCKOUTS
 from wallet_api.accounts.schemas import (
@@ -50,7 +51,7 @@ from wallet_api.fastpath import PublicFastRoute
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Forbidden, Unauthorized
 from wallet_api.settings import Settings
-from wallet_api.state import Db
+from wallet_api.state import Db, RedisClient
 
 __all__ = [
     "FAST_ROUTES",
@@ -115,8 +116,8 @@ def _tokens(state: State) -> TokenService:
     summary="A single-use challenge for a device to sign (sign-in or step-up)",
     status_code=HTTP_200_OK,
 )
-async def challenge(data: JSONBody[ChallengeRequest], state: State) -> ChallengeView:
-    return await _challenge(state, data)
+async def challenge(request: Request[Any, Any, Any], data: JSONBody[ChallengeRequest], state: State) -> ChallengeView:
+    return await _challenge(state, request_source(request), data)
 
 
 @post(
@@ -126,16 +127,16 @@ async def challenge(data: JSONBody[ChallengeRequest], state: State) -> Challenge
     summary="Sign in with a device signature",
     status_code=200,
 )
-async def sign_in(data: JSONBody[SignInRequest], state: State) -> SessionView:
-    return await _sign_in(state, data)
+async def sign_in(request: Request[Any, Any, Any], data: JSONBody[SignInRequest], state: State) -> SessionView:
+    return await _sign_in(state, request_source(request), data)
 
 
-async def _challenge(state: State, data: ChallengeRequest) -> ChallengeView:
-    return await new_challenge(_redis(state), _settings(state), data)
+async def _challenge(state: State, source: str, data: ChallengeRequest) -> ChallengeView:
+    return await new_challenge(_redis(state), _settings(state), data, source)
 
 
-async def _sign_in(state: State, data: SignInRequest) -> SessionView:
-    return session_view(await sign_in_device(state.pool, _redis(state), _tokens(state), _settings(state), data))
+async def _sign_in(state: State, source: str, data: SignInRequest) -> SessionView:
+    return session_view(await sign_in_device(state.pool, _redis(state), _tokens(state), _settings(state), data, source))
 
 
 #: Ordinary sign-ins (no Authorization header, no Idempotency-Key, a body that decodes) skip
@@ -151,25 +152,32 @@ FAST_ROUTES = [
 # measures this same work without a web framework.
 
 
-async def new_challenge(redis: aioredis.Redis, settings: Settings, data: ChallengeRequest) -> ChallengeView:
+async def new_challenge(
+    redis: aioredis.Redis, settings: Settings, data: ChallengeRequest, source: str
+) -> ChallengeView:
     device = uuid_or_none(data.device_id)
     if device is None:
         raise _sign_in_failed()
-    c = await issue_challenge(redis, data.purpose, str(device), ttl=settings.challenge_ttl_seconds)
+    c = await issue_challenge(redis, data.purpose, str(device), source=source, ttl=settings.challenge_ttl_seconds)
     return ChallengeView(
         challenge=c.value, expires_in=c.expires_in, sign=signed_message(data.purpose, c.value).decode()
     )
 
 
 async def sign_in_device(
-    pool: asyncpg.Pool, redis: aioredis.Redis, tokens: TokenService, settings: Settings, data: SignInRequest
+    pool: asyncpg.Pool,
+    redis: aioredis.Redis,
+    tokens: TokenService,
+    settings: Settings,
+    data: SignInRequest,
+    source: str,
 ) -> SessionTokens:
     """Burn the challenge, check the device's signature, store a session and sign its access token."""
     device = uuid_or_none(data.device_id)
     if device is None:
         raise _sign_in_failed()
     device_key = str(device)
-    await consume_challenge(redis, data.challenge, "sign-in", device_key)
+    await consume_challenge(redis, data.challenge, "sign-in", device_key, source=source)
     auth_time = int(time.time())
     row = await _device(pool, device)
     if (
@@ -177,7 +185,7 @@ async def sign_in_device(
         or row["revoked_at"] is not None
         or not verify_signature(row["public_jwk"], signed_message("sign-in", data.challenge), data.signature)
     ):
-        await LOCKOUTS["device"].failure(redis, device_key)
+        await LOCKOUTS["device"].failure(redis, device_key, source)
         raise _sign_in_failed()
     if row["state"] != "active":
         raise _frozen(row["frozen_reason"])
@@ -197,7 +205,7 @@ async def sign_in_device(
     status_code=200,
 )
 async def refresh(data: JSONBody[RefreshRequest], state: State) -> SessionView:
-    return session_view(await refresh_session(state.pool, _tokens(state), data.refresh_token))
+    return session_view(await refresh_session(state.pool, _redis(state), _tokens(state), data.refresh_token))
 
 
 @post(
@@ -214,7 +222,8 @@ async def step_up(request: Request[Any, Any, Any], data: JSONBody[StepUpRequest]
     device = uuid_or_none(p.device_id or "")
     if device is None:
         raise Forbidden("Step-up needs a device session.")
-    await consume_challenge(redis, data.challenge, "step-up", str(device))
+    source = request_source(request)
+    await consume_challenge(redis, data.challenge, "step-up", str(device), source=source)
     row = await _device(db, device)
     if (
         row is None
@@ -222,7 +231,7 @@ async def step_up(request: Request[Any, Any, Any], data: JSONBody[StepUpRequest]
         or row["revoked_at"] is not None
         or not verify_signature(row["public_jwk"], signed_message("step-up", data.challenge), data.signature)
     ):
-        await LOCKOUTS["device"].failure(redis, str(device))
+        await LOCKOUTS["device"].failure(redis, str(device), source)
         raise Unauthorized("The device signature does not verify.", slug="bad-device-signature")
     if row["state"] != "active":
         raise _frozen(row["frozen_reason"])
@@ -238,7 +247,7 @@ async def step_up(request: Request[Any, Any, Any], data: JSONBody[StepUpRequest]
     summary="End this device's sessions",
     status_code=HTTP_204_NO_CONTENT,
 )
-async def sign_out(request: Request[Any, Any, Any], db: Db) -> None:
+async def sign_out(request: Request[Any, Any, Any], db: Db, redis: RedisClient) -> None:
     p = principal_of(request)
     device = uuid_or_none(p.device_id or "")
     if device is None:
@@ -250,6 +259,7 @@ async def sign_out(request: Request[Any, Any, Any], db: Db) -> None:
             device,
             uuid.UUID(p.subject),
         )
+    await publish_session_end(redis, p.subject, str(device))  # its open streams close
 
 
 @post(
@@ -259,9 +269,10 @@ async def sign_out(request: Request[Any, Any, Any], db: Db) -> None:
     summary="End every session of this account on every device",
     status_code=HTTP_204_NO_CONTENT,
 )
-async def sign_out_everywhere(request: Request[Any, Any, Any], db: Db) -> None:
+async def sign_out_everywhere(request: Request[Any, Any, Any], db: Db, redis: RedisClient) -> None:
     p = principal_of(request)
     account_id = uuid.UUID(p.subject)
     async with db.acquire() as conn, conn.transaction():
         await revoke_account_sessions(conn, account_id, "sign-out-everywhere")
         await record(conn, actor=p.key, action="session.sign_out_everywhere", subject=f"account:{account_id}")
+    await publish_session_end(redis, account_id)  # every open stream of the account closes

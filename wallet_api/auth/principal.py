@@ -25,6 +25,9 @@ class Principal:
     token_id: str | None = None
     #: Unix time of the last device signature (for step-up checks).
     auth_time: int = 0
+    #: Unix times the access token was issued and expires (0 when not read from a token).
+    issued_at: int = 0
+    expires_at: int = 0
 
     @property
     def key(self) -> str:

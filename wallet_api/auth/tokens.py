@@ -154,5 +154,7 @@ class TokenService:
             device_id=claims.get("dev"),
             token_id=str(claims["jti"]),
             auth_time=int(claims.get("auth_time") or 0),
+            issued_at=int(claims["iat"]),
+            expires_at=int(claims["exp"]),
         )
         return principal, float(claims["exp"])

@@ -39,9 +39,9 @@ from proofing.upload import UPLOAD_LIMITS
 from wallet_api.accounts import otp
 from wallet_api.accounts.common import (
     bind_message,
-    client_address,
     insert_device,
     normalise_phone,
+    request_source,
     session_view,
     verified_device_key,
 )
@@ -78,9 +78,11 @@ async def start_recovery(
     request: Request[Any, Any, Any], data: JSONBody[RecoveryStart], db: Db, redis: RedisClient, settings: AppSettings
 ) -> RecoveryStarted:
     phone = normalise_phone(data.phone)
-    await hit(redis, "recover-ip", client_address(request), limit=20, window=60)
-    await hit(redis, "recover-person", data.person_id, limit=5, window=3600)
-    await hit(redis, "recover-phone", phone, limit=5, window=3600)
+    # By source before by person or phone: a stranger cannot use up the owner's attempts.
+    source = request_source(request)
+    await hit(redis, "recover-ip", source, limit=20, window=60)
+    await hit(redis, "recover-person", data.person_id, source, limit=5, window=3600)
+    await hit(redis, "recover-phone", phone, source, limit=5, window=3600)
     # Both asked every time, so that the answer costs the same whatever the details.
     sim_owner = await phone_owned_by(request.app.state, phone, data.person_id)
     account = await db.fetchrow("SELECT state FROM accounts WHERE person_id = $1", data.person_id)
@@ -129,12 +131,13 @@ async def complete_recovery(
         raise _wrong_code()
     pending = json.loads(raw)
     person_id, phone = pending["person_id"], pending["phone"]
-    await LOCKOUTS["otp"].check(redis, person_id)
+    source = request_source(request)
+    await LOCKOUTS["otp"].check(redis, person_id, source)
     if not await otp.check_code(redis, purpose="recover", reference=recovery_id, code=data.code):
-        await LOCKOUTS["otp"].failure(redis, person_id)
+        await LOCKOUTS["otp"].failure(redis, person_id, source)
         raise _wrong_code()
     await redis.delete(f"recover:{recovery_id}")
-    await LOCKOUTS["otp"].success(redis, person_id)
+    await LOCKOUTS["otp"].success(redis, person_id, source)
     nonce = await take_challenge(redis, data.challenge_id, f"recovery:{recovery_id}")
     try:
         proven = await prove_holder(request.app.state, data, nonce, expected_person_id=person_id)

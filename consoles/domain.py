@@ -15,6 +15,7 @@ from consoles.session import SessionCookieMiddleware
 from consoles.signin import sign_in_routes
 from wallet_api.auth.guards import PUBLIC
 from wallet_api.domains import Domain
+from wallet_api.idempotency import NOT_REPLAYED
 
 __all__ = ["DOMAIN"]
 
@@ -35,6 +36,9 @@ def _console(path: str, routes: list[object], roles: frozenset[str]) -> Router:
         response_headers=SECURITY_HEADERS,
         exception_handlers=page_exception_handlers(),
         include_in_schema=False,
+        # Console answers carry session cookies, CSRF tokens and documents' personal data:
+        # never stored for replay under an Idempotency-Key (wallet_api/idempotency.py).
+        opt=NOT_REPLAYED,
     )
 
 

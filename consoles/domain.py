@@ -9,7 +9,7 @@ from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 from litestar.static_files import create_static_files_router
 
-from consoles import agency, verifier
+from consoles import agency, verifier, welfare
 from consoles.pages import HERE, SECURITY_HEADERS, TEMPLATES, page_exception_handlers
 from consoles.session import SessionCookieMiddleware
 from consoles.signin import sign_in_routes
@@ -47,6 +47,7 @@ DOMAIN = Domain(
     routes=[
         _console("/verify", list(verifier.ROUTES), frozenset({verifier.ROLE})),
         _console("/agency", list(agency.ROUTES), frozenset({agency.ROLE})),
+        _console("/welfare", list(welfare.ROUTES), welfare.ROLES),
         create_static_files_router(
             path="/static/consoles",
             directories=[HERE / "static"],

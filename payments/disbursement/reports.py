@@ -91,6 +91,38 @@ def csv_download(pool: asyncpg.Pool, sql: str, args: Sequence[Any], header: Sequ
     )
 
 
+def enrolment_download(pool: asyncpg.Pool, enrolment_id: Any) -> Stream:
+    """An enrolment's per-row report as CSV."""
+    header = ["line", "person_id", "amount", "agency_reference", "outcome", "reason"]
+    return csv_download(pool, REPORT_SQL, [enrolment_id], header, f"enrolment-{enrolment_id}.csv")
+
+
+def failures_download(pool: asyncpg.Pool, batch_id: Any) -> Stream:
+    header = ["payment_id", "person_id", "agency_reference", "amount", "state", "reason", "provider", "updated_at"]
+    return csv_download(pool, FAILURES_SQL, [batch_id], header, f"failures-{batch_id}.csv")
+
+
+def not_reached_download(pool: asyncpg.Pool, batch_id: Any) -> Stream:
+    header = ["payment_id", "person_id", "agency_reference", "amount", "reason", "returned_at"]
+    return csv_download(pool, NOT_REACHED_SQL, [batch_id], header, f"not-reached-{batch_id}.csv")
+
+
+def reconciliation_download(pool: asyncpg.Pool, scope: str, value: Any) -> Stream:
+    """Reconciliation lines of a programme (``scope`` = ``l.programme_id``) or a batch (``l.batch_id``)."""
+    header = [
+        "day",
+        "provider",
+        "line",
+        "payment_id",
+        "provider_ref",
+        "kind",
+        "statement_amount",
+        "our_amount",
+        "outcome",
+    ]
+    return csv_download(pool, RECONCILIATION_SQL.format(scope=scope), [value], header, f"reconciliation-{value}.csv")
+
+
 async def programme_progress(conn: asyncpg.Connection | asyncpg.Pool, programme_id: Any) -> dict[str, Any]:
     states = await conn.fetch(
         """SELECT state, count(*) AS n, coalesce(sum(amount), 0)::bigint AS amount

@@ -108,13 +108,7 @@ class ProgrammeController(Controller):
             "SELECT true FROM enrolments WHERE id = $1 AND programme_id = $2", enrolment_id, programme_id
         ):
             raise NotFound("No such enrolment.")
-        return reports.csv_download(
-            db,
-            reports.REPORT_SQL,
-            [enrolment_id],
-            ["line", "person_id", "amount", "agency_reference", "outcome", "reason"],
-            f"enrolment-{enrolment_id}.csv",
-        )
+        return reports.enrolment_download(db, enrolment_id)
 
     @post("/{programme_id:uuid}/batches", guards=[maker], status_code=HTTP_201_CREATED, summary="Create a batch")
     async def create_batch(self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID], data: BatchIn) -> BatchOut:
@@ -138,17 +132,7 @@ class ProgrammeController(Controller):
     )
     async def reconciliation_csv(self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID]) -> Stream:
         await programmes.programme_for(db, programme_id, principal_of(request))
-        return _reconciliation_download(db, "l.programme_id", programme_id)
-
-
-def _reconciliation_download(db: Any, scope: str, value: UUID) -> Stream:
-    return reports.csv_download(
-        db,
-        reports.RECONCILIATION_SQL.format(scope=scope),
-        [value],
-        ["day", "provider", "line", "payment_id", "provider_ref", "kind", "statement_amount", "our_amount", "outcome"],
-        f"reconciliation-{value}.csv",
-    )
+        return reports.reconciliation_download(db, "l.programme_id", programme_id)
 
 
 async def _batch_out(db: Any, batch_id: FromPath[UUID], request: _AnyRequest) -> BatchOut:
@@ -199,29 +183,17 @@ class BatchController(Controller):
     @get("/{batch_id:uuid}/failures.csv", guards=[welfare_officer], summary="Failed, unknown and reviewed payments")
     async def failures(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID]) -> Stream:
         await batches.batch_for(db, batch_id, principal_of(request))
-        return reports.csv_download(
-            db,
-            reports.FAILURES_SQL,
-            [batch_id],
-            ["payment_id", "person_id", "agency_reference", "amount", "state", "reason", "provider", "updated_at"],
-            f"failures-{batch_id}.csv",
-        )
+        return reports.failures_download(db, batch_id)
 
     @get("/{batch_id:uuid}/not-reached.csv", guards=[welfare_officer], summary="Held until the window ended")
     async def not_reached(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID]) -> Stream:
         await batches.batch_for(db, batch_id, principal_of(request))
-        return reports.csv_download(
-            db,
-            reports.NOT_REACHED_SQL,
-            [batch_id],
-            ["payment_id", "person_id", "agency_reference", "amount", "reason", "returned_at"],
-            f"not-reached-{batch_id}.csv",
-        )
+        return reports.not_reached_download(db, batch_id)
 
     @get("/{batch_id:uuid}/reconciliation.csv", guards=[welfare_officer], summary="Reconciliation lines of a batch")
     async def reconciliation_csv(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID]) -> Stream:
         await batches.batch_for(db, batch_id, principal_of(request))
-        return _reconciliation_download(db, "l.batch_id", batch_id)
+        return reports.reconciliation_download(db, "l.batch_id", batch_id)
 
 
 @post(

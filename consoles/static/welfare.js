@@ -1,0 +1,76 @@
+// Welfare console behaviours: the enrolment upload with a progress bar, and a released
+// batch's live progress (server-sent events) with counts and a chart of settled payments.
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+
+const enrolForm = document.getElementById("enrol-form");
+if (enrolForm) {
+  enrolForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const file = document.getElementById("enrol-file").files[0];
+    const message = document.getElementById("enrol-message");
+    const bar = document.getElementById("enrol-progress");
+    if (!file) return;
+    const programme = enrolForm.dataset.programme;
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/welfare/programmes/${programme}/enrolments`);
+    xhr.setRequestHeader("Content-Type", "text/csv");
+    xhr.setRequestHeader("X-CSRF-Token", csrf);
+    xhr.responseType = "json";
+    xhr.upload.addEventListener("progress", (p) => {
+      if (p.lengthComputable) bar.value = Math.round((p.loaded * 100) / p.total);
+    });
+    xhr.addEventListener("load", () => {
+      const body = xhr.response || {};
+      if (xhr.status === 201) {
+        bar.value = 100;
+        location.assign(`/welfare/programmes/${programme}/enrolments/${body.id}`);
+        return;
+      }
+      message.className = "message error";
+      message.textContent =
+        xhr.status === 401
+          ? "Phiên đăng nhập đã hết hạn; hãy tải lại trang. / Your session has expired; reload the page."
+          : `${body.title || "Lỗi / Error"}: ${body.detail || xhr.status}`;
+    });
+    xhr.addEventListener("error", () => {
+      message.className = "message error";
+      message.textContent = "Không gửi được tệp; kiểm tra mạng. / The file could not be sent; check the network.";
+    });
+    message.className = "message";
+    message.textContent = "Đang tải lên… / Uploading…";
+    xhr.send(file);
+  });
+}
+
+const section = document.getElementById("progress-section");
+if (section && section.dataset.live === "yes") {
+  const points = [];
+  const chart = document.querySelector("#progress-chart polyline");
+  const source = new EventSource(`/welfare/batches/${section.dataset.batch}/events`);
+  source.addEventListener("progress", (e) => {
+    const p = JSON.parse(e.data);
+    document.getElementById("progress-percent").textContent = p.percent;
+    document.getElementById("progress-done").textContent = p.done;
+    document.getElementById("progress-total").textContent = p.total;
+    document.getElementById("batch-progress").value = p.percent;
+    const body = document.querySelector("#progress-states tbody");
+    body.replaceChildren();
+    for (const [state, t] of Object.entries(p.by_state)) {
+      const row = body.insertRow();
+      row.insertCell().textContent = state;
+      row.insertCell().textContent = t.count;
+      row.insertCell().textContent = t.amount.toLocaleString("vi-VN");
+    }
+    points.push([p.at, p.done, p.total]);
+    const t0 = points[0][0];
+    const span = Math.max(1, p.at - t0);
+    chart.setAttribute(
+      "points",
+      points.map(([at, done, total]) => `${((at - t0) / span) * 400},${120 - (total ? (done / total) * 110 : 0)}`).join(" "),
+    );
+    if (p.percent === 100) {
+      section.dataset.done = "yes";
+      source.close();
+    }
+  });
+}

@@ -20,12 +20,17 @@ from documents.sdjwt import mint_sd_jwt
 from documents.service import ICT, today_ict
 from documents.statuslist import INVALID, SUSPENDED, VALID, allocate_index, status_list_uri
 from documents.types import DERIVED_AGE_OVER_18, get_type
+from wallet_api.auth.guards import level_too_low
 from wallet_api.auth.principal import Principal
 from wallet_api.keys.provider import DatabaseKeyProvider
 from wallet_api.problems import Forbidden, NotFound, Problem
 from wallet_api.settings import Settings
 
-__all__ = ["HeldCredential", "citizen_document", "ensure_credential", "issuer_url"]
+__all__ = ["DOCUMENTS_LEVEL", "HeldCredential", "citizen_document", "ensure_credential", "issuer_url"]
+
+#: Government documents are delivered, shown and presented only to accounts of this level
+#: (chip + face in the app, or in person); a level-1 account only sees that they exist.
+DOCUMENTS_LEVEL = 2
 
 
 def issuer_url(base_url: str, org_id: str) -> str:
@@ -47,9 +52,14 @@ class HeldCredential:
 async def citizen_document(
     conn: asyncpg.Connection | asyncpg.Pool, principal: Principal, document_id: UUID, *, for_update: bool = False
 ) -> asyncpg.Record:
-    """A document held by the calling citizen; anyone else's is simply not found."""
+    """A document held by the calling citizen (with the account's ``holder_level``); anyone
+    else's is simply not found, and an account below :data:`DOCUMENTS_LEVEL` is refused.
+
+    The level is read from the account, not the access token, so a level change applies at
+    once, in either direction.
+    """
     row = await conn.fetchrow(
-        """SELECT d.* FROM documents d JOIN accounts a ON a.person_id = d.holder_id
+        """SELECT d.*, a.level AS holder_level FROM documents d JOIN accounts a ON a.person_id = d.holder_id
            WHERE d.id = $1 AND a.id = $2::uuid"""
         + (" FOR UPDATE OF d" if for_update else ""),
         document_id,
@@ -57,6 +67,12 @@ async def citizen_document(
     )
     if row is None:
         raise NotFound("You hold no such document.")
+    if row["holder_level"] < DOCUMENTS_LEVEL:
+        raise level_too_low(
+            DOCUMENTS_LEVEL,
+            "Your documents open at identification level 2: read your chip ID card and take a selfie "
+            "in the app, or verify in person at a police office.",
+        )
     return row
 
 

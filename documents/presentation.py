@@ -269,7 +269,7 @@ async def offline_presentation(
         revealed=doc_type.reveal(doc["claims"], proven.fields, today_ict()),
         status_list_id=held.status_list_id,
         status_idx=held.status_idx,
-        level=principal.level,
+        level=doc["holder_level"],
         iat=now,
         exp=exp,
     )

@@ -8,10 +8,11 @@ from uuid import UUID
 from litestar import Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from documents.credentials import citizen_document, ensure_credential
+from documents.credentials import DOCUMENTS_LEVEL, citizen_document, ensure_credential
 from documents.schemas import AccessLogEntry, CredentialOut
 from documents.types import get_type
-from wallet_api.auth.guards import citizen, principal_of
+from wallet_api.auth.guards import citizen, level_too_low, principal_of
+from wallet_api.problems import problem_type
 from wallet_api.state import AppSettings, Db, KeyProviderDep
 
 __all__ = ["ROUTES"]
@@ -42,10 +43,40 @@ _SELECT = """SELECT d.*, o.name AS issuer_name, a.language FROM documents d
              WHERE a.id = $1::uuid"""
 
 
-@get("/me/documents", guards=_GUARDS, tags=_TAGS, summary="My documents, as cards")
+def _locked_summary(row: Any, language: str) -> dict[str, Any]:
+    """What a level-1 account sees of a document: that it exists, and nothing it says."""
+    doc_type = get_type(row["doc_type"])
+    assert doc_type is not None
+    return {
+        "id": str(row["id"]),
+        "doc_type": row["doc_type"],
+        "title": doc_type.title.vi if language == "vi" else doc_type.title.en,
+        "issuer_org_id": row["issuer_org_id"],
+        "issuer_name": row["issuer_name"],
+        "state": row["state"],
+        "locked": True,
+    }
+
+
+@get(
+    "/me/documents",
+    guards=_GUARDS,
+    tags=_TAGS,
+    summary="My documents, as cards (below level 2: only which documents exist, and how to open them)",
+)
 async def my_documents(request: Request[Any, Any, Any], db: Db) -> dict[str, Any]:
-    rows = await db.fetch(_SELECT + " ORDER BY d.doc_type, d.created_at", principal_of(request).subject)
-    return {"documents": [_summary(r, r["language"]) for r in rows]}
+    subject = principal_of(request).subject
+    level = await db.fetchval("SELECT level FROM accounts WHERE id = $1::uuid", subject) or 0
+    rows = await db.fetch(_SELECT + " ORDER BY d.doc_type, d.created_at", subject)
+    if level >= DOCUMENTS_LEVEL:
+        return {"level": level, "documents": [{**_summary(r, r["language"]), "locked": False} for r in rows]}
+    # What the document routes would answer, so the app can offer the ways to level 2 at once.
+    problem = level_too_low(DOCUMENTS_LEVEL)
+    return {
+        "level": level,
+        "documents": [_locked_summary(r, r["language"]) for r in rows],
+        "locked_because": {"type": problem_type(problem.slug), "detail": problem.detail, **problem.extensions},
+    }
 
 
 @get("/me/documents/{document_id:uuid}", guards=_GUARDS, tags=_TAGS, summary="One document with labelled fields")

@@ -44,7 +44,9 @@ WHERE b.programme_id = $2 AND b.state = 'active'
 
 # Where each payment of a released batch can go: approved to the citizen's default wallet,
 # or held with the reason. A deceased person's payment is held with a window that has
-# already ended, so the hold sweep returns its money at once and the report names it.
+# already ended, so the hold sweep returns its money at once and the report names it. An
+# account below identification level 2 is never paid (docs/accounts.md, levels): its
+# payment waits, like one without a wallet, for level 2 and a linked wallet.
 # One chunk of the batch's payments per transaction (see ``resolve_released``).
 _RESOLVE = """
 WITH c AS (
@@ -53,7 +55,7 @@ WITH c AS (
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 ), r AS (
-    SELECT p.id, pop.status AS person_status, a.id AS account_id,
+    SELECT p.id, pop.status AS person_status, a.id AS account_id, a.level,
            l.id AS link_id, l.provider, l.wallet_account, l.payout_hold_until
     FROM c
     JOIN payments p ON p.id = c.id
@@ -63,6 +65,7 @@ WITH c AS (
 ), d AS (
     SELECT r.*, CASE
         WHEN r.person_status IS DISTINCT FROM 'alive' THEN 'deceased'
+        WHEN r.level < 2 THEN 'level_required'
         WHEN r.link_id IS NULL THEN 'no_wallet'
         WHEN r.payout_hold_until > now() THEN 'wallet_cooling_off'
     END AS hold_reason

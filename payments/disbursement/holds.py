@@ -1,13 +1,14 @@
 """Held payments: released when the citizen links a wallet, returned when the window ends,
 and stopped when the registry reports a death.
 
-A payment is held at release when its beneficiary has no linked wallet, a wallet still in
-its cooling-off period (a new link or a changed payout wallet waits, against SIM-swap
-fraud), or is recorded as deceased. The citizen is told (``payment.held``); linking a
-wallet within the window releases the payment at once (the ``wallet.link_state`` and
-``wallet.payout_changed`` events) or at the latest on the next sweep; when the window ends
-the money goes back to the programme (``returned``) and the batch's not-reached report
-lists the person.
+A payment is held at release when its beneficiary's account is below identification
+level 2 (``level_required``), has no linked wallet, a wallet still in its cooling-off
+period (a new link or a changed payout wallet waits, against SIM-swap fraud), or is
+recorded as deceased. The citizen is told (``payment.held``); reaching level 2 and linking
+a wallet within the window releases the payment at once (the ``wallet.link_state``,
+``wallet.payout_changed`` and ``account.level_raised`` events) or at the latest on the
+next sweep; when the window ends the money goes back to the programme (``returned``) and
+the batch's not-reached report lists the person.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ __all__ = ["expire_holds", "release_holds", "stop_deceased", "sweep_holds_once"]
 _RELEASE = """
 WITH c AS (
     SELECT p.id FROM payments p
-    WHERE p.state = 'held' AND p.hold_reason IN ('no_wallet', 'wallet_cooling_off') AND p.hold_until > now()
+    WHERE p.state = 'held' AND p.hold_reason IN ('no_wallet', 'wallet_cooling_off', 'level_required')
+      AND p.hold_until > now()
       AND ($1::uuid[] IS NULL OR p.account_id = ANY($1::uuid[])
            OR p.person_id IN (SELECT person_id FROM accounts WHERE id = ANY($1::uuid[])))
     ORDER BY p.hold_until
@@ -38,7 +40,7 @@ WITH c AS (
     SELECT c.id, a.id AS account_id, l.id AS link_id, l.provider, l.wallet_account, l.payout_hold_until
     FROM c
     JOIN payments p ON p.id = c.id
-    JOIN accounts a ON a.person_id = p.person_id AND a.state = 'active'
+    JOIN accounts a ON a.person_id = p.person_id AND a.state = 'active' AND a.level >= 2
     JOIN wallet_links l ON l.account_id = a.id AND l.is_default AND l.state = 'active'
 )
 UPDATE payments p SET
@@ -129,7 +131,7 @@ async def _on_wallet_change(events: list[OutboxEvent], ctx: WorkerContext) -> Ma
 WALLET_CHANGES = register(
     Consumer(
         name="disbursement-wallet-changes",
-        topics=("wallet.link_state", "wallet.payout_changed"),
+        topics=("wallet.link_state", "wallet.payout_changed", "account.level_raised"),
         handle=_on_wallet_change,
         batch_size=200,
     )

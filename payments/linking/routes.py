@@ -23,7 +23,7 @@ from payments.linking import store
 from payments.linking.flow import OTP_KEY, OTP_TTL_SECONDS
 from payments.linking.schemas import LinkRequest, OtpSubmission, ProviderView, WalletLinkView, view_of
 from payments.providers import registry_of
-from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, principal_of
+from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, level_too_low, principal_of
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.outbox import publish
 from wallet_api.problems import Conflict, Forbidden, NotFound, Problem, TooManyRequests, ValidationFailed
@@ -115,12 +115,7 @@ class WalletLinkController(Controller):
                 "SELECT state, level, payout_locked_until FROM accounts WHERE id = $1 FOR UPDATE", account_id
             )
             if account is None or account["state"] != "active" or account["level"] < 2:
-                raise Forbidden(
-                    "Only an active level-2 account can link an e-wallet.",
-                    slug="identification-level",
-                    title="Identification level too low",
-                    required_level=2,
-                )
+                raise level_too_low(2, "Only an active level-2 account can link an e-wallet.")
             if data.make_default or not await _has_payout_wallet(conn, account_id):
                 _refuse_if_payout_locked(account["payout_locked_until"])
             recent = await conn.fetchval(

@@ -407,6 +407,17 @@ async def test_linking_needs_level_two(client: httpx.AsyncClient, make_citizen: 
     assert r.json()["type"].endswith("/identification-level")
 
 
+async def test_linking_reads_the_level_from_the_account_not_the_token(
+    client: httpx.AsyncClient, db: asyncpg.Pool, make_citizen: Any
+) -> None:
+    citizen = await make_citizen(level=2)
+    await db.execute("UPDATE accounts SET level = 1 WHERE id = $1", citizen.account_id)
+    r = await _request(client, citizen, unique_wallet_account())
+    assert r.status_code == 403
+    assert r.json()["type"].endswith("/identification-level") and r.json()["required_level"] == 2
+    assert await db.fetchval("SELECT count(*) FROM wallet_links") == 0
+
+
 async def test_linking_needs_a_fresh_device_signature(client: httpx.AsyncClient, make_citizen: Any) -> None:
     citizen = await make_citizen(fresh=False)
     r = await _request(client, citizen, unique_wallet_account())

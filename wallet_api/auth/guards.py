@@ -20,12 +20,14 @@ from wallet_api.auth.principal import Principal
 from wallet_api.problems import Forbidden, Unauthorized
 
 __all__ = [
+    "LEVEL_2_WAYS",
     "PUBLIC",
     "any_authenticated",
     "citizen",
     "citizen_level",
     "client_with_scope",
     "fresh_device_signature",
+    "level_too_low",
     "officer_with_role",
     "principal_of",
 ]
@@ -50,18 +52,30 @@ async def citizen(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHa
         raise Forbidden("Only a citizen signed in from the app may do this.")
 
 
+#: How a level-1 account reaches level 2, for the app to offer (docs/accounts.md, levels).
+LEVEL_2_WAYS = ("chip-and-face-in-app", "police-desk")
+
+
+def level_too_low(required: int, detail: str | None = None) -> Forbidden:
+    """The ``identification-level`` problem: what is needed and the ways to get there."""
+    return Forbidden(
+        detail
+        or f"This needs identification level {required}: read your chip ID card and take a selfie in the app, "
+        "or verify in person at a police office.",
+        slug="identification-level",
+        title="Identification level too low",
+        required_level=required,
+        ways=list(LEVEL_2_WAYS),
+    )
+
+
 def citizen_level(level: int) -> Guard:
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         p = principal_of(connection)
         if p.kind != "citizen":
             raise Forbidden("Only a citizen signed in from the app may do this.")
         if p.level < level:
-            raise Forbidden(
-                f"This needs identification level {level}; verify in person at a police office.",
-                slug="identification-level",
-                title="Identification level too low",
-                required_level=level,
-            )
+            raise level_too_low(level)
 
     guard.__name__ = f"citizen_level_{level}"
     return guard

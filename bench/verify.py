@@ -31,6 +31,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,16 @@ async def arrange(settings: Settings) -> dict[str, Any]:
                ('bench-verifier', 'verifier', 'Bench verifier', '{}')
                ON CONFLICT (id) DO NOTHING"""
         )
-        person = "00109" + f"{secrets.randbelow(10**7):07d}"
+        person = "001090" + f"{secrets.randbelow(10**6):06d}"
+        # The licence's name and birth date are the holder's registry record (issuing checks it).
+        await pool.execute(
+            """INSERT INTO population (person_id, full_name, date_of_birth, sex, place_of_origin,
+                                       residence_address, residence_province)
+               VALUES ($1, $2, $3, 'male', 'Hà Nội', 'Hà Nội', '001') ON CONFLICT (person_id) DO NOTHING""",
+            person,
+            LICENCE["full_name"],
+            date.fromisoformat(str(LICENCE["date_of_birth"])),
+        )
         key = ec.generate_private_key(ec.SECP256R1())
         account = await pool.fetchval(
             "INSERT INTO accounts (person_id, phone, level) VALUES ($1, '0900000000', 2) RETURNING id", person

@@ -32,6 +32,7 @@ from documents.service import (
     update_document,
 )
 from documents.types import all_types
+from wallet_api.accounts.registry import registry_from_state
 from wallet_api.auth.guards import principal_of
 from wallet_api.problems import ValidationFailed
 
@@ -93,7 +94,9 @@ async def issue(request: Request[Any, Any, Any]) -> Response[Any]:
     doc_type = await authorised_type(pool, principal, data.doc_type)
     claims = parse_claims(doc_type, data.claims)
     async with pool.acquire() as conn:
-        row, _ = await issue_document(conn, principal, doc_type, data.agency_ref, data.holder_id, claims)
+        row, _ = await issue_document(
+            conn, principal, doc_type, data.agency_ref, data.holder_id, claims, registry_from_state(request.app.state)
+        )
     return Redirect(f"/agency/documents/{row['id']}", status_code=HTTP_303_SEE_OTHER)
 
 
@@ -118,7 +121,7 @@ async def update(request: Request[Any, Any, Any], document_id: FromPath[UUID]) -
     form = await _form(request)
     claims = _claims(form)
     async with request.app.state.pool.acquire() as conn:
-        await update_document(conn, principal_of(request), document_id, claims)
+        await update_document(conn, principal_of(request), document_id, claims, registry_from_state(request.app.state))
     return Redirect(f"/agency/documents/{document_id}?done=update", status_code=HTTP_303_SEE_OTHER)
 
 
@@ -143,7 +146,9 @@ async def bulk(request: Request[Any, Any, Any]) -> Template:
     rows = ndjson_rows(await upload.read())
     if not rows:
         raise ValidationFailed("The file has no rows.", errors=[{"key": "file", "message": "empty"}])
-    result = await bulk_issue(request.app.state.pool, principal_of(request), rows)
+    result = await bulk_issue(
+        request.app.state.pool, principal_of(request), rows, registry_from_state(request.app.state)
+    )
     return page(request, "agency_bulk.html", result=result, filename=upload.filename)
 
 

@@ -22,6 +22,7 @@ from documents.service import (
     parse_claims,
     update_document,
 )
+from wallet_api.accounts.registry import registry_from_state
 from wallet_api.auth.guards import principal_of
 from wallet_api.problems import ValidationFailed
 from wallet_api.state import Db
@@ -53,8 +54,11 @@ async def issue(request: Request[Any, Any, Any], db: Db, data: JSONBody[IssueReq
     principal = principal_of(request)
     doc_type = await authorised_type(db, principal, data.doc_type)
     claims = parse_claims(doc_type, data.claims)
+    registry = registry_from_state(request.app.state)
     async with db.acquire() as conn:
-        row, created = await issue_document(conn, principal, doc_type, data.agency_ref, data.holder_id, claims)
+        row, created = await issue_document(
+            conn, principal, doc_type, data.agency_ref, data.holder_id, claims, registry
+        )
     return Response(_out(row), status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
 
@@ -67,7 +71,7 @@ async def issue(request: Request[Any, Any, Any], db: Db, data: JSONBody[IssueReq
     request_max_body_size=100 * 1024 * 1024,
 )
 async def bulk(request: Request[Any, Any, Any], db: Db, data: JSONBody[BulkIssueRequest]) -> BulkIssueResult:
-    return await bulk_issue(db, principal_of(request), data.documents)
+    return await bulk_issue(db, principal_of(request), data.documents, registry_from_state(request.app.state))
 
 
 @post(
@@ -83,7 +87,7 @@ async def bulk_file(request: Request[Any, Any, Any], db: Db) -> BulkIssueResult:
     rows = ndjson_rows(await request.body())
     if not rows:
         raise ValidationFailed("The file has no rows.", errors=[{"key": "body", "message": "empty"}])
-    return await bulk_issue(db, principal_of(request), rows)
+    return await bulk_issue(db, principal_of(request), rows, registry_from_state(request.app.state))
 
 
 @get("/agency/documents", guards=_GUARDS, tags=_TAGS, summary="Find documents by the agency's own number")
@@ -108,7 +112,11 @@ async def update(
     request: Request[Any, Any, Any], db: Db, document_id: FromPath[UUID], data: JSONBody[UpdateRequest]
 ) -> DocumentOut:
     async with db.acquire() as conn:
-        return _out(await update_document(conn, principal_of(request), document_id, data.claims))
+        return _out(
+            await update_document(
+                conn, principal_of(request), document_id, data.claims, registry_from_state(request.app.state)
+            )
+        )
 
 
 async def _change(

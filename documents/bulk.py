@@ -1,9 +1,11 @@
 """Bulk issuing: back-filling an agency's existing register in one request, row by row.
 
-Rows are validated first (each bad row gets its own errors and the rest go on), then
-inserted in chunks, each chunk one transaction with one multi-row insert and one batch of
-outbox events. Re-sending the same file is harmless: rows already issued with the same
-contents come back ``unchanged``.
+Rows are validated first (each bad row gets its own errors, and the problem type the
+single-document route would answer with, and the rest go on), their holders checked
+against the population registry in one lookup (documents/holders.py), then inserted in
+chunks, each chunk one transaction with one multi-row insert and one batch of outbox
+events. Re-sending the same file is harmless: rows already issued with the same contents
+come back ``unchanged``.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from documents.holders import holder_refusal
 from documents.schemas import BulkIssueResult, BulkRow, IssueRequest
 from documents.types import DocumentInvalid, get_type
 from wallet_api import audit
+from wallet_api.accounts.registry import PopulationRegistry, RegistryUnavailable
+from wallet_api.accounts.registry.problem import registry_down
 from wallet_api.auth.principal import Principal
 from wallet_api.outbox import publish_many
-from wallet_api.problems import Forbidden
+from wallet_api.problems import Forbidden, problem_type
 
 __all__ = ["bulk_issue", "ndjson_rows"]
 
@@ -38,7 +43,13 @@ def ndjson_rows(body: bytes) -> list[Any]:
     return rows
 
 
-async def bulk_issue(pool: asyncpg.Pool, principal: Principal, rows: list[Any]) -> BulkIssueResult:
+def _rejected(row: int, slug: str, errors: list[dict[str, str]]) -> BulkRow:
+    return BulkRow(row=row, status="rejected", errors=errors, problem=problem_type(slug))
+
+
+async def bulk_issue(
+    pool: asyncpg.Pool, principal: Principal, rows: list[Any], registry: PopulationRegistry
+) -> BulkIssueResult:
     org = await pool.fetchrow(
         "SELECT kind, document_types, disabled_at FROM organisations WHERE id = $1", principal.org_id
     )
@@ -51,22 +62,22 @@ async def bulk_issue(pool: asyncpg.Pool, principal: Principal, rows: list[Any]) 
         try:
             req = msgspec.convert(raw, IssueRequest)
         except msgspec.ValidationError as exc:
-            results[i] = BulkRow(row=i, status="rejected", errors=[{"key": "row", "message": str(exc)}])
+            results[i] = _rejected(i, "validation", [{"key": "row", "message": str(exc)}])
             continue
         doc_type = get_type(req.doc_type)
         if doc_type is None or req.doc_type not in allowed:
-            results[i] = BulkRow(
-                row=i, status="rejected", errors=[{"key": "doc_type", "message": "not a type you may issue"}]
-            )
+            errors = [{"key": "doc_type", "message": "not a type you may issue"}]
+            results[i] = _rejected(i, "document-type-not-allowed", errors)
             continue
         try:
             claims = doc_type.parse(req.claims)
         except DocumentInvalid as exc:
             errors = [{"key": f"claims.{e.field}", "message": e.message} for e in exc.errors]
-            results[i] = BulkRow(row=i, status="rejected", errors=errors)
+            results[i] = _rejected(i, "document-invalid", errors)
             continue
         valid_from, valid_until = doc_type.validity(claims)
         valid.append((i, req, claims, valid_from, valid_until))
+    valid = await _with_known_holders(registry, valid, results)
 
     for start in range(0, len(valid), _CHUNK):
         chunk = valid[start : start + _CHUNK]
@@ -80,6 +91,29 @@ async def bulk_issue(pool: asyncpg.Pool, principal: Principal, rows: list[Any]) 
             conn, actor=principal.key, action="document.bulk_issue", subject=f"org:{principal.org_id}", details=counts
         )
     return BulkIssueResult(rows=ordered, **counts)
+
+
+async def _with_known_holders(
+    registry: PopulationRegistry,
+    valid: list[tuple[int, IssueRequest, dict[str, Any], Any, Any]],
+    results: dict[int, BulkRow],
+) -> list[tuple[int, IssueRequest, dict[str, Any], Any, Any]]:
+    """The rows whose identity claims match their holder's registry record; the others are rejected."""
+    try:
+        people = await registry.lookup_many([r[1].holder_id for r in valid])
+    except RegistryUnavailable as exc:
+        raise registry_down() from exc
+    kept = []
+    for row in valid:
+        i, req, claims = row[0], row[1], row[2]
+        doc_type = get_type(req.doc_type)
+        assert doc_type is not None
+        refusal = holder_refusal(doc_type, claims, people.get(req.holder_id))
+        if refusal is None:
+            kept.append(row)
+        else:
+            results[i] = _rejected(i, refusal.slug, refusal.extensions["errors"])
+    return kept
 
 
 async def _insert_chunk(
@@ -139,6 +173,7 @@ async def _insert_chunk(
                 status="rejected",
                 document_id=document_id,
                 errors=[{"key": "agency_ref", "message": "a document with this number exists with other contents"}],
+                problem=problem_type("document-exists"),
             )
     accounts = dict(
         await conn.fetch(

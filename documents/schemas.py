@@ -71,6 +71,8 @@ class BulkRow(msgspec.Struct, omit_defaults=True):
     status: Literal["created", "unchanged", "rejected"]
     document_id: UUID | None = None
     errors: list[dict[str, str]] | None = None
+    #: For a rejected row: the problem type the single-document route would answer with.
+    problem: str | None = None
 
 
 class BulkIssueResult(msgspec.Struct):

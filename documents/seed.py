@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from documents.bulk import bulk_issue
+from wallet_api.accounts.registry import LocalRegistry
 from wallet_api.auth.principal import Principal
 from wallet_api.domains import SeedOptions
 from wallet_api.settings import Settings
@@ -87,4 +88,4 @@ async def seed_documents(pool: asyncpg.Pool, settings: Settings, options: SeedOp
             )
     issuer = Principal(kind="client", subject="seed", org_id="c06", scopes=frozenset({"documents:issue"}))
     for start in range(0, len(rows), 10_000):
-        await bulk_issue(pool, issuer, rows[start : start + 10_000])
+        await bulk_issue(pool, issuer, rows[start : start + 10_000], LocalRegistry(pool))

@@ -13,9 +13,11 @@ from uuid import UUID
 
 import asyncpg
 
+from documents.holders import check_holder
 from documents.statuslist import INVALID, SUSPENDED, VALID, set_document_status
 from documents.types import DocumentInvalid, DocumentType, get_type
 from wallet_api import audit
+from wallet_api.accounts.registry import PopulationRegistry
 from wallet_api.auth.principal import Principal
 from wallet_api.outbox import publish
 from wallet_api.problems import Conflict, Forbidden, NotFound, Problem, ValidationFailed
@@ -90,8 +92,13 @@ async def issue_document(
     agency_ref: str,
     holder_id: str,
     claims: dict[str, Any],
+    registry: PopulationRegistry,
 ) -> tuple[asyncpg.Record, bool]:
-    """Insert the document, or return the existing one if the agency already issued the same."""
+    """Insert the document, or return the existing one if the agency already issued the same.
+
+    The holder is checked against the population registry first (documents/holders.py).
+    """
+    await check_holder(registry, doc_type, holder_id, claims)
     valid_from, valid_until = doc_type.validity(claims)
     async with conn.transaction():
         row = await conn.fetchrow(
@@ -161,7 +168,7 @@ async def find_by_agency_ref(
 
 
 async def update_document(
-    conn: asyncpg.Connection, principal: Principal, document_id: UUID, raw_claims: Any
+    conn: asyncpg.Connection, principal: Principal, document_id: UUID, raw_claims: Any, registry: PopulationRegistry
 ) -> asyncpg.Record:
     async with conn.transaction():
         row = await load_agency_document(conn, principal, document_id, for_update=True)
@@ -171,6 +178,8 @@ async def update_document(
             raise Conflict("A revoked document cannot be updated; issue a new one.", slug="document-revoked")
         if claims == row["claims"]:
             return row
+        # The new version must still describe its holder (documents/holders.py).
+        await check_holder(registry, doc_type, row["holder_id"], claims)
         valid_from, valid_until = doc_type.validity(claims)
         row = await conn.fetchrow(
             """UPDATE documents SET claims = $2, valid_from = $3, valid_until = $4, version = version + 1,

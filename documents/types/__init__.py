@@ -11,6 +11,7 @@ import pkgutil
 
 from documents.types.base import (
     DERIVED_AGE_OVER_18,
+    HOLDER_FACTS,
     CardLayout,
     DocumentInvalid,
     DocumentType,
@@ -20,6 +21,7 @@ from documents.types.base import (
 
 __all__ = [
     "DERIVED_AGE_OVER_18",
+    "HOLDER_FACTS",
     "CardLayout",
     "DocumentInvalid",
     "DocumentType",

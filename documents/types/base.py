@@ -18,6 +18,7 @@ import msgspec
 
 __all__ = [
     "DERIVED_AGE_OVER_18",
+    "HOLDER_FACTS",
     "CardLayout",
     "DocumentInvalid",
     "DocumentType",
@@ -27,6 +28,9 @@ __all__ = [
 
 #: A claim computed at presentation time from ``date_of_birth`` ("over 18" without the date).
 DERIVED_AGE_OVER_18 = "age_over_18"
+
+#: The population registry's facts a claim may be declared to carry (``DocumentType.holder_claims``).
+HOLDER_FACTS = frozenset({"person_id", "full_name", "date_of_birth"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +95,18 @@ class DocumentType:
     issuer_hint: Label | None = None
     schema_version: int = 1
     derived: tuple[str, ...] = field(default=())
+    #: Claims that say who the holder is, each with the registry fact it must equal at
+    #: issuance (:data:`HOLDER_FACTS`): e.g. ``{"id_number": "person_id"}``. Names are
+    #: compared as wallet linking does (case, spacing and diacritics aside).
+    holder_claims: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = set(self.field_names)
         for group in self.groups:
             if not group <= names:
                 raise ValueError(f"{self.code}: group {sorted(group)} names unknown fields")
+        if not set(self.holder_claims) <= names or not set(self.holder_claims.values()) <= HOLDER_FACTS:
+            raise ValueError(f"{self.code}: holder_claims must map fields to {sorted(HOLDER_FACTS)}")
         missing = names - set(self.labels)
         if missing:
             raise ValueError(f"{self.code}: fields without labels: {sorted(missing)}")

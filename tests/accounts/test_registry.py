@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import asyncpg
@@ -21,6 +22,8 @@ async def test_local_registry_finds_people_and_children(db: asyncpg.Pool) -> Non
     assert await registry.lookup("001195999999") is None
     children = await registry.children_of(mum.person_id)
     assert [c.person_id for c in children] == ["001317002468"]
+    found_many = await registry.lookup_many([mum.person_id, "001195999999", mum.person_id, "001317002468"])
+    assert sorted(found_many) == ["001195004211", "001317002468"]
 
 
 def _registry_app(request: httpx.Request) -> httpx.Response:
@@ -44,6 +47,12 @@ def _registry_app(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"children": []})
     if request.url.path.startswith("/persons/500"):
         return httpx.Response(502)
+    if request.url.path == "/persons/lookup" and request.method == "POST":
+        asked = json.loads(request.read())["person_ids"]
+        assert len(asked) <= 1000
+        if "500195004211" in asked:
+            return httpx.Response(200, json={"people": []})
+        return httpx.Response(200, json={"persons": [person] if "001195004211" in asked else []})
     return httpx.Response(404)
 
 
@@ -56,3 +65,8 @@ async def test_http_registry_adapter_reads_the_protocol() -> None:
         assert await registry.children_of("001195004211") == []
         with pytest.raises(RegistryUnavailable):
             await registry.lookup("500195004211")
+        many = [f"001195{i:06d}" for i in range(4500)]  # five requests
+        assert list(await registry.lookup_many(many)) == ["001195004211"]
+        assert await registry.lookup_many(["001088012345"]) == {}
+        with pytest.raises(RegistryUnavailable):
+            await registry.lookup_many(["500195004211"])

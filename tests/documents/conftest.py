@@ -6,6 +6,7 @@ Accounts, devices and organisations are arranged by inserting rows into the iden
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 import time
@@ -98,9 +99,28 @@ async def make_org(db: asyncpg.Pool, mint: Any) -> Any:
     return _make
 
 
+async def add_to_registry(
+    db: asyncpg.Pool,
+    person_id: str,
+    full_name: str = "Nguyễn Văn Hùng",
+    date_of_birth: dt.date = dt.date(1990, 5, 17),
+) -> None:
+    """A person in the local population registry (issuing checks holders against it)."""
+    await db.execute(
+        """INSERT INTO population (person_id, full_name, date_of_birth, sex, place_of_origin, residence_address,
+                                   residence_province)
+           VALUES ($1, $2, $3, 'male', 'Hà Nội', 'Đống Đa, Hà Nội', '001') ON CONFLICT (person_id) DO NOTHING""",
+        person_id,
+        full_name,
+        date_of_birth,
+    )
+
+
 @pytest.fixture
-async def issuer(make_org: Any) -> dict[str, str]:
-    """Headers of the traffic police's client, allowed every document type."""
+async def issuer(make_org: Any, db: asyncpg.Pool) -> dict[str, str]:
+    """Headers of the traffic police's client, allowed every document type; the holder of the
+    sample claims (``001090012345``, Nguyễn Văn Hùng) is in the registry."""
+    await add_to_registry(db, "001090012345")
     return await make_org(
         "csgt", "issuer", types=ISSUER_TYPES, scopes={"documents:issue"}, name="Cục Cảnh sát giao thông"
     )
@@ -114,6 +134,8 @@ async def verifier(make_org: Any) -> dict[str, str]:
 @pytest.fixture
 async def make_citizen(db: asyncpg.Pool, mint: Any) -> Any:
     async def _make(person_id: str = "001090012345", level: int = 2) -> Citizen:
+        # In the registry with the sample claims' name and birth date, so they may be issued to them.
+        await add_to_registry(db, person_id)
         key = ec.generate_private_key(ec.SECP256R1())
         account_id = await db.fetchval(
             "INSERT INTO accounts (person_id, phone, level) VALUES ($1, $2, $3) RETURNING id",

@@ -75,4 +75,5 @@ DOCUMENT_TYPE = DocumentType(
         DERIVED_AGE_OVER_18: 11,
     },
     check=_check,
+    holder_claims={"id_number": "person_id", "full_name": "full_name", "date_of_birth": "date_of_birth"},
 )

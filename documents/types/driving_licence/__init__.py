@@ -112,4 +112,5 @@ DOCUMENT_TYPE = DocumentType(
         DERIVED_AGE_OVER_18: 12,
     },
     check=_check,
+    holder_claims={"full_name": "full_name", "date_of_birth": "date_of_birth"},
 )

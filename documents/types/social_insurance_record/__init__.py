@@ -68,4 +68,5 @@ DOCUMENT_TYPE = DocumentType(
         "as_of": 6,
     },
     check=_check,
+    holder_claims={"full_name": "full_name", "date_of_birth": "date_of_birth"},
 )

@@ -69,4 +69,5 @@ DOCUMENT_TYPE = DocumentType(
         "passenger_cover": 8,
     },
     check=_check,
+    holder_claims={"owner_name": "full_name"},
 )

@@ -81,4 +81,5 @@ DOCUMENT_TYPE = DocumentType(
         "seats": 12,
     },
     check=_check,
+    holder_claims={"owner_name": "full_name"},
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, Protocol
@@ -66,4 +67,8 @@ class PopulationRegistry(Protocol):
 
     async def children_of(self, person_id: str) -> list[Person]:
         """People whose father or mother is ``person_id``."""
+        ...
+
+    async def lookup_many(self, person_ids: Sequence[str]) -> dict[str, Person]:
+        """The people the registry has among ``person_ids`` (bulk issuing asks for thousands at once)."""
         ...

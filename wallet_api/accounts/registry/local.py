@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncpg
 
 from wallet_api.accounts.registry.base import Person
@@ -28,3 +30,10 @@ class LocalRegistry:
             person_id,
         )
         return [Person.from_mapping(r) for r in rows]
+
+    async def lookup_many(self, person_ids: Sequence[str]) -> dict[str, Person]:
+        # bpchar[] so that the comparison uses the primary key's own type (and index).
+        rows = await self._pool.fetch(
+            f"SELECT {_COLUMNS} FROM population WHERE person_id = ANY($1::bpchar[])", list(set(person_ids))
+        )
+        return {str(r["person_id"]): Person.from_mapping(r) for r in rows}

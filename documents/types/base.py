@@ -218,6 +218,7 @@ class DocumentType:
             "vct": self.vct,
             "fields": [{"name": n, "label": self.label(n).as_dict()} for n in self.disclosable],
             "groups": [sorted(g) for g in self.groups],
+            "holder_claims": dict(self.holder_claims),
             "card": {
                 "colour": self.card.colour,
                 "headline": self.card.headline,

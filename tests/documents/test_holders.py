@@ -170,3 +170,13 @@ def _vehicle() -> dict[str, Any]:
         "engine_number": "EV0000000001",
         "registration_date": "2024-03-15",
     }
+
+
+async def test_each_type_publishes_the_claims_that_identify_its_holder(client: httpx.AsyncClient) -> None:
+    listed = {t["code"]: t for t in (await client.get("/v1/document-types")).json()["types"]}
+    assert listed["chip_id_card"]["holder_claims"] == {
+        "id_number": "person_id",
+        "full_name": "full_name",
+        "date_of_birth": "date_of_birth",
+    }
+    assert listed["vehicle_registration"]["holder_claims"] == {"owner_name": "full_name"}

@@ -10,13 +10,15 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.documents.conftest import ISSUER_TYPES, Citizen, licence_claims
+from tests.documents.conftest import ISSUER_TYPES, Citizen, add_to_registry, licence_claims
 from tests.documents.test_verifier_web import PASSWORD, presentation, verifier_officer
 from tests.support.browser import Browsers, screenshot
 from wallet_api.accounts.orgs import create_officer
 
 
 async def operator(db: asyncpg.Pool) -> str:
+    """The traffic police's console operator; the sample claims' holder is in the registry."""
+    await add_to_registry(db, "001090012345")
     async with db.acquire() as conn:
         await conn.execute(
             "INSERT INTO organisations (id, kind, name, document_types) VALUES ('csgt', 'issuer', $1, $2)",

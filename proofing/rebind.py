@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 
 from documents.presentation import burn_open_codes
 from notifications.gateways.sms import SmsGateway, SmsGatewayError
+from notifications.realtime import publish_session_end
 from payments.linking import store as links
 from wallet_api.accounts.level_two import raise_to_level_2
 from wallet_api.accounts.sessions import revoke_account_sessions
@@ -136,7 +137,8 @@ async def _freeze_links(conn: asyncpg.Connection, account_id: uuid.UUID, actor: 
 async def after_rebind(
     db: asyncpg.Pool, redis: aioredis.Redis, sms: SmsGateway, rebound: Rebound, *, actor: str
 ) -> None:
-    """What is not in PostgreSQL: burn the open presentation codes, tell the old phone."""
+    """What is not in PostgreSQL: end the old devices' streams, burn open presentation codes, tell the old phone."""
+    await publish_session_end(redis, rebound.account_id)
     burnt = await burn_open_codes(redis, str(rebound.account_id))
     told = False
     if rebound.old_phone != rebound.new_phone:

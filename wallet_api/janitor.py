@@ -24,7 +24,7 @@ DELETE FROM outbox WHERE id IN (
 _PURGE_IDEMPOTENCY = f"""
 DELETE FROM idempotency_keys WHERE (principal, key) IN (
     SELECT principal, key FROM idempotency_keys
-    WHERE created_at < now() - make_interval(hours => $1) AND state = 'done'
+    WHERE created_at < now() - make_interval(hours => $1) AND state IN ('done', 'rerun')
     LIMIT {_CHUNK}
 )
 """

@@ -112,7 +112,8 @@ async def show(request: Request[Any, Any, Any], document_id: FromPath[UUID]) -> 
             ensure_ascii=False,
             indent=2,
         ),
-        done=request.query_params.get("done"),
+        # Only the names of our own actions are echoed, never free text from the address.
+        done=request.query_params.get("done") if request.query_params.get("done") in (*_ACTIONS, "update") else None,
     )
 
 

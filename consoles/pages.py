@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import ResponseHeader
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 

@@ -94,3 +94,17 @@ async def test_trust_bundle_holds_issuer_keys_and_status_lists(client: httpx.Asy
     assert csgt["keys"] and all("d" not in k for k in csgt["keys"])
     licence = next(t for t in bundle["types"] if t["code"] == "driving_licence")
     assert licence["records"]["classes"][0] == "code" and licence["photo"] == "photo_ref"
+
+
+async def test_what_the_address_carries_is_escaped_on_the_page(client: httpx.AsyncClient, db: asyncpg.Pool) -> None:
+    async with db.acquire() as conn:
+        await conn.execute("INSERT INTO organisations (id, kind, name) VALUES ('csgt', 'issuer', 'CSGT')")
+        await create_officer(conn, "csgt", "op", "Op", ["issuer_operator"], password=PASSWORD)
+    form = await client.get("/agency/sign-in")
+    r = await client.post(
+        "/agency/sign-in", data={"username": "op", "password": PASSWORD, "csrf_token": _csrf(form.text)}
+    )
+    assert r.status_code == 303
+    page = await client.get("/agency", params={"agency_ref": '<script>alert("x")</script>'})
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text and "&lt;script&gt;alert" in page.text

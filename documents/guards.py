@@ -25,6 +25,7 @@ def may_verify(p: Principal) -> bool:
 
 
 async def verifier(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A verifier: an OAuth2 client with ``documents:verify`` or an officer with the role ``verifier_agent``."""
     if not may_verify(principal_of(connection)):
         raise Forbidden("Only an authorised verifier may verify documents.", slug="not-a-verifier")
 
@@ -41,5 +42,6 @@ def may_issue(p: Principal) -> bool:
 
 
 async def issuing_agency(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """An issuing agency: its OAuth2 client with ``documents:issue`` or one of its ``issuer_operator`` officers."""
     if not may_issue(principal_of(connection)):
         raise Forbidden("This needs an issuing agency's client (documents:issue) or an issuer operator.")

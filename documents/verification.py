@@ -116,6 +116,9 @@ _REFUSALS: dict[str, tuple[int, str]] = {
 
 
 class VerificationRefused(Problem):
+    #: What the OpenAPI document lists for a route raising it (the slug is chosen at run time).
+    documented = tuple((status, slug, title) for slug, (status, title) in _REFUSALS.items())
+
     def __init__(self, slug: str, detail: str) -> None:
         status, title = _REFUSALS[slug]
         super().__init__(detail, slug=slug, title=title, status=status)

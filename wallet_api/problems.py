@@ -72,6 +72,9 @@ class Problem(Exception):
     status: int = 400
     slug: str = "bad-request"
     title: str = "Bad request"
+    #: (status, slug, title) of every problem a subclass whose slug is chosen at run time can
+    #: answer, for the OpenAPI document (wallet_api/openapi_problems.py); empty: its own.
+    documented: tuple[tuple[int, str, str], ...] = ()
 
     def __init__(
         self,

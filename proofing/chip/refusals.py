@@ -41,6 +41,9 @@ REFUSALS: dict[str, tuple[int, str]] = {
 class ChipRefused(Problem):
     """A refusal of chip proofing, with its stable type."""
 
+    #: What the OpenAPI document lists for a route raising it (the slug is chosen at run time).
+    documented = tuple((status, slug, title) for slug, (status, title) in REFUSALS.items())
+
     def __init__(self, slug: str, detail: str, **extensions: Any) -> None:
         status, title = REFUSALS[slug]
         super().__init__(detail, slug=slug, title=title, status=status, **extensions)

@@ -47,9 +47,21 @@ _ASSERTION_ALGORITHMS = ["ES256", "ES384", "PS256", "RS256"]
 _MAX_ASSERTION_LIFETIME = 300
 
 
+class OAuthError(Problem):
+    """An RFC 6749 §5.2 error of the token endpoint, as a problem with the OAuth ``error`` member."""
+
+    #: What the OpenAPI document lists for the token endpoint (the slug is chosen at run time).
+    documented = (
+        (400, "oauth-invalid-request", "invalid_request"),
+        (401, "oauth-invalid-client", "invalid_client"),
+        (400, "oauth-unsupported-grant-type", "unsupported_grant_type"),
+        (400, "oauth-invalid-scope", "invalid_scope"),
+    )
+
+
 def _oauth_error(error: str, detail: str, status: int = 400) -> Problem:
     headers = {"WWW-Authenticate": 'Basic realm="citizen-wallet"'} if status == 401 else None
-    return Problem(
+    return OAuthError(
         detail, slug=f"oauth-{error.replace('_', '-')}", title=error, status=status, headers=headers, error=error
     )
 

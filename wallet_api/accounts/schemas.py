@@ -43,7 +43,12 @@ DeviceName = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=_P
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
 Code = Annotated[str, msgspec.Meta(pattern=r"^\s*[0-9]{6}\s*$")]
 Opaque = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
-Signature = Annotated[str, msgspec.Meta(min_length=40, max_length=200, description="base64url raw r||s")]
+Signature = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=40, max_length=200, description="base64url of the ES256 signature: raw r||s (64 bytes) or DER"
+    ),
+]
 
 
 class RegistrationStart(msgspec.Struct, forbid_unknown_fields=True):

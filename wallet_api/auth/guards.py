@@ -1,7 +1,8 @@
 """Guards: every route names who may call it.
 
 A route with no guard must say ``opt=PUBLIC``; a test walks every route and fails if one
-does neither.
+does neither. A guard's docstring says whom it admits: the OpenAPI document shows it on
+every operation the guard protects (wallet_api/openapi.py).
 
 Guards are ``async`` even though none awaits anything: Litestar runs a plain function guard
 in a worker thread, a thread hop on every request that cost more than the check itself.
@@ -44,10 +45,12 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
 
 
 async def any_authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Anyone signed in: a citizen, an officer or an organisation's client."""
     principal_of(connection)
 
 
 async def citizen(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A citizen signed in from the app."""
     if principal_of(connection).kind != "citizen":
         raise Forbidden("Only a citizen signed in from the app may do this.")
 
@@ -78,6 +81,7 @@ def citizen_level(level: int) -> Guard:
             raise level_too_low(level)
 
     guard.__name__ = f"citizen_level_{level}"
+    guard.__doc__ = f"A citizen signed in from the app, at identification level {level} or higher."
     return guard
 
 
@@ -90,6 +94,7 @@ def officer_with_role(*roles: str) -> Guard:
             raise Forbidden(f"This needs an officer with one of the roles: {', '.join(sorted(wanted))}.")
 
     guard.__name__ = "officer_with_role_" + "_".join(sorted(wanted))
+    guard.__doc__ = f"An officer with one of the roles: {', '.join(sorted(wanted))}."
     return guard
 
 
@@ -102,6 +107,7 @@ def client_with_scope(*scopes: str) -> Guard:
             raise Forbidden(f"This needs an organisation client with scope: {' '.join(sorted(wanted))}.")
 
     guard.__name__ = "client_with_scope_" + "_".join(sorted(wanted))
+    guard.__doc__ = f"An organisation's OAuth2 client with the scopes: {' '.join(sorted(wanted))}."
     return guard
 
 
@@ -120,4 +126,5 @@ def fresh_device_signature(max_age_seconds: int = 300) -> Guard:
             )
 
     guard.__name__ = f"fresh_device_signature_{max_age_seconds}"
+    guard.__doc__ = f"Whose last device signature (sign-in or step-up) is at most {max_age_seconds} s old."
     return guard

@@ -79,10 +79,12 @@ def _forwarded_chain(scope: Scope) -> list[str]:
 def client_address(scope: Scope, trusted: TrustedProxies) -> str:
     """The client's address: the socket peer unless it is a trusted proxy that says otherwise."""
     client = scope.get("client")
+    if not trusted:
+        return str(client[0]) if client else "unknown"
     peer = _parse(str(client[0])) if client else None
     if peer is None:
         return str(client[0]) if client else "unknown"
-    if not trusted or peer not in trusted:
+    if peer not in trusted:
         return str(peer)
     nearest = peer
     for entry in reversed(_forwarded_chain(scope)):
@@ -95,6 +97,7 @@ def client_address(scope: Scope, trusted: TrustedProxies) -> str:
     return str(nearest)
 
 
+@functools.lru_cache(maxsize=65536)
 def source_of(address: str) -> str:
     """The unit limits count by: the IPv4 address, or the IPv6 address's /64."""
     try:

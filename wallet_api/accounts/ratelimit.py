@@ -29,6 +29,7 @@ process and is not used.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -120,7 +121,14 @@ def subject_key(*parts: str) -> str:
     """An HMAC of ``parts`` under the server secret: a key name nobody can reverse."""
     if _Secret.value is None:
         raise RuntimeError("Redis key names are keyed by a server secret: call use_key_names_secret() at start")
-    return hmac.new(_Secret.value, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
+    return _keyed(_Secret.value, parts)
+
+
+# The sign-in routes name the same device and source keys a few times per request; the
+# names of recent subjects are remembered (bounded) rather than recomputed.
+@functools.lru_cache(maxsize=65536)
+def _keyed(secret: bytes, parts: tuple[str, ...]) -> str:
+    return hmac.digest(secret, "\x1f".join(parts).encode(), "sha256").hex()[:32]
 
 
 async def hit(redis: aioredis.Redis, name: str, *subject: str, limit: int, window: int) -> None:

@@ -18,7 +18,7 @@ import msgspec
 from documents.holders import holder_refusal
 from documents.schemas import BulkIssueResult, BulkRow, IssueRequest
 from documents.types import DocumentInvalid, get_type
-from wallet_api import audit
+from wallet_api import audit, jsonbody
 from wallet_api.accounts.registry import PopulationRegistry, RegistryUnavailable
 from wallet_api.accounts.registry.problem import registry_down
 from wallet_api.auth.principal import Principal
@@ -37,8 +37,8 @@ def ndjson_rows(body: bytes) -> list[Any]:
         if not line.strip():
             continue
         try:
-            rows.append(msgspec.json.decode(line))
-        except msgspec.DecodeError:
+            rows.append(jsonbody.decode(line))
+        except (msgspec.DecodeError, jsonbody.JsonTooDeep):
             rows.append(None)  # reported as a rejected row, the others go on
     return rows
 

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from wallet_api.jsonbody import JsonTooDeep, check_depth
 from wallet_api.keys.provider import SigningKey
 from wallet_api.keys.signatures import device_signature_der
 
@@ -100,9 +101,12 @@ def parse_compact(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, by
     if len(parts) != 3:
         raise JoseError("not a compact JWS")
     try:
-        header = json.loads(b64url_decode(parts[0]))
-        payload = json.loads(b64url_decode(parts[1]))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw_header, raw_payload = b64url_decode(parts[0]), b64url_decode(parts[1])
+        check_depth(raw_header)
+        check_depth(raw_payload)
+        header = json.loads(raw_header)
+        payload = json.loads(raw_payload)
+    except (UnicodeDecodeError, json.JSONDecodeError, JsonTooDeep) as exc:
         raise JoseError("malformed JWS") from exc
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise JoseError("malformed JWS")

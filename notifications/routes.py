@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from litestar import Request, WebSocket, delete, get, post, put, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Parameter
+from litestar.params import FromQuery, HeaderParameter, JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
@@ -25,6 +25,7 @@ from notifications.feed import StreamSession, feed
 from notifications.metrics import REALTIME_CONNECTIONS
 from notifications.realtime import publish_realtime
 from notifications.schemas import (
+    BIGINT_MAX,
     CategoryPreferenceView,
     InboxPage,
     MarkAllRead,
@@ -44,6 +45,7 @@ from wallet_api.state import Db, RedisClient
 __all__ = ["ROUTES"]
 
 _TAGS = ["notifications"]
+NotificationId = Annotated[int, Parameter(ge=1, le=BIGINT_MAX)]
 _RETRY_MS = 3000
 
 
@@ -60,7 +62,7 @@ def _cursor(value: str | None) -> int | None:
         raise BadRequest(
             "The cursor is not one this API returned.", slug="invalid-cursor", title="Invalid cursor"
         ) from None
-    if cursor < 0:
+    if not 0 <= cursor <= BIGINT_MAX:
         raise BadRequest("The cursor is not one this API returned.", slug="invalid-cursor", title="Invalid cursor")
     return cursor
 
@@ -91,7 +93,9 @@ async def unread(request: Request[Any, Any, Any], db: Db) -> UnreadCount:
 
 
 @get("/v1/notifications/{notification_id:int}", guards=[citizen], tags=_TAGS, summary="One inbox entry")
-async def get_notification(request: Request[Any, Any, Any], db: Db, notification_id: FromPath[int]) -> NotificationView:
+async def get_notification(
+    request: Request[Any, Any, Any], db: Db, notification_id: NotificationId
+) -> NotificationView:
     account_id = _account(request)
     row = await store.get_one(db, account_id, notification_id)
     if row is None:
@@ -112,7 +116,7 @@ async def _tell_other_devices(redis: Any, db: Db, account_id: uuid.UUID, event: 
     status_code=HTTP_204_NO_CONTENT,
 )
 async def mark_read(
-    request: Request[Any, Any, Any], db: Db, redis: RedisClient, notification_id: FromPath[int]
+    request: Request[Any, Any, Any], db: Db, redis: RedisClient, notification_id: NotificationId
 ) -> None:
     account_id = _account(request)
     if not await store.mark_read(db, account_id, notification_id):
@@ -140,7 +144,7 @@ async def mark_all_read(
 
 @delete("/v1/notifications/{notification_id:int}", guards=[citizen], tags=_TAGS, summary="Delete one entry")
 async def delete_notification(
-    request: Request[Any, Any, Any], db: Db, redis: RedisClient, notification_id: FromPath[int]
+    request: Request[Any, Any, Any], db: Db, redis: RedisClient, notification_id: NotificationId
 ) -> None:
     account_id = _account(request)
     if not await store.delete(db, account_id, notification_id):
@@ -236,7 +240,7 @@ def _since(value: str | None, name: str) -> int | None:
         raise BadRequest(
             f"{name} must be the seq of an inbox entry.", slug="invalid-cursor", title="Invalid cursor"
         ) from None
-    return max(0, since)
+    return min(max(0, since), BIGINT_MAX)
 
 
 @get(

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 __all__ = [
+    "BIGINT_MAX",
     "AboutView",
     "ActionView",
     "CategoryPreference",
@@ -22,6 +23,10 @@ __all__ = [
     "RefView",
     "UnreadCount",
 ]
+
+#: Inbox ids and sequence numbers are PostgreSQL bigints: larger values are refused as input.
+BIGINT_MAX = 2**63 - 1
+Seq = Annotated[int, msgspec.Meta(ge=0, le=BIGINT_MAX)]
 
 
 class ActionView(msgspec.Struct, frozen=True):
@@ -74,7 +79,7 @@ class UnreadCount(msgspec.Struct, frozen=True):
 
 class MarkAllRead(msgspec.Struct, frozen=True):
     #: Mark read only entries up to this ``seq`` (the newest the app has shown); all when absent.
-    up_to: int | None = None
+    up_to: Seq | None = None
 
 
 class MarkedRead(msgspec.Struct, frozen=True):

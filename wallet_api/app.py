@@ -25,6 +25,7 @@ from wallet_api.domains import load_domains
 from wallet_api.fastpath import FastRoute
 from wallet_api.fastpath import install as install_fast_routes
 from wallet_api.idempotency import IdempotencyMiddleware
+from wallet_api.jsonbody import WalletRequest
 from wallet_api.keys.provider import DatabaseKeyProvider, KeyUnwrapError
 from wallet_api.observability.logging import configure_logging
 from wallet_api.observability.middleware import RequestContextMiddleware
@@ -90,6 +91,7 @@ def create_app(
         exception_handlers=exception_handlers(),
         middleware=[cast(Any, BearerTokenMiddleware), cast(Any, IdempotencyMiddleware)],
         openapi_config=openapi_config(),
+        request_class=WalletRequest,
         response_cache_config=ResponseCacheConfig(default_expiration=5),
         request_max_body_size=200 * 1024 * 1024,
         debug=False,

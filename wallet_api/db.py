@@ -33,9 +33,27 @@ class _PooledConnection(asyncpg.Connection):  # type: ignore[misc]
     pooled connection: settings are ``set_config(..., true)`` (transaction-local), advisory
     locks are ``pg_advisory_xact_lock`` or released explicitly, and LISTEN runs on dedicated
     connections. asyncpg still rolls back any open transaction on release.
+
+    One exception: when asyncpg refuses an argument it cannot encode (an integer beyond
+    64 bits, say) it has already sent the statement's Parse, but never the Sync that ends
+    it, so the server sits mid-statement holding the statement's table locks — on a
+    pooled connection, until that connection's next query, which may be never (TRUNCATE
+    and migrations then waited forever). After such a refusal the release sends a query.
     """
 
+    _unsynced = False
+
+    async def _do_execute(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super()._do_execute(*args, **kwargs)
+        except (asyncpg.DataError, asyncpg.InterfaceError):  # the server's own data errors too: harmless
+            self._unsynced = True
+            raise
+
     def get_reset_query(self) -> str:
+        if self._unsynced:
+            self._unsynced = False
+            return "SELECT 1"
         return ""
 
 

@@ -36,6 +36,7 @@ from litestar.middleware._internal.exceptions.middleware import get_exception_ha
 from litestar.response.base import ASGIResponse
 from litestar.serialization import encode_json, get_serializer
 
+from wallet_api import jsonbody
 from wallet_api.asgi import ASGIApp, Message, Receive, Scope, Send
 from wallet_api.auth.principal import Principal
 from wallet_api.auth.tokens import InvalidToken
@@ -168,8 +169,8 @@ def _decode(body: bytes | None, kind: type[msgspec.Struct]) -> Any:
     if not body:
         return None
     try:
-        return msgspec.json.decode(body, type=kind)
-    except msgspec.DecodeError:  # ValidationError is one: Litestar answers it in its own words
+        return jsonbody.decode(body, kind)
+    except (msgspec.DecodeError, jsonbody.JsonTooDeep):  # Litestar answers both in its own words
         return None
 
 

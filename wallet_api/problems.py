@@ -249,8 +249,20 @@ def _handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Resp
     return problem_response(ServiceUnavailable("A service we depend on is not answering; try again shortly."), request)
 
 
+def _handle_nul(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # PostgreSQL stores no U+0000 in text or jsonb and refuses the whole statement (its
+    # transaction rolls back, nothing is stored). Every text we bind comes from a valid
+    # Python str, so these two refusals can only mean a NUL: the client sent one.
+    return problem_response(
+        BadRequest("Text must not contain the NUL character (U+0000).", slug="nul-character", title="NUL in text"),
+        request,
+    )
+
+
 def exception_handlers() -> dict[type[Exception] | int, Any]:
     return {
+        asyncpg.exceptions.CharacterNotInRepertoireError: _handle_nul,
+        asyncpg.exceptions.UntranslatableCharacterError: _handle_nul,
         redis_exceptions.ConnectionError: _handle_unavailable,
         redis_exceptions.TimeoutError: _handle_unavailable,
         asyncpg.exceptions.ConnectionDoesNotExistError: _handle_unavailable,

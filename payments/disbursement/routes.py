@@ -26,6 +26,7 @@ from payments.disbursement.schemas import (
     RuleEnrolmentIn,
     StateTotal,
 )
+from wallet_api import jsonbody
 from wallet_api.auth.guards import PUBLIC, citizen, officer_with_role, principal_of
 from wallet_api.problems import NotFound, Problem, ValidationFailed
 from wallet_api.state import Db
@@ -223,7 +224,7 @@ async def payout_event(request: _AnyRequest, db: Db, provider: FromPath[str]) ->
     body = await request.body()
     webhooks.verify(request.app.state, provider, request.headers.get("wallet-signature"), body)
     try:
-        incoming = msgspec.json.decode(body, type=webhooks.IncomingEvents)
+        incoming = jsonbody.decode(body, webhooks.IncomingEvents)
     except msgspec.DecodeError as exc:
         raise ValidationFailed(str(exc)) from None
     if incoming.events is None:

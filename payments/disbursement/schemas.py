@@ -23,6 +23,8 @@ __all__ = [
 
 Province = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{3}$")]
 Dong = Annotated[int, msgspec.Meta(gt=0, le=10**15)]
+#: How many payments a batch holds (a bigint column; far more than a country has people).
+ControlCount = Annotated[int, msgspec.Meta(gt=0, le=10**9)]
 
 
 class ProgrammeIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -76,14 +78,14 @@ class RuleEnrolmentIn(msgspec.Struct, forbid_unknown_fields=True):
 class BatchIn(msgspec.Struct, forbid_unknown_fields=True):
     #: 'once' for a one-off programme, 'YYYY-MM' for a monthly one.
     cycle: Annotated[str, msgspec.Meta(pattern=r"^(once|[0-9]{4}-(0[1-9]|1[0-2]))$")]
-    control_count: Annotated[int, msgspec.Meta(gt=0)]
+    control_count: ControlCount
     control_sum: Dong
 
 
 class BatchApproval(msgspec.Struct, forbid_unknown_fields=True):
     """The checker confirms the totals they were given independently of the maker."""
 
-    control_count: Annotated[int, msgspec.Meta(gt=0)]
+    control_count: ControlCount
     control_sum: Dong
 
 

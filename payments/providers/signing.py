@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 
 __all__ = ["SIGNATURE_HEADER", "WebhookSignatureError", "sign_webhook", "verify_webhook"]
@@ -18,6 +19,9 @@ __all__ = ["SIGNATURE_HEADER", "WebhookSignatureError", "sign_webhook", "verify_
 SIGNATURE_HEADER = "Wallet-Signature"
 #: How far a webhook's timestamp may be from the receiver's clock, in seconds.
 DEFAULT_TOLERANCE = 300
+
+_HEX_MAC = re.compile(r"[0-9a-f]{64}")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 class WebhookSignatureError(Exception):
@@ -40,15 +44,16 @@ def verify_webhook(
     """Raise :class:`WebhookSignatureError` unless ``header`` signs ``body`` recently enough."""
     parts = [p.strip().partition("=") for p in (header or "").split(",")]
     timestamps = [v for k, sep, v in parts if sep and k == "t"]
-    macs = [v for k, sep, v in parts if sep and k == "v1"]
+    # Anything but a lowercase hex SHA-256 cannot match; comparing it would also fail on
+    # non-ASCII text (compare_digest refuses it) rather than simply not match.
+    macs = [v for k, sep, v in parts if sep and k == "v1" and _HEX_MAC.fullmatch(v)]
     if len(timestamps) != 1 or not macs:
         raise WebhookSignatureError("missing or malformed signature header")
-    try:
-        ts = int(timestamps[0])
-    except ValueError as exc:
-        raise WebhookSignatureError("timestamp is not an integer") from exc
-    current = time.time() if now is None else now
-    if abs(current - ts) > tolerance:
+    if not _TIMESTAMP.fullmatch(timestamps[0]):
+        raise WebhookSignatureError("timestamp is not unix seconds")
+    # Whole seconds on both sides: a timestamp too large for a float must not raise.
+    current = int(time.time() if now is None else now)
+    if abs(current - int(timestamps[0])) > tolerance:
         raise WebhookSignatureError("timestamp outside tolerance")
     expected = _mac(secret, timestamps[0], body)
     if not any(hmac.compare_digest(expected, m) for m in macs):

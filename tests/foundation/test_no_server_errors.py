@@ -3,11 +3,19 @@
 Walks the OpenAPI document of the real app (so new routes are covered automatically) and
 sends each operation missing, malformed and ill-typed input with a token of each
 principal kind. Any 5xx fails, naming the route.
+
+Besides plain junk, the classes an outside review found 500s with (issue 14): NUL in text
+(path, query, every string of a body built from the operation's own schema), JSON nested
+far too deep, integers beyond 64 bits (every integer parameter and body field), and
+hostile headers (non-ASCII values, a bearer token whose ``kid`` holds a NUL, a signature
+header with a huge timestamp).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import re
 import uuid
 from typing import Any
@@ -43,7 +51,13 @@ JUNK_BODIES: list[bytes] = [
     b'{"amount": -9223372036854775809}',
     '{"name": "Nguy\u1ec5n \\u0000"}'.encode(),
     b"\xff\xfe\x00garbage",
+    b"[" * 955 + b"]" * 955,
+    b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}",
 ]
+NUL_TEXT = "x\u0000y"
+HUGE = 2**64 + 1
+#: Values tried, in order, for a string field with a pattern, so that a NUL elsewhere reaches deeper.
+PATTERNED = ["001090012345", "001", "2026-11", "once", "GPLX-1", "0912345678", "123456", "x"]
 
 
 def _streams(operation: dict[str, Any]) -> bool:
@@ -160,4 +174,135 @@ async def test_without_redis_no_route_answers_500(
                     failures.append(f"{method} {path} as {who}: {r.status_code}")
     finally:
         servers.redis.start()
+    assert failures == []
+
+
+def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def instance(doc: dict[str, Any], schema: dict[str, Any], *, text: str, number: int, depth: int = 0) -> Any:
+    """A value of ``schema`` with every free string ``text`` and every integer ``number``."""
+    schema = _resolve(doc, schema)
+    for key in ("oneOf", "anyOf"):
+        options = [s for s in schema.get(key, []) if _resolve(doc, s).get("type") != "null"]
+        if options:
+            return instance(doc, options[0], text=text, number=number, depth=depth)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
+    if kind == "integer":
+        return number
+    if kind == "number":
+        return float(number)
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return [instance(doc, schema.get("items", {}), text=text, number=number, depth=depth + 1)] if depth < 6 else []
+    if kind == "object" or "properties" in schema:
+        out = {
+            name: instance(doc, sub, text=text, number=number, depth=depth + 1)
+            for name, sub in schema.get("properties", {}).items()
+        }
+        if not out and depth < 6:
+            out = {"name": text, "count": number}
+        return out
+    if kind == "string":
+        fmt = schema.get("format")
+        if fmt == "uuid":
+            return str(uuid.uuid4())
+        if fmt == "date":
+            return "2026-11-02"
+        if fmt == "date-time":
+            return "2026-11-02T10:00:00Z"
+        if "pattern" in schema:
+            return next((c for c in PATTERNED if re.fullmatch(schema["pattern"], c)), "x")
+        return text
+    return text
+
+
+def hostile_requests(doc: dict[str, Any], method: str, path: str) -> list[tuple[str, dict[str, Any], bytes | None]]:
+    """(url, query, body) triples: NUL and beyond-64-bit integers in every parameter and body field."""
+    operation = doc["paths"][path][method.lower()]
+    params = [p for p in operation.get("parameters", []) if p.get("in") in ("path", "query")]
+    out: list[tuple[str, dict[str, Any], bytes | None]] = []
+    for text, number in ((NUL_TEXT, 1), ("x", HUGE), ("x", -HUGE)):
+        url = path
+        query: dict[str, Any] = {}
+        for p in params:
+            value = instance(doc, p.get("schema", {}), text=text, number=number)
+            value = str(value).lower() if isinstance(value, bool) else str(value)
+            if p["in"] == "path":
+                url = re.sub(r"\{" + re.escape(p["name"]) + r"(:[^}]+)?\}", value.replace("\x00", "%00"), url)
+            else:
+                query[p["name"]] = value
+        url = re.sub(r"\{[^}]+\}", "x%00y" if text == NUL_TEXT else str(number), url)
+        body = None
+        content = operation.get("requestBody", {}).get("content", {})
+        if "application/json" in content:
+            value = instance(doc, content["application/json"].get("schema", {}), text=text, number=number)
+            body = json.dumps(value).encode()
+        out.append((url, query, body))
+    return out
+
+
+def kid_token(kid: str) -> str:
+    def segment(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{segment({'alg': 'ES256', 'kid': kid, 'typ': 'at+jwt'})}.{segment({'sub': 'x'})}.AAAA"
+
+
+HOSTILE_HEADERS: list[dict[str, Any]] = [
+    {"Authorization": "Bearer " + kid_token("k" + NUL_TEXT)},
+    {"Authorization": b"Bearer " + "é".encode("latin-1") * 40},
+    {"Idempotency-Key": "clé-".encode("latin-1") + b"\xff" * 8},
+    {"Wallet-Signature": f"t={10**400},v1={'0' * 64}"},
+    {"Wallet-Signature": b"t=1,v1=" + "é".encode("latin-1") * 64},
+    {"Last-Event-ID": str(HUGE), "Content-Digest": "sha-256=:\u00e9:".encode("latin-1")},
+]
+
+
+async def test_every_route_refuses_nul_and_huge_integers_in_every_field(
+    client: httpx.AsyncClient, callers: dict[str, dict[str, str]]
+) -> None:
+    doc = (await client.get("/schema/openapi.json")).json()
+    failures = []
+    for method, path in operations(doc):
+        if "/_probe/" in path:
+            continue
+        for url, query, body in hostile_requests(doc, method, path):
+            for who, headers in callers.items():
+                r = await client.request(
+                    method,
+                    url,
+                    params=query,
+                    content=body,
+                    headers={**headers, "content-type": "application/json"} if body is not None else headers,
+                    timeout=30,
+                )
+                if r.status_code >= 500:
+                    failures.append(f"{method} {url} {query} as {who} body={(body or b'')[:80]!r}: {r.status_code}")
+    assert failures == []
+
+
+async def test_every_route_survives_hostile_headers(client: httpx.AsyncClient) -> None:
+    doc = (await client.get("/schema/openapi.json")).json()
+    failures = []
+    for method, path in operations(doc):
+        if "/_probe/" in path:
+            continue
+        for headers in HOSTILE_HEADERS:
+            r = await client.request(
+                method,
+                fill(path, str(uuid.uuid4())),
+                content=b"{}" if method in ("POST", "PUT", "PATCH") else None,
+                headers={**headers, "content-type": "application/json"},
+                timeout=30,
+            )
+            if r.status_code >= 500:
+                failures.append(f"{method} {path} {list(headers)}: {r.status_code}")
     assert failures == []

@@ -1,8 +1,9 @@
 """The connection pool releases connections without asyncpg's reset statement.
 
 That is safe only because no code leaves session state on a pooled connection; these
-tests pin the two guarantees that remain: transaction-local settings end with their
-transaction, and an abandoned transaction is rolled back on release.
+tests pin the guarantees that remain: transaction-local settings end with their
+transaction, an abandoned transaction is rolled back on release, and a statement asyncpg
+abandoned half-sent (an argument it could not encode) is ended on release.
 """
 
 from __future__ import annotations
@@ -40,3 +41,14 @@ async def test_an_open_transaction_is_rolled_back_on_release(one_connection_pool
         await conn.execute("CREATE TEMP TABLE leak (x int) ON COMMIT DROP")
     async with one_connection_pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM pg_class WHERE relname = 'leak'") == 0
+
+
+async def test_an_argument_asyncpg_cannot_encode_leaves_no_lock_behind(
+    one_connection_pool: asyncpg.Pool, db: asyncpg.Pool
+) -> None:
+    """asyncpg refuses a too-large integer after sending Parse: the release must end that statement."""
+    with pytest.raises(asyncpg.DataError):
+        await one_connection_pool.fetch("SELECT * FROM probe_things WHERE amount = $1", 2**64)
+    async with db.acquire() as other, other.transaction():
+        await other.execute("SET LOCAL lock_timeout = '5s'")
+        await other.execute("LOCK TABLE probe_things IN ACCESS EXCLUSIVE MODE")  # refused while a lock is held

@@ -7,6 +7,7 @@ are required, so ``alg: none``, HS256-with-the-public-key and foreign keys all f
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from functools import lru_cache
@@ -25,6 +26,8 @@ TOKEN_KEY_PURPOSE = "access-token"
 TOKEN_AUDIENCE = "citizen-wallet-api"
 _KINDS: tuple[PrincipalKind, ...] = ("citizen", "officer", "client")
 _VERIFIED_CACHE_SIZE = 20_000
+#: Our kids are RFC 7638 thumbprints (base64url); anything else is refused before a lookup.
+_KID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 # Tokens are signed here rather than by ``jwt.encode``: the same compact JWS (RFC 7515,
@@ -125,8 +128,8 @@ class TokenService:
         if header.get("alg") != "ES256":
             raise InvalidToken("unsupported algorithm")
         kid = header.get("kid")
-        if not isinstance(kid, str) or not kid or len(kid) > 128:
-            raise InvalidToken("missing key id")
+        if not isinstance(kid, str) or not _KID.fullmatch(kid):
+            raise InvalidToken("missing or malformed key id")
         key = await self._verifying_key(kid)
         try:
             claims = jwt.decode(

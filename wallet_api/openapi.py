@@ -48,13 +48,17 @@ _ALWAYS = {
     ProblemDoc(503, "service-unavailable", "Temporarily unavailable"),
     ProblemDoc(500, "internal", "Internal server error"),
 }
+#: Text holding U+0000, in a parameter or a body, refused where PostgreSQL would (problems.py).
+_NUL = ProblemDoc(400, "nul-character", "NUL in text")
 _WITH_BODY = {
     ProblemDoc(400, "bad-request", "Bad request"),
+    ProblemDoc(400, "json-too-deep", "JSON nested too deeply"),
+    _NUL,
     ProblemDoc(413, "payload-too-large", "Request body too large"),
     ProblemDoc(415, "unsupported-media-type", "Unsupported media type"),
     ProblemDoc(422, "validation", "The request is not valid"),
 }
-_WITH_PARAMETERS = {ProblemDoc(422, "validation", "The request is not valid")}
+_WITH_PARAMETERS = {ProblemDoc(422, "validation", "The request is not valid"), _NUL}
 _WITH_PATH = {ProblemDoc(404, "not-found", "Not found")}
 _IDEMPOTENT = {
     ProblemDoc(409, "idempotency-in-progress", "A request with this Idempotency-Key is in progress"),

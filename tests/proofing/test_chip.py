@@ -193,3 +193,15 @@ def test_every_refusal_is_documented() -> None:
 
     text = (Path(__file__).parents[2] / "docs" / "problems.md").read_text()
     assert [slug for slug in REFUSALS if f"`{slug}`" not in text] == []
+
+
+def test_rsa_active_authentication_with_a_sha256_trailer(pki: Pki) -> None:
+    """ISO/IEC 9796-2 with the two-byte trailer ``34 CC`` (SHA-256), made here by hand."""
+    key = rsa.generate_private_key(65537, 2048)
+    chip = pki.chip(aa_key=key)
+    m1 = os.urandom(256 - 1 - 32 - 2)  # header byte, M1, hash, trailer: 256 bytes
+    message = b"\x6a" + m1 + hashlib.sha256(m1 + CHALLENGE).digest() + b"\x34\xcc"
+    numbers = key.private_numbers()
+    answer = pow(int.from_bytes(message, "big"), numbers.d, numbers.public_numbers.n).to_bytes(256, "big")
+    verify_chip(chip.read, CHALLENGE, answer, pki.trust)
+    assert refusal(chip.read, pki, answer, challenge=b"other!!!").slug == "active-authentication-failed"

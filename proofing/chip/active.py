@@ -79,23 +79,19 @@ def ecdsa_hash_from_dg14(dg14: bytes | None) -> type[hashes.HashAlgorithm] | Non
     """The hash DG14's ActiveAuthenticationInfo names, or None when it names none."""
     if dg14 is None:
         return None
-    for info in load_part(DG14, "dg14", dg14):
-        if info["protocol"].dotted != AA_OID:
-            continue
-        try:
-            aa = ActiveAuthenticationInfo.load(info.dump(), strict=True)
-            oid = aa["signature_algorithm"].dotted if aa["signature_algorithm"].native is not None else None
-        except (ValueError, TypeError):
-            raise ChipRefused(
-                "chip-data-malformed", "DG14's active-authentication info is not well-formed.", part="dg14"
-            ) from None
-        if oid is None:
+    infos = load_part(DG14, "dg14", dg14, whole=False)
+    with decoding("dg14"):
+        aa = next((i for i in infos if i["protocol"].dotted == AA_OID), None)
+        if aa is None:
             return None
-        algorithm = ECDSA_PLAIN.get(oid)
-        if algorithm is None:
-            raise ChipRefused("chip-algorithm-unsupported", "DG14 names a signature algorithm we do not verify.")
-        return algorithm
-    return None
+        algorithm_id = ActiveAuthenticationInfo.load(aa.dump(), strict=True)["signature_algorithm"]
+        oid = algorithm_id.dotted if algorithm_id.native is not None else None
+    if oid is None:
+        return None
+    algorithm = ECDSA_PLAIN.get(oid)
+    if algorithm is None:
+        raise ChipRefused("chip-algorithm-unsupported", "DG14 names a signature algorithm we do not verify.")
+    return algorithm
 
 
 def _curve_hash(key: ec.EllipticCurvePublicKey) -> hashes.HashAlgorithm:

@@ -37,14 +37,18 @@ def _inconsistent(detail: str) -> ChipRefused:
 
 
 def chip_identity(dg1: bytes, dg13: bytes) -> ChipIdentity:
-    mrz_text = load_part(DG1, "dg1", dg1)["mrz"].native
+    dg1_value = load_part(DG1, "dg1", dg1, whole=False)
+    with decoding("dg1"):
+        mrz_text = dg1_value["mrz"].native
     try:
         mrz = parse_td1(mrz_text)
     except MrzError as exc:
         raise ChipRefused("chip-data-malformed", f"DG1: {exc}.", part="dg1") from None
     items: dict[int, str] = {}
-    for item in load_part(DG13, "dg13", dg13):
-        items.setdefault(item["index"].native, item["value"].native)
+    dg13_value = load_part(DG13, "dg13", dg13, whole=False)
+    with decoding("dg13"):
+        for item in dg13_value:
+            items.setdefault(item["index"].native, item["value"].native)
     try:
         person_id = items[DG13_FIELDS["person_id"]]
         full_name = items[DG13_FIELDS["full_name"]]

@@ -8,6 +8,7 @@ diacritics, family name first: ``NGUYEN<<THI<HONG<NHUNG``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,18 +35,15 @@ class Mrz:
     name: str  # "NGUYEN THI HONG NHUNG"
 
 
-def _value(ch: str) -> int:
-    if ch.isdigit():
-        return int(ch)
-    if "A" <= ch <= "Z":
-        return ord(ch) - ord("A") + 10
-    if ch == "<":
-        return 0
-    raise MrzError("character outside the MRZ alphabet")
+#: Each MRZ character's value in check digits: digits, A=10 .. Z=35, filler "<" = 0.
+_VALUES = {ch: i for i, ch in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")} | {"<": 0}
+_ALPHABET = re.compile(r"^[0-9A-Z<]*$")
 
 
 def check_digit(field: str) -> str:
-    return str(sum(_value(ch) * _WEIGHTS[i % 3] for i, ch in enumerate(field)) % 10)
+    if not _ALPHABET.match(field):
+        raise MrzError("character outside the MRZ alphabet")
+    return str(sum(_VALUES[ch] * _WEIGHTS[i % 3] for i, ch in enumerate(field)) % 10)
 
 
 def _yymmdd(raw: str, *, future: bool) -> date:
@@ -67,10 +65,8 @@ def _field(raw: str) -> str:
 
 def parse_td1(mrz: str) -> Mrz:
     text = mrz.replace("\n", "")
-    if len(text) != 3 * _LINE:
-        raise MrzError("a TD1 zone has three lines of 30 characters")
-    for ch in text:
-        _value(ch)
+    if len(text) != 3 * _LINE or not _ALPHABET.match(text):
+        raise MrzError("a TD1 zone has three lines of 30 MRZ characters")
     l1, l2, l3 = text[:_LINE], text[_LINE : 2 * _LINE], text[2 * _LINE :]
     number, optional1 = l1[5:14], l1[15:30]
     born, sex, expiry, nationality = l2[0:6], l2[7], l2[8:14], l2[15:18]

@@ -14,6 +14,7 @@ refused.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,9 +57,8 @@ def _hash(name: str) -> hashes.HashAlgorithm:
 
 
 def _digest(name: str, data: bytes) -> bytes:
-    h = hashes.Hash(_hash(name))
-    h.update(data)
-    return h.finalize()
+    _hash(name)  # refuses what we do not accept
+    return hashlib.new(name, data).digest()
 
 
 def _bad_signature(detail: str = "The SOD's signature does not verify with its Document Signer.") -> ChipRefused:
@@ -186,7 +186,7 @@ def _passive_authentication(sod: bytes, groups: dict[int, bytes], trust: TrustLi
     signed_attrs, signed_at = _signed_attributes(signer_info, content)
     _verify_signer_info(signer, signer_info, signed_attrs)
 
-    csca = trust.issuer_of(signer.cert)
+    csca = trust.issuer_of(signer)
     if csca is None:
         raise ChipRefused("document-signer-untrusted", "No CSCA of the trust list issued this Document Signer.")
     at = signed_at or now or datetime.now(UTC)

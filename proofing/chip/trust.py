@@ -19,7 +19,6 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes, PublicKeyTypes
-from cryptography.hazmat.primitives.hashes import SHA256
 
 __all__ = ["SignerCertificate", "TrustList", "TrustStore"]
 
@@ -27,13 +26,13 @@ log = logging.getLogger(__name__)
 
 #: Document Signers whose CSCA signature was already checked, per trust list (bounded).
 _CHAIN_CACHE_SIZE = 4096
-_SHA256 = SHA256()
 
 
 @dataclass(frozen=True, slots=True)
 class SignerCertificate:
     """A Document Signer certificate as read from an SOD, decoded once."""
 
+    der: bytes
     cert: x509.Certificate
     public_key: PublicKeyTypes
     #: DER of the issuer name, to match the SOD's SignerInfo without decoding names.
@@ -43,8 +42,8 @@ class SignerCertificate:
 @dataclass
 class TrustList:
     cscas: list[x509.Certificate] = field(default_factory=list)
-    #: Revoked serial numbers per CSCA (by its DER subject), from CRLs that verified.
-    revoked: dict[bytes, set[int]] = field(default_factory=dict)
+    #: Revoked serial numbers per CSCA, from CRLs that verified.
+    revoked: dict[x509.Certificate, set[int]] = field(default_factory=dict)
     _chains: dict[bytes, x509.Certificate] = field(default_factory=dict)
     _signers: dict[bytes, SignerCertificate] = field(default_factory=dict)
 
@@ -56,7 +55,7 @@ class TrustList:
             if issuer is None:
                 log.warning("CRL ignored: no CSCA in the trust list verifies it")
                 continue
-            serials = trust.revoked.setdefault(issuer.subject.public_bytes(), set())
+            serials = trust.revoked.setdefault(issuer, set())
             serials.update(r.serial_number for r in crl)
         return trust
 
@@ -66,7 +65,7 @@ class TrustList:
         if known is None:
             try:
                 cert = x509.load_der_x509_certificate(der)
-                known = SignerCertificate(cert, cert.public_key(), cert.issuer.public_bytes())
+                known = SignerCertificate(der, cert, cert.public_key(), cert.issuer.public_bytes())
                 # Decoded now, not when first read: cryptography decodes some fields lazily.
                 _ = (cert.version, cert.serial_number, cert.not_valid_before_utc, cert.not_valid_after_utc)
             except Exception:
@@ -76,27 +75,26 @@ class TrustList:
             self._signers[der] = known
         return known
 
-    def issuer_of(self, signer: x509.Certificate) -> x509.Certificate | None:
+    def issuer_of(self, signer: SignerCertificate) -> x509.Certificate | None:
         """The CSCA that signed this Document Signer certificate, or None."""
-        fingerprint = signer.fingerprint(_SHA256)
-        known = self._chains.get(fingerprint)
+        known = self._chains.get(signer.der)
         if known is not None:
             return known
         for csca in self.cscas:
-            if csca.subject != signer.issuer:
+            if csca.subject != signer.cert.issuer:
                 continue
             try:
-                signer.verify_directly_issued_by(csca)
+                signer.cert.verify_directly_issued_by(csca)
             except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
                 continue
             if len(self._chains) >= _CHAIN_CACHE_SIZE:
                 self._chains.clear()
-            self._chains[fingerprint] = csca
+            self._chains[signer.der] = csca
             return csca
         return None
 
     def is_revoked(self, csca: x509.Certificate, signer: x509.Certificate) -> bool:
-        return signer.serial_number in self.revoked.get(csca.subject.public_bytes(), ())
+        return signer.serial_number in self.revoked.get(csca, ())
 
 
 def _crl_verifies(crl: x509.CertificateRevocationList, csca: x509.Certificate) -> bool:

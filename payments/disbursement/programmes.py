@@ -18,6 +18,7 @@ from uuid import UUID
 import asyncpg
 
 from payments.disbursement import BULK_TIMEOUT, ledger
+from payments.disbursement.csvcopy import quote_end_markers
 from payments.disbursement.schemas import EnrolmentOut, ProgrammeIn, RuleEnrolmentIn
 from wallet_api.audit import record
 from wallet_api.auth.principal import Principal
@@ -250,7 +251,7 @@ async def enrol_upload(
         try:
             await conn.copy_to_table(
                 "enrol_stage",
-                source=_HeaderCheck(body),
+                source=quote_end_markers(_HeaderCheck(body), 3),
                 columns=["person_id", "amount", "agency_reference"],
                 format="csv",
                 timeout=BULK_TIMEOUT,

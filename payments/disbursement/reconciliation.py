@@ -33,6 +33,7 @@ from uuid import UUID
 import asyncpg
 
 from payments.disbursement import BULK_TIMEOUT, ledger, machine
+from payments.disbursement.csvcopy import quote_end_markers
 from payments.providers.base import StatementLine
 from wallet_api.problems import ValidationFailed
 
@@ -73,7 +74,9 @@ FROM (
     SELECT st.*, row_number() OVER (PARTITION BY st.payment_id, st.kind ORDER BY st.line_no) AS nth
     FROM recon_stage st
 ) s
-LEFT JOIN payments p ON lower(s.payment_id) ~ {_UUID} AND p.id = s.payment_id::uuid
+-- CASE, not AND: PostgreSQL may evaluate either side of an AND first, and the cast of a
+-- payment id that is not a UUID (a line '\\.' made a row, a typo) must never run.
+LEFT JOIN payments p ON p.id = CASE WHEN lower(s.payment_id) ~ {_UUID} THEN s.payment_id::uuid END
 """
 
 _MISSING = """
@@ -247,7 +250,7 @@ async def reconcile_csv(
         try:
             await conn.copy_to_table(
                 "recon_stage",
-                source=body,
+                source=quote_end_markers(body, 6),
                 columns=["payment_id", "provider_ref", "wallet_account", "amount", "kind", "at"],
                 format="csv",
                 header=True,

@@ -233,3 +233,27 @@ async def test_time_ordered_ids_are_version_7_and_follow_the_clock(db: asyncpg.P
     # The first 48 bits are the Unix time in milliseconds.
     now = await db.fetchval("SELECT extract(epoch FROM now())::float8")
     assert abs(int.from_bytes(later.bytes[:6], "big") / 1000 - now) < 60
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+async def test_a_line_copy_would_take_for_its_end_marker_is_a_reported_row(
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, newline: str
+) -> None:
+    """A line ``\\.`` ended PostgreSQL's COPY: the rows after it vanished and the upload said 201."""
+    people = await add_residents(db, 3)
+    programme = await make_programme(client, agency)
+    lines = ["person_id,amount,agency_reference", f"{people[0].person_id},,A-1", "\\."]
+    lines += [f"{people[1].person_id},,A-2", "\\.", f"{people[2].person_id},,A-3", "\\."]
+    body = newline.join(lines).encode()  # the last marker without a line end
+    out = await enrol(client, agency, programme["id"], body)
+    assert (out["rows"], out["accepted"], out["rejected"]) == (6, 3, 3)
+    report = await client.get(out["report_url"], headers=agency.checker)
+    lines = [(line["line"], line["person_id"], line["outcome"]) for line in csv.DictReader(io.StringIO(report.text))]
+    assert lines == [
+        ("2", people[0].person_id, "accepted"),
+        ("3", "\\.", "rejected"),
+        ("4", people[1].person_id, "accepted"),
+        ("5", "\\.", "rejected"),
+        ("6", people[2].person_id, "accepted"),
+        ("7", "\\.", "rejected"),
+    ]

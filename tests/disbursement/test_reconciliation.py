@@ -248,3 +248,16 @@ async def test_statements_converge_whatever_was_imported_before(
     assert await _report(client, agency, programme_id) == {"matched": n}
     assert await _states(db, programme_id) == {"reconciled": n}
     await assert_every_account_settles(db, uuid.UUID(programme_id))
+
+
+async def test_a_statement_line_copy_would_take_for_its_end_marker_drops_no_line(
+    client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, worker_ctx: WorkerContext, provider: LocalProvider
+) -> None:
+    """A line ``\\.`` ended COPY: the lines after it were never read, their payments left unmatched."""
+    await _paid_batch(client, agency, db, worker_ctx, 4)
+    lines = (await _statement_csv(provider)).decode().splitlines()
+    body = "\n".join([*lines[:3], "\\.", *lines[3:]]) + "\n"
+    out = await _import(client, agency, body.encode())
+    assert out["lines"] == 5
+    assert out["counts"] == {"matched": 4, "unknown_to_us": 1}
+    assert await db.fetchval("SELECT count(*) FROM payments WHERE state = 'reconciled'") == 4

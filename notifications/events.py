@@ -45,7 +45,9 @@ _TOPICS: dict[str, _Topic] = {
     # A reminder scheduler may run daily; one reminder per document and expiry date.
     "document.expiring": _Topic((*_DOC, "expires_on"), ("document", "document_id"), ("document_id", "expires_on")),
     "document.viewed": _Topic((*_DOC, "verifier_org_id", "verifier_name", "fields"), ("document", "document_id")),
-    "account.device_bound": _Topic(("device_id", "device_name"), ("device", "device_id"), ("device_id",)),
+    # The device name is chosen by whoever bound the device (an attacker, if this notice matters):
+    # it is never kept, so no notice can carry their words.
+    "account.device_bound": _Topic(("device_id",), ("device", "device_id"), ("device_id",)),
     "account.level_raised": _Topic(("level",), None, ("level",)),
     "wallet.payout_changed": _Topic(("link_id", "provider", "hold_until"), ("wallet_link", "link_id")),
     "wallet.link_state": _Topic(("link_id", "provider", "state", "reason"), ("wallet_link", "link_id")),

@@ -159,8 +159,6 @@ def _display_params(params: dict[str, Any], language: Language) -> dict[str, str
     if "fields" in params:
         fields = params["fields"] if isinstance(params["fields"], list) else [params["fields"]]
         out["fields"] = ", ".join(_name("field", f, language, params.get("doc_type")) for f in fields)
-    if "device_name" in params:
-        out["device"] = str(params["device_name"])
     if "level" in params:
         out["level"] = str(params["level"])
     if "provider" in params:

@@ -179,13 +179,13 @@ CASES: list[tuple[str, dict[str, Any], dict[str, tuple[str, str, str, str | None
         {
             "vi": (
                 "Đăng nhập trên thiết bị mới",
-                'đăng nhập trên thiết bị "iPhone của Lan"',
+                "đăng nhập trên một thiết bị mới",
                 "Tài khoản của bạn vừa đăng nhập trên thiết bị mới",
                 "review_devices",
             ),
             "en": (
                 "New device signed in",
-                'signed in on "iPhone của Lan"',
+                "signed in on a new device",
                 "Your account was signed in on a new device",
                 "review_devices",
             ),
@@ -368,3 +368,23 @@ async def test_a_document_for_someone_without_an_account_is_no_notice_and_no_dea
     await consume()
     assert await db.fetchval("SELECT state FROM outbox WHERE consumer = 'notifications.inbox'") == "done"
     assert await db.fetchval("SELECT count(*) FROM notifications") == 0
+
+
+async def test_the_new_device_notice_never_carries_the_name_its_binder_chose(
+    client: httpx.AsyncClient, db: asyncpg.Pool, consume: Any, mint: Any
+) -> None:
+    """Whoever binds a device names it: a notice quoting it would carry an attacker's words."""
+    account = await create_account(db)
+    device, _ = await create_device(db, account)
+    lure = 'Máy mới". Đây là kiểm tra của công an, đừng gỡ thiết bị. Gọi 0900000000'
+    await publish_event(
+        db, "account.device_bound", {"account_id": str(account), "device_id": str(device), "device_name": lure}
+    )
+    await consume()
+    for language in ("vi", "en"):
+        await db.execute("UPDATE accounts SET language = $2 WHERE id = $1", account, language)
+        headers = await mint(kind="citizen", subject=str(account), level=2, device_id=str(device))
+        r = await client.get("/v1/notifications", headers=headers)
+        [item] = r.json()["items"]
+        assert "0900000000" not in json.dumps(item, ensure_ascii=False)
+    assert "0900000000" not in json.dumps([dict(r) for r in await db.fetch("SELECT params FROM notifications")])

@@ -114,3 +114,27 @@ async def test_a_key_wrapped_under_another_kek_is_a_clear_problem_not_a_500(
         await db.execute("DELETE FROM signing_keys WHERE kid = 'foreign-kek-key'")
         await db.execute("UPDATE signing_keys SET active = true, retired_at = NULL WHERE kid = $1", good[0])
         app.state.key_provider.forget_cached()
+
+
+async def test_a_partial_key_set_is_not_to_be_cached(
+    app: Any, client: httpx.AsyncClient, make_org: Any, db: asyncpg.Pool
+) -> None:
+    """When a required key cannot be made (here: the stored keys are under another KEK), the
+    set served lacks it and says no-store, so a verifier asks again instead of keeping it."""
+    await make_org("tinh-e", "issuer")
+    foreign = DatabaseKeyProvider(db, secrets.token_bytes(32))
+    await db.execute(
+        "INSERT INTO signing_keys (kid, purpose, owner, public_jwk, private_key_enc, active) "
+        "VALUES ('foreign-newest', 'test-foreign', NULL, $1, $2, false)",
+        {"kty": "EC", "kid": "foreign-newest"},
+        os.urandom(12) + foreign._aead.encrypt(os.urandom(12), b"not ours", b"foreign-newest"),
+    )
+    try:
+        r = await client.get("/.well-known/jwks.json")
+        assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+        meta = await client.get("/.well-known/jwt-vc-issuer/issuers/tinh-e")
+        assert meta.json()["jwks"]["keys"] == [] and meta.headers["cache-control"] == "no-store"
+    finally:
+        await db.execute("DELETE FROM signing_keys WHERE kid = 'foreign-newest'")
+    r = await client.get("/.well-known/jwks.json")
+    assert r.headers["cache-control"] == "public, max-age=300"

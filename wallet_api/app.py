@@ -19,7 +19,6 @@ from wallet_api import migrate
 from wallet_api.accounts.ratelimit import key_names_secret, use_key_names_secret
 from wallet_api.auth.middleware import BearerTokenMiddleware
 from wallet_api.auth.tokens import TokenService
-from wallet_api.cache_control import NoStoreByDefault
 from wallet_api.db import create_pool
 from wallet_api.domains import load_domains
 from wallet_api.fastpath import FastRoute
@@ -98,8 +97,7 @@ def create_app(
         logging_config=None,
     )
     install_fast_routes(app, [*(route for d in domains for route in d.fast_routes), *extra_fast_routes])
-    # Around the direct path too: its answers (tokens, verified fields) are as private.
-    app.asgi_handler = cast(Any, NoStoreByDefault(cast(Any, app.asgi_handler)))
-    # Outermost layer, around routing itself, so 404/405 also get a request id and metrics.
+    # Outermost layer, around routing itself and the direct path, so 404/405 also get a
+    # request id and metrics, and every answer the default no-store.
     app.asgi_handler = cast(Any, RequestContextMiddleware(cast(Any, app.asgi_handler)))
     return app

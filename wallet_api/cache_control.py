@@ -6,32 +6,26 @@ each such route remember it, the rule is the other way round: a route whose answ
 cached *declares* it by setting its own ``Cache-Control`` (the published keys, status
 lists, document types and schemas); every other answer, errors included and whichever path
 served it (Litestar or the direct path), leaves with ``no-store``.
+
+Applied by the outermost layer (``observability/middleware.py``), which already rewrites
+every response's headers: a layer of its own cost more per request than the check.
 """
 
 from __future__ import annotations
 
-from wallet_api.asgi import ASGIApp, Message, Receive, Scope, Send
+from collections.abc import Iterable
 
-__all__ = ["NoStoreByDefault"]
+__all__ = ["no_store_by_default"]
 
 _NAME = b"cache-control"
 _NO_STORE = (_NAME, b"no-store")
 
 
-class NoStoreByDefault:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_no_store(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = message.get("headers", ())
-                if not any(name.lower() == _NAME for name, _ in headers):
-                    message["headers"] = [*headers, _NO_STORE]
-            await send(message)
-
-        await self.app(scope, receive, send_no_store)
+def no_store_by_default(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` with ``Cache-Control: no-store`` added unless they carry a Cache-Control."""
+    listed = list(headers)
+    for name, _ in listed:
+        if name.lower() == _NAME:
+            return listed
+    listed.append(_NO_STORE)
+    return listed

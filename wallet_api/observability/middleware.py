@@ -1,4 +1,5 @@
-"""The outermost ASGI layer: request id in and out, and per-route metrics.
+"""The outermost ASGI layer: request id in and out, per-route metrics, and the default
+``Cache-Control: no-store`` (wallet_api/cache_control.py).
 
 It wraps Litestar's whole handler stack (not only matched routes), so 404 and 405
 responses also carry ``X-Request-ID`` and are counted.
@@ -12,6 +13,7 @@ import time
 from typing import Any
 
 from wallet_api.asgi import ASGIApp, Message, Receive, Scope, Send
+from wallet_api.cache_control import no_store_by_default
 from wallet_api.observability.context import request_id_var
 from wallet_api.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -63,7 +65,9 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), (_HEADER, raw_id)]
+                headers = no_store_by_default(message.get("headers", ()))
+                headers.append((_HEADER, raw_id))
+                message["headers"] = headers
             await send(message)
 
         try:

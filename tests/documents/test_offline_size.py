@@ -8,6 +8,7 @@ import hashlib
 import zlib
 from typing import Any
 
+import asyncpg
 import base45  # type: ignore[import-not-found,unused-ignore]
 import cbor2
 import httpx
@@ -38,9 +39,20 @@ LONG_ADDRESSES = [
 ]
 
 
+LONGEST_NAME = "Nguyễn Thị Phương Thảo Hoàng Anh"
+
+
+@pytest.fixture
+async def holder(issuer: Any, make_citizen: Any, db: asyncpg.Pool) -> Citizen:
+    """The licence's holder, whom the registry knows by that long name (issuing checks it)."""
+    citizen: Citizen = await make_citizen()
+    await db.execute("UPDATE population SET full_name = $1 WHERE person_id = $2", LONGEST_NAME, citizen.person_id)
+    return citizen
+
+
 def _longest_licence(address: str) -> dict[str, Any]:
     return licence_claims(
-        full_name="Nguyễn Thị Phương Thảo Hoàng Anh",
+        full_name=LONGEST_NAME,
         place_of_residence=address[:250],
         issuing_authority="Phòng Cảnh sát giao thông Công an thành phố Hồ Chí Minh",
         photo_ref="sha256:4f0c5e2b9a7d13e8",

@@ -160,6 +160,17 @@ async def verify_device_proof(
     verifier_org_id = payload.get("verifier_org_id")
     if verifier_org_id is not None and not isinstance(verifier_org_id, str):
         raise _proof_problem("verifier_org_id must be an organisation id.")
+    if verifier_org_id is not None and not await db.fetchval(
+        "SELECT true FROM organisations WHERE id = $1 AND disabled_at IS NULL", verifier_org_id
+    ):
+        # A mistyped id made a code no verifier could ever use, and the citizen was not told.
+        # Any organisation may verify (a client with documents:verify, a verifier_agent officer).
+        raise ValidationFailed(
+            "No organisation has this id; check it, or leave it out to let any verifier scan the code.",
+            slug="unknown-verifier",
+            title="Unknown verifier",
+            errors=[{"key": "verifier_org_id", "message": "no such verifier"}],
+        )
     try:
         chosen = doc_type.expand(fields)
     except DocumentInvalid as exc:

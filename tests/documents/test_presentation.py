@@ -436,3 +436,14 @@ async def test_a_presentation_request_signed_in_der_is_accepted(
     )
     assert r.status_code == 401
     assert "DER" in r.json()["detail"] and "r||s" in r.json()["detail"]
+
+
+async def test_a_code_for_a_mistyped_verifier_is_refused_not_made_unusable(
+    client: httpx.AsyncClient, issuer: Any, holder: Citizen, verifier: Any
+) -> None:
+    doc = await issue(client, issuer)
+    r = await online(client, holder, doc["id"], ["points"], verifier_org_id="hotel-sem")
+    assert (r.status_code, slug(r)) == (422, "unknown-verifier")
+    r = await online(client, holder, doc["id"], ["points"], verifier_org_id="hotel-sen\u0000")
+    assert r.status_code == 400
+    assert (await online(client, holder, doc["id"], ["points"], verifier_org_id="hotel-sen")).status_code == 201

@@ -38,6 +38,21 @@ const SLUGS = {
   "wrong-verifier": "code-refused",
 };
 
+// What each refusal means, in Vietnamese (the English detail comes from the check itself).
+const VI_DETAILS = {
+  revoked: "Cơ quan cấp đã thu hồi giấy tờ này.",
+  suspended: "Giấy tờ đang bị tạm đình chỉ.",
+  expired: "Mã QR hoặc giấy tờ đã hết hạn; đề nghị người dân đưa mã mới.",
+  tampered: "Mã QR đã bị sửa đổi hoặc bị hỏng.",
+  "unknown-issuer": "Mã QR được ký bởi cơ quan hoặc khóa không xác định.",
+  "not-ours": "Đây không phải mã QR của Ví công dân.",
+  "not-yet-valid": "Mã QR chưa có hiệu lực (kiểm tra đồng hồ thiết bị).",
+  stale: "Dữ liệu ngoại tuyến đã quá cũ; hãy kết nối mạng để cập nhật.",
+  "status-unknown": "Không có danh sách trạng thái đáng tin cậy cho giấy tờ này.",
+};
+
+const bilingual = (verdict, english) => (VI_DETAILS[verdict] ? `${VI_DETAILS[verdict]} / ${english}` : english);
+
 const CODE_DETAILS = {
   "code-unknown": "Mã không tồn tại. / No such code.",
   "code-expired": "Mã đã hết hạn (3 phút); đề nghị người dân tạo mã mới. / The code expired; ask for a new one.",
@@ -173,7 +188,7 @@ function show(verdict, detail, answer) {
 }
 
 function showRefusal(err) {
-  if (err instanceof Refusal) show(err.verdict, err.message, null);
+  if (err instanceof Refusal) show(err.verdict, bilingual(err.verdict, err.message), null);
   else show("error", "Lỗi không mong đợi. / Unexpected error.", null);
 }
 
@@ -226,7 +241,7 @@ async function verify(text) {
   }
   const slug = body && typeof body.type === "string" ? body.type.split("/").pop() : "";
   const verdict = SLUGS[slug] || "error";
-  const detail = CODE_DETAILS[slug] || (body && body.detail) || `HTTP ${r.status}`;
+  const detail = CODE_DETAILS[slug] || bilingual(verdict, (body && body.detail) || `HTTP ${r.status}`);
   if (r.status >= 500 && isOffline) return verifyLocally(text);
   show(verdict, detail, null);
 }

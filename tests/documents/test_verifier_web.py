@@ -152,6 +152,12 @@ async def test_verifier_scans_online_then_offline_codes(
             await page.get_by_role("button", name="Xác thực / Verify").click()
             await verdict(page, "stale")
             await screenshot(page, "verify-offline-stale")
+        if name == "revoked":
+            # Back online, the page refreshes its keys and lists at once.
+            before = await page.locator("#cache-age").get_attribute("data-generated-at")
+            await context.set_offline(False)
+            await page.locator(f'#cache-age:not([data-generated-at="{before}"])').wait_for(state="attached")
+            await page.get_by_text("Online: codes are checked with the server").wait_for()
         await context.close()
 
 

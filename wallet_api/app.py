@@ -15,7 +15,7 @@ import httpx
 from litestar import Litestar
 from litestar.config.response_cache import ResponseCacheConfig
 
-from wallet_api import migrate
+from wallet_api import bodylimits, migrate
 from wallet_api.accounts.ratelimit import key_names_secret, use_key_names_secret
 from wallet_api.auth.middleware import BearerTokenMiddleware
 from wallet_api.auth.tokens import TokenService
@@ -92,7 +92,7 @@ def create_app(
         openapi_config=openapi_config(),
         request_class=WalletRequest,
         response_cache_config=ResponseCacheConfig(default_expiration=5),
-        request_max_body_size=200 * 1024 * 1024,
+        request_max_body_size=bodylimits.DEFAULT,
         debug=False,
         logging_config=None,
     )

@@ -221,17 +221,30 @@ async def _read_body(scope: Scope, receive: Receive) -> tuple[bytes, Receive]:
     memory: it streams to the app untouched and the fingerprint covers its length and the
     client's ``Content-Digest`` header (RFC 9530) instead of its bytes.
     """
+    # Never buffer more than the route itself accepts (wallet_api/bodylimits.py): Litestar
+    # checks only when the route reads, after this layer; a body declared larger is passed
+    # on unread, for the route to refuse.
+    limit = scope["route_handler"].resolve_request_max_body_size() or _MAX_BUFFERED_BODY
     length = _header(scope, b"content-length")
-    if length is not None and length.isdigit() and int(length) > _MAX_BUFFERED_BODY:
+    if length is not None and length.isdigit() and int(length) > min(limit, _MAX_BUFFERED_BODY):
         digest = _header(scope, b"content-digest") or ""
         return f"length={length};digest={digest}".encode(), receive
     chunks: list[bytes] = []
+    size = 0
     more = True
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
         chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > limit:
+            raise Problem(
+                "The request body is too large for this route.",
+                slug="payload-too-large",
+                title="Request body too large",
+                status=413,
+            )
         more = message.get("more_body", False)
     body = b"".join(chunks)
     sent = False

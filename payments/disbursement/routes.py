@@ -26,7 +26,7 @@ from payments.disbursement.schemas import (
     RuleEnrolmentIn,
     StateTotal,
 )
-from wallet_api import jsonbody
+from wallet_api import bodylimits, jsonbody
 from wallet_api.auth.guards import PUBLIC, citizen, officer_with_role, principal_of
 from wallet_api.problems import NotFound, Problem, ValidationFailed
 from wallet_api.state import Db
@@ -74,6 +74,7 @@ class ProgrammeController(Controller):
         guards=[maker],
         status_code=HTTP_201_CREATED,
         summary="Enrol beneficiaries from a CSV upload (person_id,amount,agency_reference), streamed",
+        request_max_body_size=bodylimits.FILE,
     )
     async def upload(self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID]) -> EnrolmentOut:
         who = principal_of(request)
@@ -203,6 +204,7 @@ class BatchController(Controller):
     status_code=HTTP_201_CREATED,
     tags=["disbursement"],
     summary="Import a provider's daily statement (CSV) and classify every line",
+    request_max_body_size=bodylimits.FILE,
 )
 async def import_statement(
     request: _AnyRequest, db: Db, provider: FromQuery[str], day: FromQuery[date]
@@ -219,6 +221,7 @@ async def import_statement(
     status_code=HTTP_200_OK,
     tags=["disbursement"],
     summary="Signed payout callback from an e-wallet provider (deduplicated)",
+    request_max_body_size=bodylimits.CALLBACK,
 )
 async def payout_event(request: _AnyRequest, db: Db, provider: FromPath[str]) -> dict[str, Any]:
     body = await request.body()

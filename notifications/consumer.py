@@ -28,6 +28,7 @@ from notifications.metrics import NOTICES
 from notifications.realtime import encode_message, publish_realtime_many
 from notifications.store import view_of
 from notifications.templates import CATEGORIES, Language
+from wallet_api.accounts.access import guardianship_current
 from wallet_api.outbox import Consumer, EventFailure, OutboxEvent, register
 from wallet_api.worker_context import WorkerContext
 
@@ -35,12 +36,11 @@ __all__ = ["CONSUMER", "CONSUMER_NAME", "handle_events"]
 
 CONSUMER_NAME = "notifications.inbox"
 
-# A child's account (under 14) names its guardian until ``guardian_until``: notices about it
-# are copied to the guardian's inbox too (the same rule as wallet_api.accounts.access).
-_ACCOUNTS = """
+# A child's account (under 14) names its guardian: notices about it are copied to the
+# guardian's inbox too, while accounts' guardian rule (wallet_api.accounts.access) holds.
+_ACCOUNTS = f"""
 SELECT a.id, a.language, a.state, a.phone,
-       CASE WHEN a.guardian_account_id IS NOT NULL
-                 AND (a.guardian_until IS NULL OR a.guardian_until > current_date)
+       CASE WHEN a.guardian_account_id IS NOT NULL AND {guardianship_current("a")}
             THEN a.guardian_account_id END AS guardian_id,
        p.full_name AS child_name
 FROM accounts a LEFT JOIN population p ON p.person_id = a.person_id AND a.guardian_account_id IS NOT NULL

@@ -13,11 +13,22 @@ import asyncpg
 
 from wallet_api.auth.principal import Principal
 
-__all__ = ["managed_account_ids", "may_act_for"]
+__all__ = ["guardianship_current", "managed_account_ids", "may_act_for"]
 
-_MANAGED = """
-SELECT id FROM accounts
-WHERE guardian_account_id = $1 AND state = 'active' AND (guardian_until IS NULL OR guardian_until > current_date)
+
+def guardianship_current(accounts: str) -> str:
+    """The one statement of the guardian rule, as SQL about the row ``accounts`` (an alias of
+    ``accounts``): the guardian its ``guardian_account_id`` names manages it until the child's
+    14th birthday (``guardian_until``). Notices about the child are copied to that guardian
+    (notifications/consumer.py) by this same condition."""
+    return f"({accounts}.guardian_until IS NULL OR {accounts}.guardian_until > current_date)"
+
+
+# Acting on a child's data also needs the child's account active: a frozen or closed account
+# is acted on by nobody, while its guardian is still told what happens to it.
+_MANAGED = f"""
+SELECT id FROM accounts a
+WHERE a.guardian_account_id = $1 AND a.state = 'active' AND {guardianship_current("a")}
 """
 
 

@@ -105,11 +105,11 @@ class Settings:
     metrics_dir: Path = field(default=Path(".wallet/metrics"))
     #: Payments one dispatcher claims at a time (then sent in the provider's bulk size).
     payout_claim_size: int = 500
-    #: Claim-and-send lanes each worker runs at once (each claims its own payments).
+    #: Claim-and-send lanes per worker: up to lanes × claim size payments in flight at once.
     payout_lanes: int = 4
     #: Seconds a dispatcher owns the payments it claimed; after that they count as unknown.
     payout_lease_seconds: int = 60
-    #: A payment the provider says it never saw is resent (same id) only after this long.
+    #: A payment the provider says it never saw is resent (same id) only this long after its latest send.
     payout_not_found_grace_seconds: int = 120
     #: Status queries for an unknown payment before it goes to manual review.
     payout_status_max_checks: int = 30

@@ -3,7 +3,7 @@ dispatcher, recovery, hold and release sweeps, and the ``wallet programme`` / ``
 
 from payments.disbursement import batches, holds  # holds registers the wallet-change consumer
 from payments.disbursement.cli import COMMANDS
-from payments.disbursement.dispatch import dispatch_once, recover_once
+from payments.disbursement.dispatch import dispatch_continuously, recover_once
 from payments.disbursement.routes import ROUTES
 from wallet_api.domains import Domain
 from wallet_api.worker import BackgroundLoop
@@ -14,7 +14,7 @@ DOMAIN = Domain(
     name="disbursement",
     routes=ROUTES,
     loops=[
-        BackgroundLoop("payment-dispatch", dispatch_once, idle_interval=0.5),
+        BackgroundLoop("payment-dispatch", dispatch_continuously, idle_interval=0.5),
         BackgroundLoop("payment-recovery", recover_once, idle_interval=2.0),
         BackgroundLoop("payment-holds", holds.sweep_holds_once, idle_interval=30.0),
         BackgroundLoop("batch-resolution", batches.resolve_unresolved_once, idle_interval=10.0),

@@ -127,19 +127,31 @@ async def mark_failed_ids(conn: asyncpg.Connection, payment_ids: Sequence[UUID],
 
 
 async def mark_unknown(
-    conn: asyncpg.Connection, payment_ids: Sequence[UUID], owner: str, reason: str, check_in: float
+    conn: asyncpg.Connection,
+    payment_ids: Sequence[UUID],
+    owner: str,
+    reason: str,
+    check_in: float,
+    *,
+    answered: bool = False,
 ) -> int:
-    """We cannot know whether the provider acted: only a status query decides."""
+    """We cannot know whether the provider acted: only a status query decides.
+
+    ``answered``: the provider did answer the send (a 5xx of its own), so the request is
+    no longer in progress there and a "not found" needs no grace period.
+    """
     if not payment_ids:
         return 0
     await conn.execute("SELECT set_config('wallet.reason', $1, true)", reason)
     status: str = await conn.execute(
         """UPDATE payments SET state = 'unknown', lease_owner = NULL, lease_until = NULL,
-                  next_check_at = now() + make_interval(secs => $3)
+                  next_check_at = now() + make_interval(secs => $3),
+                  answered_at = CASE WHEN $4 THEN clock_timestamp() ELSE answered_at END
            WHERE id = ANY($1::uuid[]) AND state = 'sending' AND lease_owner = $2""",
         list(payment_ids),
         owner,
         check_in,
+        answered,
     )
     return int(status.split()[-1])
 

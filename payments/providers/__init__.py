@@ -8,7 +8,9 @@ Callers import from here::
 Exception tree (``payments.providers.base``)::
 
     ProviderError                 any provider failure (401/403: our credentials refused)
-    ├── ProviderUnavailable       time-out, connection failure, 5xx: outcome unknown
+    ├── ProviderUnavailable       time-out, connection dropped, 5xx: outcome unknown
+    │   ├── ProviderUnreachable   no connection made: the request never left
+    │   └── ProviderAnswered      a 5xx from the provider itself: the request is over there
     ├── ProviderRateLimited       429 or our own bucket empty: nothing was done
     ├── ProviderRejected          the provider definitely did not act (reason code)
     └── UnknownProvider           no such provider code is configured
@@ -19,10 +21,12 @@ from payments.providers.base import (
     PayoutItem,
     PayoutResult,
     PayoutStatus,
+    ProviderAnswered,
     ProviderError,
     ProviderRateLimited,
     ProviderRejected,
     ProviderUnavailable,
+    ProviderUnreachable,
     StatementLine,
     WalletProvider,
 )
@@ -35,12 +39,14 @@ __all__ = [
     "PayoutItem",
     "PayoutResult",
     "PayoutStatus",
+    "ProviderAnswered",
     "ProviderConfig",
     "ProviderError",
     "ProviderRateLimited",
     "ProviderRegistry",
     "ProviderRejected",
     "ProviderUnavailable",
+    "ProviderUnreachable",
     "StatementLine",
     "UnknownProvider",
     "WalletProvider",

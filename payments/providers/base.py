@@ -18,10 +18,12 @@ __all__ = [
     "PayoutItem",
     "PayoutResult",
     "PayoutStatus",
+    "ProviderAnswered",
     "ProviderError",
     "ProviderRateLimited",
     "ProviderRejected",
     "ProviderUnavailable",
+    "ProviderUnreachable",
     "StatementLine",
     "WalletProvider",
 ]
@@ -33,6 +35,16 @@ class ProviderError(Exception):
 
 class ProviderUnavailable(ProviderError):
     """Time-out, connection failure or 5xx: the outcome is unknown."""
+
+
+class ProviderUnreachable(ProviderUnavailable):
+    """No connection could be made (refused, connect time-out): the request provably never left."""
+
+
+class ProviderAnswered(ProviderUnavailable):
+    """A 5xx answer from the provider itself (not 502/504 from a gateway in front of it): the
+    outcome is unknown, but the request is no longer in progress there, so a status query
+    that says "not found" can be believed at once."""
 
 
 class ProviderRateLimited(ProviderError):

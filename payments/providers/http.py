@@ -4,8 +4,11 @@ One instance per provider per process: its own pooled ``httpx.AsyncClient`` (kee
 connections, explicit timeouts) and the shared rate limiter. Error mapping, which callers
 rely on:
 
-- no response (time-out, connection failure) or a 5xx → :class:`ProviderUnavailable`
-  (the outcome is unknown: ask :meth:`payout_status`, never resend blindly);
+- no response (time-out, connection dropped) or a 5xx → :class:`ProviderUnavailable`
+  (the outcome is unknown: ask :meth:`payout_status`, never resend blindly); no connection
+  at all (refused, connect time-out, no pooled connection free) →
+  :class:`ProviderUnreachable`, the request never left; a 5xx other than a gateway's
+  502/504 → :class:`ProviderAnswered`, the request is over at the provider;
 - 429 → :class:`ProviderRateLimited` (nothing was done), also raised before sending when
   our own token bucket has no token within ``max_wait_seconds``;
 - a 4xx with an error code → :class:`ProviderRejected` (the provider did not act);
@@ -27,10 +30,12 @@ from payments.providers.base import (
     PayoutItem,
     PayoutResult,
     PayoutStatus,
+    ProviderAnswered,
     ProviderError,
     ProviderRateLimited,
     ProviderRejected,
     ProviderUnavailable,
+    ProviderUnreachable,
     StatementLine,
 )
 from payments.providers.config import ProviderConfig
@@ -87,13 +92,19 @@ class HttpWalletProvider:
             content = None if json is None else msgspec.json.encode(json)
             headers = None if content is None else {"Content-Type": "application/json"}
             response = await self._client.request(method, path, content=content, headers=headers, params=params)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # No connection was made, so no byte of the request was sent.
+            raise ProviderUnreachable(f"{self.code}: {type(exc).__name__}") from exc
         except httpx.TimeoutException as exc:
             raise ProviderUnavailable(f"{self.code}: time-out") from exc
         except httpx.HTTPError as exc:
             raise ProviderUnavailable(f"{self.code}: {type(exc).__name__}") from exc
         status = response.status_code
-        if status >= 500:
+        if status in (502, 504):
+            # A gateway's answer: the provider behind it may still be working on the request.
             raise ProviderUnavailable(f"{self.code}: answered {status}")
+        if status >= 500:
+            raise ProviderAnswered(f"{self.code}: answered {status}")
         if status == 429:
             raise ProviderRateLimited(retry_after=_retry_after(response))
         if status in (401, 403):

@@ -20,8 +20,10 @@ from payments.providers.base import (
     PayoutItem,
     PayoutResult,
     PayoutStatus,
+    ProviderAnswered,
     ProviderRateLimited,
     ProviderUnavailable,
+    ProviderUnreachable,
     StatementLine,
     WalletProvider,
 )
@@ -47,6 +49,13 @@ class LocalProvider:
     #: Share of bulk calls that time out before the provider saw them.
     timeout_before: float = 0.0
     rate_limited: float = 0.0
+    #: Share of bulk calls that find no connection (refused): nothing reaches the provider.
+    unreachable: float = 0.0
+    #: Share of bulk calls the provider answers 503 before acting.
+    server_error: float = 0.0
+    #: While set and not yet released, the first ``hang_calls`` bulk calls wait for it (a hung reply).
+    hang: asyncio.Event | None = None
+    hang_calls: int = 0
     closed_wallets: set[str] = field(default_factory=set)
     #: Latency of a call, seconds.
     latency: float = 0.0
@@ -71,7 +80,12 @@ class LocalProvider:
         raise NotImplementedError("linking is not exercised here")
 
     async def payout(self, items: Sequence[PayoutItem]) -> list[PayoutResult]:
+        if self._random.random() < self.unreachable:
+            raise ProviderUnreachable("connection refused")
         self.requests += 1
+        if self.hang is not None and self.hang_calls > 0:
+            self.hang_calls -= 1
+            await self.hang.wait()
         if self.latency:
             await asyncio.sleep(self.latency)
         roll = self._random.random()
@@ -79,6 +93,8 @@ class LocalProvider:
             raise ProviderRateLimited(0.01)
         if roll < self.rate_limited + self.timeout_before:
             raise ProviderUnavailable("timed out before the provider read the request")
+        if roll < self.rate_limited + self.timeout_before + self.server_error:
+            raise ProviderAnswered("answered 503 before acting")
         results = []
         async with self._lock:
             for item in items:

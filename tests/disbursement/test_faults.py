@@ -5,6 +5,10 @@ bulk payout responses after committing them, sends 20% of callbacks twice and dr
 20%; one worker is killed with SIGKILL mid-batch and replaced, and the workers' Redis is
 stopped mid-batch for good. Afterwards the provider's statement and our ledger agree to
 the đồng, no payment was executed twice, none was lost.
+
+The second puts sent payments back to 'approved' (429s, 503s), lets their beneficiaries
+die, kills a worker and imports the day's statement again and again while payments
+settle; every ledger account must end where the payments' states say.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from payments.disbursement import ledger, reconciliation
+from payments.disbursement import holds, ledger, reconciliation
 from payments.providers.registry import ProviderRegistry
 from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, released_batch
+from tests.disbursement.ledger_checks import assert_every_account_settles
 from tests.support.provider_sim import ProviderSim, WebhookCapture, start_provider_sim
 from wallet_api.embedded import EmbeddedRedis
 from wallet_api.settings import Settings
@@ -145,3 +150,111 @@ async def test_kill_9_time_outs_lost_and_duplicate_callbacks_and_redis_down_lose
     assert balances["reserved"] == 0 and balances["in_flight:momo"] == 0
     assert await _counts(db) == {"reconciled": N}
     assert await db.fetchval("SELECT count(*) FROM ledger_transactions WHERE kind = 'settle'") == N
+
+
+async def _import_statement(db: asyncpg.Pool, momo: Any, day: Any) -> dict[str, Any]:
+    async with db.acquire() as conn:
+        return await reconciliation.reconcile_lines(conn, "momo", day, momo.statement(day), "test")
+
+
+@pytest.mark.slow
+async def test_requeues_deaths_and_intraday_and_repeated_statements_leave_every_account_settled(
+    client: httpx.AsyncClient,
+    agency: Agency,
+    db: asyncpg.Pool,
+    settings: Settings,
+    tmp_path: Path,
+    app: Any,
+    worker_ctx: Any,
+) -> None:
+    """Chaos for the ledger: 429s and 503s put sent payments back to 'approved', beneficiaries
+    of such payments die, a worker is killed, the day's statement is imported again and again
+    while payments settle. Every account ends where the payments' states say (D1, D2, D3)."""
+    n = 300
+    people = await add_residents(db, n, provider="momo")
+    workers: list[subprocess.Popen[bytes]] = []
+    with start_provider_sim(tmp_path / "sim", extra_args=["--random-seed", "7"]) as sim, WebhookCapture() as capture:
+        for p in people:
+            sim.add_wallet("momo", str(p.wallet_account), p.person_id, "NGUYEN VAN A")
+        sim.set_webhook_base_url(capture.url)
+        sim.set_faults(
+            latency_ms=5,
+            throttle_rate=0.2,  # 429: back to approved, same id later
+            error_rate=0.05,  # 503 before acting: unknown, "not found", back to approved
+            timeout_after_commit_rate=0.05,
+            hang_ms=300,
+            webhook_duplicate_rate=0.2,
+            operations=["payout", "payout_status"],
+        )
+        programme = await make_programme(client, agency, budget=n * 500_000)
+        programme_id = uuid.UUID(programme["id"])
+        await enrol(client, agency, programme["id"], csv_body([(p.person_id, "", "r") for p in people]))
+        async with aioredis.from_url(settings.redis_url) as redis:
+            registry = ProviderRegistry(sim.settings_for(settings), redis)
+            momo = registry.get("momo")
+            day = datetime.now(UTC).date()
+            try:
+                workers = [_start_worker(settings, settings.redis_url, sim, tmp_path) for _ in range(2)]
+                await released_batch(client, agency, programme["id"], n, n * 500_000)
+                relayed = imports = 0
+                killed = False
+                deaths: set[str] = set()
+                deadline = time.monotonic() + 240
+                while time.monotonic() < deadline:
+                    hooks = capture.received[relayed:]
+                    for hook in hooks:
+                        r = await client.post(hook.path, content=hook.body, headers=hook.headers)
+                        assert r.status_code == 200, r.text
+                    relayed += len(hooks)
+                    # Beneficiaries of payments that were sent and put back die before the resend.
+                    if len(deaths) < 12:
+                        for row in await db.fetch(
+                            "SELECT person_id FROM payments WHERE state = 'approved' AND send_attempts > 0 LIMIT 3"
+                        ):
+                            deaths.add(row["person_id"])
+                            await db.execute(
+                                "UPDATE population SET status = 'deceased', died_on = current_date"
+                                " WHERE person_id = $1",
+                                row["person_id"],
+                            )
+                    counts = await _counts(db)
+                    done = sum(counts.get(s, 0) for s in ("succeeded", "reconciled", "failed", "held", "returned"))
+                    if not killed and done >= n // 3:
+                        os.kill(workers[0].pid, signal.SIGKILL)
+                        workers[0].wait()
+                        workers.append(_start_worker(settings, settings.redis_url, sim, tmp_path))
+                        killed = True
+                    if imports < 2 and done >= n * (imports + 1) // 3:
+                        out = await _import_statement(db, momo, day)  # intraday: payments still settling
+                        assert out["complete"] is False and "missing_at_provider" not in out["counts"]
+                        imports += 1
+                    if done == n:
+                        break
+                    await asyncio.sleep(0.2)
+                assert killed and imports == 2 and deaths
+            finally:
+                for w in workers:
+                    if w.poll() is None:
+                        w.send_signal(signal.SIGTERM)
+                for w in workers:
+                    try:
+                        w.wait(30)
+                    except subprocess.TimeoutExpired:
+                        w.kill()
+            await holds.sweep_holds_once(worker_ctx)  # the dead beneficiaries' payments return
+            for _ in range(2):  # the day's statement, imported twice more
+                out = await _import_statement(db, momo, day)
+            lines = [line async for line in momo.statement(day)]
+            await registry.aclose()
+    paid_ids = [line.payment_id for line in lines if line.kind == "payout"]
+    assert len(paid_ids) == len(set(paid_ids))  # nothing paid twice
+    counts = await _counts(db)
+    assert set(counts) <= {"reconciled", "returned"}, counts
+    assert counts["reconciled"] == len(paid_ids) and counts.get("returned", 0) + len(paid_ids) == n
+    assert out["counts"] == {"matched": len(paid_ids)}
+    r = await client.get(f"/v1/programmes/{programme_id}/report", headers=agency.checker)
+    assert r.json()["reconciliation"] == {"matched": len(paid_ids)}  # three imports, counted once
+    # The D1 path happened: money of payments sent, put back and then stopped by a death.
+    assert await db.fetchval("SELECT count(*) FROM payments WHERE state = 'returned' AND send_attempts > 0") > 0
+    balances = await assert_every_account_settles(db, programme_id)
+    assert balances["paid"] == sum(line.amount for line in lines if line.kind == "payout")

@@ -1,0 +1,269 @@
+"""Payment throughput under provider faults, against the fault-free rate measured in the same run.
+
+One run, one database, the same API, ``wallet worker`` processes and provider simulator
+(``wallet provider-sim``, four providers, webhooks batched by 100) throughout; N residents
+with wallets; three batches of N payments one after another, each in its own programme:
+
+1. **fault-free**;
+2. **faults**: 5% of payout replies lost after the provider paid (the connection hangs past
+   our 10 s time-out), 3% of requests answered 503 before the provider acts;
+3. **outage**: once 30% of the batch is paid, the provider goes down for 10 s (the
+   simulator is stopped: connections refused) and comes back with its store.
+
+Each batch is timed from its release until every payment has an outcome. Afterwards every
+provider's statement is reconciled: every payment paid exactly once (0 duplicated, 0 lost).
+
+    .venv/bin/python -m bench.payment_faults [--beneficiaries 30000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.payments import (
+    AMOUNT,
+    csv_chunks,
+    fresh_database,
+    populate,
+    reconcile_all,
+    simulator_store,
+    tokens,
+    transition_summary,
+)
+from bench.system import REPO, api_server, free_port, record, services
+from wallet_api.settings import Settings
+
+FAULTS = {"timeout_after_commit_rate": 0.05, "hang_ms": 15_000, "error_rate": 0.03}
+OUTAGE_SECONDS = 10.0
+
+
+class Simulator:
+    """The provider simulator as a process that can go down and come back on the same port and store."""
+
+    def __init__(self, args: list[str], env: dict[str, str], port: int) -> None:
+        self.args, self.env, self.port = args, env, port
+        self.admin = f"http://127.0.0.1:{port}/_admin"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            self.args, env=self.env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.admin}/health", timeout=1).status_code == 200:
+                    return
+            if time.monotonic() > deadline:
+                raise RuntimeError("provider-sim did not start")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def faults(self, **faults: Any) -> None:
+        if faults:
+            httpx.put(f"{self.admin}/faults", json=faults, timeout=5).raise_for_status()
+        else:
+            httpx.delete(f"{self.admin}/faults", timeout=5).raise_for_status()
+
+
+async def pay_batch(
+    http: httpx.AsyncClient, hdr: dict[str, dict[str, str]], n: int, name: str, on_progress: Any = None
+) -> dict[str, Any]:
+    """Programme, enrolment of the N residents, batch, approval, release; wait for every outcome."""
+    r = await http.post(
+        "/v1/programmes/",
+        json={"name": f"Trợ cấp ({name})", "legal_basis": "Nghị định 20/2021/NĐ-CP", "budget": n * AMOUNT,
+              "schedule": "one_off", "fixed_amount": AMOUNT, "provinces": ["001"]},
+        headers=hdr["maker"],
+    )  # fmt: skip
+    r.raise_for_status()
+    programme_id = r.json()["id"]
+    r = await http.post(
+        f"/v1/programmes/{programme_id}/enrolments",
+        content=csv_chunks(n),
+        headers={**hdr["maker"], "Content-Type": "text/csv"},
+    )
+    r.raise_for_status()
+    r = await http.post(
+        f"/v1/programmes/{programme_id}/batches",
+        json={"cycle": "once", "control_count": n, "control_sum": n * AMOUNT},
+        headers=hdr["maker"],
+    )
+    r.raise_for_status()
+    batch_id = r.json()["id"]
+    r = await http.post(
+        f"/v1/batches/{batch_id}/approve",
+        json={"control_count": n, "control_sum": n * AMOUNT},
+        headers=hdr["checker"],
+    )
+    r.raise_for_status()
+    load_before = os.getloadavg()
+    released = time.perf_counter()
+    (await http.post(f"/v1/batches/{batch_id}/release", headers=hdr["checker"])).raise_for_status()
+    samples: list[tuple[float, int]] = []
+    while True:
+        r = await http.get(f"/v1/batches/{batch_id}", headers=hdr["checker"])
+        by = {p["state"]: p["count"] for p in r.json()["progress"]}
+        done = by.get("succeeded", 0) + by.get("failed", 0)
+        elapsed = round(time.perf_counter() - released, 1)
+        samples.append((elapsed, done))
+        if on_progress is not None:
+            await on_progress(done)
+        if done >= n:
+            break
+        if elapsed > 900:
+            raise RuntimeError(f"{name}: payments did not finish: {by}")
+        await asyncio.sleep(0.5)
+    seconds = time.perf_counter() - released
+    # The longest stretch in which nothing completed.
+    stalls = [b[0] - a[0] for a, b in itertools.pairwise(samples) if b[1] == a[1]]
+    return {
+        "batch_id": batch_id,
+        "pay_seconds": round(seconds, 2),
+        "payments_per_s": round(n / seconds),
+        "longest_stall_seconds": round(max(stalls, default=0.0), 1),
+        "final_states": by,
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "progress_samples": samples[:: max(1, len(samples) // 40)],
+    }
+
+
+async def phases(base: str, hdr: dict[str, dict[str, str]], n: int, sim: Simulator) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    async with httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(1800.0, connect=5.0)) as http:
+        out["fault_free"] = await pay_batch(http, hdr, n, "fault-free")
+        sim.faults(**FAULTS)
+        out["faults"] = await pay_batch(http, hdr, n, "5% lost replies, 3% 5xx")
+        sim.faults()
+        outage: dict[str, float] = {}
+
+        async def take_down_once(done: int) -> None:
+            if "down_at" not in outage and done >= n * 0.3:
+                outage["down_at"] = time.perf_counter()
+                await asyncio.to_thread(sim.stop)
+                await asyncio.sleep(OUTAGE_SECONDS - (time.perf_counter() - outage["down_at"]))
+                await asyncio.to_thread(sim.start)
+                outage["down_seconds"] = round(time.perf_counter() - outage["down_at"], 1)
+
+        out["outage"] = await pay_batch(http, hdr, n, "10 s outage", take_down_once)
+        out["outage"]["provider_down_seconds"] = outage.get("down_seconds")
+    free = out["fault_free"]
+    out["faults_share_of_fault_free_rate"] = round(out["faults"]["payments_per_s"] / free["payments_per_s"], 3)
+    out["outage_added_seconds"] = round(out["outage"]["pay_seconds"] - free["pay_seconds"], 1)
+    return out
+
+
+async def exactly_once(url: str) -> dict[str, Any]:
+    """Every payment paid once: states, and the statement lines of the reconciliation."""
+    conn = await asyncpg.connect(url)
+    try:
+        states = {r["state"]: r["n"] for r in await conn.fetch("SELECT state, count(*) AS n FROM payments GROUP BY 1")}
+        executions = await conn.fetchval(
+            "SELECT count(*) FROM reconciliation_lines l JOIN reconciliations r ON r.id = l.reconciliation_id"
+            " AND r.superseded_at IS NULL WHERE l.kind = 'payout'"
+        )
+        unbalanced = await conn.fetchval(
+            "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries GROUP BY 1 HAVING sum(amount) <> 0) x"
+        )
+        accounts = await conn.fetch(
+            """SELECT a.kind, coalesce(sum(e.amount), 0)::bigint AS balance FROM ledger_accounts a
+               LEFT JOIN ledger_entries e ON e.account_id = a.id
+               WHERE a.kind IN ('reserved', 'in_flight') GROUP BY 1"""
+        )
+    finally:
+        await conn.close()
+    return {"states": states, "statement_payout_lines": executions, "unbalanced_ledger_transactions": unbalanced,
+            "reserved_and_in_flight": {r["kind"]: r["balance"] for r in accounts}}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--beneficiaries", type=int, default=30_000, help="payments per batch (three batches)")
+    parser.add_argument("--workers", type=int, default=2, help="wallet worker processes")
+    parser.add_argument("--api-processes", type=int, default=2)
+    args = parser.parse_args()
+    n = args.beneficiaries
+    if not 1 <= n <= 1_000_000:
+        parser.error("--beneficiaries must be from 1 to 1,000,000")
+    result: dict[str, Any] = {"args": vars(args), "faults": FAULTS, "outage_seconds": OUTAGE_SECONDS}
+    with services() as base, fresh_database(base) as url, contextlib.ExitStack() as stack:
+        asyncio.run(populate(url, n))
+        sim_dir = Path(base.data_dir).resolve() / f"bench-sim-{uuid.uuid4().hex[:6]}"
+        sim_dir.mkdir(parents=True)
+        stack.callback(shutil.rmtree, sim_dir, True)
+        store = simulator_store(sim_dir, n)
+        sim_port = free_port()
+        settings = Settings.from_env(
+            database_url=url, redis_url=base.redis_url, provider_sim_url=f"http://127.0.0.1:{sim_port}"
+        )
+        env = {
+            "WALLET_DATABASE_URL": url,
+            "WALLET_REDIS_URL": base.redis_url,
+            "WALLET_PROVIDER_SIM_URL": settings.provider_sim_url,
+            "WALLET_PROVIDERS": "",
+            "WALLET_LOG_LEVEL": "WARNING",
+            "WALLET_ACCESS_TOKEN_TTL_SECONDS": "3600",
+        }
+        api = stack.enter_context(api_server(settings, processes=args.api_processes, extra_env=env))
+        child_env = {**os.environ, **env}
+        sim = Simulator(
+            [sys.executable, "-m", "wallet_api.cli", "provider-sim", "--port", str(sim_port), "--store", str(store),
+             "--webhook-base-url", f"{api.url}/v1/providers", "--webhook-batch", "100"],
+            child_env, sim_port,
+        )  # fmt: skip
+        stack.callback(sim.stop)
+        sim.start()
+        workers = subprocess.Popen(
+            [sys.executable, "-m", "wallet_api.cli", "worker", "--processes", str(args.workers)],
+            env=child_env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+        def stop_workers() -> None:
+            workers.send_signal(signal.SIGTERM)
+            try:
+                workers.wait(60)
+            except subprocess.TimeoutExpired:
+                workers.kill()
+
+        stack.callback(stop_workers)
+        hdr = asyncio.run(tokens(url, settings))
+        result["started_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        result["load_average_at_start"] = os.getloadavg()
+        result.update(asyncio.run(phases(api.url, hdr, n, sim)))
+        result.update(asyncio.run(reconcile_all(url, settings)))
+        result["exactly_once"] = asyncio.run(exactly_once(url))
+        result["transitions"] = asyncio.run(transition_summary(url))
+        result["load_average_at_end"] = os.getloadavg()
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    record("payment_faults", result)
+
+
+if __name__ == "__main__":
+    main()

@@ -25,13 +25,10 @@ import itertools
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -40,56 +37,17 @@ import httpx
 from bench.payments import (
     AMOUNT,
     csv_chunks,
-    fresh_database,
-    populate,
+    disbursement_system,
     reconcile_all,
-    simulator_store,
     tokens,
     transition_summary,
 )
-from bench.system import REPO, api_server, free_port, record, services
-from wallet_api.settings import Settings
+from bench.system import REPO, record
+from tests.support.processes import stop_processes
+from tests.support.provider_sim import ProviderSim
 
-FAULTS = {"timeout_after_commit_rate": 0.05, "hang_ms": 15_000, "error_rate": 0.03}
+FAULTS: dict[str, Any] = {"timeout_after_commit_rate": 0.05, "hang_ms": 15_000, "error_rate": 0.03}
 OUTAGE_SECONDS = 10.0
-
-
-class Simulator:
-    """The provider simulator as a process that can go down and come back on the same port and store."""
-
-    def __init__(self, args: list[str], env: dict[str, str], port: int) -> None:
-        self.args, self.env, self.port = args, env, port
-        self.admin = f"http://127.0.0.1:{port}/_admin"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            self.args, env=self.env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.admin}/health", timeout=1).status_code == 200:
-                    return
-            if time.monotonic() > deadline:
-                raise RuntimeError("provider-sim did not start")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def faults(self, **faults: Any) -> None:
-        if faults:
-            httpx.put(f"{self.admin}/faults", json=faults, timeout=5).raise_for_status()
-        else:
-            httpx.delete(f"{self.admin}/faults", timeout=5).raise_for_status()
 
 
 async def pay_batch(
@@ -155,13 +113,20 @@ async def pay_batch(
     }
 
 
-async def phases(base: str, hdr: dict[str, dict[str, str]], n: int, sim: Simulator) -> dict[str, Any]:
+def _progress(phase: str, figures: dict[str, Any]) -> None:
+    """Each phase's figures as soon as it ends (the run goes on for minutes)."""
+    print(json.dumps({phase: {k: v for k, v in figures.items() if k != "progress_samples"}}), file=sys.stderr)
+
+
+async def phases(base: str, hdr: dict[str, dict[str, str]], n: int, sim: ProviderSim) -> dict[str, Any]:
     out: dict[str, Any] = {}
     async with httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(1800.0, connect=5.0)) as http:
         out["fault_free"] = await pay_batch(http, hdr, n, "fault-free")
-        sim.faults(**FAULTS)
+        _progress("fault_free", out["fault_free"])
+        sim.set_faults(**FAULTS)
         out["faults"] = await pay_batch(http, hdr, n, "5% lost replies, 3% 5xx")
-        sim.faults()
+        _progress("faults", out["faults"])
+        sim.reset_faults()
         outage: dict[str, float] = {}
 
         async def take_down_once(done: int) -> None:
@@ -213,46 +178,32 @@ def main() -> None:
     if not 1 <= n <= 1_000_000:
         parser.error("--beneficiaries must be from 1 to 1,000,000")
     result: dict[str, Any] = {"args": vars(args), "faults": FAULTS, "outage_seconds": OUTAGE_SECONDS}
-    with services() as base, fresh_database(base) as url, contextlib.ExitStack() as stack:
-        asyncio.run(populate(url, n))
-        sim_dir = Path(base.data_dir).resolve() / f"bench-sim-{uuid.uuid4().hex[:6]}"
-        sim_dir.mkdir(parents=True)
-        stack.callback(shutil.rmtree, sim_dir, True)
-        store = simulator_store(sim_dir, n)
-        sim_port = free_port()
-        settings = Settings.from_env(
-            database_url=url, redis_url=base.redis_url, provider_sim_url=f"http://127.0.0.1:{sim_port}"
-        )
-        env = {
-            "WALLET_DATABASE_URL": url,
-            "WALLET_REDIS_URL": base.redis_url,
-            "WALLET_PROVIDER_SIM_URL": settings.provider_sim_url,
-            "WALLET_PROVIDERS": "",
-            "WALLET_LOG_LEVEL": "WARNING",
-            "WALLET_ACCESS_TOKEN_TTL_SECONDS": "3600",
-        }
-        api = stack.enter_context(api_server(settings, processes=args.api_processes, extra_env=env))
-        child_env = {**os.environ, **env}
-        sim = Simulator(
-            [sys.executable, "-m", "wallet_api.cli", "provider-sim", "--port", str(sim_port), "--store", str(store),
-             "--webhook-base-url", f"{api.url}/v1/providers", "--webhook-batch", "100"],
-            child_env, sim_port,
-        )  # fmt: skip
+    with disbursement_system(n, args.api_processes) as system, contextlib.ExitStack() as stack:
+        url, settings, api, child_env = system.url, system.settings, system.api, system.child_env
+        args_ = [
+            sys.executable,
+            "-m",
+            "wallet_api.cli",
+            "provider-sim",
+            "--port",
+            str(system.sim_port),
+            "--store",
+            str(system.store),
+            "--webhook-base-url",
+            f"{api.url}/v1/providers",
+            "--webhook-batch",
+            "100",
+        ]
+        sim = ProviderSim(settings.provider_sim_url, system.store, system.sim_port, args_, child_env)  # fmt: skip
         stack.callback(sim.stop)
+        # Kept for a look afterwards: the simulator's store directory goes with the run.
+        stack.callback(shutil.copy, system.store.parent / "provider-sim.log", REPO / "bench" / "results")
         sim.start()
         workers = subprocess.Popen(
             [sys.executable, "-m", "wallet_api.cli", "worker", "--processes", str(args.workers)],
             env=child_env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-
-        def stop_workers() -> None:
-            workers.send_signal(signal.SIGTERM)
-            try:
-                workers.wait(60)
-            except subprocess.TimeoutExpired:
-                workers.kill()
-
-        stack.callback(stop_workers)
+        stack.callback(stop_processes, [workers])
         hdr = asyncio.run(tokens(url, settings))
         result["started_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         result["load_average_at_start"] = os.getloadavg()

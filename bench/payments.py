@@ -19,12 +19,12 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,8 @@ import httpx
 
 from bench.cpu import processes
 from bench.loadgen import Request, run_load
-from bench.system import REPO, api_server, free_port, record, services
+from bench.system import REPO, RunningApi, api_server, free_port, record, services
+from tests.support.processes import stop_processes
 from wallet_api.settings import Settings
 
 PROVIDERS = ("momo", "zalopay", "vnptmoney", "viettelmoney")
@@ -345,19 +346,22 @@ async def transition_summary(url: str) -> list[str]:
     return [f"{r['move'].strip()}: {r['n']}" for r in rows]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--beneficiaries", type=int, default=20_000)
-    parser.add_argument("--workers", type=int, default=2, help="wallet worker processes")
-    parser.add_argument("--api-processes", type=int, default=2)
-    parser.add_argument(
-        "--webhook-batch", type=int, default=100, help="payout events per simulator webhook request (1: one each)"
-    )
-    args = parser.parse_args()
-    n = args.beneficiaries
-    if not 1 <= n <= 1_000_000:
-        parser.error("--beneficiaries must be from 1 to 1,000,000 (six serial digits of the ID numbers)")
-    result: dict[str, Any] = {"args": vars(args)}
+@dataclass
+class DisbursementSystem:
+    """A fresh database with N residents and their wallets, the simulator's store, and the API."""
+
+    base: Settings
+    url: str
+    settings: Settings
+    api: RunningApi
+    #: The environment for the simulator and worker processes of this run.
+    child_env: dict[str, str]
+    store: Path
+    sim_port: int
+
+
+@contextlib.contextmanager
+def disbursement_system(n: int, api_processes: int) -> Iterator[DisbursementSystem]:
     with services() as base, fresh_database(base) as url, contextlib.ExitStack() as stack:
         asyncio.run(populate(url, n))
         sim_dir = Path(base.data_dir).resolve() / f"bench-sim-{uuid.uuid4().hex[:6]}"
@@ -376,21 +380,28 @@ def main() -> None:
             "WALLET_LOG_LEVEL": "WARNING",
             "WALLET_ACCESS_TOKEN_TTL_SECONDS": "3600",
         }
-        api = stack.enter_context(api_server(settings, processes=args.api_processes, extra_env=env))
-        child_env = {**os.environ, **env}
+        api = stack.enter_context(api_server(settings, processes=api_processes, extra_env=env))
+        yield DisbursementSystem(base, url, settings, api, {**os.environ, **env}, store, sim_port)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--beneficiaries", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=2, help="wallet worker processes")
+    parser.add_argument("--api-processes", type=int, default=2)
+    parser.add_argument(
+        "--webhook-batch", type=int, default=100, help="payout events per simulator webhook request (1: one each)"
+    )
+    args = parser.parse_args()
+    n = args.beneficiaries
+    if not 1 <= n <= 1_000_000:
+        parser.error("--beneficiaries must be from 1 to 1,000,000 (six serial digits of the ID numbers)")
+    result: dict[str, Any] = {"args": vars(args)}
+    with disbursement_system(n, args.api_processes) as system, contextlib.ExitStack() as stack:
+        base, url, settings, api, child_env = system.base, system.url, system.settings, system.api, system.child_env
+        store, sim_port = system.store, system.sim_port
         procs: list[subprocess.Popen[bytes]] = []
-
-        def stop_children() -> None:
-            for p in procs:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGTERM)
-            for p in procs:
-                try:
-                    p.wait(30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-
-        stack.callback(stop_children)
+        stack.callback(stop_processes, procs)
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "wallet_api.cli", "provider-sim", "--port", str(sim_port), "--store",

@@ -33,6 +33,7 @@ from payments.disbursement import holds, ledger, reconciliation
 from payments.providers.registry import ProviderRegistry
 from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, released_batch
 from tests.disbursement.ledger_checks import assert_every_account_settles
+from tests.support.processes import stop_processes
 from tests.support.provider_sim import ProviderSim, WebhookCapture, start_provider_sim
 from wallet_api.embedded import EmbeddedRedis
 from wallet_api.settings import Settings
@@ -122,14 +123,7 @@ async def test_kill_9_time_outs_lost_and_duplicate_callbacks_and_redis_down_lose
             assert relayed > distinct_callbacks
             assert distinct_callbacks < N
         finally:
-            for w in workers:
-                if w.poll() is None:
-                    w.send_signal(signal.SIGTERM)
-            for w in workers:
-                try:
-                    w.wait(30)
-                except subprocess.TimeoutExpired:
-                    w.kill()
+            stop_processes(workers)
             worker_redis.stop()
         # The provider's statement against our books.
         async with aioredis.from_url(settings.redis_url) as redis:
@@ -233,14 +227,7 @@ async def test_requeues_deaths_and_intraday_and_repeated_statements_leave_every_
                     await asyncio.sleep(0.2)
                 assert killed and imports == 2 and deaths
             finally:
-                for w in workers:
-                    if w.poll() is None:
-                        w.send_signal(signal.SIGTERM)
-                for w in workers:
-                    try:
-                        w.wait(30)
-                    except subprocess.TimeoutExpired:
-                        w.kill()
+                stop_processes(workers)
             await holds.sweep_holds_once(worker_ctx)  # the dead beneficiaries' payments return
             for _ in range(2):  # the day's statement, imported twice more
                 out = await _import_statement(db, momo, day)

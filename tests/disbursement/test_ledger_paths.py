@@ -145,6 +145,7 @@ async def test_every_account_of_a_settled_batch_ends_at_zero_whatever_path_its_p
             await holds.sweep_holds_once(ctx)
         elif step == "link":
             account_id = unlinked[0].account_id
+            assert account_id is not None
             await db.execute(
                 """INSERT INTO wallet_links (account_id, provider, wallet_account, state, is_default)
                    VALUES ($1, 'localpay', $2, 'active', true) ON CONFLICT DO NOTHING""",

@@ -88,7 +88,9 @@ async def test_every_kind_of_discrepancy_is_classified(
     reversed_id = ids[1]
     provider.reverse(reversed_id)
     day = await _yesterday(db, provider)  # missing only from the statement of a day that is over
-    provider.books[reversed_id].reversed_at -= timedelta(days=1)  # type: ignore[operator]
+    taken_back = provider.books[reversed_id]
+    assert taken_back.reversed_at is not None
+    taken_back.reversed_at -= timedelta(days=1)
     del provider.books[missing]  # we paid it, the provider's statement does not have it
     body = await _statement_csv(
         provider,

@@ -7,8 +7,9 @@ with wallets; three batches of N payments one after another, each in its own pro
 1. **fault-free**;
 2. **faults**: 5% of payout replies lost after the provider paid (the connection hangs past
    our 10 s time-out), 3% of requests answered 503 before the provider acts;
-3. **outage**: once 30% of the batch is paid, the provider goes down for 10 s (the
-   simulator is stopped: connections refused) and comes back with its store.
+3. **outage**: once 30% of the batch is paid, the provider goes down for 10 s: a relay in
+   front of the simulator cuts every open connection (requests in flight are lost, their
+   outcome unknown) and refuses new ones, then lets them through again.
 
 Each batch is timed from its release until every payment has an outcome. Afterwards every
 provider's statement is reconciled: every payment paid exactly once (0 duplicated, 0 lost).
@@ -42,7 +43,7 @@ from bench.payments import (
     tokens,
     transition_summary,
 )
-from bench.system import REPO, record
+from bench.system import REPO, free_port, record
 from tests.support.processes import stop_processes
 from tests.support.provider_sim import ProviderSim
 
@@ -118,8 +119,51 @@ def _progress(phase: str, figures: dict[str, Any]) -> None:
     print(json.dumps({phase: {k: v for k, v in figures.items() if k != "progress_samples"}}), file=sys.stderr)
 
 
-async def phases(base: str, hdr: dict[str, dict[str, str]], n: int, sim: ProviderSim) -> dict[str, Any]:
+class Relay:
+    """A TCP relay in front of the simulator (where the workers reach the providers) that can
+    go down: open connections are cut, new ones refused, as when a provider's service dies."""
+
+    def __init__(self, port: int, target_port: int) -> None:
+        self.port, self.target_port = port, target_port
+        self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()
+
+    async def up(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port, reuse_address=True)
+
+    def down(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._open):
+            writer.transport.abort()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            target_reader, target_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._open |= {writer, target_writer}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        try:
+            await asyncio.gather(pipe(reader, target_writer), pipe(target_reader, writer))
+        finally:
+            self._open -= {writer, target_writer}
+
+
+async def phases(
+    base: str, hdr: dict[str, dict[str, str]], n: int, sim: ProviderSim, relay_port: int
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    relay = Relay(relay_port, sim.port)
+    await relay.up()
     async with httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(1800.0, connect=5.0)) as http:
         out["fault_free"] = await pay_batch(http, hdr, n, "fault-free")
         _progress("fault_free", out["fault_free"])
@@ -132,13 +176,15 @@ async def phases(base: str, hdr: dict[str, dict[str, str]], n: int, sim: Provide
         async def take_down_once(done: int) -> None:
             if "down_at" not in outage and done >= n * 0.3:
                 outage["down_at"] = time.perf_counter()
-                await asyncio.to_thread(sim.stop)
-                await asyncio.sleep(OUTAGE_SECONDS - (time.perf_counter() - outage["down_at"]))
-                await asyncio.to_thread(sim.start)
+                relay.down()
+                await asyncio.sleep(OUTAGE_SECONDS)
+                await relay.up()
                 outage["down_seconds"] = round(time.perf_counter() - outage["down_at"], 1)
 
         out["outage"] = await pay_batch(http, hdr, n, "10 s outage", take_down_once)
         out["outage"]["provider_down_seconds"] = outage.get("down_seconds")
+    relay.down()
+    await asyncio.sleep(0.5)  # the relay's connections end before the loop does
     free = out["fault_free"]
     out["faults_share_of_fault_free_rate"] = round(out["faults"]["payments_per_s"] / free["payments_per_s"], 3)
     out["outage_added_seconds"] = round(out["outage"]["pay_seconds"] - free["pay_seconds"], 1)
@@ -180,13 +226,15 @@ def main() -> None:
     result: dict[str, Any] = {"args": vars(args), "faults": FAULTS, "outage_seconds": OUTAGE_SECONDS}
     with disbursement_system(n, args.api_processes) as system, contextlib.ExitStack() as stack:
         url, settings, api, child_env = system.url, system.settings, system.api, system.child_env
+        # The providers' configured address is the relay's; the simulator listens behind it.
+        sim_port = free_port()
         args_ = [
             sys.executable,
             "-m",
             "wallet_api.cli",
             "provider-sim",
             "--port",
-            str(system.sim_port),
+            str(sim_port),
             "--store",
             str(system.store),
             "--webhook-base-url",
@@ -194,7 +242,7 @@ def main() -> None:
             "--webhook-batch",
             "100",
         ]
-        sim = ProviderSim(settings.provider_sim_url, system.store, system.sim_port, args_, child_env)  # fmt: skip
+        sim = ProviderSim(f"http://127.0.0.1:{sim_port}", system.store, sim_port, args_, child_env)
         stack.callback(sim.stop)
         # Kept for a look afterwards: the simulator's store directory goes with the run.
         stack.callback(shutil.copy, system.store.parent / "provider-sim.log", REPO / "bench" / "results")
@@ -207,8 +255,8 @@ def main() -> None:
         hdr = asyncio.run(tokens(url, settings))
         result["started_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         result["load_average_at_start"] = os.getloadavg()
-        result.update(asyncio.run(phases(api.url, hdr, n, sim)))
-        result.update(asyncio.run(reconcile_all(url, settings)))
+        result.update(asyncio.run(phases(api.url, hdr, n, sim, system.sim_port)))
+        result.update(asyncio.run(reconcile_all(url, sim.settings_for(settings))))
         result["exactly_once"] = asyncio.run(exactly_once(url))
         result["transitions"] = asyncio.run(transition_summary(url))
         result["load_average_at_end"] = os.getloadavg()

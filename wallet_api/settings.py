@@ -110,7 +110,7 @@ class Settings:
     #: Seconds a dispatcher owns the payments it claimed; after that they count as unknown.
     payout_lease_seconds: int = 60
     #: A payment the provider says it never saw is resent (same id) only this long after its latest send.
-    payout_not_found_grace_seconds: int = 120
+    payout_not_found_grace_seconds: int = 30
     #: Status queries for an unknown payment before it goes to manual review.
     payout_status_max_checks: int = 30
     #: Shared secrets for signed provider callbacks: ``code=secret,code=secret``.

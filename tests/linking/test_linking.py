@@ -229,7 +229,7 @@ async def test_a_failing_provider_is_retried_until_it_answers(
     link_id, _ = await _link_until_otp(client, citizen, provider_sim, worker)
     assert (await _state(client, citizen, link_id))["state"] == "inquiring"
     pending = await db.fetchrow("SELECT attempts, last_error FROM outbox WHERE consumer = 'linking-provider-calls'")
-    assert pending["last_error"] == "ProviderUnavailable"
+    assert pending["last_error"] == "ProviderAnswered"  # a 503 of its own: unknown outcome, retried
     provider_sim.reset_faults()
     await db.execute("UPDATE outbox SET available_at = now() WHERE consumer = 'linking-provider-calls'")
     await drain(worker)

@@ -181,3 +181,17 @@ async def test_only_citizens_may_prove(client: httpx.AsyncClient, mint: Any) -> 
     assert r.status_code == 401
     officer = await mint(kind="officer", subject="00000000-0000-4000-8000-000000000001", org_id="police-hanoi")
     assert (await client.post("/v1/proofing/chip-challenges", headers=officer)).status_code == 403
+
+
+async def test_documents_open_once_the_chip_and_face_raise_the_account(
+    client: httpx.AsyncClient, redis: aioredis.Redis, nhung: Person, pki: Pki
+) -> None:
+    """The whole chain of the issue: registration → SIM check → chip → face → level 2 → documents."""
+    app = await register(client, redis, nhung)
+    before = (await client.get("/v1/me/documents", headers=app.headers)).json()
+    assert before["level"] == 1 and before["locked_because"]["required_level"] == 2
+    body = upload(pki.chip(NHUNG), await challenge(client, app.headers))
+    assert (await client.post("/v1/proofing/chip-proofs", json=body, headers=app.headers)).status_code == 200
+    # The same access token: the level is read from the account, so documents open at once.
+    after = (await client.get("/v1/me/documents", headers=app.headers)).json()
+    assert after["level"] == 2 and after.get("locked_because") is None

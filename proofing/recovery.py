@@ -46,7 +46,8 @@ from wallet_api.accounts.common import (
     verified_device_key,
 )
 from wallet_api.accounts.passwords import hash_password
-from wallet_api.accounts.ratelimit import LOCKOUTS, hit
+from wallet_api.accounts.ratelimit import hit
+from wallet_api.accounts.registration import redeem_code
 from wallet_api.accounts.schemas import DeviceIn, RegistrationComplete, SessionView
 from wallet_api.accounts.sessions import start_session
 from wallet_api.accounts.subscribers import phone_owned_by
@@ -122,22 +123,16 @@ async def complete_recovery(
     settings: AppSettings,
     tokens: Tokens,
 ) -> SessionView:
-    if len(recovery_id) > 64:
-        raise _wrong_code()
-    # Key and signature first, so that a typo does not burn the code.
-    jwk = verified_device_key(data.device, bind_message(recovery_id), data.signature)
-    raw = await redis.get(f"recover:{recovery_id}")
-    if raw is None:
-        raise _wrong_code()
-    pending = json.loads(raw)
+    pending, jwk = await redeem_code(
+        request,
+        redis,
+        purpose="recover",
+        reference=recovery_id,
+        code=data.code,
+        device=data.device,
+        signature=data.signature,
+    )
     person_id, phone = pending["person_id"], pending["phone"]
-    source = request_source(request)
-    await LOCKOUTS["otp"].check(redis, person_id, source)
-    if not await otp.check_code(redis, purpose="recover", reference=recovery_id, code=data.code):
-        await LOCKOUTS["otp"].failure(redis, person_id, source)
-        raise _wrong_code()
-    await redis.delete(f"recover:{recovery_id}")
-    await LOCKOUTS["otp"].success(redis, person_id, source)
     nonce = await take_challenge(redis, data.challenge_id, f"recovery:{recovery_id}")
     try:
         proven = await prove_holder(request.app.state, data, nonce, expected_person_id=person_id)

@@ -42,7 +42,7 @@ from wallet_api.accounts.names import names_match
 from wallet_api.accounts.passwords import hash_password
 from wallet_api.accounts.ratelimit import LOCKOUTS, hit
 from wallet_api.accounts.registry import RegistryUnavailable, registry_from_state
-from wallet_api.accounts.schemas import Pending, RegistrationComplete, RegistrationStart, SessionView
+from wallet_api.accounts.schemas import DeviceIn, Pending, RegistrationComplete, RegistrationStart, SessionView
 from wallet_api.accounts.sessions import start_session
 from wallet_api.accounts.subscribers import phone_owned_by
 from wallet_api.audit import record
@@ -51,7 +51,7 @@ from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Conflict, Problem, Unauthorized, ValidationFailed
 from wallet_api.state import AppSettings, Db, RedisClient, Tokens
 
-__all__ = ["complete_registration", "start_registration"]
+__all__ = ["complete_registration", "redeem_code", "start_registration"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,44 @@ _EXISTING_TEXT = {
 
 def _wrong_code() -> Unauthorized:
     return Unauthorized("The code is wrong or has expired.", slug="invalid-code", title="Invalid code")
+
+
+#: Where each code-confirmed flow keeps its pending state in Redis, by the code's purpose.
+_PENDING_PREFIX = {"register": "reg", "recover": "recover"}
+
+
+async def redeem_code(
+    request: Request[Any, Any, Any],
+    redis: RedisClient,
+    *,
+    purpose: str,
+    reference: str,
+    code: str,
+    device: DeviceIn,
+    signature: str,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The confirmation step of every flow finished with a texted code (registration, recovery).
+
+    Checks the new device's key and signature first, so that a typo does not burn the code;
+    then the code, counted against the person from this source. Answers the pending flow's
+    stored state and the device's key; the pending state is gone afterwards.
+    """
+    if len(reference) > 64:
+        raise _wrong_code()
+    jwk = verified_device_key(device, bind_message(reference), signature)
+    key = f"{_PENDING_PREFIX[purpose]}:{reference}"
+    raw = await redis.get(key)
+    if raw is None:
+        raise _wrong_code()
+    pending: dict[str, Any] = json.loads(raw)
+    source = request_source(request)
+    await LOCKOUTS["otp"].check(redis, pending["person_id"], source)
+    if not await otp.check_code(redis, purpose=purpose, reference=reference, code=code):
+        await LOCKOUTS["otp"].failure(redis, pending["person_id"], source)
+        raise _wrong_code()
+    await redis.delete(key)
+    await LOCKOUTS["otp"].success(redis, pending["person_id"], source)
+    return pending, jwk
 
 
 @post(
@@ -151,21 +189,15 @@ async def complete_registration(
     settings: AppSettings,
     tokens: Tokens,
 ) -> SessionView:
-    if len(registration_id) > 64:
-        raise _wrong_code()
-    # Key and signature are checked before the code, so that a typo does not burn the code.
-    jwk = verified_device_key(data.device, bind_message(registration_id), data.signature)
-    raw = await redis.get(f"reg:{registration_id}")
-    if raw is None:
-        raise _wrong_code()
-    pending = json.loads(raw)
-    source = request_source(request)
-    await LOCKOUTS["otp"].check(redis, pending["person_id"], source)
-    if not await otp.check_code(redis, purpose="register", reference=registration_id, code=data.code):
-        await LOCKOUTS["otp"].failure(redis, pending["person_id"], source)
-        raise _wrong_code()
-    await redis.delete(f"reg:{registration_id}")
-    await LOCKOUTS["otp"].success(redis, pending["person_id"], source)
+    pending, jwk = await redeem_code(
+        request,
+        redis,
+        purpose="register",
+        reference=registration_id,
+        code=data.code,
+        device=data.device,
+        signature=data.signature,
+    )
     # Hashed only now: an argon2id hash per unauthenticated request would be a cheap DoS lever.
     password_hash = await hash_password(data.password)
 

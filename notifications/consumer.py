@@ -6,8 +6,8 @@ the accounts' inbox counters are advanced in one statement (notifications/store.
 orders entries by commit), inbox entries are inserted with one multi-row INSERT (``ON
 CONFLICT DO NOTHING`` on the notice's dedupe key makes a redelivered event a no-op), and
 the push/SMS deliveries of the new entries with another. A notice about a child's account
-(under 14) is also copied to the guardian's inbox, in the guardian's language and with the
-guardian's channels and devices. After commit, the new
+(under 14) is also copied to the inbox of each of its guardians, in that guardian's language
+and with that guardian's channels and devices. After commit, the new
 entries go to the open apps in one Redis pipeline; if that fails, apps still get them from
 the inbox when they reconnect.
 """
@@ -28,7 +28,6 @@ from notifications.metrics import NOTICES
 from notifications.realtime import encode_message, publish_realtime_many
 from notifications.store import view_of
 from notifications.templates import CATEGORIES, Language
-from wallet_api.accounts.access import guardianship_current
 from wallet_api.outbox import Consumer, EventFailure, OutboxEvent, register
 from wallet_api.worker_context import WorkerContext
 
@@ -36,18 +35,19 @@ __all__ = ["CONSUMER", "CONSUMER_NAME", "handle_events"]
 
 CONSUMER_NAME = "notifications.inbox"
 
-# A child's account (under 14) names its guardian: notices about it are copied to the
-# guardian's inbox too, while accounts' guardian rule (wallet_api.accounts.access) holds.
-_ACCOUNTS = f"""
+# Notices about a child's account (under 14) are copied to the inbox of each of its guardians
+# too: those of accounts' view guardianship_current (wallet_api/accounts/guardianship.py).
+_ACCOUNTS = """
 SELECT a.id, a.language, a.state, a.phone,
-       CASE WHEN a.guardian_account_id IS NOT NULL AND {guardianship_current("a")}
-            THEN a.guardian_account_id END AS guardian_id,
+       ARRAY(SELECT g.guardian_account_id FROM guardianship_current g
+             WHERE g.child_account_id = a.id ORDER BY g.since) AS guardian_ids,
        p.full_name AS child_name
-FROM accounts a LEFT JOIN population p ON p.person_id = a.person_id AND a.guardian_account_id IS NOT NULL
+FROM accounts a LEFT JOIN population p
+  ON p.person_id = a.person_id AND EXISTS (SELECT 1 FROM guardianship_current g WHERE g.child_account_id = a.id)
 WHERE a.id = ANY($1::uuid[])
 """
 _GUARDIANS = """
-SELECT id, language, state, phone, NULL::uuid AS guardian_id, NULL::text AS child_name
+SELECT id, language, state, phone, ARRAY[]::uuid[] AS guardian_ids, NULL::text AS child_name
 FROM accounts WHERE id = ANY($1::uuid[])
 """
 _PREFERENCES = """SELECT account_id, category, push, sms FROM notification_preferences
@@ -100,7 +100,7 @@ async def handle_events(events: list[OutboxEvent], ctx: WorkerContext) -> dict[i
     account_ids = list({n.account_id for _, n in notices})
     async with ctx.pool.acquire() as conn, conn.transaction():
         accounts = {r["id"]: r for r in await conn.fetch(_ACCOUNTS, account_ids)}
-        guardian_ids = {r["guardian_id"] for r in accounts.values() if r["guardian_id"] is not None} - set(accounts)
+        guardian_ids = {g for r in accounts.values() for g in r["guardian_ids"]} - set(accounts)
         if guardian_ids:
             accounts.update({r["id"]: r for r in await conn.fetch(_GUARDIANS, list(guardian_ids))})
         everyone = list(accounts)
@@ -122,9 +122,9 @@ async def handle_events(events: list[OutboxEvent], ctx: WorkerContext) -> dict[i
             wanted.append(notice)
             if notice.skip_device_id is not None:
                 skip_device[(notice.account_id, notice.dedupe_key)] = notice.skip_device_id
-            guardian = accounts.get(account["guardian_id"]) if account["guardian_id"] is not None else None
-            if guardian is not None and guardian["state"] not in _SILENT_STATES:
-                wanted.append(_guardian_copy(notice, guardian["id"]))
+            for guardian_id in account["guardian_ids"]:
+                if accounts[guardian_id]["state"] not in _SILENT_STATES:
+                    wanted.append(_guardian_copy(notice, guardian_id))
         if not wanted:
             return failures
         inserted = await store.insert_notices(conn, wanted)

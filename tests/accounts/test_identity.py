@@ -79,9 +79,11 @@ async def test_parent_manages_a_child_under_14(
     assert r.status_code == 201
     assert r.json()["managed_by_me"] is True
     row = await db.fetchrow(
-        "SELECT guardian_account_id, guardian_until FROM accounts WHERE person_id = $1", child.person_id
+        """SELECT g.guardian_account_id, g.until FROM account_guardians g
+           JOIN accounts a ON a.id = g.child_account_id WHERE a.person_id = $1""",
+        child.person_id,
     )
-    assert str(row["guardian_account_id"]) == phone.account_id and row["guardian_until"] == date(2031, 6, 15)
+    assert str(row["guardian_account_id"]) == phone.account_id and row["until"] == date(2031, 6, 15)
     # Linking twice is harmless; a 14+ child registers alone.
     assert (
         await client.post("/v1/me/children", json={"person_id": child.person_id}, headers=phone.headers)

@@ -14,6 +14,7 @@ import httpx
 import redis.asyncio as aioredis
 
 from notifications.gateways import read_dev_push
+from tests.accounts.family import family_at_level_2, link
 from tests.notifications.conftest import create_account, create_device, publish_event
 
 CHILD_NAME = "Trần Ngọc Bảo Anh"
@@ -30,7 +31,10 @@ async def _child_of(db: asyncpg.Pool, guardian: uuid.UUID, *, until: dt.date | N
         CHILD_NAME,
     )
     await db.execute(
-        "UPDATE accounts SET guardian_account_id = $2, guardian_until = $3 WHERE id = $1", child, guardian, until
+        "INSERT INTO account_guardians (child_account_id, guardian_account_id, until) VALUES ($1, $2, $3)",
+        child,
+        guardian,
+        until,
     )
     return child
 
@@ -150,3 +154,36 @@ async def test_a_redelivered_event_gives_the_guardian_one_copy(
     assert await consume() == 2
     items = (await client.get("/v1/notifications", headers=await citizen_headers(guardian))).json()["items"]
     assert len(items) == 1
+
+
+async def test_both_parents_who_linked_get_copies_until_the_guardianship_ends(
+    client: httpx.AsyncClient,
+    db: asyncpg.Pool,
+    redis: aioredis.Redis,
+    consume: Any,
+    citizen_headers: Any,
+    mint: Any,
+) -> None:
+    family = await family_at_level_2(client, redis, db, mint)
+    child = uuid.UUID((await link(client, family.mum, family.child)).json()["account_id"])
+    assert (await link(client, family.dad, family.child)).status_code == 201
+    parents = [uuid.UUID(p.account_id or "") for p in (family.mum, family.dad)]
+    await consume()  # the parents' own notices (level 2)
+
+    async def copies(parent: uuid.UUID) -> list[dict[str, Any]]:
+        items = (await client.get("/v1/notifications", headers=await citizen_headers(parent))).json()["items"]
+        return [i for i in items if i["about"] is not None]
+
+    payload = {"account_id": str(child), "payment_id": str(uuid.uuid4()), "amount": 1000, "programme_name": "Trợ cấp"}
+    await publish_event(db, "payment.succeeded", payload)
+    assert await consume() == 1
+    for parent in parents:
+        [copy] = await copies(parent)
+        assert copy["about"] == {"account_id": str(child), "name": family.child.full_name}
+    # From the end of the guardianship on, neither parent is told.
+    await db.execute("UPDATE account_guardians SET until = current_date WHERE child_account_id = $1", child)
+    await publish_event(db, "account.level_raised", {"account_id": str(child), "level": 2})
+    assert await consume() == 1
+    for parent in parents:
+        assert [i["kind"] for i in await copies(parent)] == ["payment.succeeded"]
+    assert len((await client.get("/v1/notifications", headers=await citizen_headers(child))).json()["items"]) == 2

@@ -13,22 +13,14 @@ import asyncpg
 
 from wallet_api.auth.principal import Principal
 
-__all__ = ["guardianship_current", "managed_account_ids", "may_act_for"]
+__all__ = ["managed_account_ids", "may_act_for"]
 
-
-def guardianship_current(accounts: str) -> str:
-    """The one statement of the guardian rule, as SQL about the row ``accounts`` (an alias of
-    ``accounts``): the guardian its ``guardian_account_id`` names manages it until the child's
-    14th birthday (``guardian_until``). Notices about the child are copied to that guardian
-    (notifications/consumer.py) by this same condition."""
-    return f"({accounts}.guardian_until IS NULL OR {accounts}.guardian_until > current_date)"
-
-
-# Acting on a child's data also needs the child's account active: a frozen or closed account
-# is acted on by nobody, while its guardian is still told what happens to it.
-_MANAGED = f"""
-SELECT id FROM accounts a
-WHERE a.guardian_account_id = $1 AND a.state = 'active' AND {guardianship_current("a")}
+# A guardian (the view guardianship_current, wallet_api/accounts/guardianship.py) acts on a
+# child's data only while the child's account is active: a frozen or closed account is acted
+# on by nobody, while its guardians are still told what happens to it.
+_MANAGED = """
+SELECT a.id FROM guardianship_current g JOIN accounts a ON a.id = g.child_account_id
+WHERE g.guardian_account_id = $1 AND a.state = 'active'
 """
 
 
@@ -37,7 +29,7 @@ async def managed_account_ids(conn: asyncpg.Connection | asyncpg.Pool, principal
     if principal.kind != "citizen":
         return []
     own = uuid.UUID(principal.subject)
-    return [own, *(r["id"] for r in await conn.fetch(_MANAGED, own))]
+    return [own, *(r["id"] for r in await conn.fetch(_MANAGED + " ORDER BY g.since", own))]
 
 
 async def may_act_for(conn: asyncpg.Connection | asyncpg.Pool, principal: Principal, account_id: uuid.UUID) -> bool:
@@ -46,5 +38,5 @@ async def may_act_for(conn: asyncpg.Connection | asyncpg.Pool, principal: Princi
     own = uuid.UUID(principal.subject)
     if account_id == own:
         return True
-    found = await conn.fetchval(_MANAGED + " AND id = $2", own, account_id)
+    found = await conn.fetchval(_MANAGED + " AND a.id = $2", own, account_id)
     return found is not None

@@ -2,8 +2,9 @@
 
 * Level 2 (định danh mức 2): a police officer checks the chip card and biometrics in person
   and confirms it here; the change is audited and announced (``account.level_raised``).
-* Children under 14 are managed from a parent's account: the registry's parent link proves
-  the relation, and the child's account names the parent as guardian until the 14th birthday.
+* Children under 14 are managed from their parents' accounts: the registry's parent link
+  proves the relation, and each parent who links becomes a guardian of the child's account
+  until the 14th birthday (``guardianship``); both registered parents may.
 * A death reported to the registry freezes the person's account, ends its sessions and
   announces ``account.frozen`` (reason ``deceased``) so payments stop.
 """
@@ -24,6 +25,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 from notifications.realtime import publish_session_end
 from wallet_api.accounts import otp
 from wallet_api.accounts.common import normalise_phone, phone_hint
+from wallet_api.accounts.guardianship import GuardianshipEnded, current_guardians, link_guardian, managed_among
 from wallet_api.accounts.level_two import raise_to_level_2
 from wallet_api.accounts.ratelimit import hit
 from wallet_api.accounts.registration import MIN_SELF_REGISTRATION_AGE
@@ -68,6 +70,7 @@ async def _account_view(state: Any, db: asyncpg.Pool, account_id: uuid.UUID) -> 
         person = await registry_from_state(state).lookup(row["person_id"])
     except RegistryUnavailable:
         person = None
+    guardians = [str(g) for g in await current_guardians(db, account_id)]
     return AccountView(
         account_id=str(row["id"]),
         level=row["level"],
@@ -76,7 +79,8 @@ async def _account_view(state: Any, db: asyncpg.Pool, account_id: uuid.UUID) -> 
         phone_hint=phone_hint(row["phone"]),
         full_name=person.full_name if person else None,
         payout_locked_until=row["payout_locked_until"],
-        guardian_account_id=str(row["guardian_account_id"]) if row["guardian_account_id"] else None,
+        guardian_account_id=guardians[0] if guardians else None,
+        guardian_account_ids=guardians,
     )
 
 
@@ -175,19 +179,19 @@ async def list_children(request: Request[Any, Any, Any], db: Db) -> list[ChildVi
     today = datetime.now(UTC).date()
     minors = [c for c in children if not c.deceased and c.age_on(today) < MIN_SELF_REGISTRATION_AGE]
     accounts = {
-        r["person_id"]: r
+        r["person_id"]: r["id"]
         for r in await db.fetch(
-            "SELECT id, person_id, guardian_account_id FROM accounts WHERE person_id = ANY($1::text[])",
-            [c.person_id for c in minors],
+            "SELECT id, person_id FROM accounts WHERE person_id = ANY($1::text[])", [c.person_id for c in minors]
         )
     }
+    mine = await managed_among(db, own, list(accounts.values()))
     return [
         ChildView(
             person_id=c.person_id,
             full_name=c.full_name,
             date_of_birth=c.date_of_birth,
-            account_id=str(accounts[c.person_id]["id"]) if c.person_id in accounts else None,
-            managed_by_me=c.person_id in accounts and accounts[c.person_id]["guardian_account_id"] == own,
+            account_id=str(accounts[c.person_id]) if c.person_id in accounts else None,
+            managed_by_me=c.person_id in accounts and accounts[c.person_id] in mine,
         )
         for c in minors
     ]
@@ -224,20 +228,21 @@ async def link_child(request: Request[Any, Any, Any], data: JSONBody[ChildLinkRe
         until = b.replace(year=b.year + MIN_SELF_REGISTRATION_AGE)
     except ValueError:  # born 29 February
         until = date(b.year + MIN_SELF_REGISTRATION_AGE, 3, 1)
+    # Each registered parent links alike, the second as the first: the registry names them
+    # as the child's parent, and they are at level 2 (proved in person or by chip and face).
     async with db.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
-            """INSERT INTO accounts (person_id, phone, guardian_account_id, guardian_until)
-               VALUES ($1, $2, $3, $4)
+            """INSERT INTO accounts (person_id, phone) VALUES ($1, $2)
                ON CONFLICT (person_id) DO UPDATE SET updated_at = accounts.updated_at
-               RETURNING id, guardian_account_id, (xmax = 0) AS created""",
+               RETURNING id""",
             child.person_id,
             parent["phone"],
-            own,
-            until,
         )
-        if row["guardian_account_id"] != own:
-            raise Conflict("Another guardian already manages this child's account.", slug="child-managed-elsewhere")
-        if row["created"]:
+        try:
+            linked = await link_guardian(conn, row["id"], own, until)
+        except GuardianshipEnded as exc:
+            raise Conflict("Your guardianship of this child's account has ended.", slug="guardianship-ended") from exc
+        if linked:
             await record(
                 conn,
                 actor=p.key,

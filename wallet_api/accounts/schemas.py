@@ -159,7 +159,10 @@ class AccountView(msgspec.Struct):
     phone_hint: str
     full_name: str | None
     payout_locked_until: datetime | None
+    #: The earliest of ``guardian_account_ids`` (kept for clients that read one guardian).
     guardian_account_id: str | None
+    #: Who manages this account today (a child's, under 14: its parents who linked it).
+    guardian_account_ids: list[str]
 
 
 class DeviceView(msgspec.Struct):

@@ -35,9 +35,11 @@ import asyncpg
 import httpx
 
 from bench.loadgen import Request, run_load
-from bench.system import api_server, free_port, record, services
+from bench.system import api_server, record, services
 from payments.provider_sim.store import SimStore, Wallet
 from payments.providers.config import development_configs
+from tests.support.ports import free_port
+from tests.support.provider_sim import start_provider_sim
 from wallet_api.settings import Settings
 
 _CODES = ("momo", "zalopay", "vnptmoney", "viettelmoney")
@@ -49,44 +51,6 @@ def _providers_json(sim_url: str, rate: float) -> str:
         entry = {k: getattr(c, k) for k in ("code", "name", "base_url", "api_key", "webhook_secret")}
         configs.append({**entry, "rate_limit_per_second": rate, "burst": max(1, int(rate))})
     return json.dumps(configs)
-
-
-@contextlib.contextmanager
-def _simulator(store: Path, port: int, latency_ms: float, env: dict[str, str]) -> Iterator[str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "wallet_api.cli",
-            "provider-sim",
-            "--port",
-            str(port),
-            "--store",
-            str(store),
-            "--webhook-base-url",
-            "",
-            "--latency-ms",
-            str(latency_ms),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/_admin/health", timeout=1).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("provider-sim did not start")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(20)
 
 
 @contextlib.contextmanager
@@ -220,7 +184,8 @@ def main() -> None:
     parser.add_argument("--deadline", type=float, default=60.0, help="seconds to wait for completions")
     args = parser.parse_args()
     with services() as settings, tempfile.TemporaryDirectory() as tmp:
-        store = Path(tmp) / "sim.sqlite3"
+        store = Path(tmp) / "provider-sim" / "sim.sqlite3"  # where start_provider_sim keeps it
+        store.parent.mkdir()
         sim_port = free_port()
         sim_url = f"http://127.0.0.1:{sim_port}"
         providers = _providers_json(sim_url, args.provider_rate)
@@ -239,7 +204,7 @@ def main() -> None:
         )
         sim_store.close()
         with (
-            _simulator(store, sim_port, args.latency_ms, env),
+            start_provider_sim(Path(tmp), port=sim_port, extra_args=("--latency-ms", str(args.latency_ms)), env=env),
             api_server(settings, processes=2, extra_env={"WALLET_PROVIDERS": providers}) as api,
             _worker(env, args.workers),
         ):

@@ -43,7 +43,8 @@ from bench.payments import (
     tokens,
     transition_summary,
 )
-from bench.system import REPO, free_port, record
+from bench.system import REPO, record
+from tests.support.ports import free_port
 from tests.support.processes import stop_processes
 from tests.support.provider_sim import ProviderSim
 

@@ -34,54 +34,15 @@ import httpx
 
 from bench.cpu import processes
 from bench.loadgen import Request, run_load
-from bench.system import REPO, RunningApi, api_server, free_port, record, services
+from bench.system import REPO, RunningApi, api_server, record, services
+from tests.support.ports import free_port
 from tests.support.processes import stop_processes
+from tests.support.servers import fresh_database
 from wallet_api.settings import Settings
 
 PROVIDERS = ("momo", "zalopay", "vnptmoney", "viettelmoney")
 AMOUNT = 500_000
 ORG = "bench-welfare"
-
-
-def _with_database(url: str, name: str) -> str:
-    base, sep, query = url.partition("?")
-    head, _, _ = base.rpartition("/")
-    return f"{head}/{name}{sep}{query}"
-
-
-@contextlib.contextmanager
-def fresh_database(settings: Settings) -> Iterator[str]:
-    """A new database for this run (dropped afterwards), migrated."""
-    from wallet_api import migrate
-
-    name = f"wallet_bench_{uuid.uuid4().hex[:8]}"
-
-    async def create() -> str:
-        conn = await asyncpg.connect(settings.database_url)
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        url = _with_database(settings.database_url, name)
-        conn = await asyncpg.connect(url)
-        try:
-            await migrate.apply(conn)
-        finally:
-            await conn.close()
-        return url
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(settings.database_url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    url = asyncio.run(create())
-    try:
-        yield url
-    finally:
-        asyncio.run(drop())
 
 
 async def populate(url: str, n: int) -> None:
@@ -362,7 +323,7 @@ class DisbursementSystem:
 
 @contextlib.contextmanager
 def disbursement_system(n: int, api_processes: int) -> Iterator[DisbursementSystem]:
-    with services() as base, fresh_database(base) as url, contextlib.ExitStack() as stack:
+    with services() as base, fresh_database(base.database_url, "wallet_bench") as url, contextlib.ExitStack() as stack:
         asyncio.run(populate(url, n))
         sim_dir = Path(base.data_dir).resolve() / f"bench-sim-{uuid.uuid4().hex[:6]}"
         sim_dir.mkdir(parents=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import resource
@@ -28,25 +27,15 @@ from typing import Any, TypeVar
 
 import asyncpg
 import uvloop
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from bench.cpu import CpuMeter
 from bench.loadgen import LoadResult, Request, _read_response, run_load
 from bench.system import RunningApi, api_server, record, services
+from tests.support.signing import es256
 from wallet_api.keys.provider import jwk_thumbprint, public_jwk
 
 T = TypeVar("T")
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _sign(key: ec.EllipticCurvePrivateKey, message: str) -> str:
-    r, s = decode_dss_signature(key.sign(message.encode(), ec.ECDSA(hashes.SHA256())))
-    return _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
 async def bind_devices(dsn: str, count: int) -> list[tuple[str, ec.EllipticCurvePrivateKey]]:
@@ -109,7 +98,7 @@ async def sign_in_load(
                     payload = {
                         "device_id": device_id,
                         "challenge": body["challenge"],
-                        "signature": _sign(key, body["sign"]),
+                        "signature": es256(key, body["sign"]),
                     }
                     writer.write(Request.json("POST", "/v1/auth/sign-in", payload).encode(host))
                     resp = await _read_response(reader)

@@ -32,7 +32,8 @@ import msgspec
 
 from bench.cpu import CpuMeter
 from bench.signin import _measured, _run, bind_devices, measure_baseline, sign_in_load
-from bench.system import api_server, free_port, record, services
+from bench.system import api_server, record, services
+from tests.support.ports import free_port
 from wallet_api.accounts.schemas import ChallengeRequest, SignInRequest
 from wallet_api.settings import Settings
 

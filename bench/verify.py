@@ -37,16 +37,14 @@ from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from bench.cpu import CpuMeter
 from bench.loadgen import Request, run_load
 from bench.system import RunningApi, api_server, record, services
-from documents.jose import b64url_encode, json_bytes
 from documents.presentation import store_code
 from documents.verifier import OfflineVerifier
+from tests.support.signing import signed_jwt
 from wallet_api.auth.principal import Principal
 from wallet_api.auth.tokens import TokenService
 from wallet_api.db import create_pool
@@ -68,13 +66,6 @@ LICENCE = {
     "issuing_authority": "Cục Cảnh sát giao thông",
     "points": 12,
 }
-
-
-def _sign(key: ec.EllipticCurvePrivateKey, payload: dict[str, Any]) -> str:
-    head = b64url_encode(json_bytes({"alg": "ES256", "typ": "presentation-request+jwt"}))
-    body = b64url_encode(json_bytes(payload))
-    r, s = decode_dss_signature(key.sign(f"{head}.{body}".encode(), ec.ECDSA(hashes.SHA256())))
-    return f"{head}.{body}.{b64url_encode(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
 
 async def arrange(settings: Settings) -> dict[str, Any]:
@@ -148,7 +139,7 @@ def issue_and_show(base: str, who: dict[str, Any]) -> tuple[str, str, str]:
         )
         r.raise_for_status()
         doc_id = r.json()["id"]
-        proof = _sign(
+        proof = signed_jwt(
             who["key"],
             {
                 "document_id": doc_id,
@@ -158,6 +149,7 @@ def issue_and_show(base: str, who: dict[str, Any]) -> tuple[str, str, str]:
                 "iat": int(time.time()),
                 "jti": secrets.token_urlsafe(16),
             },
+            "presentation-request+jwt",
         )
         r = http.post(
             f"/v1/me/documents/{doc_id}/offline-presentations",

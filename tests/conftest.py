@@ -23,11 +23,12 @@ import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from asgi_lifespan import LifespanManager
 from litestar import Litestar
 
+from tests.support.asgi import client_of, lifespan
 from tests.support.probes import PROBES
 from tests.support.servers import ServerSet, start_test_servers
+from tests.support.tokens import Mint
 from wallet_api.app import create_app
 from wallet_api.auth.principal import Principal
 from wallet_api.db import create_pool
@@ -65,7 +66,7 @@ def settings(servers: ServerSet, tmp_path_factory: pytest.TempPathFactory) -> Se
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[Litestar]:
     application = create_app(settings, extra_routes=PROBES)
-    async with LifespanManager(application, startup_timeout=30, shutdown_timeout=30):
+    async with lifespan(application):
         yield application
 
 
@@ -113,13 +114,12 @@ async def clean_state(db: asyncpg.Pool, redis: aioredis.Redis, _truncate_sql: st
 
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with client_of(app) as c:
         yield c
 
 
 @pytest.fixture
-def mint(app: Litestar) -> Any:
+def mint(app: Litestar) -> Mint:
     """Mint an access token for a principal (for tests of routes, not of sign-in itself)."""
 
     async def _mint(principal: Principal | None = None, **fields: Any) -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,16 +11,11 @@ import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from notifications.gateways.sms import read_dev_sms
+from tests.support.signing import b64url, es256, es256_der
 from wallet_api.keys.provider import public_jwk
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 @dataclass
@@ -42,13 +36,7 @@ class Phone:
         return public_jwk(self.key.public_key())
 
     def sign(self, message: bytes | str) -> str:
-        if isinstance(message, str):
-            message = message.encode()
-        der = self.key.sign(message, ec.ECDSA(hashes.SHA256()))
-        if self.der:
-            return b64url(der)
-        r, s = decode_dss_signature(der)
-        return b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+        return b64url(es256_der(self.key, message)) if self.der else es256(self.key, message)
 
     def device_body(self) -> dict[str, Any]:
         return {"public_jwk": self.jwk, "name": self.name}

@@ -27,6 +27,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers import HTTPRouteHandler
 
 from tests.accounts.conftest import Person, register, sign_in, step_up
+from tests.support.tokens import Mint
 from wallet_api.accounts.orgs import CLIENT_SCOPES, ROLES
 from wallet_api.auth.principal import Principal
 from wallet_api.problems import Problem
@@ -73,7 +74,9 @@ async def _allowed(handler: HTTPRouteHandler, principal: Principal | None) -> bo
     connection: Any = SimpleNamespace(scope={"user": principal}, user=principal)
     for guard in handler.resolve_guards():
         try:
-            await guard(connection, handler)
+            checked = guard(connection, handler)
+            if checked is not None:
+                await checked
         except (Problem, NotAuthorizedException, PermissionDeniedException):
             return False
         except Exception:
@@ -109,7 +112,9 @@ def test_public_routes_are_few_and_known(app: Litestar) -> None:
     assert public == {"/v1/auth/challenges", "/v1/auth/sign-in", "/v1/auth/refresh"}
 
 
-async def test_guards_refuse_every_caller_they_do_not_name(app: Litestar, client: httpx.AsyncClient, mint) -> None:  # type: ignore[no-untyped-def]
+async def test_guards_refuse_every_caller_they_do_not_name(
+    app: Litestar, client: httpx.AsyncClient, mint: Mint
+) -> None:
     callers = _callers()
     headers: dict[str, dict[str, str]] = {}
     for name, principal in callers.items():
@@ -166,8 +171,8 @@ async def test_citizen_a_cannot_reach_citizen_b(
 
 
 async def test_citizen_cannot_link_someone_elses_child(
-    client: httpx.AsyncClient, redis: aioredis.Redis, db: Any, nhung: Person, minh: Person, mint
-) -> None:  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, redis: aioredis.Redis, db: Any, nhung: Person, minh: Person, mint: Any
+) -> None:
     from datetime import date
 
     from tests.accounts.conftest import add_person

@@ -62,8 +62,8 @@ async def test_org_and_officer_commands(settings: Settings, client: httpx.AsyncC
         await client.post("/v1/officers/sign-in", json={"username": "maker.qn", "password": new_password})
     ).status_code == 200
     assert wallet(settings, "officer", "disable", "maker.qn").returncode == 0
-    r = await client.post("/v1/officers/sign-in", json={"username": "maker.qn", "password": new_password})
-    assert r.status_code == 401
+    refused = await client.post("/v1/officers/sign-in", json={"username": "maker.qn", "password": new_password})
+    assert refused.status_code == 401
 
     r = wallet(settings, "org", "list")
     assert "welfare-qn" in r.stdout and "qn-payments" in r.stdout

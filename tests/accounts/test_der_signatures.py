@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.accounts.conftest import Person, Phone, b64url, register, sign_in, step_up
+from tests.accounts.conftest import Person, Phone, register, sign_in, step_up
+from tests.support.signing import b64url
 from wallet_api.keys.signatures import device_signature_der
 
 _KEY = ec.generate_private_key(ec.SECP256R1())

@@ -7,9 +7,9 @@ import sys
 import textwrap
 
 import httpx
-from asgi_lifespan import LifespanManager
 from litestar import Litestar
 
+from tests.support.asgi import client_of, lifespan
 from wallet_api.app import create_app
 from wallet_api.settings import Settings
 
@@ -56,10 +56,9 @@ async def _officer_attempt(client: httpx.AsyncClient) -> int:
 
 async def test_lockout_holds_across_two_app_instances(client: httpx.AsyncClient, settings: Settings) -> None:
     second: Litestar = create_app(settings)
-    async with LifespanManager(second, startup_timeout=30, shutdown_timeout=30):
+    async with lifespan(second):
         # The same source (127.0.0.1) reaches both instances.
-        transport = httpx.ASGITransport(app=second, client=("127.0.0.1", 50001))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+        async with client_of(second, ("127.0.0.1", 50001)) as other:
             statuses = []
             for i in range(5):
                 statuses.append(await _officer_attempt(client if i % 2 == 0 else other))
@@ -70,6 +69,5 @@ async def test_lockout_holds_across_two_app_instances(client: httpx.AsyncClient,
                 assert r.status_code == 429
                 assert r.json()["type"].endswith("/locked-out")
         # Another source is not locked (docs/security.md: by source before by account).
-        transport = httpx.ASGITransport(app=second, client=("127.0.0.2", 50001))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as elsewhere:
+        async with client_of(second, ("127.0.0.2", 50001)) as elsewhere:
             assert await _officer_attempt(elsewhere) == 401

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from litestar import Litestar
 
 from tests.accounts.conftest import Person, Phone, add_person, last_code, register, sign_in, start_registration
+from tests.support.asgi import client_of
 from wallet_api.accounts.oauth import ASSERTION_TYPE
 from wallet_api.accounts.orgs import create_client, create_officer, upsert_org
 from wallet_api.keys.provider import public_jwk
@@ -32,8 +33,7 @@ NHUNG = Person("001195012345", "Trần Thị Nhung", date(1995, 3, 8))
 
 @asynccontextmanager
 async def _from(app: Litestar, address: str) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=(address, 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with client_of(app, (address, 40000)) as c:
         yield c
 
 

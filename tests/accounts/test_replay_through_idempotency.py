@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 from litestar import Litestar
 
 from tests.accounts.conftest import Person, Phone, add_person, last_code, register
+from tests.support.asgi import client_of
 from wallet_api.accounts.orgs import create_client, create_officer, upsert_org
 
 PERSON = Person("001090012345", "Nguyễn Văn Hùng", date(1990, 5, 17))
@@ -35,8 +36,7 @@ async def _store_text(db: asyncpg.Pool) -> str:
 
 def _second_client(app: Litestar) -> httpx.AsyncClient:
     """Another app on another phone behind the same carrier NAT: same address, another port."""
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50001))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    return client_of(app, ("127.0.0.1", 50001))
 
 
 async def test_a_captured_sign_in_replayed_from_the_same_address_gives_no_session(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import asyncpg
 import httpx
@@ -53,6 +54,7 @@ async def test_replayed_challenge_is_refused(client: httpx.AsyncClient, redis: a
 async def test_expired_challenge_is_refused(client: httpx.AsyncClient, redis: aioredis.Redis, nhung: Person) -> None:
     phone = await register(client, redis, nhung)
     c = await _challenge(client, phone)
+    assert phone.device_id is not None
     await redis.delete(challenge_key(c["challenge"], phone.device_id))  # what the TTL does after 60 s
     r = await client.post(
         "/v1/auth/sign-in",
@@ -65,6 +67,7 @@ async def test_expired_challenge_is_refused(client: httpx.AsyncClient, redis: ai
 async def test_challenge_ttl_is_short(client: httpx.AsyncClient, redis: aioredis.Redis, nhung: Person) -> None:
     phone = await register(client, redis, nhung)
     c = await _challenge(client, phone)
+    assert phone.device_id is not None
     assert 0 < await redis.ttl(challenge_key(c["challenge"], phone.device_id)) <= 60
 
 
@@ -184,8 +187,8 @@ async def test_refresh_does_not_make_a_session_fresh(
 
 
 async def test_step_up_gives_a_fresh_auth_time(
-    client: httpx.AsyncClient, redis: aioredis.Redis, db: asyncpg.Pool, nhung: Person, mint
-) -> None:  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, redis: aioredis.Redis, db: asyncpg.Pool, nhung: Person, mint: Any
+) -> None:
     phone = await register(client, redis, nhung)
     # An old session (device signed long ago) cannot revoke a device …
     stale = await mint(

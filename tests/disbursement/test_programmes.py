@@ -248,8 +248,8 @@ async def test_a_line_copy_would_take_for_its_end_marker_is_a_reported_row(
     out = await enrol(client, agency, programme["id"], body)
     assert (out["rows"], out["accepted"], out["rejected"]) == (6, 3, 3)
     report = await client.get(out["report_url"], headers=agency.checker)
-    lines = [(line["line"], line["person_id"], line["outcome"]) for line in csv.DictReader(io.StringIO(report.text))]
-    assert lines == [
+    outcomes = [(line["line"], line["person_id"], line["outcome"]) for line in csv.DictReader(io.StringIO(report.text))]
+    assert outcomes == [
         ("2", people[0].person_id, "accepted"),
         ("3", "\\.", "rejected"),
         ("4", people[1].person_id, "accepted"),

@@ -11,6 +11,7 @@ import json
 import secrets
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from documents.jose import b64url_encode, json_bytes
+from tests.support.signing import signed_jwt
+from tests.support.tokens import Mint
 from wallet_api.auth.principal import Principal
 from wallet_api.keys.provider import public_jwk
 from wallet_api.outbox import Consumer, register
@@ -65,18 +67,17 @@ class Citizen:
     headers: dict[str, str]
 
     def sign(self, payload: dict[str, Any], typ: str = "presentation-request+jwt") -> str:
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+        return signed_jwt(self.key, payload, typ)
 
-        head = b64url_encode(json_bytes({"alg": "ES256", "typ": typ}))
-        body = b64url_encode(json_bytes(payload))
-        der = self.key.sign(f"{head}.{body}".encode(), ec.ECDSA(hashes.SHA256()))
-        r, s = decode_dss_signature(der)
-        return f"{head}.{body}.{b64url_encode(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+#: ``make_org(org_id, kind, *, types=None, scopes=None, name=None)``: the organisation's client headers.
+MakeOrg = Callable[..., Awaitable[dict[str, str]]]
+#: ``make_citizen(person_id="001090012345", level=2)``: an account with a bound device.
+MakeCitizen = Callable[..., Awaitable[Citizen]]
 
 
 @pytest.fixture
-async def make_org(db: asyncpg.Pool, mint: Any) -> Any:
+async def make_org(db: asyncpg.Pool, mint: Mint) -> MakeOrg:
     async def _make(
         org_id: str,
         kind: str,
@@ -117,7 +118,7 @@ async def add_to_registry(
 
 
 @pytest.fixture
-async def issuer(make_org: Any, db: asyncpg.Pool) -> dict[str, str]:
+async def issuer(make_org: MakeOrg, db: asyncpg.Pool) -> dict[str, str]:
     """Headers of the traffic police's client, allowed every document type; the holder of the
     sample claims (``001090012345``, Nguyễn Văn Hùng) is in the registry."""
     await add_to_registry(db, "001090012345")
@@ -127,12 +128,12 @@ async def issuer(make_org: Any, db: asyncpg.Pool) -> dict[str, str]:
 
 
 @pytest.fixture
-async def verifier(make_org: Any) -> dict[str, str]:
+async def verifier(make_org: MakeOrg) -> dict[str, str]:
     return await make_org("hotel-sen", "verifier", scopes={"documents:verify"}, name="Khách sạn Sen")
 
 
 @pytest.fixture
-async def make_citizen(db: asyncpg.Pool, mint: Any) -> Any:
+async def make_citizen(db: asyncpg.Pool, mint: Mint) -> MakeCitizen:
     async def _make(person_id: str = "001090012345", level: int = 2) -> Citizen:
         # In the registry with the sample claims' name and birth date, so they may be issued to them.
         await add_to_registry(db, person_id)
@@ -157,7 +158,7 @@ async def make_citizen(db: asyncpg.Pool, mint: Any) -> Any:
 
 
 @pytest.fixture
-async def holder(make_citizen: Any) -> Citizen:
+async def holder(make_citizen: MakeCitizen) -> Citizen:
     return await make_citizen()
 
 

@@ -164,7 +164,7 @@ async def test_bulk_issue_gives_a_result_per_row(
 async def test_bulk_issue_of_ten_thousand_rows_in_one_request(
     client: httpx.AsyncClient, issuer: dict[str, str], db: asyncpg.Pool
 ) -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "doc_type": "vehicle_registration",
             "agency_ref": f"DK-{i:06d}",

@@ -10,10 +10,10 @@ from typing import Any
 
 import asyncpg
 import httpx
-from asgi_lifespan import LifespanManager
 
 from documents.issuer_keys import ISSUER_KEY_PURPOSE, ISSUER_KEYS
 from tests.documents.conftest import Citizen, issue
+from tests.support.asgi import lifespan
 from tests.support.cli import run_wallet
 from wallet_api.app import create_app
 from wallet_api.auth.tokens import TOKEN_KEY_PURPOSE
@@ -51,7 +51,7 @@ async def test_start_up_makes_every_required_key_once_across_processes(
         await make_org(org, "issuer", types=["vehicle_registration"])
     # Three API processes start at once against a database where these issuers have no key.
     apps = [create_app(settings) for _ in range(3)]
-    async with LifespanManager(apps[0]), LifespanManager(apps[1]), LifespanManager(apps[2]):
+    async with lifespan(apps[0]), lifespan(apps[1]), lifespan(apps[2]):
         for org in ("tinh-a", "tinh-b", "tinh-c"):
             assert len(await _active_kids(db, ISSUER_KEY_PURPOSE, org)) == 1
         assert len(await _active_kids(db, TOKEN_KEY_PURPOSE, None)) == 1

@@ -9,7 +9,7 @@ import sys
 import asyncpg
 import pytest
 
-from wallet_api.audit import record, verify_chain
+from wallet_api.audit import AuditBreak, record, verify_chain
 from wallet_api.settings import Settings
 
 
@@ -21,7 +21,7 @@ async def write_events(db: asyncpg.Pool, n: int) -> None:
             )
 
 
-async def verify(db: asyncpg.Pool) -> tuple[int, object]:
+async def verify(db: asyncpg.Pool) -> tuple[int, AuditBreak | None]:
     async with db.acquire() as conn:
         return await verify_chain(conn)
 

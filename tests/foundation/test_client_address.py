@@ -10,12 +10,12 @@ import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from asgi_lifespan import LifespanManager
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from tests.accounts.conftest import Person, add_person, start_registration
+from tests.support.asgi import client_of, lifespan
 from wallet_api.accounts.orgs import create_officer, upsert_org
 from wallet_api.accounts.ratelimit import key_names_secret, subject_key, use_key_names_secret
 from wallet_api.app import create_app
@@ -87,22 +87,20 @@ async def test_lockouts_count_the_forwarded_client_behind_a_trusted_balancer(
         await upsert_org(conn, "ca-hanoi", "police", "Công an Hà Nội")
         await create_officer(conn, "ca-hanoi", "police.hanoi", "Lê Văn Minh", ["police_officer"], password="right-pw")
     app = create_app(dataclasses.replace(settings, trusted_proxies="10.0.0.0/8"))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
-        transport = httpx.ASGITransport(app=app, client=("10.0.0.5", 40000))  # the load balancer
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as balancer:
+    async with lifespan(app), client_of(app, ("10.0.0.5", 40000)) as balancer:  # the load balancer
 
-            async def attempt(client_ip: str, password: str) -> int:
-                r = await balancer.post(
-                    "/v1/officers/sign-in",
-                    json={"username": "police.hanoi", "password": password},
-                    headers={"X-Forwarded-For": client_ip},
-                )
-                return r.status_code
+        async def attempt(client_ip: str, password: str) -> int:
+            r = await balancer.post(
+                "/v1/officers/sign-in",
+                json={"username": "police.hanoi", "password": password},
+                headers={"X-Forwarded-For": client_ip},
+            )
+            return r.status_code
 
-            assert [await attempt("203.0.113.7", "guess") for _ in range(5)] == [401] * 5
-            assert await attempt("203.0.113.7", "right-pw") == 429
-            # Every client arrives from the balancer's address; only the guesser is locked.
-            assert await attempt("198.51.100.20", "right-pw") == 200
+        assert [await attempt("203.0.113.7", "guess") for _ in range(5)] == [401] * 5
+        assert await attempt("203.0.113.7", "right-pw") == 429
+        # Every client arrives from the balancer's address; only the guesser is locked.
+        assert await attempt("198.51.100.20", "right-pw") == 200
 
 
 async def test_redis_key_names_are_keyed_by_a_server_secret(

@@ -2,6 +2,9 @@
 
 import httpx
 
+from tests.support.servers import ServerSet
+from tests.support.tokens import Mint
+
 
 async def test_live_answers_ok(client: httpx.AsyncClient) -> None:
     r = await client.get("/health/live")
@@ -47,13 +50,13 @@ async def test_openapi_is_version_3_1(client: httpx.AsyncClient) -> None:
     assert page.status_code == 200
 
 
-async def test_jwks_publishes_the_token_key(client: httpx.AsyncClient, mint) -> None:  # type: ignore[no-untyped-def]
+async def test_jwks_publishes_the_token_key(client: httpx.AsyncClient, mint: Mint) -> None:
     await mint()
     keys = (await client.get("/.well-known/jwks.json")).json()["keys"]
     assert keys and all(k["kty"] == "EC" and k["alg"] == "ES256" and "d" not in k for k in keys)
 
 
-async def test_ready_reports_redis_down_as_503(client: httpx.AsyncClient, servers) -> None:  # type: ignore[no-untyped-def]
+async def test_ready_reports_redis_down_as_503(client: httpx.AsyncClient, servers: ServerSet) -> None:
     """Losing Redis makes the service not ready; it must not crash or hang."""
     assert servers.redis is not None, "needs the embedded Redis to stop it"
     servers.redis.stop()

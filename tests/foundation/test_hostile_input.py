@@ -75,7 +75,7 @@ async def test_a_webhook_timestamp_too_large_for_a_float_is_unauthorized(client:
 async def test_a_non_ascii_webhook_signature_is_unauthorized(client: httpx.AsyncClient) -> None:
     body = b'{"event_id": "e1", "payment_id": "p1", "state": "succeeded"}'
     header = f"t={int(time.time())},v1=".encode() + "é".encode("latin-1") * 64
-    r = await client.post("/v1/providers/momo/payout-events", content=body, headers={"Wallet-Signature": header})
+    r = await client.post("/v1/providers/momo/payout-events", content=body, headers={b"Wallet-Signature": header})
     _problem(r, 401)
 
 

@@ -5,6 +5,8 @@ import asyncio
 import asyncpg
 import httpx
 
+from tests.support.tokens import Mint
+
 
 async def count(db: asyncpg.Pool) -> int:
     return int(await db.fetchval("SELECT count(*) FROM probe_things"))
@@ -21,7 +23,7 @@ async def test_replay_returns_the_stored_response_and_runs_once(client: httpx.As
     assert await count(db) == 1
 
 
-async def test_same_key_different_body_is_refused(client: httpx.AsyncClient, db: asyncpg.Pool, mint) -> None:  # type: ignore[no-untyped-def]
+async def test_same_key_different_body_is_refused(client: httpx.AsyncClient, db: asyncpg.Pool, mint: Mint) -> None:
     # An authenticated caller owns its keys; an anonymous key names one exact request.
     headers = {**(await mint(kind="citizen", subject="a")), "Idempotency-Key": "k-2"}
     await client.post("/_probe/things", json={"name": "a", "amount": 5}, headers=headers)
@@ -46,7 +48,7 @@ async def test_concurrent_requests_with_one_key_run_once(client: httpx.AsyncClie
             assert r.headers["retry-after"] == "1"
 
 
-async def test_keys_are_scoped_to_the_caller(client: httpx.AsyncClient, db: asyncpg.Pool, mint) -> None:  # type: ignore[no-untyped-def]
+async def test_keys_are_scoped_to_the_caller(client: httpx.AsyncClient, db: asyncpg.Pool, mint: Mint) -> None:
     a = {**(await mint(kind="citizen", subject="a")), "Idempotency-Key": "same"}
     b = {**(await mint(kind="citizen", subject="b")), "Idempotency-Key": "same"}
     ra = await client.post("/_probe/things", json={"name": "a", "amount": 1}, headers=a)

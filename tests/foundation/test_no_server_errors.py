@@ -25,6 +25,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.tokens import Mint
+
 ALL_ROLES = frozenset(
     {"police_officer", "welfare_maker", "welfare_checker", "issuer_operator", "verifier_agent", "admin"}
 )
@@ -82,7 +84,7 @@ def fill(path: str, segment: str) -> str:
 
 
 @pytest.fixture
-async def callers(mint) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+async def callers(mint: Mint) -> dict[str, dict[str, str]]:
     return {
         "anonymous": {},
         "citizen": await mint(kind="citizen", subject=str(uuid.uuid4()), level=2, device_id=str(uuid.uuid4())),

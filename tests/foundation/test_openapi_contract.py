@@ -23,7 +23,7 @@ from wallet_api.auth.principal import Principal
 
 
 def _operations(app: Litestar) -> list[tuple[str, str, str, HTTPRouteHandler]]:
-    found = []
+    found: list[tuple[str, str, str, HTTPRouteHandler]] = []
     for route in app.routes:
         if route.path.startswith(("/schema", "/_probe")):
             continue
@@ -89,7 +89,7 @@ async def test_every_problem_a_route_answers_is_in_its_operation(
             continue  # a stream that stays open for a caller it admits
         operation = document["paths"][path_format][method.lower()]
         for name, headers in callers.items():
-            body = {} if method in ("POST", "PUT", "PATCH") else None
+            body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
             r = await client.request(method, _concrete(path), headers=headers, json=body)
             if not r.headers.get("content-type", "").startswith("application/problem+json") or not r.content:
                 continue  # not a problem, or one to a HEAD request (no body)

@@ -1,15 +1,18 @@
 """Every error class answers with RFC 9457 problem details and a stable type."""
 
+from typing import Any
+
 import httpx
 import pytest
 
+from tests.support.tokens import Mint
 from wallet_api.problems import PROBLEM_BASE
 
 
-def assert_problem(r: httpx.Response, status: int, slug: str) -> dict[str, object]:
+def assert_problem(r: httpx.Response, status: int, slug: str) -> dict[str, Any]:
     assert r.status_code == status
     assert r.headers["content-type"].startswith("application/problem+json")
-    body = r.json()
+    body: dict[str, Any] = r.json()
     assert body["type"] == PROBLEM_BASE + slug
     assert body["status"] == status
     assert body["title"]
@@ -62,13 +65,13 @@ async def test_garbage_token_is_401(client: httpx.AsyncClient) -> None:
     assert_problem(await client.get("/_probe/me", headers={"Authorization": "Bearer abc.def.ghi"}), 401, "unauthorized")
 
 
-async def test_insufficient_level_is_403_with_its_own_type(client: httpx.AsyncClient, mint) -> None:  # type: ignore[no-untyped-def]
+async def test_insufficient_level_is_403_with_its_own_type(client: httpx.AsyncClient, mint: Mint) -> None:
     headers = await mint(kind="citizen", subject="a", level=1)
     body = assert_problem(await client.get("/_probe/level2", headers=headers), 403, "identification-level")
     assert body["required_level"] == 2
 
 
-async def test_wrong_principal_kind_is_403(client: httpx.AsyncClient, mint) -> None:  # type: ignore[no-untyped-def]
+async def test_wrong_principal_kind_is_403(client: httpx.AsyncClient, mint: Mint) -> None:
     headers = await mint(kind="officer", subject="o1", roles=frozenset({"police_officer"}))
     assert_problem(await client.get("/_probe/me", headers=headers), 403, "forbidden")
 

@@ -1,6 +1,7 @@
 """Settings come from WALLET_* variables, in one place, with clear errors."""
 
 import base64
+from pathlib import Path
 
 import pytest
 
@@ -37,7 +38,7 @@ def test_kek_must_be_32_bytes_of_base64(kek: str) -> None:
         Settings.from_env({"WALLET_KEK": kek})
 
 
-def test_development_kek_is_created_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_development_kek_is_created_once(tmp_path: Path) -> None:
     s = Settings.from_env({"WALLET_DATA_DIR": str(tmp_path)})
     first = s.kek_bytes()
     assert len(first) == 32
@@ -49,7 +50,7 @@ def _kek_in_new_process(data_dir: str) -> bytes:
     return Settings.from_env({"WALLET_DATA_DIR": data_dir}).kek_bytes()
 
 
-def test_processes_starting_together_share_one_development_kek(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_processes_starting_together_share_one_development_kek(tmp_path: Path) -> None:
     """API and worker processes start at once; they must not end up with different keys."""
     import multiprocessing
 

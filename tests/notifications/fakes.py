@@ -161,6 +161,7 @@ class FakeApns:
         except jwt.PyJWTError:
             authorised = False
         kind = self.behaviour.get(token, "ok")
+        reply: dict[str, object]
         if not authorised:
             status, reply = 403, {"reason": "InvalidProviderToken"}
         elif headers[":method"] != "POST" or not headers.get("apns-topic"):

@@ -65,7 +65,7 @@ async def test_opting_out_of_a_category_stops_its_push_but_keeps_the_inbox_entry
 
     kinds = [i["kind"] for i in (await client.get("/v1/notifications", headers=headers)).json()["items"]]
     assert sorted(kinds) == ["document.viewed", "payment.succeeded"]
-    pushes = await read_dev_push(redis, str(token))
+    pushes: list[dict[str, Any]] = await read_dev_push(redis, str(token))
     assert [p["data"]["category"] for p in pushes] == ["payments"]
 
 

@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,16 +30,11 @@ from notifications.events import Notice
 from notifications.realtime import encode_message, publish_realtime_many
 from notifications.store import insert_notices
 from tests.notifications.conftest import create_account, create_device, publish_event
+from tests.support.ports import free_port
 from wallet_api.accounts.sessions import insert_session
 from wallet_api.settings import Settings
 
 READ_TIMEOUT = 15.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -77,7 +71,7 @@ def _serve(settings: Settings, tmp_path_factory: pytest.TempPathFactory, count: 
     procs: list[subprocess.Popen[bytes]] = []
     urls = []
     for i in range(count):
-        port = _free_port()
+        port = free_port()
         data = tmp_path_factory.mktemp(f"api{i}")
         env = {
             **os.environ,

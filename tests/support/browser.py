@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ import httpx
 import pytest
 import qrcode
 
+from tests.support.ports import free_port
 from wallet_api.settings import Settings
 
 __all__ = ["CHROMIUM", "Browsers", "qr_video", "screenshot"]
@@ -36,18 +36,12 @@ NO_CHROMIUM = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def served(settings: Settings, app: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of the app served for real (after the in-process app made the keys)."""
     if not CHROMIUM.exists():
         pytest.skip(NO_CHROMIUM)
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WALLET_")}
     env.update(
         WALLET_ENV="test",

@@ -23,7 +23,6 @@ import dataclasses
 import http.server
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -40,12 +39,12 @@ import redis.asyncio as aioredis
 from litestar import Litestar
 
 from payments.providers.registry import ProviderRegistry
+from tests.support.ports import free_port
 from wallet_api.settings import Settings
 
 __all__ = [
     "ProviderSim",
     "WebhookCapture",
-    "free_port",
     "provider_registry",
     "provider_sim",
     "provider_sim_server",
@@ -54,12 +53,6 @@ __all__ = [
 ]
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

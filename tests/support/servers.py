@@ -15,7 +15,7 @@ import asyncpg
 from wallet_api import migrate
 from wallet_api.embedded import EmbeddedPostgres, EmbeddedRedis
 
-__all__ = ["ServerSet", "start_test_servers"]
+__all__ = ["ServerSet", "fresh_database", "start_test_servers"]
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,18 +34,10 @@ def _with_database(url: str, name: str) -> str:
     return f"{head}/{name}{sep}{query}"
 
 
-async def _create_database(admin_url: str, name: str) -> None:
+async def _admin(admin_url: str, sql: str) -> None:
     conn = await asyncpg.connect(admin_url)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def _drop_database(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(sql)
     finally:
         await conn.close()
 
@@ -54,7 +46,27 @@ async def _migrate(url: str) -> None:
     conn = await asyncpg.connect(url)
     try:
         await migrate.apply(conn)
-        # The table behind the test-only probe routes (tests/support/probes.py).
+    finally:
+        await conn.close()
+
+
+@contextlib.contextmanager
+def fresh_database(admin_url: str, prefix: str) -> Iterator[str]:
+    """The URL of a new, migrated database ``{prefix}_*`` on ``admin_url``'s server, dropped after the block."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    asyncio.run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
+    try:
+        url = _with_database(admin_url, name)
+        asyncio.run(_migrate(url))
+        yield url
+    finally:
+        asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _add_probe_table(url: str) -> None:
+    # The table behind the test-only probe routes (tests/support/probes.py).
+    conn = await asyncpg.connect(url)
+    try:
         await conn.execute(
             "CREATE TABLE probe_things (id uuid PRIMARY KEY, name text NOT NULL, amount bigint NOT NULL)"
         )
@@ -74,14 +86,11 @@ def start_test_servers(tmp: Path) -> Iterator[ServerSet]:
     if not redis_url:
         rd = EmbeddedRedis(tmp)
         redis_url = rd.start()
-    name = f"wallet_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    asyncio.run(_create_database(admin_url, name))
-    url = _with_database(admin_url, name)
     try:
-        asyncio.run(_migrate(url))
-        yield ServerSet(database_url=url, redis_url=redis_url, admin_url=admin_url, redis=rd)
+        with fresh_database(admin_url, "wallet_test") as url:
+            asyncio.run(_add_probe_table(url))
+            yield ServerSet(database_url=url, redis_url=redis_url, admin_url=admin_url, redis=rd)
     finally:
-        asyncio.run(_drop_database(admin_url, name))
         if rd is not None:
             rd.stop()
         if pg is not None:

@@ -193,10 +193,19 @@ async def verify_device_proof(
 
 async def _shown_document(db: asyncpg.Pool, principal: Principal, document_id: UUID) -> tuple[Any, DocumentType]:
     doc = await citizen_document(db, principal, document_id)
+    # One raise per state (documents.state: active, suspended, revoked), so that each slug is
+    # written out where it is raised (the registry test and the OpenAPI document read it).
+    if doc["state"] == "suspended":
+        raise Problem(
+            "A suspended document cannot be shown.",
+            slug="document-suspended",
+            status=409,
+            title="The document cannot be shown",
+        )
     if doc["state"] != "active":
         raise Problem(
             f"A {doc['state']} document cannot be shown.",
-            slug=f"document-{doc['state']}",
+            slug="document-revoked",
             status=409,
             title="The document cannot be shown",
         )

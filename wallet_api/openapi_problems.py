@@ -63,20 +63,23 @@ def _resolve(node: ast.expr, names: dict[str, Any]) -> Any:
     return None
 
 
-def _literal(call: ast.Call, name: str) -> Any:
+def _literal(call: ast.Call, name: str, names: dict[str, Any]) -> Any:
+    """The argument's value if it is a literal or names a module's constant (``slug=HOLDER_UNKNOWN``)."""
     for kw in call.keywords:
         if kw.arg == name and isinstance(kw.value, ast.Constant):
             return kw.value.value
+        if kw.arg == name and isinstance(kw.value, ast.Name) and isinstance(names.get(kw.value.id), str | int):
+            return names[kw.value.id]
     return None
 
 
-def _documented(cls: type[Problem], call: ast.Call) -> set[ProblemDoc]:
+def _documented(cls: type[Problem], call: ast.Call, names: dict[str, Any]) -> set[ProblemDoc]:
     listed: tuple[tuple[int, str, str], ...] | None = getattr(cls, "documented", None)
     if listed:
         return {ProblemDoc(*entry) for entry in listed}
-    slug = _literal(call, "slug") or cls.slug
-    status = _literal(call, "status") or cls.status
-    title = _literal(call, "title") or cls.title
+    slug = _literal(call, "slug", names) or cls.slug
+    status = _literal(call, "status", names) or cls.status
+    title = _literal(call, "title", names) or cls.title
     return {ProblemDoc(int(status), str(slug), str(title))}
 
 
@@ -106,7 +109,7 @@ def problems_raised(fn: Any, _seen: set[Any] | None = None, _depth: int = 0) -> 
         if isinstance(built, ast.Call):
             cls = _resolve(built.func, names)
             if inspect.isclass(cls) and issubclass(cls, Problem):
-                found |= _documented(cls, built)
+                found |= _documented(cls, built, names)
         if isinstance(node, ast.Call):
             target = _resolve(node.func, names)
             if inspect.isfunction(target) or inspect.ismethod(target):

@@ -3,7 +3,7 @@
 Online, what was scanned goes to the same verification as ``POST /v1/verifications``
 (``documents.verification.check``) as the signed-in verifier officer, so the holder's
 access log records it. Offline, the page verifies a ``VN2:`` payload itself against the
-trust bundle its service worker cached (consoles/trust.py, static/vn1.js).
+trust bundle its service worker cached (consoles/trust.py, static/verify-offline.js).
 """
 
 from __future__ import annotations

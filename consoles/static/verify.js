@@ -1,6 +1,6 @@
 // The verifier page: camera scanning (jsQR), online verification through the server, offline
-// verification in the browser (vn1.js) against the trust bundle the service worker caches.
-import { Refusal, verifyOffline } from "/static/consoles/vn1.js";
+// verification in the browser (verify-offline.js) against the trust bundle the service worker caches.
+import { Refusal, verifyOffline } from "/static/consoles/verify-offline.js";
 
 const $ = (id) => document.getElementById(id);
 const csrf = document.querySelector('meta[name="csrf-token"]').content;

@@ -140,7 +140,7 @@ def test_the_dictionary_is_part_of_the_format() -> None:
 
 
 def test_a_stored_block_of_the_dictionary_lets_a_plain_raw_inflater_read_the_claims() -> None:
-    """What the verifier web app does (consoles/static/vn1.js), where DecompressionStream takes
+    """What the verifier web app does (consoles/static/verify-offline.js), where DecompressionStream takes
     no preset dictionary: the dictionary as a stored deflate block before the claims."""
     from documents.offline import _deflate
 

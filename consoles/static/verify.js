@@ -42,7 +42,7 @@ const SLUGS = {
 const VI_DETAILS = {
   revoked: "Cơ quan cấp đã thu hồi giấy tờ này.",
   suspended: "Giấy tờ đang bị tạm đình chỉ.",
-  expired: "Mã QR hoặc giấy tờ đã hết hạn; đề nghị người dân đưa mã mới.",
+  expired: "Mã QR đã hết hạn; đề nghị người dân đưa mã mới.",
   tampered: "Mã QR đã bị sửa đổi hoặc bị hỏng.",
   "unknown-issuer": "Mã QR được ký bởi cơ quan hoặc khóa không xác định.",
   "not-ours": "Đây không phải mã QR của Ví công dân.",
@@ -51,7 +51,13 @@ const VI_DETAILS = {
   "status-unknown": "Không có danh sách trạng thái đáng tin cậy cho giấy tờ này.",
 };
 
-const bilingual = (verdict, english) => (VI_DETAILS[verdict] ? `${VI_DETAILS[verdict]} / ${english}` : english);
+// Where one verdict has several causes, the cause's own words (the document, not the QR, expired).
+const VI_CAUSES = { "document-expired": "Giấy tờ đã hết hạn." };
+
+const bilingual = (verdict, english, cause) => {
+  const vi = VI_CAUSES[cause] || VI_DETAILS[verdict];
+  return vi ? `${vi} / ${english}` : english;
+};
 
 const CODE_DETAILS = {
   "code-unknown": "Mã không tồn tại. / No such code.",
@@ -70,6 +76,8 @@ function cachedBundle() {
   }
 }
 
+// Each refresh, from the network or (offline) the service worker's copy, ends by stamping
+// #cache-age with the moment it finished: "refreshed", whatever it brought.
 async function refreshBundle() {
   try {
     const r = await fetch("/verify/trust.json", { credentials: "same-origin" });
@@ -83,6 +91,7 @@ async function refreshBundle() {
     // offline and nothing cached by the service worker yet: the age line says so
   }
   showCacheAge();
+  $("cache-age").dataset.refreshedAt = String(Date.now());
 }
 
 function showCacheAge() {
@@ -241,7 +250,7 @@ async function verify(text) {
   }
   const slug = body && typeof body.type === "string" ? body.type.split("/").pop() : "";
   const verdict = SLUGS[slug] || "error";
-  const detail = CODE_DETAILS[slug] || bilingual(verdict, (body && body.detail) || `HTTP ${r.status}`);
+  const detail = CODE_DETAILS[slug] || bilingual(verdict, (body && body.detail) || `HTTP ${r.status}`, slug);
   if (r.status >= 500 && isOffline) return verifyLocally(text);
   show(verdict, detail, null);
 }

@@ -8,18 +8,27 @@ revoked), and a refusal once that cache is older than the lists' ttl.
 
 from __future__ import annotations
 
-import asyncio
+import datetime as dt
 import json
 import time
+import uuid
+import zlib
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import cbor2
 import httpx
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.documents.conftest import Citizen, id_card_claims, issue, presentation_proof
+from documents.issuer_keys import issuer_signing_key
+from documents.offline import encode_offline, open_offline
+from documents.offline_dictionary import OFFLINE_DICTIONARY
+from documents.types import get_type
+from tests.documents.conftest import Citizen, id_card_claims, issue, licence_claims, presentation_proof
 from tests.support.browser import Browsers, qr_video, screenshot
 from wallet_api.accounts.orgs import create_officer
+from wallet_api.keys.provider import SigningKey, jwk_thumbprint, public_jwk
 
 PASSWORD = "correct horse battery staple"
 
@@ -53,28 +62,45 @@ async def sign_in(page: Any, base: str, username: str, password: str = PASSWORD)
     await page.get_by_role("button", name="Đăng nhập / Sign in").click()
 
 
+#: The waits below are for events (a verdict shown, a refresh finished), however long a loaded
+#: machine takes; this bound only keeps a broken page from hanging the run.
+HANG_GUARD_MS = 600_000
+
+#: Resolves once a service worker controls the page (at once, or on its ``controllerchange``).
+_CONTROLLED = """() => navigator.serviceWorker.controller !== null || new Promise((done) =>
+    navigator.serviceWorker.addEventListener("controllerchange", () => done(true), { once: true }))"""
+
+
 async def scan(page: Any) -> str:
     await page.get_by_role("button", name="Bật camera / Start camera").click()
     banner = page.locator("#verdict-banner")
-    await banner.wait_for(state="visible", timeout=30000)
+    await banner.wait_for(state="visible", timeout=HANG_GUARD_MS)
     return str(await banner.get_attribute("data-verdict"))
 
 
-async def until(page: Any, expression: str) -> None:
-    """Poll ``expression`` in the page (wait_for_function would need eval, which our CSP forbids)."""
-    deadline = time.monotonic() + 30
-    while not await page.evaluate(expression):
-        assert time.monotonic() < deadline, f"never true: {expression}"
-        await asyncio.sleep(0.2)
-
-
 async def verdict(page: Any, expected: str) -> None:
-    await page.locator(f'#verdict-banner[data-verdict="{expected}"]').wait_for(timeout=30000)
+    await page.locator(f'#verdict-banner[data-verdict="{expected}"]').wait_for(timeout=HANG_GUARD_MS)
+
+
+async def check_pasted(page: Any, text: str) -> None:
+    await page.locator("#verdict").evaluate("e => { e.hidden = true; }")
+    await page.locator("#payload").fill(text)
+    await page.get_by_role("button", name="Xác thực / Verify").click()
+    await page.locator("#verdict-banner").wait_for(state="visible", timeout=HANG_GUARD_MS)
+
+
+async def refreshed(page: Any) -> str:
+    """When the page's latest trust-bundle refresh finished (it stamps ``#cache-age``)."""
+    stamp = page.locator("#cache-age[data-refreshed-at]")
+    await stamp.wait_for(state="attached", timeout=HANG_GUARD_MS)
+    return str(await stamp.get_attribute("data-refreshed-at"))
 
 
 async def cached_bundle(page: Any) -> None:
-    await until(page, "document.getElementById('cache-age').dataset.generatedAt !== ''")
-    await until(page, "navigator.serviceWorker.controller !== null")
+    """The page has fetched its trust bundle and its service worker controls it."""
+    await refreshed(page)
+    assert await page.locator("#cache-age").get_attribute("data-generated-at") != ""
+    await page.evaluate(_CONTROLLED)
 
 
 async def test_verifier_scans_online_then_offline_codes(
@@ -148,16 +174,25 @@ async def test_verifier_scans_online_then_offline_codes(
             bundle = json.loads(await page.evaluate("localStorage.getItem('cw-verify-trust')"))
             bundle["generated_at"] = int(time.time()) - 3600
             await page.evaluate("b => localStorage.setItem('cw-verify-trust', b)", json.dumps(bundle))
-            await page.locator("#payload").fill(text)
-            await page.get_by_role("button", name="Xác thực / Verify").click()
+            await check_pasted(page, text)
             await verdict(page, "stale")
             await screenshot(page, "verify-offline-stale")
         if name == "revoked":
-            # Back online, the page refreshes its keys and lists at once.
-            before = await page.locator("#cache-age").get_attribute("data-generated-at")
+            # While the browser is offline the issuer revokes the licence. Back online, the page
+            # refreshes its keys and lists at once: offline again, the licence's QR is refused.
+            r = await client.post(
+                f"/v1/agency/documents/{licence['id']}/revoke", headers=issuer, json={"reason": "withdrawn"}
+            )
+            assert r.status_code == 200, r.text
+            before = await refreshed(page)  # the offline load's refresh, from the service worker's copy
             await context.set_offline(False)
-            await page.locator(f'#cache-age:not([data-generated-at="{before}"])').wait_for(state="attached")
+            await page.locator(f'#cache-age:not([data-refreshed-at="{before}"])').wait_for(
+                state="attached", timeout=HANG_GUARD_MS
+            )
             await page.get_by_text("Online: codes are checked with the server").wait_for()
+            await context.set_offline(True)
+            await check_pasted(page, offline["payload"])
+            await verdict(page, "revoked")
         await context.close()
 
 
@@ -177,3 +212,89 @@ async def test_denied_camera_and_expired_session_are_explained(
     await context.add_cookies([{**session, "value": session["value"][:-4] + "AAAA"}])
     await page.goto(f"{served}/verify")
     await page.get_by_text("Your session has expired").wait_for()
+
+
+def resigned(genuine: str, key: SigningKey, *, iat: int, exp: int) -> str:
+    """``genuine``'s claims and status entry, signed by ``key`` for the times given."""
+    body = cbor2.loads(zlib.decompressobj(-15, zdict=OFFLINE_DICTIONARY).decompress(open_offline(genuine).payload))
+    doc_type = get_type(body[-1])
+    assert doc_type is not None
+    return encode_offline(
+        key,
+        org_id=body[1],
+        doc_type=doc_type,
+        claims=licence_claims(),
+        revealed={"full_name": "Nguyễn Văn Hùng", "points": 12},
+        status_list_id=uuid.UUID(bytes=body[-2][0]),
+        status_idx=body[-2][1],
+        level=body[-4],
+        iat=iat,
+        exp=exp,
+    )
+
+
+def stranger_key(org_id: str) -> SigningKey:
+    """A key that names ``org_id`` but that the issuer never published."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    jwk = public_jwk(private.public_key())
+    return SigningKey(jwk_thumbprint(jwk), "issuer", org_id, jwk, private, dt.datetime.now(dt.UTC))
+
+
+async def test_expired_and_unknown_issuer_verdicts_online_and_offline(
+    client: httpx.AsyncClient,
+    db: asyncpg.Pool,
+    app: Any,
+    served: str,
+    browsers: Browsers,
+    issuer: Any,
+    make_citizen: Any,
+) -> None:
+    """An expired QR, an expired document and a QR signed by a key no issuer published: each a
+    red verdict in Vietnamese and English that shows none of the holder's data."""
+    username = await verifier_officer(db)
+    holder = await make_citizen()
+    licence = await issue(client, issuer)
+    genuine = (await presentation(client, holder, licence["id"], ["full_name", "points"], "offline"))["payload"]
+    now = int(time.time())
+    real_key = await issuer_signing_key(db, app.state.key_provider, "csgt")
+    expired_qr = resigned(genuine, real_key, iat=now - 2 * 86400, exp=now - 86400)
+    forged_qr = resigned(genuine, stranger_key("csgt"), iat=now, exp=now + 3600)
+    old_claims = licence_claims(
+        issue_date="2015-06-10",
+        expiry_date="2020-06-10",
+        classes=[{"code": "B", "issue_date": "2015-06-10", "expiry_date": "2020-06-10"}],
+    )
+    old = await issue(client, issuer, ref="GPLX-2015", claims=old_claims)
+    old_code = (await presentation(client, holder, old["id"], ["points"], "online"))["url"]
+
+    context = await browsers.launch()
+    page = context.pages[0] if context.pages else await context.new_page()
+    await sign_in(page, served, username)
+    await cached_bundle(page)
+    expected = {
+        "expired": ("HẾT HẠN", "EXPIRED", "Mã QR đã hết hạn", "expired"),
+        "document-expired": ("HẾT HẠN", "EXPIRED", "Giấy tờ đã hết hạn", "expired on 2020-06-10"),
+        "unknown-issuer": ("KHÔNG RÕ CƠ QUAN CẤP", "UNKNOWN ISSUER", "cơ quan hoặc khóa không xác định", "key"),
+    }
+    checks = [("online", expired_qr, "expired"), ("online", forged_qr, "unknown-issuer")]
+    checks += [("online", old_code, "document-expired")]
+    checks += [("offline", expired_qr, "expired"), ("offline", forged_qr, "unknown-issuer")]
+    for mode, text, cause in checks:
+        if mode == "offline":
+            await context.set_offline(True)
+        await check_pasted(page, text)
+        vi, en, vi_detail, en_detail = expected[cause]
+        shown = page.locator("#verdict-banner")
+        assert await shown.get_attribute("data-verdict") == ("expired" if cause.endswith("expired") else cause)
+        assert "verdict-bad" in str(await shown.get_attribute("class"))
+        assert await page.locator("#verdict-icon").inner_text() == "✗"
+        assert (await page.locator("#verdict-vi").inner_text(), await page.locator("#verdict-en").inner_text()) == (
+            vi,
+            en,
+        )
+        detail = await page.locator("#verdict-detail").inner_text()
+        assert vi_detail in detail and en_detail in detail, detail
+        assert await page.locator("#verdict-facts").inner_text() == ""
+        assert await page.locator("#verdict-fields").is_hidden()
+        assert "Nguyễn" not in await page.locator("#verdict").inner_text()
+        await screenshot(page, f"verify-{mode}-{cause}")

@@ -127,3 +127,55 @@ async def test_bulk_upload_reports_every_row(db: asyncpg.Pool, served: str, brow
     assert visible == 2
     await screenshot(page, "agency-bulk-report")
     assert await db.fetchval("SELECT count(*) FROM documents") == 1
+
+
+async def _saved(db: asyncpg.Pool) -> tuple[int, int, int, int]:
+    """The licence's version and points, and how many update events and audit entries exist."""
+    row = await db.fetchrow("SELECT version, claims FROM documents WHERE agency_ref = 'GPLX-0002'")
+    claims = row["claims"] if isinstance(row["claims"], dict) else json.loads(row["claims"])
+    events = await db.fetchval("SELECT count(*) FROM outbox WHERE topic = 'document.updated'")
+    audits = await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'document.update'")
+    return row["version"], claims["points"], events, audits
+
+
+async def test_update_shows_the_new_version_and_bad_contents_change_nothing(
+    db: asyncpg.Pool, served: str, browsers: Browsers, make_citizen: Any
+) -> None:
+    username = await operator(db)
+    holder: Citizen = await make_citizen()
+    context = await browsers.launch()
+    page = context.pages[0] if context.pages else await context.new_page()
+    await sign_in(page, served, "agency", username)
+    await page.get_by_label("Loại giấy tờ").select_option("driving_licence")
+    await page.get_by_label("Số hiệu của cơ quan", exact=False).nth(1).fill("GPLX-0002")
+    await page.get_by_label("Số định danh người được cấp").fill(holder.person_id)
+    await page.locator("#claims").fill(json.dumps(licence_claims()))
+    await page.get_by_role("button", name="Cấp / Issue").click()
+    await page.locator('#state[data-state="active"]').wait_for()
+    assert await page.locator("#version").inner_text() == "1"
+
+    # The operator edits the contents: points 12 → 9. The page shows the new version and contents.
+    edited = json.loads(await page.get_by_label("Nội dung (JSON)", exact=False).input_value())
+    edited["points"] = 9
+    await page.get_by_label("Nội dung (JSON)", exact=False).fill(json.dumps(edited, ensure_ascii=False))
+    await page.get_by_role("button", name="Cập nhật / Update").click()
+    await page.locator("#done").wait_for()
+    assert "update" in await page.locator("#done").inner_text()
+    assert await page.locator("#version").inner_text() == "2"
+    assert json.loads(await page.get_by_label("Nội dung (JSON)", exact=False).input_value())["points"] == 9
+    await screenshot(page, "agency-updated")
+    saved = await _saved(db)
+    assert saved == (2, 9, 1, 1)
+
+    # Contents that are not JSON, then contents the type refuses: each a clear message naming
+    # the field, and nothing of it saved (no new version, event or audit entry).
+    for text, named in [('{"points": 9,', "claims"), (json.dumps(licence_claims(points=99)), "claims.points")]:
+        await page.get_by_label("Nội dung (JSON)", exact=False).fill(text)
+        await page.get_by_role("button", name="Cập nhật / Update").click()
+        problem = page.locator("#problem")
+        await problem.wait_for()
+        assert named in await problem.inner_text() and "Traceback" not in await problem.inner_text()
+        await screenshot(page, "agency-update-refused")
+        assert await _saved(db) == saved
+        await page.go_back()
+        await page.locator("#version").wait_for()

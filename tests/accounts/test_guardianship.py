@@ -19,10 +19,10 @@ import redis.asyncio as aioredis
 
 from tests.accounts.conftest import Person, add_person, register, sign_in
 from tests.accounts.family import POLICE, children, family_at_level_2, link
-from tests.support.servers import _with_database
 from wallet_api import migrate
 from wallet_api.accounts.access import managed_account_ids, may_act_for
 from wallet_api.auth.principal import Principal
+from wallet_api.databases import with_database
 
 
 def _citizen(account_id: str | None) -> Principal:
@@ -116,7 +116,7 @@ async def test_the_migration_moves_every_guardian_into_the_table(servers: Any, t
     name = f"wallet_guardians_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(servers.admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
-    conn = await asyncpg.connect(_with_database(servers.admin_url, name))
+    conn = await asyncpg.connect(with_database(servers.admin_url, name))
     try:
         await migrate.apply(conn, before)
         ids = {}

@@ -4,27 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from tests.support.servers import ServerSet, _with_database
+from tests.support.servers import ServerSet
 from wallet_api import migrate
+from wallet_api.databases import create_database, drop_database, scratch_name
 
 
 @pytest.fixture
 async def scratch_db(servers: ServerSet) -> AsyncIterator[str]:
-    name = f"wallet_mig_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(servers.admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    name = scratch_name("wallet_mig")
+    url = await create_database(servers.admin_url, name)
     try:
-        yield _with_database(servers.admin_url, name)
+        yield url
     finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(servers.admin_url, name)
 
 
 @pytest.fixture

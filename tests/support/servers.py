@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 
-from wallet_api import migrate
+from wallet_api.databases import create_database, drop_database, migrate_database, scratch_name
 from wallet_api.embedded import EmbeddedPostgres, EmbeddedRedis
 
 __all__ = ["ServerSet", "fresh_database", "start_test_servers"]
@@ -28,39 +27,16 @@ class ServerSet:
     redis: EmbeddedRedis | None
 
 
-def _with_database(url: str, name: str) -> str:
-    base, sep, query = url.partition("?")
-    head, _, _ = base.rpartition("/")
-    return f"{head}/{name}{sep}{query}"
-
-
-async def _admin(admin_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-async def _migrate(url: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate.apply(conn)
-    finally:
-        await conn.close()
-
-
 @contextlib.contextmanager
 def fresh_database(admin_url: str, prefix: str) -> Iterator[str]:
     """The URL of a new, migrated database ``{prefix}_*`` on ``admin_url``'s server, dropped after the block."""
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    asyncio.run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
+    name = scratch_name(prefix)
+    url = asyncio.run(create_database(admin_url, name))
     try:
-        url = _with_database(admin_url, name)
-        asyncio.run(_migrate(url))
+        asyncio.run(migrate_database(url))
         yield url
     finally:
-        asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(drop_database(admin_url, name))
 
 
 async def _add_probe_table(url: str) -> None:

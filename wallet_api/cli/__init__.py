@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from wallet_api.cli.core import audit, dev, keys, migrate, seed, serve, worker
+from wallet_api.cli.schema import schema
 
 __all__ = ["cli", "main"]
 
@@ -18,7 +19,7 @@ def cli() -> None:
     """Citizen Wallet: verifiable documents and social-benefit payouts."""
 
 
-for command in (serve, worker, migrate, seed, dev, audit, keys):
+for command in (serve, worker, migrate, seed, dev, audit, keys, schema):
     cli.add_command(command)
 
 

@@ -17,8 +17,9 @@ committed. At low load a statement carries one verification and adds no delay; u
 the batches grow by themselves. If a batch fails it wrote nothing, and its verifications
 are retried one by one, so that one bad item fails only its own request.
 
-The outcome is decided here, in SQL, once for the log, the event and the answer:
-``document-revoked``, ``document-suspended``, ``document-expired`` or ``valid``.
+The outcome is decided in this statement, once for the log, the event and the answer:
+``document-revoked``, ``document-suspended``, ``document-expired`` or ``valid``, by the
+rules of documents/verdict.py rendered as SQL.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 import asyncpg
 
 from documents.service import today_ict
+from documents.verdict import document_verdict_sql
 from wallet_api.batching import Batcher, fetch_per_item, for_owner
 from wallet_api.outbox import consumers_for, insert_events
 
@@ -54,11 +56,9 @@ _TEMPLATE = (
     """
 WITH hit AS ({read}),
 found AS (
-    SELECT hit.*,
-           CASE WHEN state = 'revoked' OR credential_status = 1 THEN 'document-revoked'
-                WHEN state = 'suspended' OR credential_status = 2 THEN 'document-suspended'
-                WHEN valid_until < $1::date THEN 'document-expired'
-                ELSE 'valid' END AS outcome
+    SELECT hit.*, """
+    + document_verdict_sql(state="state", status="credential_status", valid_until="valid_until", today="$1::date")
+    + """ AS outcome
     FROM hit
 ),
 logged AS (

@@ -48,6 +48,7 @@ from documents.jose import b64url_decode, b64url_encode, es256_verify
 from documents.offline_dictionary import OFFLINE_DICTIONARY
 from documents.sdjwt import CredentialError
 from documents.types import DocumentType, get_type
+from documents.verdict import window_verdict
 from wallet_api.keys.provider import SigningKey
 from wallet_api.problems import Problem
 
@@ -244,6 +245,12 @@ class OfflineClaims:
     kid: str
 
 
+_OUTSIDE_WINDOW = {
+    "expired": "The QR code has expired; ask the holder to show a fresh one.",
+    "not-yet-valid": "The QR code is not valid yet (check the device clock).",
+}
+
+
 def check_offline(envelope: OfflineEnvelope, issuer: IssuerKey | None, *, now: int, leeway: int = 60) -> OfflineClaims:
     """Verify signature, issuer and validity window; the status check is the caller's."""
     if issuer is None or short_kid(issuer.kid) != envelope.kid:
@@ -269,10 +276,9 @@ def check_offline(envelope: OfflineEnvelope, issuer: IssuerKey | None, *, now: i
         raise CredentialError("unknown-issuer", "The QR code names another issuer than the key that signed it.")
     if not all(isinstance(v, int) for v in (exp, iat, idx, level)) or exp - iat > MAX_LIFETIME_SECONDS:
         raise CredentialError("tampered", "The QR code's validity is not acceptable.")
-    if now > exp + leeway:
-        raise CredentialError("expired", "The QR code has expired; ask the holder to show a fresh one.")
-    if now + leeway < iat:
-        raise CredentialError("not-yet-valid", "The QR code is not valid yet (check the device clock).")
+    outside = window_verdict(now, not_before=iat, expires=exp, leeway=leeway)
+    if outside is not None:
+        raise CredentialError(outside, _OUTSIDE_WINDOW[outside])
     return OfflineClaims(
         org_id=org_id,
         doc_type=doc_type,

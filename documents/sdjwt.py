@@ -29,6 +29,7 @@ from documents.jose import (
     parse_compact,
     sign_compact,
 )
+from documents.verdict import window_verdict
 from wallet_api.keys.provider import SigningKey
 
 __all__ = [
@@ -47,6 +48,9 @@ KB_TYP = "kb+jwt"
 #: Digests in every credential, real and decoy: a multiple of this many.
 _DIGEST_BLOCK = 16
 _RESERVED = frozenset({"_sd", "_sd_alg", "...", "iss", "iat", "nbf", "exp", "cnf", "vct", "status", "sub"})
+
+
+_OUTSIDE_WINDOW = {"expired": "The credential has expired.", "not-yet-valid": "The credential is not valid yet."}
 
 
 class CredentialError(ValueError):
@@ -183,10 +187,14 @@ def check_sd_jwt(
             raise CredentialError("tampered", "A disclosure names a reserved or repeated claim.")
         claims[name] = value
     exp, nbf = payload.get("exp"), payload.get("nbf")
-    if isinstance(exp, int) and now > exp + leeway:
-        raise CredentialError("expired", "The credential has expired.")
-    if isinstance(nbf, int) and now + leeway < nbf:
-        raise CredentialError("not-yet-valid", "The credential is not valid yet.")
+    outside = window_verdict(
+        now,
+        not_before=nbf if isinstance(nbf, int) else None,
+        expires=exp if isinstance(exp, int) else None,
+        leeway=leeway,
+    )
+    if outside is not None:
+        raise CredentialError(outside, _OUTSIDE_WINDOW[outside])
     key_bound = False
     if kb_jwt:
         _verify_kb(kb_jwt, payload, presentation[: len(presentation) - len(kb_jwt)], now, audience, nonce, leeway)

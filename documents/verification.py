@@ -36,6 +36,7 @@ from documents.schemas import VerificationOut, VerifyRequest
 from documents.sdjwt import CredentialError
 from documents.service import today_ict
 from documents.types import DocumentType, all_types, get_type
+from documents.verdict import refusal_detail
 from wallet_api.auth.guards import principal_of
 from wallet_api.auth.principal import Principal
 from wallet_api.batching import Batcher, for_owner
@@ -175,15 +176,10 @@ def _derived_fields() -> tuple[list[str]]:
 
 
 def _refusal(row: asyncpg.Record) -> VerificationRefused | None:
-    outcome = row["outcome"]
+    outcome = row["outcome"]  # documents/verdict.py decided it, in the statement that logged it
     if outcome == "valid":
         return None
-    detail = {
-        "document-revoked": "The issuer revoked this document.",
-        "document-suspended": "The issuer suspended this document.",
-        "document-expired": f"The document expired on {row['valid_until']}.",
-    }[outcome]
-    return VerificationRefused(outcome, detail)
+    return VerificationRefused(outcome, refusal_detail(outcome, row["valid_until"]))
 
 
 def _answer(

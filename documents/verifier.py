@@ -33,7 +33,8 @@ from documents.issuer_keys import IssuerKey
 from documents.jose import JoseError, b64url_decode, ec_public_key, es256_verify, parse_compact
 from documents.offline import OfflineClaims, check_offline, kid_prefix, open_offline, peek_issuer
 from documents.sdjwt import CredentialError
-from documents.statuslist import status_at
+from documents.statuslist import INVALID, SUSPENDED, VALID, status_at
+from documents.verdict import document_verdict, refusal_detail
 
 __all__ = ["Fetch", "OfflineVerifier", "StatusUnknown", "VerifiedQr"]
 
@@ -223,12 +224,11 @@ class OfflineVerifier:
             key = next((k for kid, k in keys.items() if kid.startswith(prefix)), None)
         claims = check_offline(envelope, key, now=now)
         value, checked_at = self.status(claims, keys)
-        if value == 1:
-            raise CredentialError("document-revoked", "The issuer revoked this document.")
-        if value == 2:
-            raise CredentialError("document-suspended", "The issuer suspended this document.")
-        if value != 0:
+        if value not in (VALID, INVALID, SUSPENDED):
             raise StatusUnknown(f"The status list holds an unknown value {value}.")
+        verdict = document_verdict(status=value)
+        if verdict != "valid":
+            raise CredentialError(verdict, refusal_detail(verdict))
         return VerifiedQr(claims=claims, issuer_name=name, status_checked_at=checked_at)
 
 

@@ -309,19 +309,6 @@ $$;
 SET default_table_access_method = heap;
 
 --
--- Name: account_guardians; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.account_guardians (
-    child_account_id uuid NOT NULL,
-    guardian_account_id uuid NOT NULL,
-    since timestamp with time zone DEFAULT now() NOT NULL,
-    until date,
-    CONSTRAINT account_guardians_check CHECK ((child_account_id <> guardian_account_id))
-);
-
-
---
 -- Name: accounts; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -343,6 +330,58 @@ CREATE TABLE public.accounts (
     CONSTRAINT accounts_language_check CHECK ((language = ANY (ARRAY['vi'::text, 'en'::text]))),
     CONSTRAINT accounts_level_check CHECK ((level = ANY (ARRAY[1, 2]))),
     CONSTRAINT accounts_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'active'::text, 'frozen'::text, 'closed'::text])))
+);
+
+
+--
+-- Name: population; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.population (
+    person_id character(12) NOT NULL,
+    full_name text NOT NULL,
+    date_of_birth date NOT NULL,
+    sex text NOT NULL,
+    place_of_origin text NOT NULL,
+    residence_address text NOT NULL,
+    residence_province character(3) NOT NULL,
+    status text DEFAULT 'alive'::text NOT NULL,
+    died_on date,
+    father_id character(12),
+    mother_id character(12),
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT population_person_id_check CHECK ((person_id ~ '^[0-9]{12}$'::text)),
+    CONSTRAINT population_sex_check CHECK ((sex = ANY (ARRAY['male'::text, 'female'::text]))),
+    CONSTRAINT population_status_check CHECK ((status = ANY (ARRAY['alive'::text, 'deceased'::text])))
+);
+
+
+--
+-- Name: account_contacts; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.account_contacts AS
+ SELECT a.id AS account_id,
+    a.person_id,
+    a.state,
+    a.level,
+    a.language,
+    a.phone,
+    p.full_name
+   FROM (public.accounts a
+     LEFT JOIN public.population p ON ((p.person_id = a.person_id)));
+
+
+--
+-- Name: account_guardians; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.account_guardians (
+    child_account_id uuid NOT NULL,
+    guardian_account_id uuid NOT NULL,
+    since timestamp with time zone DEFAULT now() NOT NULL,
+    until date,
+    CONSTRAINT account_guardians_check CHECK ((child_account_id <> guardian_account_id))
 );
 
 
@@ -963,29 +1002,6 @@ CREATE TABLE public.payments (
 
 
 --
--- Name: population; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.population (
-    person_id character(12) NOT NULL,
-    full_name text NOT NULL,
-    date_of_birth date NOT NULL,
-    sex text NOT NULL,
-    place_of_origin text NOT NULL,
-    residence_address text NOT NULL,
-    residence_province character(3) NOT NULL,
-    status text DEFAULT 'alive'::text NOT NULL,
-    died_on date,
-    father_id character(12),
-    mother_id character(12),
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT population_person_id_check CHECK ((person_id ~ '^[0-9]{12}$'::text)),
-    CONSTRAINT population_sex_check CHECK ((sex = ANY (ARRAY['male'::text, 'female'::text]))),
-    CONSTRAINT population_status_check CHECK ((status = ANY (ARRAY['alive'::text, 'deceased'::text])))
-);
-
-
---
 -- Name: programmes; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1023,6 +1039,19 @@ CREATE TABLE public.provider_events (
     payment_id uuid,
     received_at timestamp with time zone DEFAULT now() NOT NULL
 );
+
+
+--
+-- Name: push_devices; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.push_devices AS
+ SELECT id AS device_id,
+    account_id,
+    push_platform,
+    push_token
+   FROM public.devices
+  WHERE ((revoked_at IS NULL) AND (push_token IS NOT NULL) AND (push_platform IS NOT NULL));
 
 
 --

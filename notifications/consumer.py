@@ -37,24 +37,24 @@ CONSUMER_NAME = "notifications.inbox"
 
 # Notices about a child's account (under 14) are copied to the inbox of each of its guardians
 # too: those of accounts' view guardianship_current (wallet_api/accounts/guardianship.py).
+# Who an account is and how to reach it: accounts' view account_contacts.
 _ACCOUNTS = """
-SELECT a.id, a.language, a.state, a.phone,
+SELECT a.account_id AS id, a.language, a.state, a.phone,
        ARRAY(SELECT g.guardian_account_id FROM guardianship_current g
-             WHERE g.child_account_id = a.id ORDER BY g.since) AS guardian_ids,
-       p.full_name AS child_name
-FROM accounts a LEFT JOIN population p
-  ON p.person_id = a.person_id AND EXISTS (SELECT 1 FROM guardianship_current g WHERE g.child_account_id = a.id)
-WHERE a.id = ANY($1::uuid[])
+             WHERE g.child_account_id = a.account_id ORDER BY g.since) AS guardian_ids,
+       CASE WHEN EXISTS (SELECT 1 FROM guardianship_current g WHERE g.child_account_id = a.account_id)
+            THEN a.full_name END AS child_name
+FROM account_contacts a
+WHERE a.account_id = ANY($1::uuid[])
 """
 _GUARDIANS = """
-SELECT id, language, state, phone, ARRAY[]::uuid[] AS guardian_ids, NULL::text AS child_name
-FROM accounts WHERE id = ANY($1::uuid[])
+SELECT account_id AS id, language, state, phone, ARRAY[]::uuid[] AS guardian_ids, NULL::text AS child_name
+FROM account_contacts WHERE account_id = ANY($1::uuid[])
 """
 _PREFERENCES = """SELECT account_id, category, push, sms FROM notification_preferences
                   WHERE account_id = ANY($1::uuid[])"""
-_DEVICES = """SELECT id, account_id, push_platform FROM devices
-              WHERE account_id = ANY($1::uuid[]) AND revoked_at IS NULL
-                AND push_token IS NOT NULL AND push_platform IS NOT NULL"""
+_DEVICES = """SELECT device_id AS id, account_id, push_platform FROM push_devices
+              WHERE account_id = ANY($1::uuid[])"""
 _INSERT_DELIVERIES = """
 INSERT INTO notification_deliveries (notification_id, account_id, channel, device_id)
 SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::uuid[])

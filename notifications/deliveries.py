@@ -66,7 +66,7 @@ SELECT d.id, d.attempts, d.notification_id, n.kind, n.category, n.params, n.abou
        v.id AS device_id, v.push_platform, v.push_token, v.revoked_at
 FROM notification_deliveries d
 JOIN notifications n ON n.id = d.notification_id
-JOIN accounts a ON a.id = d.account_id
+JOIN account_contacts a ON a.account_id = d.account_id
 LEFT JOIN devices v ON v.id = d.device_id
 WHERE d.id = ANY($1::bigint[])
 """

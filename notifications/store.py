@@ -36,8 +36,8 @@ __all__ = [
 ]
 
 #: The child's registered name on a guardian's copy of a notice about the child's account.
-_ABOUT_NAME = """(SELECT p.full_name FROM accounts c JOIN population p ON p.person_id = c.person_id
-                 WHERE c.id = notifications.about_account_id) AS about_name"""
+_ABOUT_NAME = """(SELECT c.full_name FROM account_contacts c
+                 WHERE c.account_id = notifications.about_account_id) AS about_name"""
 _RETURNED = "id, account_id, seq, kind, category, params, ref_type, ref_id, created_at, read_at, about_account_id"
 _COLUMNS = f"{_RETURNED}, {_ABOUT_NAME}"
 
@@ -116,7 +116,7 @@ def view_of(
 
 
 async def account_language(conn: asyncpg.Pool | asyncpg.Connection, account_id: uuid.UUID) -> Language:
-    language = await conn.fetchval("SELECT language FROM accounts WHERE id = $1", account_id)
+    language = await conn.fetchval("SELECT language FROM account_contacts WHERE account_id = $1", account_id)
     return "en" if language == "en" else "vi"
 
 

@@ -34,10 +34,9 @@ OTP_SUBMITTED = "wallet.link_otp_submitted"
 _VISIBLE = {"awaiting_otp", "active", "refused", "failed", "under_review", "unlinked"}
 
 _LOAD = """
-SELECT l.*, a.person_id, a.state AS account_state, p.full_name
+SELECT l.*, a.person_id, a.state AS account_state, a.full_name
 FROM wallet_links l
-JOIN accounts a ON a.id = l.account_id
-LEFT JOIN population p ON p.person_id = a.person_id
+JOIN account_contacts a ON a.account_id = l.account_id
 WHERE l.id = $1
 """
 

@@ -38,6 +38,8 @@ COPY --from=build /src/migrations /opt/venv/lib/python3.11/site-packages/migrati
 USER wallet
 WORKDIR /var/lib/wallet
 EXPOSE 8000
+# Metrics are not on the API's port: `wallet serve` serves them on WALLET_METRICS_ADDRESS,
+# loopback by default (docs/configuration.md, "Metrics").
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=2).status == 200 else 1)"
 CMD ["wallet", "serve"]

@@ -64,6 +64,8 @@ def api_server(
 ) -> Iterator[RunningApi]:
     port = free_port()
     env = {
+        # The metrics listener on any free port unless told: benchmarks may run at once.
+        "WALLET_METRICS_ADDRESS": "127.0.0.1:0",
         **os.environ,
         "WALLET_DATABASE_URL": settings.database_url,
         "WALLET_REDIS_URL": settings.redis_url,

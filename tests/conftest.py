@@ -32,6 +32,7 @@ from tests.support.tokens import Mint
 from wallet_api.app import create_app
 from wallet_api.auth.principal import Principal
 from wallet_api.db import create_pool
+from wallet_api.observability.listener import start_listener
 from wallet_api.redis_client import create_redis
 from wallet_api.settings import Settings
 
@@ -133,5 +134,17 @@ def mint(app: Litestar) -> Mint:
     return _mint
 
 
+@pytest.fixture(scope="session")
+def metrics_url() -> Iterator[str]:
+    """The metrics listener (what ``wallet serve`` starts) over this process's metrics, which
+    the in-process app counts into: the public app does not serve them."""
+    server, _ = start_listener("127.0.0.1", 0)
+    yield f"http://127.0.0.1:{server.server_port}/metrics"
+    server.shutdown()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("WALLET_ENV", "test")
+    # Each `wallet serve` a test starts takes a free port for its metrics listener, so that
+    # tests (and test sessions) running at once do not compete for the default one.
+    os.environ.setdefault("WALLET_METRICS_ADDRESS", "127.0.0.1:0")

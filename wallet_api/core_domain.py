@@ -1,4 +1,7 @@
-"""Routes every deployment has: health, metrics and the published token keys."""
+"""Routes every deployment has: health and the published token keys.
+
+Metrics are not among them: they are served apart (wallet_api/observability/listener.py).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ from wallet_api.auth.tokens import TOKEN_KEY_PURPOSE
 from wallet_api.domains import Domain
 from wallet_api.janitor import JANITOR
 from wallet_api.keys.provider import KeyRequirement, key_set_cache_control
-from wallet_api.observability.metrics import CONTENT_TYPE_LATEST, render_metrics
 from wallet_api.responses import GET_AND_HEAD, body_or_head
 from wallet_api.state import Db, KeyProviderDep, RedisClient
 
@@ -54,13 +56,6 @@ async def ready(db: Db, redis: RedisClient) -> Response[dict[str, Any]]:
     )
 
 
-@get(
-    "/metrics", opt=PUBLIC, tags=["health"], summary="Prometheus metrics", include_in_schema=False, sync_to_thread=False
-)
-def metrics() -> Response[bytes]:
-    return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)
-
-
 @route(
     "/.well-known/jwks.json",
     http_method=GET_AND_HEAD,
@@ -81,7 +76,7 @@ async def jwks(request: Request[Any, Any, Any], key_provider: KeyProviderDep) ->
 
 DOMAIN = Domain(
     name="core",
-    routes=[live, ready, metrics, jwks],
+    routes=[live, ready, jwks],
     loops=[JANITOR],
     signing_keys=[KeyRequirement(TOKEN_KEY_PURPOSE)],
 )

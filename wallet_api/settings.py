@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from wallet_api.client_address import trusted_proxies
+from wallet_api.observability.listener import is_loopback, parse_address
 
 __all__ = ["Environment", "Settings", "SettingsError"]
 
@@ -103,6 +104,11 @@ class Settings:
     #: Base URL of ``wallet provider-sim`` used by the development provider set.
     provider_sim_url: str = "http://127.0.0.1:8700"
     metrics_dir: Path = field(default=Path(".wallet/metrics"))
+    #: Where ``wallet serve``'s metrics listener serves /metrics (host:port; port 0: any free
+    #: port, for tests). Metrics are not served by the public API (wallet_api/observability/listener.py).
+    metrics_address: str = "127.0.0.1:9464"
+    #: Allow a non-loopback metrics address: only where a network policy admits the scraper alone.
+    metrics_allow_non_loopback: bool = False
     #: Payments one dispatcher claims at a time (then sent in the provider's bulk size).
     payout_claim_size: int = 500
     #: Claim-and-send lanes per worker: up to lanes × claim size payments in flight at once.
@@ -181,6 +187,16 @@ class Settings:
                 trusted_proxies(self.trusted_proxies)
             except ValueError as exc:
                 raise SettingsError(f"WALLET_TRUSTED_PROXIES is not a list of addresses or networks: {exc}") from exc
+        try:
+            metrics_host, _ = parse_address(self.metrics_address)
+        except ValueError as exc:
+            raise SettingsError(f"WALLET_METRICS_ADDRESS: {exc}") from exc
+        if not (is_loopback(metrics_host) or self.metrics_allow_non_loopback):
+            raise SettingsError(
+                f"WALLET_METRICS_ADDRESS={self.metrics_address!r} is not a loopback address: metrics map the "
+                "service's routes and traffic and are not for the public. Set WALLET_METRICS_ALLOW_NON_LOOPBACK=1 "
+                "only where a network policy lets the scraper alone reach that port"
+            )
         if self.api_max_concurrency < 1:
             raise SettingsError("WALLET_API_MAX_CONCURRENCY must be at least 1")
         if not 1 <= self.notify_retention_read_days <= self.notify_retention_max_days:
@@ -241,6 +257,10 @@ def _coerce(name: str, type_name: Any, raw: str) -> Any:
             return int(raw)
         if type_text == "Path":
             return Path(raw)
+        if type_text == "bool":
+            return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}[raw.lower()]
+    except KeyError as exc:
+        raise SettingsError(f"{_env_name(name)}={raw!r} is not one of 1, true, yes, 0, false, no") from exc
     except ValueError as exc:
         raise SettingsError(f"{_env_name(name)}={raw!r} is not a valid {type_text}") from exc
     return raw

@@ -108,9 +108,12 @@ async def test_callers_the_fast_path_does_not_serve_get_litestars_answers(
         assert r.json()["request_id"] == r.headers["x-request-id"]
 
 
-async def test_verifications_are_counted_under_their_route(client: httpx.AsyncClient, verifier: Any) -> None:
+async def test_verifications_are_counted_under_their_route(
+    client: httpx.AsyncClient, verifier: Any, metrics_url: str
+) -> None:
     await client.post("/v1/verifications", headers=verifier, json={"payload": "not a code"})
-    body = (await client.get("/metrics")).text
+    async with httpx.AsyncClient() as scraper:
+        body = (await scraper.get(metrics_url)).text
     assert 'wallet_http_requests_total{method="POST",route="/v1/verifications",status="400"}' in body
 
 

@@ -35,9 +35,10 @@ async def test_unmatched_routes_also_get_a_request_id(client: httpx.AsyncClient)
     assert r.headers["x-request-id"]
 
 
-async def test_metrics_count_requests_by_route_and_status(client: httpx.AsyncClient) -> None:
+async def test_metrics_count_requests_by_route_and_status(client: httpx.AsyncClient, metrics_url: str) -> None:
     await client.get("/health/live")
-    body = (await client.get("/metrics")).text
+    async with httpx.AsyncClient() as scraper:
+        body = (await scraper.get(metrics_url)).text
     assert 'wallet_http_requests_total{method="GET",route="/health/live",status="200"}' in body
     assert "wallet_http_request_duration_seconds_bucket" in body
 

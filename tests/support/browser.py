@@ -24,6 +24,7 @@ import httpx
 import pytest
 import qrcode
 
+from tests.support.cli import wallet_environment
 from tests.support.ports import free_port
 from wallet_api.settings import Settings
 
@@ -42,16 +43,14 @@ def served(settings: Settings, app: Any, tmp_path_factory: pytest.TempPathFactor
     if not CHROMIUM.exists():
         pytest.skip(NO_CHROMIUM)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WALLET_")}
-    env.update(
-        WALLET_ENV="test",
-        WALLET_DATABASE_URL=settings.database_url,
-        WALLET_REDIS_URL=settings.redis_url,
+    env = wallet_environment(
+        settings,
+        tmp_path_factory.mktemp("served"),
         WALLET_KEK=settings.kek,
         WALLET_PUBLIC_BASE_URL=settings.public_base_url,
-        WALLET_DATA_DIR=str(tmp_path_factory.mktemp("served")),
         WALLET_DB_POOL_MIN="1",
         WALLET_DB_POOL_MAX="5",
+        WALLET_METRICS_ADDRESS="127.0.0.1:0",  # any free port: sessions run at once
     )
     log = tmp_path_factory.mktemp("served-log") / "serve.log"
     with log.open("wb") as out:

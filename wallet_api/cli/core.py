@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import click
 
 from wallet_api.cli.runtime import load_settings, prepare_metrics_dir, run_async, services
+from wallet_api.settings import Settings
 
 __all__ = ["audit", "dev", "keys", "migrate", "seed", "serve", "worker"]
 
@@ -38,12 +41,45 @@ def _configure_logging(level: str) -> None:
 # Benchmarks serve the app with probe routes beside the real ones (bench/floor.py).
 @click.option("--app", "factory", default="wallet_api.app:create_app", hidden=True)
 def serve(host: str | None, port: int | None, processes: int | None, server: str, factory: str) -> None:
-    """Serve the API with N processes (needs WALLET_DATABASE_URL and WALLET_REDIS_URL)."""
+    """Serve the API with N processes (needs WALLET_DATABASE_URL and WALLET_REDIS_URL).
+
+    Metrics are served apart, on WALLET_METRICS_ADDRESS (loopback), by a listener this starts.
+    """
     settings = load_settings(host=host, port=port, api_processes=processes)
     if not (settings.database_url and settings.redis_url):
         raise click.ClickException("serve needs WALLET_DATABASE_URL and WALLET_REDIS_URL (or use `wallet dev`)")
     prepare_metrics_dir(settings, clear=os.environ.get("WALLET_METRICS_KEEP") != "1")
     _configure_logging(settings.log_level)
+    with _metrics_listener(settings.metrics_address):
+        _serve(settings, server, factory)
+
+
+@contextlib.contextmanager
+def _metrics_listener(address: str) -> Iterator[None]:
+    """The metrics listener in its own process, for as long as the API is served.
+
+    Its own process rather than a thread of this one: the ASGI server forks its workers from
+    this process, and they must inherit neither its socket nor a lock held by its thread.
+    """
+    listener = subprocess.Popen(
+        [sys.executable, "-m", "wallet_api.observability.listener", str(os.getpid())],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert listener.stdout is not None
+    started = listener.stdout.readline().strip()  # empty: it exited (e.g. the port is taken)
+    if not started:
+        listener.wait()
+        raise click.ClickException(f"the metrics listener could not listen on {address}")
+    click.echo(started, err=True)
+    try:
+        yield
+    finally:
+        listener.terminate()  # it stops at once (the server's poll interval)
+        listener.wait()
+
+
+def _serve(settings: Settings, server: str, factory: str) -> None:
     if server == "uvicorn":
         import uvicorn
 
@@ -259,6 +295,7 @@ def dev(host: str | None, port: int | None, no_seed: bool) -> None:
         workers = subprocess.Popen([*py, "worker"], env=env, start_new_session=True)
         children += [api, workers]
         click.echo(f"Citizen Wallet API on http://{s.host}:{s.port}  (OpenAPI: /schema, Ctrl-C to stop)")
+        click.echo(f"Metrics (this machine only) on http://{s.metrics_address}/metrics")
         _supervise(children)
         click.echo("stopped API and workers; stopping PostgreSQL and Redis")
 

@@ -1,24 +1,16 @@
 """Prometheus metrics, shared across processes when PROMETHEUS_MULTIPROC_DIR is set.
 
 ``wallet serve`` and ``wallet worker`` set that variable to ``WALLET_METRICS_DIR`` before
-anything imports ``prometheus_client``, so a scrape of any API process reports the sum of
+anything imports ``prometheus_client``, so a scrape of the metrics listener that ``wallet
+serve`` starts (wallet_api/observability/listener.py; not the public API) reports the sum of
 every process on the machine.
 """
 
 from __future__ import annotations
 
-import os
+from prometheus_client import Counter, Histogram
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
-
-__all__ = ["CONTENT_TYPE_LATEST", "HTTP_LATENCY", "HTTP_REQUESTS", "render_metrics"]
+__all__ = ["HTTP_LATENCY", "HTTP_REQUESTS", "OUTBOX_EVENTS"]
 
 HTTP_REQUESTS = Counter(
     "wallet_http_requests_total", "HTTP requests by route, method and status", ["route", "method", "status"]
@@ -32,11 +24,3 @@ HTTP_LATENCY = Histogram(
 OUTBOX_EVENTS = Counter(
     "wallet_outbox_events_total", "Outbox events handled by consumer and outcome", ["consumer", "outcome"]
 )
-
-
-def render_metrics() -> bytes:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry)
-    return generate_latest()

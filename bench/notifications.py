@@ -42,6 +42,7 @@ import redis.asyncio as aioredis
 
 from bench.loadgen import Request, run_load
 from bench.system import api_server, record, services
+from tests.support.sse import open_stream, stream_events
 from wallet_api.settings import Settings
 
 
@@ -193,31 +194,17 @@ async def _sse_client(
 ) -> None:
     """A minimal SSE client on a raw socket (chunked HTTP/1.1), cheap enough to run thousands."""
     try:
-        reader, writer = await asyncio.open_connection(host, port)
-        writer.write(
-            f"GET /v1/notifications/stream HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer {token}\r\n"
-            "accept: text/event-stream\r\n\r\n".encode()
-        )
-        head = await reader.readuntil(b"\r\n\r\n")
-        if b" 200 " not in head.split(b"\r\n", 1)[0]:
-            failures.append(head.split(b"\r\n", 1)[0].decode())
+        status, reader, _ = await open_stream(host, port, token)
+        if b" 200 " not in status:
+            failures.append(status.decode())
             return
-        buffer = b""
-        while True:
-            size_line = await reader.readline()
-            size = int(size_line.strip() or b"0", 16)
-            if size == 0:
-                return
-            buffer += (await reader.readexactly(size)).replace(b"\r\n", b"\n")
-            await reader.readexactly(2)
-            while b"\n\n" in buffer:
-                event, buffer = buffer.split(b"\n\n", 1)
-                if b"event: ready" in event:
-                    ready.set()
-                for line in event.split(b"\n"):
-                    if line.startswith(b"data: ") and b'"sent_at"' in line:
-                        sent_at = json.loads(line[6:])["sent_at"]
-                        latencies.append(time.time() - sent_at)
+        async for event in stream_events(reader):
+            if b"event: ready" in event:
+                ready.set()
+            for line in event.split(b"\n"):
+                if line.startswith(b"data: ") and b'"sent_at"' in line:
+                    sent_at = json.loads(line[6:])["sent_at"]
+                    latencies.append(time.time() - sent_at)
     except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
         failures.append(type(exc).__name__)
 

@@ -31,6 +31,7 @@ from notifications.realtime import encode_message, publish_realtime_many
 from notifications.store import insert_notices
 from tests.notifications.conftest import create_account, create_device, publish_event
 from tests.support.ports import free_port
+from tests.support.sse import open_stream, stream_events
 from wallet_api.accounts.sessions import insert_session
 from wallet_api.settings import Settings
 
@@ -274,27 +275,15 @@ async def test_reading_marks_reach_the_other_devices(
 async def _raw_sse(url: str, token: str, ready: asyncio.Event, on_message: Callable[[dict[str, Any]], None]) -> None:
     """A bare-socket SSE app (hundreds of httpx clients would cost the test more than the server)."""
     host, port = url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
+    status, reader, writer = await open_stream(host, int(port), token)
     try:
-        writer.write(
-            f"GET /v1/notifications/stream HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer {token}\r\n\r\n".encode()
-        )
-        head = await reader.readuntil(b"\r\n\r\n")
-        assert b" 200 " in head.split(b"\r\n", 1)[0], head
-        buffer = b""
-        while True:
-            size = int((await reader.readline()).strip() or b"0", 16)
-            if size == 0:
-                return
-            buffer += (await reader.readexactly(size)).replace(b"\r\n", b"\n")
-            await reader.readexactly(2)
-            while b"\n\n" in buffer:
-                block, buffer = buffer.split(b"\n\n", 1)
-                if b"event: ready" in block:
-                    ready.set()
-                for line in block.split(b"\n"):
-                    if line.startswith(b"data: ") and b"bench.check" in block:
-                        on_message(json.loads(line[6:]))
+        assert b" 200 " in status, status
+        async for block in stream_events(reader):
+            if b"event: ready" in block:
+                ready.set()
+            for line in block.split(b"\n"):
+                if line.startswith(b"data: ") and b"bench.check" in block:
+                    on_message(json.loads(line[6:]))
     finally:
         writer.close()
 

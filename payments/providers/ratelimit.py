@@ -11,18 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from pathlib import Path
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from payments.providers.base import ProviderRateLimited
+from wallet_api.redis_client import LuaScript
 
 __all__ = ["LocalTokenBucket", "ProviderRateLimiter"]
 
 log = logging.getLogger(__name__)
 
-_SCRIPT = (Path(__file__).parent / "token_bucket.lua").read_text()
+_TOKEN_BUCKET = LuaScript.beside(__file__, "token_bucket.lua")
 _KEY = "ratelimit:provider:{code}"
 
 
@@ -65,7 +65,6 @@ class ProviderRateLimiter:
         self._rate = rate
         self._burst = burst
         self._max_wait = max_wait
-        self._script = redis.register_script(_SCRIPT)
         fallback_rate = max(rate * fallback_share, 0.1)
         self._local = LocalTokenBucket(fallback_rate, max(1.0, burst * fallback_share))
         self._degraded_since: float | None = None
@@ -77,7 +76,7 @@ class ProviderRateLimiter:
 
     async def _ask(self, wanted: int) -> float:
         try:
-            wait_ms = await self._script(keys=[self._key], args=[self._rate, self._burst, wanted])
+            wait_ms = await _TOKEN_BUCKET(self._redis, (self._key,), self._rate, self._burst, wanted)
         except (RedisError, OSError) as exc:
             if self._degraded_since is None:
                 self._degraded_since = time.monotonic()

@@ -1,5 +1,5 @@
-"""Lua scripts on the shared pipelined connection (wallet_api/redis_client.py): every caller
-gets its own reply, and a lost, restarted or silent Redis gives redis-py's errors, not a hang."""
+"""Lua scripts (wallet_api/redis_client.py): every caller gets its own reply, a flushed script
+is sent again, and a lost, restarted or silent Redis gives redis-py's errors, not a hang."""
 
 from __future__ import annotations
 
@@ -7,39 +7,43 @@ import asyncio
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from wallet_api.redis_client import LuaScript, Redis, ScriptChannel
+from wallet_api.redis_client import LuaScript, create_redis
 
 _ECHO = LuaScript("return {ARGV[1], redis.call('INCR', KEYS[1])}")
 
 
-async def test_the_app_client_runs_scripts_on_its_pipelined_connection(redis: Redis) -> None:
-    assert isinstance(redis, Redis)
-    assert redis.scripts is not None
-
-
-async def test_concurrent_callers_each_get_their_own_reply(redis: Redis) -> None:
+async def test_concurrent_callers_each_get_their_own_reply(redis: aioredis.Redis) -> None:
     replies = await asyncio.gather(*(_ECHO(redis, ("test:count",), f"caller-{i}") for i in range(500)))
     assert [r[0] for r in replies] == [f"caller-{i}".encode() for i in range(500)]
     assert sorted(r[1] for r in replies) == list(range(1, 501))
 
 
-async def test_a_cancelled_caller_does_not_shift_the_replies_of_others(redis: Redis) -> None:
+async def test_a_cancelled_caller_does_not_shift_the_replies_of_others(redis: aioredis.Redis) -> None:
     first = asyncio.create_task(_ECHO(redis, ("test:count",), "cancelled"))
     await asyncio.sleep(0)  # its command is written; cancel before the reply arrives
     first.cancel()
     assert (await _ECHO(redis, ("test:count",), "second"))[0] == b"second"
 
 
-async def test_a_script_flushed_from_redis_is_sent_again(redis: Redis) -> None:
+async def test_a_script_flushed_from_redis_is_sent_again(redis: aioredis.Redis) -> None:
     await _ECHO(redis, ("test:count",), "cached")
     await redis.script_flush()
     assert (await _ECHO(redis, ("test:count",), "again"))[0] == b"again"
 
 
-async def test_a_stopped_redis_fails_calls_and_a_restarted_one_serves_them_again(redis: Redis, servers: Any) -> None:
+def test_a_script_file_beside_its_module_is_loaded_like_a_string(tmp_path: Any) -> None:
+    (tmp_path / "echo.lua").write_text(_ECHO.source, encoding="utf-8")
+    loaded = LuaScript.beside(str(tmp_path / "module.py"), "echo.lua")
+    assert (loaded.source, loaded.sha) == (_ECHO.source, _ECHO.sha)
+
+
+async def test_a_stopped_redis_fails_calls_and_a_restarted_one_serves_them_again(
+    redis: aioredis.Redis, servers: Any
+) -> None:
     if servers.redis is None:
         pytest.skip("needs the embedded Redis to stop it")
     await _ECHO(redis, ("test:count",), "before")
@@ -59,11 +63,11 @@ async def test_a_redis_that_never_answers_times_out() -> None:
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    channel = ScriptChannel(host="127.0.0.1", port=port, timeout=0.3)
+    client = create_redis(f"redis://127.0.0.1:{port}")  # as the app makes it
     try:
         with pytest.raises(RedisTimeoutError):
-            await channel.execute("PING")
+            await _ECHO(client, ("test:count",), "unanswered")
     finally:
-        await channel.aclose()
+        await client.aclose()
         server.close()
         await server.wait_closed()

@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 
 from notifications.gateways import sms_gateway as build_sms_gateway
 from notifications.gateways.sms import SmsGateway, SmsGatewayError
+from wallet_api.redis_client import LuaScript
 
 __all__ = ["MAX_ATTEMPTS", "check_code", "issue_code", "plant_unusable_code", "sms_gateway"]
 
@@ -24,14 +25,14 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 
-_CHECK = """
+_CHECK = LuaScript("""
 local h = redis.call('HGET', KEYS[1], 'h')
 if not h then return -1 end
 if h == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
 local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
 if n >= tonumber(ARGV[2]) then redis.call('DEL', KEYS[1]) end
 return 0
-"""
+""")
 
 _TEXT = {
     "vi": "Mã xác thực Citizen Wallet của bạn là {code}. Không chia sẻ mã này với bất kỳ ai.",
@@ -88,5 +89,5 @@ async def plant_unusable_code(redis: aioredis.Redis, *, purpose: str, reference:
 
 async def check_code(redis: aioredis.Redis, *, purpose: str, reference: str, code: str) -> bool:
     """True once for the right code; a code dies after success or :data:`MAX_ATTEMPTS` tries."""
-    result = await redis.eval(_CHECK, 1, _key(purpose, reference), _digest(reference, code.strip()), MAX_ATTEMPTS)
+    result = await _CHECK(redis, (_key(purpose, reference),), _digest(reference, code.strip()), MAX_ATTEMPTS)
     return int(result) == 1

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from wallet_api.redis_client import LuaScript, create_redis
@@ -20,6 +21,19 @@ async def test_concurrent_callers_each_get_their_own_reply(redis: aioredis.Redis
     replies = await asyncio.gather(*(_ECHO(redis, ("test:count",), f"caller-{i}") for i in range(500)))
     assert [r[0] for r in replies] == [f"caller-{i}".encode() for i in range(500)]
     assert sorted(r[1] for r in replies) == list(range(1, 501))
+
+
+async def test_a_failing_script_fails_only_its_own_caller(redis: aioredis.Redis) -> None:
+    failing = LuaScript("return redis.error_reply('refused by the script')")
+    results: tuple[Any, ...] = await asyncio.gather(
+        _ECHO(redis, ("test:count",), "before"),
+        failing(redis, ("test:count",)),
+        _ECHO(redis, ("test:count",), "after"),
+        return_exceptions=True,
+    )
+    before, refused, after = results
+    assert (before[0], after[0]) == (b"before", b"after")
+    assert isinstance(refused, ResponseError) and "refused by the script" in str(refused)
 
 
 async def test_a_cancelled_caller_does_not_shift_the_replies_of_others(redis: aioredis.Redis) -> None:

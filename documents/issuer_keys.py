@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from documents.jose import ec_public_key
+from wallet_api.keys.jose import ec_public_key
 from wallet_api.keys.provider import DatabaseKeyProvider, KeyRequirement, SigningKey
 
 __all__ = [

@@ -44,11 +44,11 @@ import msgspec
 
 from documents.base45 import b45decode, b45encode
 from documents.issuer_keys import IssuerKey
-from documents.jose import b64url_decode, b64url_encode, es256_verify
 from documents.offline_dictionary import OFFLINE_DICTIONARY
 from documents.sdjwt import CredentialError
 from documents.types import DocumentType, get_type
 from documents.verdict import window_verdict
+from wallet_api.keys.jose import b64url_decode, b64url_encode, es256_verify
 from wallet_api.keys.provider import SigningKey
 from wallet_api.problems import Problem
 

@@ -26,7 +26,6 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from documents.credentials import citizen_document, ensure_credential
 from documents.issuer_keys import issuer_signing_key
-from documents.jose import JoseError, ec_public_key, es256_verify, parse_compact
 from documents.offline import encode_offline
 from documents.qr import render_qr
 from documents.schemas import OfflinePresentationOut, OnlinePresentationOut, PresentationRequest
@@ -35,6 +34,7 @@ from documents.types import DocumentInvalid, DocumentType, get_type
 from wallet_api.auth.guards import PUBLIC, citizen, principal_of
 from wallet_api.auth.principal import Principal
 from wallet_api.idempotency import NOT_REPLAYED
+from wallet_api.keys.jose import JoseError, decode_compact, ec_public_key, es256_verify
 from wallet_api.problems import Conflict, Problem, TooManyRequests, ValidationFailed
 from wallet_api.settings import Settings
 from wallet_api.state import AppSettings, Db, KeyProviderDep, RedisClient
@@ -133,7 +133,7 @@ async def verify_device_proof(
     mode: str,
 ) -> ProvenRequest:
     try:
-        header, payload, signing_input, signature = parse_compact(proof)
+        header, payload, signing_input, signature = decode_compact(proof)
     except JoseError as exc:
         raise _proof_problem(f"The request signature cannot be read ({exc}).") from None
     if header.get("typ") != _PROOF_TYP:

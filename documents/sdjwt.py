@@ -11,7 +11,6 @@ Compact form: ``<issuer JWS>~<disclosure>~...~<KB-JWT or empty>``.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -19,17 +18,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from documents.issuer_keys import IssuerKey
-from documents.jose import (
+from documents.verdict import window_verdict
+from wallet_api.keys.jose import (
     JoseError,
     b64url_decode,
     b64url_encode,
+    decode_compact,
     ec_public_key,
     es256_verify,
     json_bytes,
-    parse_compact,
     sign_compact,
+    strict_json,
 )
-from documents.verdict import window_verdict
 from wallet_api.keys.provider import SigningKey
 
 __all__ = [
@@ -96,7 +96,7 @@ def mint_sd_jwt(
         payload["nbf"] = nbf
     if exp is not None:
         payload["exp"] = exp
-    jws = sign_compact(key, {"typ": SD_JWT_TYP}, payload)
+    jws = sign_compact(key, payload, typ=SD_JWT_TYP)
     return jws + "~" + "".join(d + "~" for d in disclosures)
 
 
@@ -116,7 +116,7 @@ KeyLookup = Callable[[str], Awaitable[IssuerKey | None]]
 def peek_kid(presentation: str) -> str | None:
     """The ``kid`` in the issuer JWS header, unverified (to find the key to verify with)."""
     try:
-        header, _, _, _ = parse_compact(presentation.split("~", 1)[0])
+        header, _, _, _ = decode_compact(presentation.split("~", 1)[0])
     except (JoseError, UnicodeError):
         return None
     kid = header.get("kid")
@@ -160,7 +160,7 @@ def check_sd_jwt(
         raise CredentialError("tampered", "Not an SD-JWT.")
     jws, disclosures, kb_jwt = parts[0], parts[1:-1], parts[-1]
     try:
-        header, payload, signing_input, signature = parse_compact(jws)
+        header, payload, signing_input, signature = decode_compact(jws)
     except JoseError as exc:
         raise CredentialError("tampered", f"The issuer's signature cannot be read ({exc}).") from exc
     if header.get("typ") != SD_JWT_TYP:
@@ -180,7 +180,7 @@ def check_sd_jwt(
             raise CredentialError("tampered", "A disclosure is not covered by the issuer's signature.")
         seen.add(digest)
         try:
-            salt, name, value = json.loads(b64url_decode(disclosure))
+            salt, name, value = strict_json(b64url_decode(disclosure))
         except (JoseError, ValueError, TypeError) as exc:
             raise CredentialError("tampered", "A disclosure cannot be read.") from exc
         if not isinstance(salt, str) or not isinstance(name, str) or name in _RESERVED or name in claims:
@@ -214,7 +214,7 @@ def _verify_kb(
     leeway: int,
 ) -> None:
     try:
-        header, kb, signing_input, signature = parse_compact(kb_jwt)
+        header, kb, signing_input, signature = decode_compact(kb_jwt)
         holder = ec_public_key(payload["cnf"]["jwk"])
     except (JoseError, KeyError, TypeError) as exc:
         raise CredentialError("holder-binding", "The key-binding proof cannot be read.") from exc

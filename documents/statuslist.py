@@ -23,7 +23,7 @@ from uuid import UUID
 import asyncpg
 
 from documents.issuer_keys import issuer_signing_key
-from documents.jose import b64url_decode, b64url_encode, sign_compact
+from wallet_api.keys.jose import b64url_decode, b64url_encode, sign_compact
 from wallet_api.keys.provider import DatabaseKeyProvider
 
 __all__ = [
@@ -165,7 +165,7 @@ async def signed_list(
         "ttl": ttl_seconds,
         "status_list": {"bits": row["bits"], "lst": b64url_encode(lst)},
     }
-    token = sign_compact(key, {"typ": "statuslist+jwt"}, payload)
+    token = sign_compact(key, payload, typ="statuslist+jwt")
     # Store only if nothing changed meanwhile; a concurrent change re-signs on the next read.
     await pool.execute(
         """UPDATE status_lists SET token = $2, token_version = $3, token_expires_at = $4

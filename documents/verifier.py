@@ -30,11 +30,11 @@ from typing import Any
 from uuid import UUID
 
 from documents.issuer_keys import IssuerKey
-from documents.jose import JoseError, b64url_decode, ec_public_key, es256_verify, parse_compact
 from documents.offline import OfflineClaims, check_offline, kid_prefix, open_offline, peek_issuer
 from documents.sdjwt import CredentialError
 from documents.statuslist import INVALID, SUSPENDED, VALID, status_at
 from documents.verdict import document_verdict, refusal_detail
+from wallet_api.keys.jose import JoseError, b64url_decode, decode_compact, ec_public_key, es256_verify
 
 __all__ = ["Fetch", "OfflineVerifier", "StatusUnknown", "VerifiedQr"]
 
@@ -147,7 +147,7 @@ class OfflineVerifier:
             raise StatusUnknown("No status list for this document is cached and the network is off.")
 
         def parse(data: bytes) -> tuple[bytes, int, int, int]:
-            header, payload, signing_input, signature = parse_compact(data.decode("ascii"))
+            header, payload, signing_input, signature = decode_compact(data.decode("ascii"))
             key = keys.get(header.get("kid", ""))
             if header.get("typ") != "statuslist+jwt" or key is None:
                 raise JoseError("not a status list of this issuer")
@@ -178,7 +178,7 @@ class OfflineVerifier:
     def _current_list(self, path: Path, uri: str) -> bytes | None:
         def ttl(data: bytes) -> float:
             try:
-                return float(parse_compact(data.decode("ascii"))[1].get("ttl", 300))
+                return float(decode_compact(data.decode("ascii"))[1].get("ttl", 300))
             except (JoseError, ValueError, UnicodeDecodeError):
                 return 0.0
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tests.accounts.conftest import Person, Phone, register, sign_in, step_up
 from tests.support.signing import b64url
-from wallet_api.keys.signatures import device_signature_der
+from wallet_api.keys.jose import device_signature_der
 
 _KEY = ec.generate_private_key(ec.SECP256R1())
 

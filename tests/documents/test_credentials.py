@@ -16,10 +16,10 @@ from sd_jwt.holder import SDJWTHolder
 from sd_jwt.verifier import SDJWTVerifier
 
 from documents.issuer_keys import lookup_issuer_key, rotate_issuer_key
-from documents.jose import b64url_decode
 from documents.sdjwt import CredentialError, check_sd_jwt, verify_sd_jwt
 from documents.statuslist import status_at
 from tests.documents.conftest import Citizen, issue, licence_claims
+from wallet_api.keys.jose import b64url_decode
 
 
 def _parts(jws: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -21,11 +21,11 @@ from hypothesis import strategies as st
 
 from documents.base45 import b45decode, b45encode
 from documents.issuer_keys import lookup_issuer_key, lookup_issuer_key_prefix, rotate_issuer_key
-from documents.jose import b64url_encode
 from documents.offline import check_offline, kid_prefix, open_offline
 from documents.presentation import code_keys
 from documents.sdjwt import CredentialError
 from tests.documents.conftest import Citizen, issue, licence_claims, presentation_proof
+from wallet_api.keys.jose import b64url_encode
 
 
 def read_qr(png_base64: str) -> str:

@@ -3,7 +3,8 @@
 Each phone holds a P-256 key pair (in its secure hardware in real life); we store only the
 public key as a JWK. To prove itself the phone signs a server challenge with ECDSA P-256 /
 SHA-256 and sends the signature as base64url of raw ``r || s`` (64 bytes, the JWS ES256
-form) or of DER (what Android and iOS produce; ``wallet_api/keys/signatures.py``).
+form) or of DER (what Android and iOS produce); both are read by the one JOSE module
+(``wallet_api/keys/jose.py``), as strictly as every other signature.
 Challenges are random, single-use (``GETDEL``) and short-lived, kept in Redis with their
 purpose and device, so a challenge issued for sign-in cannot be used for step-up or by
 another device.
@@ -11,24 +12,16 @@ another device.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal
 
 import redis.asyncio as aioredis
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from wallet_api.accounts.ratelimit import LOCKOUTS, subject_key
+from wallet_api.keys.jose import JoseError, b64url_decode, ec_public_key, es256_verify
 from wallet_api.keys.provider import jwk_thumbprint
-from wallet_api.keys.signatures import device_signature_der
 from wallet_api.problems import TooManyRequests, Unauthorized
 from wallet_api.redis_client import LuaScript
 
@@ -50,12 +43,6 @@ class InvalidDeviceKey(ValueError):
     """The public key is not a P-256 public JWK."""
 
 
-def _b64url_decode(value: str) -> bytes:
-    if not isinstance(value, str) or len(value) > 200:
-        raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-
-
 def normalise_public_jwk(jwk: Any) -> dict[str, str]:
     """Keep only the public members of an EC P-256 JWK; refuse anything else (or a private key)."""
     if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
@@ -63,47 +50,19 @@ def normalise_public_jwk(jwk: Any) -> dict[str, str]:
     if "d" in jwk:
         raise InvalidDeviceKey("send the public key only")
     try:
-        x, y = _b64url_decode(jwk["x"]), _b64url_decode(jwk["y"])
-    except (KeyError, ValueError, binascii.Error) as exc:
-        raise InvalidDeviceKey("x and y must be base64url") from exc
-    if len(x) != 32 or len(y) != 32:
-        raise InvalidDeviceKey("x and y must be 32 bytes")
-    try:
-        ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()).public_key()
-    except ValueError as exc:
-        raise InvalidDeviceKey("the point is not on P-256") from exc
+        ec_public_key(jwk)
+    except JoseError as exc:
+        raise InvalidDeviceKey(f"x and y must be the canonical base64url of a P-256 point ({exc})") from exc
     clean = {"kty": "EC", "crv": "P-256", "x": jwk["x"], "y": jwk["y"]}
     return {**clean, "kid": jwk_thumbprint(clean)}
-
-
-@lru_cache(maxsize=65536)
-def _public_key(x: str, y: str) -> ec.EllipticCurvePublicKey:
-    # Device keys never change once bound, so parsed keys may be cached by their coordinates.
-    nums = ec.EllipticCurvePublicNumbers(
-        int.from_bytes(_b64url_decode(x), "big"), int.from_bytes(_b64url_decode(y), "big"), ec.SECP256R1()
-    )
-    return nums.public_key()
-
-
-# ECDSA over the SHA-256 digest, hashed here with hashlib: the same check as
-# ``ECDSA(SHA256())`` on the message, without OpenSSL fetching a digest implementation
-# per call (about a third of the cost of a verification with the bundled OpenSSL).
-_ES256_PREHASHED = ec.ECDSA(Prehashed(hashes.SHA256()))
 
 
 def verify_signature(jwk: dict[str, Any], message: bytes, signature_b64: str) -> bool:
     """Check an ES256 signature (base64url of raw ``r || s`` or of DER) by the device key ``jwk``."""
     try:
-        der = device_signature_der(_b64url_decode(signature_b64))
-    except (ValueError, binascii.Error):
+        return es256_verify(ec_public_key(jwk), b64url_decode(signature_b64), message, device=True)
+    except JoseError:
         return False
-    if der is None:
-        return False
-    try:
-        _public_key(jwk["x"], jwk["y"]).verify(der, hashlib.sha256(message).digest(), _ES256_PREHASHED)
-    except (InvalidSignature, ValueError, KeyError):
-        return False
-    return True
 
 
 @dataclass(frozen=True, slots=True)

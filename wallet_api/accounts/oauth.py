@@ -37,13 +37,17 @@ from wallet_api.accounts.schemas import OfficerSignIn, TokenView
 from wallet_api.auth.guards import PUBLIC
 from wallet_api.auth.principal import Principal
 from wallet_api.idempotency import NOT_REPLAYED
+from wallet_api.keys.jose import JoseError, decode_compact
 from wallet_api.problems import Problem, Unauthorized
 from wallet_api.state import AppSettings, Db, RedisClient, Tokens
 
 __all__ = ["ASSERTION_TYPE", "authenticate_officer", "officer_sign_in", "token_endpoint"]
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-_ASSERTION_ALGORITHMS = ["ES256", "ES384", "PS256", "RS256"]
+# Clients may hold RSA or P-384 keys: an assertion's form is checked by the one JOSE module
+# (strict base64url and JSON, no ``crit``, an algorithm of this list), its signature and
+# claims by PyJWT, which implements these algorithms.
+_ASSERTION_ALGORITHMS = ("ES256", "ES384", "PS256", "RS256")
 _MAX_ASSERTION_LIFETIME = 300
 
 
@@ -88,9 +92,9 @@ async def _verify_assertion(assertion: str, row: Any, audience: str, redis: Any)
     if not jwks:
         return False
     try:
-        header = jwt.get_unverified_header(assertion)
+        header = decode_compact(assertion, algorithms=_ASSERTION_ALGORITHMS).header
         key_data = next((k for k in jwks["keys"] if k.get("kid") == header.get("kid")), None)
-        if key_data is None or header.get("alg") not in _ASSERTION_ALGORITHMS:
+        if key_data is None:
             return False
         key = jwt.PyJWK(key_data, algorithm=header["alg"])
         claims = jwt.decode(
@@ -102,7 +106,7 @@ async def _verify_assertion(assertion: str, row: Any, audience: str, redis: Any)
             options={"require": ["exp", "iss", "sub", "aud", "jti"]},
             leeway=5,
         )
-    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+    except (JoseError, jwt.PyJWTError, KeyError, TypeError, ValueError):
         return False
     now = time.time()
     if claims["sub"] != row["client_id"] or claims["exp"] - now > _MAX_ASSERTION_LIFETIME:
@@ -135,8 +139,8 @@ async def token_endpoint(
         if data.get("client_assertion_type") != ASSERTION_TYPE:
             raise _oauth_error("invalid_request", "Unsupported client_assertion_type.")
         try:
-            client_id = str(jwt.decode(assertion, options={"verify_signature": False}).get("iss") or "")
-        except jwt.PyJWTError as exc:
+            client_id = str(decode_compact(assertion, algorithms=_ASSERTION_ALGORITHMS).payload.get("iss") or "")
+        except JoseError as exc:
             raise _invalid_client() from exc
     elif basic is not None:
         client_id = basic[0]

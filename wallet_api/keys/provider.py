@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import logging
@@ -17,9 +16,9 @@ import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from wallet_api.keys.jose import b64url_encode, raw_signature
 from wallet_api.problems import ServiceUnavailable
 
 #: Seconds a process trusts its cached active key before checking for a rotation.
@@ -31,7 +30,6 @@ __all__ = [
     "KeyRequirement",
     "KeyUnwrapError",
     "SigningKey",
-    "b64url",
     "jwk_thumbprint",
     "key_set_cache_control",
     "public_jwk",
@@ -78,24 +76,20 @@ class KeyRequirement:
 _ES256 = ec.ECDSA(hashes.SHA256())
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def public_jwk(key: ec.EllipticCurvePublicKey) -> dict[str, str]:
     numbers = key.public_numbers()
     return {
         "kty": "EC",
         "crv": "P-256",
-        "x": b64url(numbers.x.to_bytes(32, "big")),
-        "y": b64url(numbers.y.to_bytes(32, "big")),
+        "x": b64url_encode(numbers.x.to_bytes(32, "big")),
+        "y": b64url_encode(numbers.y.to_bytes(32, "big")),
     }
 
 
 def jwk_thumbprint(jwk: dict[str, Any]) -> str:
     """RFC 7638 thumbprint of an EC public JWK."""
     canonical = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
-    return b64url(hashlib.sha256(canonical.encode()).digest())
+    return b64url_encode(hashlib.sha256(canonical.encode()).digest())
 
 
 @dataclass(frozen=True)
@@ -109,9 +103,7 @@ class SigningKey:
 
     def sign_es256(self, data: bytes) -> bytes:
         """Raw R||S signature (JWS / COSE form)."""
-        der = self.private_key.sign(data, _ES256)
-        r, s = decode_dss_signature(der)
-        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return raw_signature(self.private_key.sign(data, _ES256))
 
 
 class KeyProvider(Protocol):

@@ -49,7 +49,6 @@ from wallet_api.auth.principal import Principal
 from wallet_api.auth.tokens import TokenService
 from wallet_api.db import create_pool
 from wallet_api.keys import DatabaseKeyProvider
-from wallet_api.keys.jose import b64url_encode, json_bytes
 from wallet_api.keys.provider import public_jwk
 from wallet_api.settings import Settings
 

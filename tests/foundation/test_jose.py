@@ -122,7 +122,7 @@ async def _token_parts(app: Litestar) -> tuple[dict[str, Any], dict[str, Any], A
 async def _me(client: httpx.AsyncClient, token: str) -> int:
     # As bytes: a flawed token may hold characters no header of a real client could (the app
     # must still refuse them, never fail).
-    return (await client.get("/_probe/me", headers={"Authorization": f"Bearer {token}".encode()})).status_code
+    return (await client.get("/_probe/me", headers={b"authorization": f"Bearer {token}".encode()})).status_code
 
 
 async def test_an_access_token_built_like_the_flawed_ones_but_without_a_flaw_is_accepted(

@@ -8,13 +8,14 @@ show that its builder makes tokens the place accepts.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from hypothesis import strategies as st
+
+from tests.support.signing import b64url as _b64
 
 __all__ = ["FLAWS", "Sign", "flawed_jws", "flawed_signature", "genuine"]
 
@@ -37,10 +38,6 @@ FLAWS = (
     "not-strict-json",
     "segments",
 )
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _json(value: Any) -> bytes:

@@ -35,7 +35,8 @@ from wallet_api.auth.guards import PUBLIC, citizen, principal_of
 from wallet_api.auth.principal import Principal
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.keys.jose import JoseError, decode_compact, ec_public_key, es256_verify
-from wallet_api.problems import Conflict, Problem, TooManyRequests, ValidationFailed
+from wallet_api.problems import Conflict, Problem, ValidationFailed
+from wallet_api.ratelimit import LeasedWindowLimiter, enforce
 from wallet_api.settings import Settings
 from wallet_api.state import AppSettings, Db, KeyProviderDep, RedisClient
 
@@ -45,6 +46,9 @@ _PROOF_TYP = "presentation-request+jwt"
 _PROOF_MAX_AGE = 120
 #: Codes and payloads one device may make per minute (a person shows a document, not a stream).
 _PRESENTATIONS_PER_MINUTE = 30
+# Per device and clock minute, counted one by one (a block of 1: the limit is small).
+_PRESENTATIONS = LeasedWindowLimiter("doc:present-rate", _PRESENTATIONS_PER_MINUTE)
+_TOO_MANY_CODES = "Too many codes from this device; wait a minute."
 #: How long a burnt code is remembered, so that a replay is told apart from a wrong code.
 USED_MARKER_SECONDS = 3600
 
@@ -178,13 +182,9 @@ async def verify_device_proof(
             "Some chosen fields are not in this document.",
             errors=[{"key": f"fields.{e.field}", "message": e.message} for e in exc.errors],
         ) from None
-    window = int(time.time()) // 60
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.incr(f"doc:present-rate:{principal.device_id}:{window}")
-        pipe.expire(f"doc:present-rate:{principal.device_id}:{window}", 61)
-        made, _ = await pipe.execute()
-    if int(made) > _PRESENTATIONS_PER_MINUTE:
-        raise TooManyRequests("Too many codes from this device; wait a minute.", retry_after=60 - int(time.time()) % 60)
+    await enforce(
+        _PRESENTATIONS, redis, str(principal.device_id), detail="Too many codes from this device; wait a minute."
+    )
     fresh = await redis.set(f"doc:proof:{principal.device_id}:{jti}", b"1", nx=True, ex=2 * _PROOF_MAX_AGE + 60)
     if not fresh:
         raise Conflict("This signed request was already used.", slug="device-proof-replayed")

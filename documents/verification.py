@@ -43,7 +43,7 @@ from wallet_api.batching import Batcher, for_owner
 from wallet_api.fastpath import FastRoute
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Problem, ServiceUnavailable, TooManyRequests
-from wallet_api.ratelimit import LeasedWindowLimiter
+from wallet_api.ratelimit import LeasedWindowLimiter, enforce
 from wallet_api.redis_client import LuaScript
 
 __all__ = ["FAST_ROUTES", "ROUTES", "VerificationRefused", "check"]
@@ -125,10 +125,11 @@ class VerificationRefused(Problem):
         super().__init__(detail, slug=slug, title=title, status=status)
 
 
+_TOO_MANY = "Too many verifications from this verifier; slow down."
+
+
 def _too_many() -> TooManyRequests:
-    return TooManyRequests(
-        "Too many verifications from this verifier; slow down.", retry_after=LeasedWindowLimiter.retry_after()
-    )
+    return TooManyRequests(_TOO_MANY, retry_after=LeasedWindowLimiter.retry_after())
 
 
 @functools.cache
@@ -138,8 +139,7 @@ def _limiter(limit: int) -> LeasedWindowLimiter:
 
 
 async def _rate_limit(redis: aioredis.Redis, principal: Principal, limit: int) -> None:
-    if not await _limiter(limit).allow(redis, principal.key):
-        raise _too_many()
+    await enforce(_limiter(limit), redis, principal.key, detail=_TOO_MANY)
 
 
 # What the access log and the answer need besides the document, read in the statement

@@ -1,10 +1,11 @@
 """Brute-force limits held in Redis, correct across any number of API processes.
 
-Two tools, each a few single Lua scripts (atomic on the Redis server, so concurrent
-processes cannot race between "read" and "write"):
+Two tools, both behind the rate-limit interface of ``wallet_api/ratelimit.py``:
 
-* :func:`hit` — a fixed-window request budget (``INCR`` + ``EXPIRE`` on the first hit).
-* :class:`Lockout` — failure counting with lockout and exponential backoff, **by source
+* :func:`hit` — a fixed-window request budget (a :class:`~wallet_api.ratelimit.FixedWindow`,
+  counted by the ``limits`` library).
+* :class:`Lockout` — a few single Lua scripts (atomic on the Redis server, so concurrent
+  processes cannot race between "read" and "write"): failure counting with lockout and exponential backoff, **by source
   before by account**, so that nobody can lock someone else out:
 
   - failures of one source (a client address, ``wallet_api/client_address.py``) on one
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from wallet_api.problems import TooManyRequests
+from wallet_api.ratelimit import FixedWindow, enforce
 from wallet_api.redis_client import LuaScript
 
 __all__ = ["LOCKOUTS", "Lockout", "hit", "key_names_secret", "subject_key", "use_key_names_secret"]
@@ -44,13 +46,6 @@ __all__ = ["LOCKOUTS", "Lockout", "hit", "key_names_secret", "subject_key", "use
 #: How long a source that succeeded for a subject stays "known" (exempt from the subject's ceiling).
 _KNOWN_SECONDS = 30 * 86400
 _CEILING_WINDOW = 3600
-
-_HIT = LuaScript("""
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-if n > tonumber(ARGV[2]) then return redis.call('TTL', KEYS[1]) end
-return 0
-""")
 
 # KEYS: failures, lock, level.  ARGV: window, threshold, base, cap.
 # Returns the lock duration in seconds when this failure locks, else 0.
@@ -131,12 +126,14 @@ def _keyed(secret: bytes, parts: tuple[str, ...]) -> str:
     return hmac.digest(secret, "\x1f".join(parts).encode(), "sha256").hex()[:32]
 
 
+@functools.cache
+def _window(name: str, limit: int, window: int) -> FixedWindow:
+    return FixedWindow(name, limit, window)
+
+
 async def hit(redis: aioredis.Redis, name: str, *subject: str, limit: int, window: int) -> None:
     """Count one request of ``subject`` (one or more parts) against ``limit`` per ``window`` seconds; 429 when over."""
-    key = f"rl:{{{name}:{subject_key(*subject)}}}"
-    retry = int(await _HIT(redis, (key,), window, limit))
-    if retry:
-        raise TooManyRequests("Too many attempts; try again later.", retry_after=max(retry, 1))
+    await enforce(_window(name, limit, window), redis, subject_key(*subject))
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,13 +178,22 @@ class Lockout:
             retry_after=ttl,
         )
 
-    async def check(self, redis: aioredis.Redis, subject: str, source: str) -> None:
-        """Raise 429 (``locked-out``) while the pair or the source is locked, or past the subject's ceiling."""
+    async def acquire(self, redis: aioredis.Redis, *subject_and_source: str) -> int:
+        """Seconds the pair ``(subject, source)`` must still wait (0: it may try); counts nothing.
+
+        A lockout counts failures, not calls: :meth:`failure` and :meth:`success` report them.
+        """
+        subject, source = subject_and_source
         _, lock, _ = self._pair_keys(subject, source)
         all_fails, known = self._subject_keys(subject)
         ttl = int(await _CHECK_PAIR(redis, (lock, all_fails, known), self.subject_ceiling, subject_key(source)))
         if ttl <= 0 and self.source_threshold:
             ttl = int(await redis.ttl(self._source_keys(source)[1]))
+        return max(ttl, 0)
+
+    async def check(self, redis: aioredis.Redis, subject: str, source: str) -> None:
+        """Raise 429 (``locked-out``) while the pair or the source is locked, or past the subject's ceiling."""
+        ttl = await self.acquire(redis, subject, source)
         if ttl > 0:
             raise self.locked(ttl)
 

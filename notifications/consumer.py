@@ -1,13 +1,15 @@
 """The outbox consumer: events from other domains become inbox entries and deliveries.
 
 One batch of events is one transaction: the accounts (and the guardians of children's
-accounts), their preferences and push-capable devices are read in three or four queries,
-the accounts' inbox counters are advanced in one statement (notifications/store.py: this
+accounts), their preferences, push-capable devices and confirmed addresses are read in four
+or five queries, the accounts' inbox counters are advanced in one statement (notifications/store.py: this
 orders entries by commit), inbox entries are inserted with one multi-row INSERT (``ON
 CONFLICT DO NOTHING`` on the notice's dedupe key makes a redelivered event a no-op), and
-the push/SMS deliveries of the new entries with another. A notice about a child's account
-(under 14) is also copied to the inbox of each of its guardians, in that guardian's language
-and with that guardian's channels and devices. After commit, the new
+the deliveries of the new entries with another: one per destination each channel
+(notifications/channels/) reaches for the account, on the channels whose preference is on
+for the entry's category. A notice about a child's account (under 14) is also copied to the
+inbox of each of its guardians, in that guardian's language and with that guardian's
+channels, devices and addresses. After commit, the new
 entries go to the open apps in one Redis pipeline; if that fails, apps still get them from
 the inbox when they reconnect.
 """
@@ -16,16 +18,16 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
-import asyncpg
 import msgspec
 
-from notifications import store
+from notifications import preferences, store
+from notifications.channels import Contact, Device
 from notifications.events import TOPICS, BadEvent, Notice, notice_from_event
 from notifications.metrics import NOTICES
 from notifications.realtime import encode_message, publish_realtime_many
+from notifications.services import channels_of
 from notifications.store import view_of
 from notifications.templates import CATEGORIES, Language
 from wallet_api.outbox import Consumer, EventFailure, OutboxEvent, register
@@ -51,10 +53,10 @@ _GUARDIANS = """
 SELECT account_id AS id, language, state, phone, ARRAY[]::uuid[] AS guardian_ids, NULL::text AS child_name
 FROM account_contacts WHERE account_id = ANY($1::uuid[])
 """
-_PREFERENCES = """SELECT account_id, category, push, sms FROM notification_preferences
-                  WHERE account_id = ANY($1::uuid[])"""
-_DEVICES = """SELECT device_id AS id, account_id, push_platform FROM push_devices
+_DEVICES = """SELECT device_id AS id, account_id, push_platform, push_token FROM push_devices
               WHERE account_id = ANY($1::uuid[])"""
+_ADDRESSES = """SELECT account_id, channel, address FROM notification_addresses
+                WHERE account_id = ANY($1::uuid[]) AND address IS NOT NULL"""
 _INSERT_DELIVERIES = """
 INSERT INTO notification_deliveries (notification_id, account_id, channel, device_id)
 SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::uuid[])
@@ -62,15 +64,6 @@ SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::uuid[])
 
 #: Accounts that receive nothing: a closed account has no app to tell.
 _SILENT_STATES = {"closed"}
-
-
-def _channels(
-    category: str, prefs: Mapping[tuple[uuid.UUID, str], tuple[bool, bool]], account: uuid.UUID
-) -> tuple[bool, bool]:
-    cat = CATEGORIES[category]
-    if cat.mandatory:
-        return cat.push, cat.sms
-    return prefs.get((account, category), (cat.push, cat.sms))
 
 
 def _guardian_copy(notice: Notice, guardian_id: uuid.UUID) -> Notice:
@@ -104,12 +97,13 @@ async def handle_events(events: list[OutboxEvent], ctx: WorkerContext) -> dict[i
         if guardian_ids:
             accounts.update({r["id"]: r for r in await conn.fetch(_GUARDIANS, list(guardian_ids))})
         everyone = list(accounts)
-        prefs = {
-            (r["account_id"], r["category"]): (r["push"], r["sms"]) for r in await conn.fetch(_PREFERENCES, everyone)
-        }
-        devices: dict[uuid.UUID, list[asyncpg.Record]] = {}
+        choices = await preferences.load(conn, everyone)
+        devices: dict[uuid.UUID, list[Device]] = {}
         for r in await conn.fetch(_DEVICES, everyone):
-            devices.setdefault(r["account_id"], []).append(r)
+            devices.setdefault(r["account_id"], []).append(Device(r["id"], r["push_platform"], r["push_token"]))
+        addresses: dict[uuid.UUID, dict[str, str]] = {}
+        for r in await conn.fetch(_ADDRESSES, everyone):
+            addresses.setdefault(r["account_id"], {})[r["channel"]] = r["address"]
         wanted: list[Notice] = []
         skip_device: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
         for event_id, notice in notices:
@@ -132,22 +126,27 @@ async def handle_events(events: list[OutboxEvent], ctx: WorkerContext) -> dict[i
         d_account: list[uuid.UUID] = []
         d_channel: list[str] = []
         d_device: list[uuid.UUID | None] = []
+        channels = list(channels_of(ctx))
         for row in inserted:
             account_id = row["account_id"]
-            push, sms = _channels(row["category"], prefs, account_id)
+            cat = CATEGORIES[row["category"]]
+            chosen = choices.get(account_id, {})
+            contact = Contact(
+                account_id,
+                accounts[account_id]["phone"],
+                tuple(devices.get(account_id, ())),
+                addresses.get(account_id, {}),
+            )
             skip = skip_device.get((account_id, row["dedupe_key"]))
-            if push:
-                for device in devices.get(account_id, ()):
-                    if device["id"] != skip:
+            for plugin, channel in channels:
+                if not preferences.is_on(cat, plugin.preference, chosen):
+                    continue
+                for to in channel.reach(contact):
+                    if to.device_id is None or to.device_id != skip:
                         d_notice.append(row["id"])
                         d_account.append(account_id)
-                        d_channel.append(device["push_platform"])
-                        d_device.append(device["id"])
-            if sms and accounts[account_id]["phone"]:
-                d_notice.append(row["id"])
-                d_account.append(account_id)
-                d_channel.append("sms")
-                d_device.append(None)
+                        d_channel.append(plugin.name)
+                        d_device.append(to.device_id)
         if d_notice:
             await conn.execute(_INSERT_DELIVERIES, d_notice, d_account, d_channel, d_device)
     messages: list[tuple[uuid.UUID, bytes]] = []

@@ -1,16 +1,19 @@
-"""Sending push and SMS deliveries, with retries, dead letters and token invalidation.
+"""Sending deliveries on every channel, with retries, dead letters and forgotten destinations.
 
-One background loop per channel (fcm, apns, sms), so a platform that is down or slow only
-delays its own messages. Each pass claims a batch of due deliveries with ``FOR UPDATE SKIP
-LOCKED`` (any number of workers can run it), sends them concurrently, and records every
-outcome in one statement fenced on the claim's owner:
+One background loop per channel (notifications/channels/: fcm, apns, sms, email, ...), so a
+service that is down or slow only delays its own messages. Each pass claims a batch of due
+deliveries with ``FOR UPDATE SKIP LOCKED`` (any number of workers can run it), reads each
+account's contact details afresh, sends concurrently, and records every outcome in one
+statement fenced on the claim's owner, by the error tree of wallet_api.outbound:
 
 - accepted: ``sent``;
-- the platform says the token is gone: the device's token is cleared (only if it is still
-  the same token) and the delivery is ``skipped``, as is one whose device was revoked;
-- transient failure: back to ``pending`` after an exponential backoff (or the gateway's
+- the channel no longer reaches the destination (device revoked or without a token, phone
+  or address removed): ``skipped``;
+- recipient gone: the channel forgets the destination (a push token is cleared only if the
+  device still holds it; an e-mail address is unconfirmed) and the delivery is ``skipped``;
+- transient failure: back to ``pending`` after an exponential backoff (or the service's
   Retry-After), and ``dead`` once it has had ``notify_max_attempts`` attempts;
-- rejected for good: ``dead`` at once.
+- rejected: ``dead`` at once (recorded, never retried).
 """
 
 from __future__ import annotations
@@ -24,26 +27,18 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from notifications.gateways import (
-    Gateways,
-    PushError,
-    PushMessage,
-    PushRejected,
-    PushTokenGone,
-    SmsGatewayError,
-    build_gateways,
-)
+from notifications.channels import PLUGINS, Channel, Contact, Destination, Device, Message
 from notifications.metrics import DELIVERIES, DELIVERY_SECONDS, TOKENS_GONE
+from notifications.services import channels_of
 from notifications.templates import Language, render
+from wallet_api.outbound import RecipientGone, SendFailed, SendRejected
 from wallet_api.worker import BackgroundLoop
 from wallet_api.worker_context import WorkerContext
 
-__all__ = ["CHANNELS", "LOOPS", "deliver_once", "gateways_of"]
+__all__ = ["LOOPS", "deliver_once"]
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("fcm", "apns", "sms")
-_SERVICE = "notifications.gateways"
 _BACKOFF_CAP = 3600.0
 _SEND_TIMEOUT = 20.0
 
@@ -62,12 +57,13 @@ RETURNING d.id
 """
 
 _DETAILS = """
-SELECT d.id, d.attempts, d.notification_id, n.kind, n.category, n.params, n.about_account_id, a.language, a.phone,
-       v.id AS device_id, v.push_platform, v.push_token, v.revoked_at
+SELECT d.id, d.attempts, d.account_id, d.device_id, d.notification_id, n.kind, n.category, n.params,
+       n.about_account_id, a.language, a.phone, v.push_platform, v.push_token, ad.address
 FROM notification_deliveries d
 JOIN notifications n ON n.id = d.notification_id
 JOIN account_contacts a ON a.account_id = d.account_id
-LEFT JOIN devices v ON v.id = d.device_id
+LEFT JOIN push_devices v ON v.device_id = d.device_id
+LEFT JOIN notification_addresses ad ON ad.account_id = d.account_id AND ad.channel = d.channel
 WHERE d.id = ANY($1::bigint[])
 """
 
@@ -82,31 +78,13 @@ FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::text[]) AS o(id, state, 
 WHERE d.id = o.id AND d.lease_owner = $5 AND d.state = 'pending'
 """
 
-# Clear a token only if the device still has the one the gateway refused: the app may have
-# registered a fresh token meanwhile.
-_FORGET_TOKENS = """
-UPDATE devices v SET push_token = NULL
-FROM unnest($1::uuid[], $2::text[]) AS g(device_id, token)
-WHERE v.id = g.device_id AND v.push_token = g.token
-"""
-
 
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     state: str  # sent | pending | dead | skipped
     delay: float = 0.0
     error: str | None = None
-    gone_token: tuple[uuid.UUID, str] | None = None
-
-
-def gateways_of(ctx: WorkerContext) -> Gateways:
-    """This worker's gateways, built once from its settings and clients."""
-    gateways = ctx.services.get(_SERVICE)
-    if gateways is None:
-        gateways = build_gateways(ctx.settings, ctx.http, ctx.redis)
-        ctx.services[_SERVICE] = gateways
-    assert isinstance(gateways, Gateways)
-    return gateways
+    gone: tuple[uuid.UUID, Destination] | None = None
 
 
 def _backoff(ctx: WorkerContext, attempts: int, retry_after: float | None) -> float:
@@ -115,45 +93,40 @@ def _backoff(ctx: WorkerContext, attempts: int, retry_after: float | None) -> fl
     return float(max(delay, retry_after or 0.0))
 
 
-async def _send_one(ctx: WorkerContext, gateways: Gateways, channel: str, row: asyncpg.Record) -> _Outcome:
+def _destination(channel: Channel, row: asyncpg.Record) -> Destination | None:
+    """Where the delivery goes now, as the channel sees the account today (None: nowhere)."""
+    devices: tuple[Device, ...] = ()
+    if row["device_id"] is not None and row["push_token"] and row["push_platform"]:
+        devices = (Device(row["device_id"], row["push_platform"], row["push_token"]),)
+    addresses = {channel.name: row["address"]} if row["address"] else {}
+    contact = Contact(row["account_id"], row["phone"], devices, addresses)
+    return next((d for d in channel.reach(contact) if d.device_id == row["device_id"]), None)
+
+
+async def _send_one(ctx: WorkerContext, channel: Channel, row: asyncpg.Record) -> _Outcome:
+    to = _destination(channel, row)
+    if to is None:
+        return _Outcome("skipped", error="no longer reachable on this channel")
     language: Language = "en" if row["language"] == "en" else "vi"
     # A guardian's copy of a notice about a child: the push title and SMS say so, without a name.
     text = render(row["kind"], row["params"], language, about_child=row["about_account_id"] is not None)
+    message = Message(f"notification-{row['id']}", row["notification_id"], row["category"], language, text)
     started = time.perf_counter()
     try:
-        if channel == "sms":
-            if not row["phone"]:
-                return _Outcome("skipped", error="no phone")
-            sms = text.sms or f"VNeID: {text.push}"
-            await asyncio.wait_for(
-                gateways.sms.send(row["phone"], sms, reference=f"notification-{row['id']}"), _SEND_TIMEOUT
-            )
-        else:
-            token = row["push_token"]
-            if row["device_id"] is None or row["revoked_at"] is not None or not token:
-                return _Outcome("skipped", error="device revoked or without token")
-            if row["push_platform"] != channel:
-                return _Outcome("skipped", error="device moved to another platform")
-            message = PushMessage(title=text.push, notification_id=row["notification_id"], category=row["category"])
-            await asyncio.wait_for(gateways.push(channel).send(token, message), _SEND_TIMEOUT)
-    except PushTokenGone as exc:
-        return _Outcome("skipped", error=exc.reason, gone_token=(row["device_id"], row["push_token"]))
-    except PushRejected as exc:
+        await asyncio.wait_for(channel.send(to, message), _SEND_TIMEOUT)
+    except RecipientGone as exc:
+        return _Outcome("skipped", error=exc.reason, gone=(row["account_id"], to))
+    except SendRejected as exc:
         return _Outcome("dead", error=exc.reason)
-    except Exception as exc:  # any other failure (gateway down, sink's Redis gone) is worth a retry
-        # Our gateway errors carry a safe reason; anything else only its type (no personal data).
-        if isinstance(exc, PushError):
-            reason = exc.reason
-        elif isinstance(exc, SmsGatewayError):
-            reason = f"sms {exc}"
-        else:
-            reason = type(exc).__name__
-        retry_after = exc.retry_after if isinstance(exc, PushError) else None
+    except Exception as exc:  # anything else (service down, local box's Redis gone) is worth a retry
+        # Our send errors carry a safe reason; anything else only its type (no personal data).
+        reason = exc.reason if isinstance(exc, SendFailed) else type(exc).__name__
+        retry_after = exc.retry_after if isinstance(exc, SendFailed) else None
         if row["attempts"] >= ctx.settings.notify_max_attempts:
             return _Outcome("dead", error=reason)
         return _Outcome("pending", delay=_backoff(ctx, row["attempts"], retry_after), error=reason)
     finally:
-        DELIVERY_SECONDS.labels(channel).observe(time.perf_counter() - started)
+        DELIVERY_SECONDS.labels(channel.name).observe(time.perf_counter() - started)
     return _Outcome("sent")
 
 
@@ -164,15 +137,15 @@ async def deliver_once(ctx: WorkerContext, channel: str, *, lease: float = 60.0)
     if not ids:
         return 0
     rows = await ctx.pool.fetch(_DETAILS, ids)
-    gateways = gateways_of(ctx)
+    sender = channels_of(ctx)[channel]
     limit = asyncio.Semaphore(s.notify_delivery_concurrency)
 
     async def guarded(row: asyncpg.Record) -> _Outcome:
         async with limit:
-            return await _send_one(ctx, gateways, channel, row)
+            return await _send_one(ctx, sender, row)
 
     outcomes = await asyncio.gather(*(guarded(r) for r in rows))
-    gone = [o.gone_token for o in outcomes if o.gone_token is not None]
+    gone = [o.gone for o in outcomes if o.gone is not None]
     async with ctx.pool.acquire() as conn, conn.transaction():
         await conn.execute(
             _RECORD,
@@ -183,7 +156,7 @@ async def deliver_once(ctx: WorkerContext, channel: str, *, lease: float = 60.0)
             ctx.worker_id,
         )
         if gone:
-            await conn.execute(_FORGET_TOKENS, [g[0] for g in gone], [g[1] for g in gone])
+            await sender.forget(conn, gone)
     tally: dict[str, int] = {}
     for o in outcomes:
         key = "retry" if o.state == "pending" else o.state
@@ -204,4 +177,4 @@ def _loop(channel: str) -> BackgroundLoop:
     return BackgroundLoop(name=f"notifications.deliver.{channel}", run_once=run_once, idle_interval=0.5)
 
 
-LOOPS: tuple[BackgroundLoop, ...] = tuple(_loop(c) for c in CHANNELS)
+LOOPS: tuple[BackgroundLoop, ...] = tuple(_loop(name) for name in PLUGINS)

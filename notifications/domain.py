@@ -1,21 +1,23 @@
-"""What the notifications domain contributes: the inbox API and realtime feed, the outbox
-consumer that turns other domains' events into notices, the per-channel delivery loops, and
-the inbox retention loop."""
+"""What the notifications domain contributes: the inbox API and realtime feed, the channel
+addresses API, the outbox consumer that turns other domains' events into notices, one
+delivery loop per channel, the inbox retention loop, and the channels' development commands."""
 
-from notifications.cli import dev_sms
+from notifications.address_routes import ROUTES as ADDRESS_ROUTES
+from notifications.channels import PLUGINS
 from notifications.consumer import CONSUMER_NAME
 from notifications.deliveries import LOOPS
 from notifications.realtime import RealtimePlugin
 from notifications.retention import LOOP as RETENTION_LOOP
 from notifications.routes import ROUTES
+from notifications.services import ChannelsLifespan
 from wallet_api.domains import Domain
 
 __all__ = ["CONSUMER_NAME", "DOMAIN"]
 
 DOMAIN = Domain(
     name="notifications",
-    routes=ROUTES,
+    routes=[*ROUTES, *ADDRESS_ROUTES],
     loops=[*LOOPS, RETENTION_LOOP],
-    plugins=[RealtimePlugin()],
-    commands=[dev_sms],
+    plugins=[RealtimePlugin(), ChannelsLifespan()],
+    commands=[command for plugin in PLUGINS.values() for command in plugin.commands],
 )

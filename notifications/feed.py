@@ -38,7 +38,8 @@ from litestar.channels import ChannelsPlugin
 
 from notifications import store
 from notifications.metrics import REALTIME_MESSAGES
-from notifications.realtime import RESYNC, RealtimeSubscriber, channel_for, ended_device
+from notifications.realtime import RESYNC, RealtimeSubscriber
+from wallet_api.session_signals import ended_device, realtime_channel
 
 __all__ = ["CATCH_UP_LIMIT", "HEARTBEAT_SECONDS", "Frame", "StreamSession", "feed"]
 
@@ -86,7 +87,7 @@ async def feed(
     db: asyncpg.Pool, channels: ChannelsPlugin, account_id: uuid.UUID, after: int | None, session: StreamSession
 ) -> AsyncGenerator[Frame | None, None]:
     """Frames for the app, and None when a heartbeat is due. Runs until cancelled or the session ends."""
-    channel = channel_for(account_id)
+    channel = realtime_channel(account_id)
     subscriber = await channels.subscribe(channel)
     assert isinstance(subscriber, RealtimeSubscriber)
     try:

@@ -35,16 +35,14 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from notifications.metrics import REALTIME_MESSAGES
+from wallet_api.session_signals import realtime_channel
 
 __all__ = [
     "RESYNC",
     "RealtimePlugin",
     "RealtimeSubscriber",
-    "channel_for",
-    "ended_device",
     "publish_realtime",
     "publish_realtime_many",
-    "publish_session_end",
 ]
 
 log = logging.getLogger(__name__)
@@ -52,10 +50,6 @@ log = logging.getLogger(__name__)
 #: Sent to local subscribers after a Redis outage: "catch up from the inbox".
 RESYNC = b'{"resync":true}'
 _BACKLOG = 1000
-
-
-def channel_for(account_id: uuid.UUID | str) -> str:
-    return f"notifications:{account_id}"
 
 
 def encode_message(event: str, data: dict[str, Any], *, message_id: int | None = None) -> bytes:
@@ -82,35 +76,12 @@ async def publish_realtime_many(redis: aioredis.Redis, messages: Sequence[tuple[
     try:
         async with redis.pipeline(transaction=False) as pipe:
             for account_id, message in messages:
-                pipe.publish(channel_for(account_id), message)
+                pipe.publish(realtime_channel(account_id), message)
             await pipe.execute()
     except (RedisError, OSError) as exc:
         log.warning("realtime publish failed", extra={"count": len(messages), "error": type(exc).__name__})
         return
     REALTIME_MESSAGES.labels("published").inc(len(messages))
-
-
-async def publish_session_end(redis: aioredis.Redis, account_id: uuid.UUID | str, device_id: str | None = None) -> None:
-    """Tell every process to close the streams of ``device_id`` (None: every device of the account).
-
-    Sent after the revocation committed (PostgreSQL holds the truth: a stream that opens
-    meanwhile checks it there). Best effort: if Redis loses it, the streams still end at
-    their token's expiry, and re-check PostgreSQL when their subscription is restored.
-    """
-    message = json.dumps({"session_ended": {"device_id": device_id}}).encode()
-    try:
-        await redis.publish(channel_for(account_id), message)
-    except (RedisError, OSError) as exc:
-        log.warning("session-end signal lost", extra={"error": type(exc).__name__})
-
-
-def ended_device(message: dict[str, Any]) -> tuple[bool, str | None]:
-    """(True, device or None for all) if ``message`` is a session-end signal, else (False, None)."""
-    signal = message.get("session_ended")
-    if not isinstance(signal, dict):
-        return False, None
-    device = signal.get("device_id")
-    return True, str(device) if device is not None else None
 
 
 class RealtimeSubscriber(Subscriber):

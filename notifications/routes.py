@@ -20,7 +20,7 @@ from litestar.params import FromQuery, HeaderParameter, JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from notifications import store
+from notifications import preferences, store
 from notifications.feed import StreamSession, feed
 from notifications.metrics import REALTIME_CONNECTIONS
 from notifications.realtime import publish_realtime
@@ -154,7 +154,8 @@ async def delete_notification(
 
 async def _preferences_view(db: Db, account_id: uuid.UUID) -> PreferencesView:
     language = await store.account_language(db, account_id)
-    chosen = await store.preferences(db, account_id)
+    loaded = await preferences.load(db, [account_id])
+    chosen = preferences.chosen(loaded.get(account_id, {}))
     return PreferencesView(
         language=language,
         categories=[
@@ -162,11 +163,12 @@ async def _preferences_view(db: Db, account_id: uuid.UUID) -> PreferencesView:
                 category=code,
                 name=cat.names[language],
                 mandatory=cat.mandatory,
-                push=chosen[code][0],
-                sms=chosen[code][1],
+                push=chosen[code].get("push", False),
+                sms=chosen[code].get("sms", False),
             )
             for code, cat in CATEGORIES.items()
         ],
+        channels=chosen,
     )
 
 
@@ -175,27 +177,41 @@ async def get_preferences(request: Request[Any, Any, Any], db: Db) -> Preference
     return await _preferences_view(db, _account(request))
 
 
+def _choices(update: PreferencesUpdate) -> dict[tuple[str, str], bool]:
+    """The rows to write, checked against the categories and the registered channels."""
+    errors = []
+    choices: dict[tuple[str, str], bool] = {}
+    for code, wanted in update.categories.items():
+        cat = CATEGORIES.get(code)
+        if cat is None:
+            errors.append({"key": f"categories.{code}", "source": "body", "message": "unknown category"})
+            continue
+        unknown = sorted(set(wanted) - set(preferences.PREFERENCES))
+        errors.extend(
+            {"key": f"categories.{code}.{p}", "source": "body", "message": "unknown channel"} for p in unknown
+        )
+        if any(not wanted.get(p, True) for p in preferences.forced(cat)):
+            errors.append(
+                {"key": f"categories.{code}", "source": "body", "message": "security notices cannot be turned off"}
+            )
+        elif not unknown:
+            # A forced preference is on whatever a row says: only the others are stored.
+            choices.update({(code, p): on for p, on in wanted.items() if p not in preferences.forced(cat)})
+    if errors:
+        raise ValidationFailed("Some categories cannot be changed.", slug="notification-preferences", errors=errors)
+    return choices
+
+
 @put("/v1/notifications/preferences", guards=[citizen], tags=_TAGS, summary="Change language or channels")
 async def put_preferences(
     request: Request[Any, Any, Any], db: Db, data: JSONBody[PreferencesUpdate]
 ) -> PreferencesView:
     account_id = _account(request)
-    errors = []
-    choices: dict[str, tuple[bool, bool]] = {}
-    for code, choice in data.categories.items():
-        cat = CATEGORIES.get(code)
-        if cat is None:
-            errors.append({"key": f"categories.{code}", "source": "body", "message": "unknown category"})
-        elif cat.mandatory and not (choice.push and choice.sms):
-            errors.append(
-                {"key": f"categories.{code}", "source": "body", "message": "security notices cannot be turned off"}
-            )
-        elif not cat.mandatory:
-            choices[code] = (choice.push, choice.sms)
-    if errors:
-        raise ValidationFailed("Some categories cannot be changed.", slug="notification-preferences", errors=errors)
+    choices = _choices(data)
     async with db.acquire() as conn, conn.transaction():
-        await store.set_preferences(conn, account_id, choices, data.language)
+        if data.language is not None:
+            await store.set_language(conn, account_id, data.language)
+        await preferences.save(conn, account_id, choices)
     return await _preferences_view(db, account_id)
 
 

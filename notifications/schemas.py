@@ -11,7 +11,10 @@ __all__ = [
     "BIGINT_MAX",
     "AboutView",
     "ActionView",
-    "CategoryPreference",
+    "AddressBody",
+    "AddressCode",
+    "AddressCodeSent",
+    "AddressView",
     "CategoryPreferenceView",
     "InboxPage",
     "MarkAllRead",
@@ -91,6 +94,7 @@ class CategoryPreferenceView(msgspec.Struct, frozen=True):
     category: str
     name: str
     mandatory: bool
+    #: The first two channels, as before ``channels`` existed (both also in ``channels``).
     push: bool
     sms: bool
 
@@ -98,19 +102,43 @@ class CategoryPreferenceView(msgspec.Struct, frozen=True):
 class PreferencesView(msgspec.Struct, frozen=True):
     language: Literal["vi", "en"]
     categories: list[CategoryPreferenceView]
-
-
-class CategoryPreference(msgspec.Struct, frozen=True):
-    push: bool
-    sms: bool
+    #: Per category, every channel preference there is (``push``, ``sms``, ``email``, ...).
+    channels: dict[str, dict[str, bool]] = msgspec.field(default_factory=dict)
 
 
 class PreferencesUpdate(msgspec.Struct, frozen=True):
     language: Literal["vi", "en"] | None = None
-    categories: dict[str, CategoryPreference] = msgspec.field(default_factory=dict)
+    #: Per category, the channel preferences to change; those not named stay as they are.
+    categories: dict[str, dict[str, bool]] = msgspec.field(default_factory=dict)
 
 
 class PushTokenBody(msgspec.Struct, frozen=True):
     platform: Literal["fcm", "apns"]
     #: The FCM registration token or APNs device token the app got from the platform.
     token: Annotated[str, msgspec.Meta(min_length=8, max_length=4096, pattern=r"^[A-Za-z0-9_:\-\.]+$")]
+
+
+class AddressBody(msgspec.Struct, frozen=True):
+    #: The address to confirm (an e-mail address for ``email``).
+    address: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+
+
+class AddressCode(msgspec.Struct, frozen=True):
+    #: The six-digit code sent to the address being confirmed.
+    code: Annotated[str, msgspec.Meta(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")]
+
+
+class AddressView(msgspec.Struct, frozen=True):
+    channel: str
+    #: The confirmed address notices go to (null: none yet).
+    address: str | None
+    confirmed_at: datetime | None
+    #: An address waiting for its code, if any.
+    pending: str | None
+
+
+class AddressCodeSent(msgspec.Struct, frozen=True):
+    channel: str
+    pending: str
+    #: Seconds the code stays valid.
+    expires_in: int

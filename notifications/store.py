@@ -1,4 +1,4 @@
-"""SQL for the inbox and the preferences. Every query is scoped to one account.
+"""SQL for the inbox (and the account's language). Every query is scoped to one account.
 
 Entries are ordered by ``seq``, a per-account number taken from ``notification_counters``
 in the transaction that adds the entries (:func:`insert_notices`). The counter row stays
@@ -17,7 +17,7 @@ import asyncpg
 
 from notifications.events import Notice
 from notifications.schemas import AboutView, ActionView, NotificationView, RefView
-from notifications.templates import CATEGORIES, Language, render
+from notifications.templates import Language, render
 
 __all__ = [
     "account_language",
@@ -29,8 +29,7 @@ __all__ = [
     "mark_all_read",
     "mark_read",
     "page",
-    "preferences",
-    "set_preferences",
+    "set_language",
     "unread_count",
     "view_of",
 ]
@@ -200,34 +199,5 @@ async def delete(db: asyncpg.Pool, account_id: uuid.UUID, notification_id: int) 
     return result != "DELETE 0"
 
 
-async def preferences(conn: asyncpg.Pool | asyncpg.Connection, account_id: uuid.UUID) -> dict[str, tuple[bool, bool]]:
-    """(push, sms) per category: the account's choices over the defaults; mandatory forced on."""
-    rows = await conn.fetch(
-        "SELECT category, push, sms FROM notification_preferences WHERE account_id = $1", account_id
-    )
-    chosen = {r["category"]: (r["push"], r["sms"]) for r in rows}
-    out: dict[str, tuple[bool, bool]] = {}
-    for code, cat in CATEGORIES.items():
-        if cat.mandatory:
-            out[code] = (cat.push, cat.sms)
-        else:
-            out[code] = chosen.get(code, (cat.push, cat.sms))
-    return out
-
-
-async def set_preferences(
-    conn: asyncpg.Connection, account_id: uuid.UUID, choices: dict[str, tuple[bool, bool]], language: str | None
-) -> None:
-    if language is not None:
-        await conn.execute("UPDATE accounts SET language = $2, updated_at = now() WHERE id = $1", account_id, language)
-    if choices:
-        await conn.execute(
-            """INSERT INTO notification_preferences (account_id, category, push, sms)
-               SELECT $1, c, p, s FROM unnest($2::text[], $3::bool[], $4::bool[]) AS t(c, p, s)
-               ON CONFLICT (account_id, category)
-               DO UPDATE SET push = EXCLUDED.push, sms = EXCLUDED.sms, updated_at = now()""",
-            account_id,
-            list(choices),
-            [v[0] for v in choices.values()],
-            [v[1] for v in choices.values()],
-        )
+async def set_language(conn: asyncpg.Pool | asyncpg.Connection, account_id: uuid.UUID, language: str) -> None:
+    await conn.execute("UPDATE accounts SET language = $2, updated_at = now() WHERE id = $1", account_id, language)

@@ -40,8 +40,9 @@ _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oc
 class Category:
     code: str
     mandatory: bool
-    push: bool
-    sms: bool
+    #: On or off by default, per channel preference the category names (``push``, ``sms``);
+    #: a mandatory category forces on those it turns on.
+    defaults: dict[str, bool]
     names: dict[str, str]
 
 
@@ -66,7 +67,10 @@ def _data() -> dict[str, Any]:
 def _categories() -> dict[str, Category]:
     return {
         code: Category(
-            code, bool(c["mandatory"]), bool(c["push"]), bool(c["sms"]), {lang: c[lang] for lang in LANGUAGES}
+            code,
+            bool(c["mandatory"]),
+            {k: v for k, v in c.items() if isinstance(v, bool) and k != "mandatory"},
+            {lang: c[lang] for lang in LANGUAGES},
         )
         for code, c in _data()["categories"].items()
     }

@@ -20,13 +20,13 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from documents.presentation import burn_open_codes
-from notifications.gateways.sms import SmsGateway, SmsGatewayError
-from notifications.realtime import publish_session_end
 from payments.linking import store as links
 from wallet_api.accounts.level_two import raise_to_level_2
 from wallet_api.accounts.sessions import revoke_account_sessions
 from wallet_api.audit import record
+from wallet_api.outbound import SendFailed, SmsSender
 from wallet_api.problems import Conflict
+from wallet_api.session_signals import publish_session_end
 
 __all__ = ["Rebound", "after_rebind", "rebind_identity"]
 
@@ -135,7 +135,7 @@ async def _freeze_links(conn: asyncpg.Connection, account_id: uuid.UUID, actor: 
 
 
 async def after_rebind(
-    db: asyncpg.Pool, redis: aioredis.Redis, sms: SmsGateway, rebound: Rebound, *, actor: str
+    db: asyncpg.Pool, redis: aioredis.Redis, sms: SmsSender, rebound: Rebound, *, actor: str
 ) -> None:
     """What is not in PostgreSQL: end the old devices' streams, burn open presentation codes, tell the old phone."""
     await publish_session_end(redis, rebound.account_id)
@@ -145,7 +145,7 @@ async def after_rebind(
         try:
             await sms.send(rebound.old_phone, _OLD_PHONE_TEXT, reference=f"recovered:{rebound.account_id}")
             told = True
-        except SmsGatewayError:
+        except SendFailed:
             log.warning("old-phone notice failed")
     async with db.acquire() as conn, conn.transaction():
         await record(

@@ -79,7 +79,7 @@ class Settings:
     #: local ``mobile_subscribers`` table.
     subscriber_registry_url: str = ""
     subscriber_registry_token: str = ""
-    #: SMS gateway (notifications/gateways/sms.py) for one-time codes and notices; empty means
+    #: SMS gateway (notifications/channels/sms/http.py) for one-time codes and notices; empty means
     #: the development sink (refused in production).
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
@@ -152,6 +152,12 @@ class Settings:
     push_apns_team_id: str = ""
     push_apns_topic: str = ""
     push_apns_endpoint: str = "https://api.push.apple.com"
+    #: Transactional mail service for e-mail notices and address codes (notifications/channels/email,
+    #: its HTTP contract in docs/notifications.md); empty means the development mailbox.
+    mail_api_url: str = ""
+    mail_api_token: str = ""
+    #: The From address of every e-mail.
+    mail_from: str = "VNeID <no-reply@citizenwallet.vn>"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -6,9 +6,6 @@ Adding a type means adding a folder here whose ``__init__`` exports ``DOCUMENT_T
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 from documents.types.base import (
     DERIVED_AGE_OVER_18,
     HOLDER_FACTS,
@@ -18,6 +15,7 @@ from documents.types.base import (
     FieldError,
     Label,
 )
+from wallet_api.plugins import folder_plugins
 
 __all__ = [
     "DERIVED_AGE_OVER_18",
@@ -32,22 +30,7 @@ __all__ = [
 ]
 
 
-def _discover() -> dict[str, DocumentType]:
-    found: dict[str, DocumentType] = {}
-    for info in pkgutil.iter_modules(__path__):
-        if not info.ispkg:
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        doc_type = getattr(module, "DOCUMENT_TYPE", None)
-        if not isinstance(doc_type, DocumentType):
-            raise RuntimeError(f"{module.__name__} does not export a DOCUMENT_TYPE")
-        if doc_type.code != info.name:
-            raise RuntimeError(f"{module.__name__}: DOCUMENT_TYPE.code must be the folder name")
-        found[doc_type.code] = doc_type
-    return found
-
-
-_TYPES = _discover()
+_TYPES = folder_plugins(__name__, __path__, "DOCUMENT_TYPE", DocumentType, lambda t: t.code)
 
 
 def get_type(code: str) -> DocumentType | None:

@@ -13,7 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from notifications.gateways.sms import read_dev_sms
+from notifications.channels.sms.local import read_dev_sms
 from tests.support.signing import b64url, es256, es256_der
 from wallet_api.keys.provider import public_jwk
 

@@ -92,7 +92,7 @@ async def test_existing_account_is_refused_silently_and_owner_is_told_to_recover
     await redis.delete(f"dev:sms:{nhung.phone}")
     r = await start_registration(client, nhung)
     assert r.status_code == 202
-    from notifications.gateways.sms import read_dev_sms
+    from notifications.channels.sms.local import read_dev_sms
 
     texts = [str(m["text"]) for m in await read_dev_sms(redis, nhung.phone)]
     assert len(texts) == 1 and "Khôi phục" in texts[0]

@@ -13,7 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 from litestar import Litestar
 
-from notifications.gateways.sms import read_dev_sms
+from notifications.channels.sms.local import read_dev_sms
 from tests.accounts.conftest import (
     MINH,
     Person,

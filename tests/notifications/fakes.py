@@ -1,9 +1,11 @@
-"""Local fake push platforms speaking the real protocols, for gateway tests.
+"""Local fake services speaking the real protocols, for channel tests.
 
 ``FakeFcm`` serves FCM HTTP v1 and its OAuth2 token endpoint over HTTP/1.1 (uvicorn);
 ``FakeApns`` serves APNs over HTTP/2 with prior knowledge (h2c), written on the ``h2``
 state machine, so the adapter's HTTP/2 path is exercised for real. Each device token's
-behaviour is chosen by the test: ``ok``, ``gone`` or ``down`` (503).
+behaviour is chosen by the test: ``ok``, ``gone`` or ``down`` (503). ``FakeSendingApi``
+serves the plain HTTP contract of our SMS gateway and mail service, answering each
+destination with the status the test chose.
 """
 
 from __future__ import annotations
@@ -31,6 +33,15 @@ class Seen:
     body: dict[str, Any]
 
 
+async def _body(receive: Any) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
 @dataclass
 class FakeFcm:
     public_key_pem: str
@@ -44,12 +55,7 @@ class FakeFcm:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await _body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         if scope["path"] == "/token":
             status, payload = self._token(body)
@@ -104,8 +110,32 @@ class FakeFcm:
         return 200, {"name": f"projects/{self.project_id}/messages/{len(self.sends)}"}
 
 
+@dataclass
+class FakeSendingApi:
+    """A plain HTTP sending API (our SMS gateway and mail service contracts): each request is
+    recorded, and answered with the status the test chose for its ``to`` (200 otherwise)."""
+
+    status: dict[str, int] = field(default_factory=dict)
+    requests: list[Seen] = field(default_factory=list)
+    url: str = ""
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = await _body(receive)
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        seen = Seen(scope["path"], headers, json.loads(body))
+        self.requests.append(seen)
+        status = self.status.get(str(seen.body.get("to")), 200)
+        await send(
+            {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
+        )
+        await send({"type": "http.response.body", "body": b"{}"})
+
+
 @contextlib.asynccontextmanager
-async def serve_fcm(fake: FakeFcm) -> AsyncIterator[FakeFcm]:
+async def serve_http(fake: Any) -> AsyncIterator[Any]:
+    """Serve the ASGI ``fake`` on a free local port (its ``url`` is set before it starts)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     fake.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -120,6 +150,12 @@ async def serve_fcm(fake: FakeFcm) -> AsyncIterator[FakeFcm]:
     finally:
         server.should_exit = True
         await task
+
+
+@contextlib.asynccontextmanager
+async def serve_fcm(fake: FakeFcm) -> AsyncIterator[FakeFcm]:
+    async with serve_http(fake):
+        yield fake
 
 
 @dataclass

@@ -11,7 +11,8 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from notifications.gateways import read_dev_push, read_dev_sms
+from notifications.channels.push import read_dev_push
+from notifications.channels.sms.local import read_dev_sms
 from tests.notifications.conftest import create_account, create_device, publish_event
 
 DOC = str(uuid.uuid4())

@@ -13,7 +13,7 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from notifications.gateways import read_dev_push
+from notifications.channels.push import read_dev_push
 from tests.accounts.family import family_at_level_2, link
 from tests.notifications.conftest import create_account, create_device, publish_event
 

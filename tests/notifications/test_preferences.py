@@ -8,7 +8,8 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from notifications.gateways import read_dev_push, read_dev_sms
+from notifications.channels.push import read_dev_push
+from notifications.channels.sms.local import read_dev_sms
 from tests.notifications.conftest import create_account, create_device, publish_event
 
 
@@ -110,7 +111,8 @@ async def test_security_notices_cannot_be_turned_off(
     assert r.json()["type"].endswith("/notification-preferences")
     # Even a row written behind the API's back is ignored for a mandatory category.
     await db.execute(
-        "INSERT INTO notification_preferences (account_id, category, push, sms) VALUES ($1, 'security', false, false)",
+        "INSERT INTO notification_preferences (account_id, category, channel, enabled)"
+        " VALUES ($1, 'security', 'push', false), ($1, 'security', 'sms', false)",
         account,
     )
     await publish_event(db, "wallet.payout_changed", {"account_id": str(account), "link_id": "l1", "provider": "momo"})

@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from documents.presentation import code_keys, store_code
-from notifications.gateways.sms import read_dev_sms
+from notifications.channels.sms.local import read_dev_sms
 from proofing.devchip import selfie
 from tests.accounts.conftest import Person, last_code, sign_in
 from tests.accounts.conftest import Phone as App

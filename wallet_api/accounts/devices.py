@@ -27,7 +27,6 @@ from litestar import Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from notifications.realtime import publish_session_end
 from wallet_api.accounts import otp
 from wallet_api.accounts.common import (
     bind_message,
@@ -57,6 +56,7 @@ from wallet_api.auth.tokens import TokenService
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.outbox import publish
 from wallet_api.problems import Forbidden, NotFound, Unauthorized
+from wallet_api.session_signals import publish_session_end
 from wallet_api.settings import Settings
 from wallet_api.state import AppSettings, Db, RedisClient, Tokens
 

@@ -22,7 +22,6 @@ from litestar import Request, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from notifications.realtime import publish_session_end
 from wallet_api.accounts import otp
 from wallet_api.accounts.common import normalise_phone, phone_hint
 from wallet_api.accounts.guardianship import GuardianshipEnded, current_guardians, link_guardian, managed_among
@@ -48,6 +47,7 @@ from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signatur
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.outbox import publish
 from wallet_api.problems import BadRequest, Conflict, NotFound, Unauthorized
+from wallet_api.session_signals import publish_session_end
 from wallet_api.state import AppSettings, Db, RedisClient
 
 __all__ = [

@@ -15,8 +15,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from notifications.gateways import sms_gateway as build_sms_gateway
-from notifications.gateways.sms import SmsGateway, SmsGatewayError
+from wallet_api.outbound import SendFailed, SmsSender
 from wallet_api.redis_client import LuaScript
 
 __all__ = ["MAX_ATTEMPTS", "check_code", "issue_code", "plant_unusable_code", "sms_gateway"]
@@ -48,14 +47,15 @@ def _digest(reference: str, code: str) -> str:
     return hashlib.sha256(f"{reference}:{code}".encode()).hexdigest()
 
 
-def sms_gateway(state: Any) -> SmsGateway:
-    """The one SMS gateway of these settings (shared with notifications)."""
-    return build_sms_gateway(state.settings, state.http, state.redis)
+def sms_gateway(state: Any) -> SmsSender:
+    """The process's one SMS sender (built with the notification channels)."""
+    sender: SmsSender = state.sms_sender
+    return sender
 
 
 async def issue_code(
     redis: aioredis.Redis,
-    sms: SmsGateway,
+    sms: SmsSender,
     *,
     purpose: str,
     reference: str,
@@ -72,8 +72,8 @@ async def issue_code(
         await pipe.execute()
     try:
         await sms.send(phone, _TEXT.get(language, _TEXT["vi"]).format(code=code), reference=f"{purpose}:{reference}")
-    except SmsGatewayError as exc:
-        log.warning("otp sms failed", extra={"purpose": purpose, "error": str(exc)})
+    except SendFailed as exc:
+        log.warning("otp sms failed", extra={"purpose": purpose, "error": exc.reason})
         return False
     return True
 

@@ -27,7 +27,6 @@ from litestar import Request, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from notifications.gateways.sms import SmsGatewayError
 from wallet_api.accounts import otp
 from wallet_api.accounts.common import (
     bind_message,
@@ -48,6 +47,7 @@ from wallet_api.accounts.subscribers import phone_owned_by
 from wallet_api.audit import record
 from wallet_api.auth.guards import PUBLIC
 from wallet_api.idempotency import NOT_REPLAYED
+from wallet_api.outbound import SendFailed
 from wallet_api.problems import Conflict, Problem, Unauthorized, ValidationFailed
 from wallet_api.state import AppSettings, Db, RedisClient, Tokens
 
@@ -168,7 +168,7 @@ async def start_registration(
         if existing is not None and existing["phone"] == phone:
             try:
                 await sms.send(phone, _EXISTING_TEXT["vi"], reference=f"register-existing:{reg_id}")
-            except SmsGatewayError:
+            except SendFailed:
                 log.warning("existing-account sms failed")
     return Pending(id=reg_id, expires_in=ttl, message=_PENDING_MESSAGE)
 

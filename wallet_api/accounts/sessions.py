@@ -23,12 +23,12 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import redis.asyncio as aioredis
 
-from notifications.realtime import publish_session_end
 from wallet_api.audit import record
 from wallet_api.auth.principal import Principal
 from wallet_api.auth.tokens import TokenService
 from wallet_api.batching import Batcher, for_owner
 from wallet_api.problems import Unauthorized
+from wallet_api.session_signals import publish_session_end
 from wallet_api.worker_context import WorkerContext
 
 __all__ = [

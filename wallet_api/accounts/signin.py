@@ -22,7 +22,6 @@ from litestar.datastructures import State
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from notifications.realtime import publish_session_end
 from wallet_api.accounts.common import request_source, session_view, signed_message, uuid_or_none
 from wallet_api.accounts.device_keys import consume_challenge, issue_challenge, verify_signature
 from wallet_api.accounts.ratelimit import LOCKOUTS
@@ -50,6 +49,7 @@ from wallet_api.batching import row_reader
 from wallet_api.fastpath import PublicFastRoute
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Forbidden, Unauthorized
+from wallet_api.session_signals import publish_session_end
 from wallet_api.settings import Settings
 from wallet_api.state import Db, RedisClient
 

@@ -18,7 +18,9 @@ from typing import Any
 import httpx
 import jwt
 
-from notifications.gateways.push import PushMessage, PushRejected, PushTokenGone, PushUnavailable
+from notifications.channels.base import retry_after_of
+from notifications.channels.push import PushMessage
+from wallet_api.outbound import RecipientGone, SendRejected, SendUnavailable
 
 __all__ = ["FcmGateway", "ServiceAccount"]
 
@@ -48,14 +50,6 @@ class ServiceAccount:
         )
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
-
-
 def _fcm_error(response: httpx.Response) -> tuple[str, str]:
     """(status, FCM errorCode) of an error response, as far as it can be read."""
     try:
@@ -77,6 +71,9 @@ class FcmGateway:
         self._token: str | None = None
         self._token_expires = 0.0
         self._lock = asyncio.Lock()
+
+    async def aclose(self) -> None:
+        return None  # the process's shared HTTP client is closed by its owner
 
     async def _access_token(self, *, refresh: bool = False) -> str:
         async with self._lock:
@@ -100,10 +97,10 @@ class FcmGateway:
                     self._account.token_uri, data={"grant_type": _GRANT, "assertion": assertion}, timeout=10.0
                 )
             except httpx.HTTPError as exc:
-                raise PushUnavailable(f"fcm oauth {type(exc).__name__}") from exc
+                raise SendUnavailable(f"fcm oauth {type(exc).__name__}") from exc
             if r.status_code != 200:
                 # A refused service account is a configuration fault; it may be fixed, so retry.
-                raise PushUnavailable(f"fcm oauth answered {r.status_code}", retry_after=_retry_after(r))
+                raise SendUnavailable(f"fcm oauth answered {r.status_code}", retry_after=retry_after_of(r))
             body = r.json()
             self._token = str(body["access_token"])
             self._token_expires = time.time() + float(body.get("expires_in", 3600))
@@ -128,7 +125,7 @@ class FcmGateway:
                     self._url, json=body, headers={"Authorization": f"Bearer {access}"}, timeout=10.0
                 )
             except httpx.HTTPError as exc:
-                raise PushUnavailable(f"fcm {type(exc).__name__}") from exc
+                raise SendUnavailable(f"fcm {type(exc).__name__}") from exc
             if r.status_code == 200:
                 return
             status, code = _fcm_error(r)
@@ -137,10 +134,10 @@ class FcmGateway:
             reason = f"fcm {r.status_code} {code or status}".strip()
             # Only an explicit error code invalidates a token: a bare 404 may be a wrong URL.
             if code in _GONE:
-                raise PushTokenGone(reason)
+                raise RecipientGone(reason)
             if r.status_code in (429, 500, 502, 503, 504) or code in ("QUOTA_EXCEEDED", "UNAVAILABLE", "INTERNAL"):
-                raise PushUnavailable(reason, retry_after=_retry_after(r))
+                raise SendUnavailable(reason, retry_after=retry_after_of(r))
             if r.status_code == 401:
-                raise PushUnavailable(reason)
-            raise PushRejected(reason)
-        raise PushUnavailable("fcm 401 after token refresh")
+                raise SendUnavailable(reason)
+            raise SendRejected(reason)
+        raise SendUnavailable("fcm 401 after token refresh")

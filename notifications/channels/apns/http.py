@@ -15,7 +15,9 @@ from typing import Any
 import httpx
 import jwt
 
-from notifications.gateways.push import PushMessage, PushRejected, PushTokenGone, PushUnavailable
+from notifications.channels.base import retry_after_of
+from notifications.channels.push import PushMessage
+from wallet_api.outbound import RecipientGone, SendRejected, SendUnavailable
 
 __all__ = ["ApnsGateway"]
 
@@ -69,7 +71,7 @@ class ApnsGateway:
             try:
                 r = await self._http.post(f"{self._endpoint}/3/device/{token}", json=body, headers=headers)
             except httpx.HTTPError as exc:
-                raise PushUnavailable(f"apns {type(exc).__name__}") from exc
+                raise SendUnavailable(f"apns {type(exc).__name__}") from exc
             if r.status_code == 200:
                 return
             try:
@@ -80,9 +82,8 @@ class ApnsGateway:
                 continue
             text = f"apns {r.status_code} {reason}".strip()
             if r.status_code == 410 or reason in _GONE:
-                raise PushTokenGone(text)
-            retry_after = r.headers.get("retry-after")
+                raise RecipientGone(text)
             if r.status_code in (429, 500, 503) or r.status_code == 403:
-                raise PushUnavailable(text, retry_after=float(retry_after) if retry_after else None)
-            raise PushRejected(text)
-        raise PushUnavailable("apns provider token refused after refresh")
+                raise SendUnavailable(text, retry_after=retry_after_of(r))
+            raise SendRejected(text)
+        raise SendUnavailable("apns provider token refused after refresh")

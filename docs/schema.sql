@@ -736,6 +736,27 @@ CREATE TABLE public.mobile_subscribers (
 
 
 --
+-- Name: notification_addresses; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_addresses (
+    account_id uuid NOT NULL,
+    channel text NOT NULL,
+    address text,
+    confirmed_at timestamp with time zone,
+    pending_address text,
+    code_digest text,
+    code_expires_at timestamp with time zone,
+    code_tries integer DEFAULT 0 NOT NULL,
+    codes_sent integer DEFAULT 0 NOT NULL,
+    codes_since timestamp with time zone DEFAULT now() NOT NULL,
+    last_code_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notification_addresses_check CHECK (((address IS NULL) = (confirmed_at IS NULL)))
+);
+
+
+--
 -- Name: notification_counters; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -763,8 +784,6 @@ CREATE TABLE public.notification_deliveries (
     last_error text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     finished_at timestamp with time zone,
-    CONSTRAINT notification_deliveries_channel_check CHECK ((channel = ANY (ARRAY['fcm'::text, 'apns'::text, 'sms'::text]))),
-    CONSTRAINT notification_deliveries_check CHECK (((channel = 'sms'::text) = (device_id IS NULL))),
     CONSTRAINT notification_deliveries_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'sent'::text, 'dead'::text, 'skipped'::text])))
 );
 
@@ -790,8 +809,8 @@ ALTER TABLE public.notification_deliveries ALTER COLUMN id ADD GENERATED ALWAYS 
 CREATE TABLE public.notification_preferences (
     account_id uuid NOT NULL,
     category text NOT NULL,
-    push boolean NOT NULL,
-    sms boolean NOT NULL,
+    channel text NOT NULL,
+    enabled boolean NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
@@ -1403,6 +1422,14 @@ ALTER TABLE ONLY public.mobile_subscribers
 
 
 --
+-- Name: notification_addresses notification_addresses_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_addresses
+    ADD CONSTRAINT notification_addresses_pkey PRIMARY KEY (account_id, channel);
+
+
+--
 -- Name: notification_counters notification_counters_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1423,7 +1450,7 @@ ALTER TABLE ONLY public.notification_deliveries
 --
 
 ALTER TABLE ONLY public.notification_preferences
-    ADD CONSTRAINT notification_preferences_pkey PRIMARY KEY (account_id, category);
+    ADD CONSTRAINT notification_preferences_pkey PRIMARY KEY (account_id, category, channel);
 
 
 --
@@ -2248,6 +2275,14 @@ ALTER TABLE ONLY public.ledger_accounts
 
 
 --
+-- Name: notification_addresses notification_addresses_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_addresses
+    ADD CONSTRAINT notification_addresses_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.accounts(id);
+
+
+--
 -- Name: notification_counters notification_counters_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2272,11 +2307,11 @@ ALTER TABLE ONLY public.notification_deliveries
 
 
 --
--- Name: notification_preferences notification_preferences_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: notification_preferences notification_preferences_account_id_fkey1; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.notification_preferences
-    ADD CONSTRAINT notification_preferences_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.accounts(id);
+    ADD CONSTRAINT notification_preferences_account_id_fkey1 FOREIGN KEY (account_id) REFERENCES public.accounts(id);
 
 
 --

@@ -123,6 +123,10 @@ PROBLEM_TYPES: Mapping[str, tuple[int, ...]] = {
     "notification-preferences": (422,),
     "device-not-found": (404,),
     "session-ended": (401,),
+    "unknown-channel": (404,),
+    "invalid-address": (422,),
+    "address-code-invalid": (422,),
+    "channel-unavailable": (503,),
     # Consoles (docs/consoles.md)
     "csrf-token": (403,),
     # E-wallet linking (docs/providers.md)

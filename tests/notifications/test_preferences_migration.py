@@ -4,7 +4,6 @@ to one row per channel preference, without losing or changing a choice."""
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,24 +11,22 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.support.servers import ServerSet, _with_database
+from tests.support.servers import ServerSet
 from wallet_api import migrate
+from wallet_api.databases import create_database, drop_database, scratch_name
 
 _FIRST_NEW = 800
 
 
 @pytest.fixture
 async def scratch(servers: ServerSet) -> AsyncIterator[asyncpg.Connection]:
-    name = f"wallet_prefs_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(servers.admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    conn = await asyncpg.connect(_with_database(servers.admin_url, name))
+    name = scratch_name("wallet_prefs")
+    conn = await asyncpg.connect(await create_database(servers.admin_url, name))
     try:
         yield conn
     finally:
         await conn.close()
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(servers.admin_url, name)
 
 
 def _migrations(target: Path, *, before: int | None) -> Path:

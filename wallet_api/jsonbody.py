@@ -5,10 +5,13 @@ of a few kilobytes nested ~1,000 levels deep raised ``RecursionError`` from insi
 framework (a 500), and values nested a little less deeply failed later, wherever the next
 recursive encoder met them. No request of ours nests more than a handful of levels, so a
 body deeper than :data:`MAX_DEPTH` is refused before it is decoded (400 ``json-too-deep``).
+A string that is not UTF-8 is refused too (400 ``bad-request``): the decoders raise
+``UnicodeDecodeError`` for it, not their own error, and it was answered as a 500.
 
 Litestar decodes every ``data`` parameter through ``Request.json``: :class:`WalletRequest`
 (the app's request class) puts the limit there; code that decodes a body itself (the direct
-path, provider callbacks, JWS segments) calls :func:`decode` or :func:`check_depth`.
+route-level middleware ``direct_json.py``, provider callbacks, JWS segments) calls :func:`decode`
+or :func:`check_depth`.
 """
 
 from __future__ import annotations
@@ -63,7 +66,14 @@ def decode(body: bytes, type: type[T]) -> T: ...
 def decode(body: bytes, type: Any = Any) -> Any:
     """``msgspec.json.decode`` after the depth check (msgspec's own errors pass through)."""
     check_depth(body)
-    return msgspec.json.decode(body, type=type)
+    try:
+        return msgspec.json.decode(body, type=type)
+    except UnicodeDecodeError:
+        raise _not_utf8() from None
+
+
+def _not_utf8() -> BadRequest:
+    return BadRequest("The body is not valid UTF-8.")
 
 
 class WalletRequest(Request[Any, Any, Any]):
@@ -71,4 +81,7 @@ class WalletRequest(Request[Any, Any, Any]):
 
     async def json(self) -> Any:
         check_depth(await self.body())  # the body is read once and kept by the request
-        return await super().json()
+        try:
+            return await super().json()
+        except UnicodeDecodeError:
+            raise _not_utf8() from None

@@ -59,6 +59,15 @@ async def test_json_nested_deeply_in_an_object_field_is_a_bad_request(client: ht
     _problem(r, 400, "json-too-deep")
 
 
+@pytest.mark.parametrize("path", ["/v1/auth/challenges", "/v1/auth/sign-in", "/v1/registrations"])
+async def test_a_body_that_is_not_utf8_is_a_bad_request(client: httpx.AsyncClient, path: str) -> None:
+    """In a string, both decoders raise UnicodeDecodeError, not their own error: it was answered as a 500."""
+    r = await client.post(path, content=b'{"device_id": "\xff"}', headers={"content-type": "application/json"})
+    assert _problem(r, 400, "bad-request")["detail"] == "The body is not valid UTF-8."
+    r = await client.post(path, content=b"\xfe\xff", headers={"content-type": "application/json"})
+    _problem(r, 400, "bad-request")  # outside a string it is malformed JSON, as before
+
+
 async def test_ordinary_nesting_still_decodes(client: httpx.AsyncClient) -> None:
     """The limit is far above anything a real request nests: a validation problem, not a depth one."""
     r = await client.post("/v1/auth/challenges", content=_nested(20), headers={"content-type": "application/json"})

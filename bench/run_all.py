@@ -13,7 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 #: Helper modules, not benchmarks.
-_NOT_BENCHMARKS = {"__init__", "cpu", "loadgen", "system", "run_all"}
+_NOT_BENCHMARKS = {"__init__", "cpu", "loadgen", "system", "run_all", "before_after"}
 
 
 def main() -> None:

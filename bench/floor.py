@@ -6,8 +6,9 @@ body, a msgspec answer), then measures one after another with the same connectio
 
 * ``GET /health/live``: the baseline;
 * ``POST /bench/floor/route``: the guard, the body and the answer, no I/O at all;
-* ``POST /bench/floor/direct``: the same route served directly (wallet_api/fastpath.py), as
-  the verification route serves ordinary requests: what the server and that path cost;
+* ``POST /bench/floor/direct``: the same route served by ``DirectJson``
+  (wallet_api/direct_json.py), as the verification route serves ordinary requests: what the
+  server and that path cost;
 * ``POST /bench/floor/io``: the same plus the work no verification can skip, one call at a
   time: one Redis command, one PostgreSQL read of the document, one committed insert into
   the access log;
@@ -28,18 +29,16 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, Request, post
-from litestar.datastructures import State
 from litestar.params import JSONBody
 
 from bench import loadgen
 from bench.system import api_server, services
 from bench.verify import arguments, arrange, issue_and_show, make_codes, measure, report
-from documents.guards import may_verify, verifier
+from documents.guards import verifier
 from documents.schemas import VerifyRequest
 from wallet_api.app import create_app
 from wallet_api.auth.guards import principal_of
-from wallet_api.auth.principal import Principal
-from wallet_api.fastpath import FastRoute
+from wallet_api.direct_json import DIRECT_JSON
 
 __all__ = ["create_floor_app"]
 
@@ -55,13 +54,9 @@ async def floor_route(request: Request[Any, Any, Any], data: JSONBody[VerifyRequ
     return FloorOut(status="valid", verifier=principal_of(request).key, checked_at=dt.datetime.now(dt.UTC))
 
 
-@post("/bench/floor/direct", guards=[verifier], status_code=200, include_in_schema=False)
+@post("/bench/floor/direct", guards=[verifier], middleware=[DIRECT_JSON], status_code=200, include_in_schema=False)
 async def floor_direct(request: Request[Any, Any, Any], data: JSONBody[VerifyRequest]) -> FloorOut:
-    return await _direct(request.app.state, principal_of(request), data)
-
-
-async def _direct(state: State, principal: Principal, data: VerifyRequest) -> FloorOut:
-    return FloorOut(status="valid", verifier=principal.key, checked_at=dt.datetime.now(dt.UTC))
+    return FloorOut(status="valid", verifier=principal_of(request).key, checked_at=dt.datetime.now(dt.UTC))
 
 
 @post("/bench/floor/io", guards=[verifier], status_code=200, include_in_schema=False)
@@ -82,10 +77,7 @@ async def floor_io(request: Request[Any, Any, Any], data: JSONBody[VerifyRequest
 
 
 def create_floor_app() -> Litestar:
-    return create_app(
-        extra_routes=[floor_route, floor_direct, floor_io],
-        extra_fast_routes=[FastRoute("POST", "/bench/floor/direct", VerifyRequest, may_verify, _direct)],
-    )
+    return create_app(extra_routes=[floor_route, floor_direct, floor_io])
 
 
 def main() -> None:

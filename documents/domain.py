@@ -33,7 +33,6 @@ DOMAIN = Domain(
         public.issuer_metadata,
         public.status_list,
     ],
-    fast_routes=verification.FAST_ROUTES,
     loops=[EXPIRY_LOOP],
     commands=[verify_qr, documents_group],
     seeders=[seed_documents],

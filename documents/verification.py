@@ -28,7 +28,7 @@ from litestar.status_codes import HTTP_200_OK
 from redis.exceptions import RedisError
 
 from documents.access_log import recorder_for
-from documents.guards import may_verify, verifier
+from documents.guards import verifier
 from documents.issuer_keys import lookup_issuer_key_prefix
 from documents.offline import PREFIX, check_offline, kid_prefix, open_offline
 from documents.presentation import USED_MARKER_SECONDS, code_keys
@@ -40,13 +40,13 @@ from documents.verdict import refusal_detail
 from wallet_api.auth.guards import principal_of
 from wallet_api.auth.principal import Principal
 from wallet_api.batching import Batcher, for_owner
-from wallet_api.fastpath import FastRoute
+from wallet_api.direct_json import DIRECT_JSON
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Problem, ServiceUnavailable, TooManyRequests
 from wallet_api.ratelimit import LeasedWindowLimiter, enforce
 from wallet_api.redis_client import LuaScript
 
-__all__ = ["FAST_ROUTES", "ROUTES", "VerificationRefused", "check"]
+__all__ = ["ROUTES", "VerificationRefused", "check"]
 
 # The burns of the verifications that arrive together, in one script (see _burn_many).
 # KEYS, four per code: live record, issued marker, used marker, the caller's rate window.
@@ -265,7 +265,7 @@ async def _verify_offline(db: asyncpg.Pool, principal: Principal, payload: str) 
 
 
 async def check(state: State, principal: Principal, data: VerifyRequest) -> VerificationOut:
-    """Verify what the holder showed: the route's work, whether Litestar or the fast path serves it."""
+    """Verify what the holder showed: the route's work, apart from HTTP."""
     db, redis, settings = state.pool, state.redis, state.settings
     limit = settings.documents_verify_rate_per_minute
     payload = data.payload.strip()
@@ -282,6 +282,7 @@ async def check(state: State, principal: Principal, data: VerifyRequest) -> Veri
     "/verifications",
     guards=[verifier],
     opt=NOT_REPLAYED,
+    middleware=[DIRECT_JSON],  # ordinary verifications skip Litestar's parsing (wallet_api/direct_json.py)
     tags=["verification"],
     summary="Verify what a holder showed: an online code (URL) or an offline QR payload",
     status_code=HTTP_200_OK,
@@ -294,5 +295,3 @@ async def verify(request: Request[Any, Any, Any], data: JSONBody[VerifyRequest])
 
 
 ROUTES = [verify]
-#: Ordinary verifications skip Litestar's per-request machinery (wallet_api/fastpath.py).
-FAST_ROUTES = [FastRoute("POST", "/v1/verifications", VerifyRequest, may_verify, check)]

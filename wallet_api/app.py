@@ -21,8 +21,6 @@ from wallet_api.auth.middleware import BearerTokenMiddleware
 from wallet_api.auth.tokens import TokenService
 from wallet_api.db import create_pool
 from wallet_api.domains import load_domains
-from wallet_api.fastpath import FastRoute
-from wallet_api.fastpath import install as install_fast_routes
 from wallet_api.idempotency import IdempotencyMiddleware
 from wallet_api.jsonbody import WalletRequest
 from wallet_api.keys.provider import DatabaseKeyProvider, KeyUnwrapError
@@ -37,11 +35,8 @@ from wallet_api.state import dependencies
 __all__ = ["create_app"]
 
 
-def create_app(
-    settings: Settings | None = None, *, extra_routes: Sequence[Any] = (), extra_fast_routes: Sequence[FastRoute] = ()
-) -> Litestar:
-    """Build the application. ``extra_routes`` (and ``extra_fast_routes`` among them) let tests
-    and benchmarks mount probes beside the real routes."""
+def create_app(settings: Settings | None = None, *, extra_routes: Sequence[Any] = ()) -> Litestar:
+    """Build the application. ``extra_routes`` let tests and benchmarks mount probes beside the real routes."""
     settings = settings or Settings.from_env()
     if settings.env != "test":
         configure_logging(settings.log_level)
@@ -96,8 +91,7 @@ def create_app(
         debug=False,
         logging_config=None,
     )
-    install_fast_routes(app, [*(route for d in domains for route in d.fast_routes), *extra_fast_routes])
-    # Outermost layer, around routing itself and the direct path, so 404/405 also get a
-    # request id and metrics, and every answer the default no-store.
+    # Outermost layer, around routing itself, so 404/405 also get a request id and metrics,
+    # and every answer the default no-store.
     app.asgi_handler = cast(Any, RequestContextMiddleware(cast(Any, app.asgi_handler)))
     return app

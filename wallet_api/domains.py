@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     import asyncpg
     import click
 
-    from wallet_api.fastpath import FastRoute, PublicFastRoute
     from wallet_api.keys.provider import KeyRequirement
     from wallet_api.settings import Settings
     from wallet_api.worker import BackgroundLoop
@@ -45,8 +44,6 @@ class Domain:
     commands: Sequence[click.Command] = ()
     #: Litestar plugins (e.g. channels) the domain needs.
     plugins: Sequence[Any] = field(default_factory=tuple)
-    #: Routes among ``routes`` that ordinary requests may reach directly (wallet_api/fastpath.py).
-    fast_routes: Sequence[FastRoute | PublicFastRoute] = ()
     #: Demo-data loaders run by ``wallet seed``, in domain order; each must be idempotent.
     seeders: Sequence[Seeder] = ()
     #: Signing keys that must exist and be published from the start (made at start-up).

@@ -1,8 +1,9 @@
-"""The sign-in routes served directly (wallet_api/fastpath.py) answer as the Litestar routes do.
+"""The sign-in routes served directly (wallet_api/direct_json.py) answer as Litestar does.
 
-A request with an ``Idempotency-Key`` (or any ``Authorization`` header) always goes through
-Litestar, so the two paths can be compared on the same routes; ordinary requests, without
-either, take the direct path.
+A request whose body comes without ``Content-Length`` (streamed in chunks) is parsed by
+Litestar itself, so the two ways can be compared on the same routes; here it also carries an
+``Idempotency-Key``, so that the idempotency layer is on that side too. Ordinary requests
+take the direct way.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from tests.accounts.conftest import Person, Phone, register
-from tests.documents.test_verification_fastpath import _same_headers
+from tests.documents.test_verification_fastpath import _same_headers, through_litestar
 
 
 async def _sign_in(
@@ -24,13 +25,13 @@ async def _sign_in(
 ) -> tuple[httpx.Response, httpx.Response]:
     """A challenge and a sign-in, both direct or both through Litestar (an Idempotency-Key each)."""
 
-    def headers() -> dict[str, str]:
-        return {"Idempotency-Key": uuid.uuid4().hex} if litestar else {}
+    def post(path: str, body: dict[str, Any]) -> Any:
+        return client.post(path, **through_litestar(body)) if litestar else client.post(path, json=body)
 
-    challenge = await client.post("/v1/auth/challenges", json={"device_id": phone.device_id}, headers=headers())
+    challenge = await post("/v1/auth/challenges", {"device_id": phone.device_id})
     c = challenge.json()
     body = {"device_id": phone.device_id, "challenge": c["challenge"], "signature": (signer or phone).sign(c["sign"])}
-    return challenge, await client.post("/v1/auth/sign-in", json=body, headers=headers())
+    return challenge, await post("/v1/auth/sign-in", body)
 
 
 def _problem(r: httpx.Response) -> dict[str, Any]:
@@ -89,7 +90,7 @@ async def test_a_used_challenge_is_the_same_problem_on_both_paths(
     body = {"device_id": phone.device_id, "challenge": c["challenge"], "signature": phone.sign(c["sign"])}
     assert (await client.post("/v1/auth/sign-in", json=body)).status_code == 200
     fast = await client.post("/v1/auth/sign-in", json=body)
-    slow = await client.post("/v1/auth/sign-in", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+    slow = await client.post("/v1/auth/sign-in", **through_litestar(body))
     assert fast.status_code == slow.status_code == 401
     _same_headers(fast, slow)
     assert _problem(fast) == _problem(slow)
@@ -99,7 +100,7 @@ async def test_a_used_challenge_is_the_same_problem_on_both_paths(
 @pytest.mark.parametrize("body", [{}, {"device_id": "not-a-uuid"}, {"device_id": str(uuid.UUID(int=1)), "extra": 1}])
 async def test_a_malformed_challenge_request_gets_litestars_answer(client: httpx.AsyncClient, body: Any) -> None:
     fast = await client.post("/v1/auth/challenges", json=body)
-    slow = await client.post("/v1/auth/challenges", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+    slow = await client.post("/v1/auth/challenges", **through_litestar(body))
     assert fast.status_code == slow.status_code and 400 <= fast.status_code < 500
     _same_headers(fast, slow)
     assert _problem(fast) == _problem(slow)
@@ -125,7 +126,7 @@ async def test_without_redis_both_paths_say_unavailable_and_sign_in_works_again(
     try:
         for path, payload in (("/v1/auth/challenges", {"device_id": phone.device_id}), ("/v1/auth/sign-in", body)):
             fast = await client.post(path, json=payload)
-            slow = await client.post(path, json=payload, headers={"Idempotency-Key": uuid.uuid4().hex})
+            slow = await client.post(path, **through_litestar(payload))
             assert fast.status_code == slow.status_code == 503, (path, fast.text, slow.text)
             assert int(fast.headers["retry-after"]) >= 1
             _same_headers(fast, slow)

@@ -1,24 +1,29 @@
-"""The verification route served directly (wallet_api/fastpath.py) answers as the Litestar route does.
+"""The verification route served directly (wallet_api/direct_json.py) answers as Litestar does.
 
-A request with an ``Idempotency-Key`` always goes through Litestar, so the two paths can be
-compared on the same route; requests without one, the ordinary kind, take the direct path.
+A request whose body comes without ``Content-Length`` (streamed in chunks) is parsed by
+Litestar itself, so the two ways can be compared on the same route; here it also carries an
+``Idempotency-Key``, so that the idempotency layer is on that side too. Ordinary requests
+(a ``Content-Length``, a body that decodes) are served directly.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 import redis.asyncio as aioredis
 from litestar import Litestar, post
+from litestar.exceptions import ImproperlyConfiguredException
 
 from documents.presentation import store_code
 from documents.schemas import VerifyRequest
 from tests.documents.conftest import Citizen, issue
 from tests.documents.test_presentation import offline
-from wallet_api.fastpath import FastRoute, install
+from wallet_api.direct_json import DirectJson
 
 
 async def _code(redis: aioredis.Redis, doc_id: str, holder: Citizen) -> str:
@@ -33,11 +38,19 @@ async def _code(redis: aioredis.Redis, doc_id: str, holder: Citizen) -> str:
     )
 
 
+def through_litestar(body: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """``client.post`` arguments that send ``body`` (JSON) without Content-Length, with an Idempotency-Key."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield json.dumps(body).encode()
+
+    extra = {"Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex}
+    return {"content": chunks(), "headers": {**(headers or {}), **extra}}
+
+
 async def _both(client: httpx.AsyncClient, headers: dict[str, str], direct: str, litestar: str) -> Any:
     fast = await client.post("/v1/verifications", headers=headers, json={"payload": direct})
-    slow = await client.post(
-        "/v1/verifications", headers={**headers, "Idempotency-Key": uuid.uuid4().hex}, json={"payload": litestar}
-    )
+    slow = await client.post("/v1/verifications", **through_litestar({"payload": litestar}, headers))
     return fast, slow
 
 
@@ -117,17 +130,19 @@ async def test_verifications_are_counted_under_their_route(
     assert 'wallet_http_requests_total{method="POST",route="/v1/verifications",status="400"}' in body
 
 
-def test_a_fast_route_needs_a_litestar_route() -> None:
-    """Served only directly, a route would be missing from the OpenAPI document."""
+async def test_a_direct_route_must_take_request_and_data() -> None:
+    """The handler is called with exactly those two arguments, whichever way the request goes."""
 
-    @post("/elsewhere", sync_to_thread=False)
-    def elsewhere(data: VerifyRequest) -> None:
-        return None
-
-    async def run(state: Any, principal: Any, data: Any) -> None:
+    @post("/elsewhere", middleware=[DirectJson], opt={"public": True})
+    async def elsewhere(data: VerifyRequest) -> None:
         return None
 
     app = Litestar(route_handlers=[elsewhere])
-    with pytest.raises(RuntimeError, match="no Litestar route"):
-        install(app, [FastRoute("POST", "/v1/verifications", VerifyRequest, lambda p: True, run)])
-    install(app, [FastRoute("POST", "/elsewhere", VerifyRequest, lambda p: True, run)])
+    with pytest.raises(ImproperlyConfiguredException, match=r"taking \(request, data\)"):
+        await DirectJson(app)(
+            {"type": "http", "route_handler": app.routes[0].route_handlers[0], "headers": []}, _nothing, _nothing
+        )
+
+
+async def _nothing(*_: Any) -> Any:
+    return None

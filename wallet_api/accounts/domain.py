@@ -24,7 +24,6 @@ from wallet_api.accounts.registration import complete_registration, start_regist
 from wallet_api.accounts.seed import seed_identity
 from wallet_api.accounts.sessions import purge_old_sessions
 from wallet_api.accounts.signin import (
-    FAST_ROUTES,
     challenge,
     refresh,
     sign_in,
@@ -68,5 +67,4 @@ DOMAIN = Domain(
     loops=[BackgroundLoop("accounts-session-purge", purge_old_sessions, idle_interval=3600.0)],
     commands=[org, officer],
     seeders=[seed_identity],
-    fast_routes=FAST_ROUTES,
 )

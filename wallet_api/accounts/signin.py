@@ -46,7 +46,7 @@ from wallet_api.audit import record
 from wallet_api.auth.guards import PUBLIC, citizen, principal_of
 from wallet_api.auth.tokens import TokenService
 from wallet_api.batching import row_reader
-from wallet_api.fastpath import PublicFastRoute
+from wallet_api.direct_json import DIRECT_JSON
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Forbidden, Unauthorized
 from wallet_api.session_signals import publish_session_end
@@ -54,7 +54,6 @@ from wallet_api.settings import Settings
 from wallet_api.state import Db, RedisClient
 
 __all__ = [
-    "FAST_ROUTES",
     "challenge",
     "new_challenge",
     "refresh",
@@ -90,11 +89,12 @@ def _frozen(reason: str | None) -> Forbidden:
     )
 
 
-# The hot authentication routes (challenge, sign-in, refresh, step-up) take the application
-# ``state`` rather than the named dependencies (``db``, ``redis``, ``settings``, ``tokens``):
-# Litestar resolves two or more dependencies of a handler in an anyio task group, one task
-# each, which cost more CPU than the rest of the sign-in route's own Python (measured: about
-# 140 µs a request with four). The resources are the same per-process objects.
+# The hot authentication routes (challenge, sign-in, refresh, step-up) read the resources
+# from the application ``state`` rather than the named dependencies (``db``, ``redis``,
+# ``settings``, ``tokens``): Litestar resolves two or more dependencies of a handler in an
+# anyio task group, one task each, which cost more CPU than the rest of the sign-in route's
+# own Python (measured: about 140 µs a request with four). The resources are the same
+# per-process objects.
 
 
 def _redis(state: State) -> aioredis.Redis:
@@ -109,43 +109,36 @@ def _tokens(state: State) -> TokenService:
     return cast(TokenService, state.tokens)
 
 
+# Challenge and sign-in: their ordinary requests are served by ``DirectJson``
+# (wallet_api/direct_json.py), which skips Litestar's per-request parsing and calls these
+# same handlers: about 0.3 ms of CPU per sign-in under granian (docs/benchmarks.md).
+
+
 @post(
     "/v1/auth/challenges",
     opt={**PUBLIC, **NOT_REPLAYED},
+    middleware=[DIRECT_JSON],
     tags=["sign-in"],
     summary="A single-use challenge for a device to sign (sign-in or step-up)",
     status_code=HTTP_200_OK,
 )
-async def challenge(request: Request[Any, Any, Any], data: JSONBody[ChallengeRequest], state: State) -> ChallengeView:
-    return await _challenge(state, request_source(request), data)
+async def challenge(request: Request[Any, Any, Any], data: JSONBody[ChallengeRequest]) -> ChallengeView:
+    state = request.app.state
+    return await new_challenge(_redis(state), _settings(state), data, request_source(request))
 
 
 @post(
     "/v1/auth/sign-in",
     opt={**PUBLIC, **NOT_REPLAYED},
+    middleware=[DIRECT_JSON],
     tags=["sign-in"],
     summary="Sign in with a device signature",
     status_code=200,
 )
-async def sign_in(request: Request[Any, Any, Any], data: JSONBody[SignInRequest], state: State) -> SessionView:
-    return await _sign_in(state, request_source(request), data)
-
-
-async def _challenge(state: State, source: str, data: ChallengeRequest) -> ChallengeView:
-    return await new_challenge(_redis(state), _settings(state), data, source)
-
-
-async def _sign_in(state: State, source: str, data: SignInRequest) -> SessionView:
-    return session_view(await sign_in_device(state.pool, _redis(state), _tokens(state), _settings(state), data, source))
-
-
-#: Ordinary sign-ins (no Authorization header, no Idempotency-Key, a body that decodes) skip
-#: Litestar's per-request machinery (wallet_api/fastpath.py): about 0.3 ms of CPU per
-#: sign-in under granian (docs/benchmarks.md). Everything else goes to the routes above.
-FAST_ROUTES = [
-    PublicFastRoute("POST", "/v1/auth/challenges", ChallengeRequest, _challenge),
-    PublicFastRoute("POST", "/v1/auth/sign-in", SignInRequest, _sign_in),
-]
+async def sign_in(request: Request[Any, Any, Any], data: JSONBody[SignInRequest]) -> SessionView:
+    state = request.app.state
+    tokens, source = _tokens(state), request_source(request)
+    return session_view(await sign_in_device(state.pool, _redis(state), tokens, _settings(state), data, source))
 
 
 # What the two routes do, apart from HTTP: also called by ``bench/signin_floor.py``, which

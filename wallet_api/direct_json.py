@@ -9,18 +9,20 @@ OpenAPI, guards, the app's middleware, exception handlers and request id all as 
 route), but a request whose body decodes into the route's ``data`` type is answered here,
 by calling the route's own handler function with that ``data``:
 
-* the route's guards run first (``authorize_connection``), its body limit applies
-  (``Request.body``), its answer is encoded with its own status, media type and encoders;
+* the route's guards run (``authorize_connection``), its body limit applies, its answer is
+  encoded with its own status and encoders and sent as Litestar sends a JSON answer;
 * an exception from the handler is answered by the route's exception handlers, here, as
   Litestar's innermost layer would: inside the app's middleware (idempotency sees the
   same answer), with the same problem body;
 * anything else — a guard that refuses, a body that does not decode strictly, no
   ``Content-Length`` or one above the limit — goes on to Litestar's own handling of the
-  same route (the body already read is kept by the request state and not read again), so
-  every such request gets exactly the framework's answer.
+  same route (the body already read is replayed to it), so every such request gets exactly
+  the framework's answer.
 
 The route's handler must take exactly ``request`` and ``data`` and return an encodable
-value (not a ``Response``): it is the one function both ways call.
+value (not a ``Response``; no response headers, cookies, hooks, cache or DTOs on the route):
+it is the one function both ways call, and a route that asks for more is refused at its
+first request rather than answered differently.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from litestar.serialization import encode_json, get_serializer
 from litestar.types import Middleware, Serializer
 
 from wallet_api import jsonbody
-from wallet_api.asgi import ASGIApp, Receive, Scope, Send
+from wallet_api.asgi import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["DIRECT_JSON", "DirectJson"]
 
@@ -52,7 +54,7 @@ class _Route:
     data: type[Any]
     limit: float
     status: int
-    media_type: MediaType | str
+    content_type: bytes
     serializer: Serializer
     request_class: type[Request[Any, Any, Any]]
     guarded: bool
@@ -63,14 +65,27 @@ class _Route:
         answer = handler.parsed_fn_signature.return_type.annotation
         if set(parameters) != {"request", "data"} or handler.http_methods != {"POST"}:
             raise ImproperlyConfiguredException(f"DirectJson serves POST routes taking (request, data): {handler}")
-        if inspect.isclass(answer) and issubclass(answer, Response | ASGIResponse):
-            raise ImproperlyConfiguredException(f"DirectJson routes answer a value, not a response: {handler}")
+        # What Litestar would add to the answer and this layer does not: refused rather than missed.
+        extras = (
+            (inspect.isclass(answer) and issubclass(answer, Response | ASGIResponse))
+            or handler.media_type != MediaType.JSON
+            or handler.resolve_response_headers()
+            or handler.resolve_response_cookies()
+            or handler.resolve_before_request()
+            or any(getattr(layer, "after_request", None) for layer in handler.ownership_layers)
+            or handler.resolve_after_response()
+            or handler.cache
+            or handler.resolve_return_dto()
+            or handler.resolve_data_dto()
+        )
+        if extras:
+            raise ImproperlyConfiguredException(f"DirectJson serves plain JSON answers only: {handler}")
         return cls(
             handler=handler,
             data=parameters["data"].annotation,
             limit=handler.resolve_request_max_body_size() or float("inf"),
             status=handler.status_code,
-            media_type=handler.media_type,
+            content_type=MediaType.JSON.value.encode(),
             serializer=get_serializer(handler.resolve_type_encoders()),
             request_class=handler.resolve_request_class(),
             guarded=bool(handler.resolve_guards()),
@@ -91,12 +106,13 @@ class DirectJson:
         if length is None or length > route.limit:
             await self.app(scope, receive, send)  # Litestar applies the limit and answers 413
             return
+        body, receive = await _read_body(receive, route.limit)
         request = route.request_class(cast(Any, scope), cast(Any, receive))
-        if route.guarded and not await _admitted(route.handler, request):
-            await self.app(scope, receive, send)  # the route's guard refuses it there, in Litestar's words
+        if body is None or (route.guarded and not await _admitted(route.handler, request)):
+            await self.app(scope, receive, send)  # the body is replayed; Litestar answers
             return
         try:
-            data = jsonbody.decode(await request.body(), route.data)
+            data = jsonbody.decode(body, route.data)
         except (msgspec.DecodeError, jsonbody.JsonTooDeep):
             # Not strictly well-formed: the same route through Litestar says how.
             await self.app(scope, receive, send)
@@ -109,14 +125,41 @@ class DirectJson:
         except Exception as exc:
             await _answer_problem(route, request, exc, scope, receive, send)
             return
-        response = ASGIResponse(
-            body=encode_json(answer, route.serializer), status_code=route.status, media_type=route.media_type
-        )
-        await response(cast(Any, scope), cast(Any, receive), cast(Any, send))
+        # What Litestar's ASGIResponse sends for a JSON answer, without building one.
+        payload = encode_json(answer, route.serializer)
+        headers = [(b"content-type", route.content_type), (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": route.status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload, "more_body": False})
 
     def _prepare(self, handler: HTTPRouteHandler) -> _Route:
         self.route = _Route.of(handler)
         return self.route
+
+
+async def _read_body(receive: Receive, limit: float) -> tuple[bytes | None, Receive]:
+    """The whole body (None if the client left or sent more than ``limit``), and a ``receive`` that replays it."""
+    messages: list[Message] = []
+    chunks: list[bytes] = []
+    size = 0
+    body: bytes | None = None
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            break
+        if not message.get("more_body", False):
+            body = b"".join(chunks)
+            break
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return body, replay
 
 
 #: What a route lists in its ``middleware`` (Litestar's type for it is narrower than plain ASGI).

@@ -18,12 +18,13 @@ import pytest
 import redis.asyncio as aioredis
 from litestar import Litestar, post
 from litestar.exceptions import ImproperlyConfiguredException
+from litestar.routes import HTTPRoute
 
 from documents.presentation import store_code
 from documents.schemas import VerifyRequest
 from tests.documents.conftest import Citizen, issue
 from tests.documents.test_presentation import offline
-from wallet_api.direct_json import DirectJson
+from wallet_api.direct_json import DIRECT_JSON, DirectJson
 
 
 async def _code(redis: aioredis.Redis, doc_id: str, holder: Citizen) -> str:
@@ -133,15 +134,15 @@ async def test_verifications_are_counted_under_their_route(
 async def test_a_direct_route_must_take_request_and_data() -> None:
     """The handler is called with exactly those two arguments, whichever way the request goes."""
 
-    @post("/elsewhere", middleware=[DirectJson], opt={"public": True})
+    @post("/elsewhere", middleware=[DIRECT_JSON], opt={"public": True})
     async def elsewhere(data: VerifyRequest) -> None:
         return None
 
-    app = Litestar(route_handlers=[elsewhere])
+    route = Litestar(route_handlers=[elsewhere]).routes[0]
+    assert isinstance(route, HTTPRoute)
+    scope = {"type": "http", "route_handler": route.route_handlers[0], "headers": []}
     with pytest.raises(ImproperlyConfiguredException, match=r"taking \(request, data\)"):
-        await DirectJson(app)(
-            {"type": "http", "route_handler": app.routes[0].route_handlers[0], "headers": []}, _nothing, _nothing
-        )
+        await DirectJson(_nothing)(scope, _nothing, _nothing)
 
 
 async def _nothing(*_: Any) -> Any:

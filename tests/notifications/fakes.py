@@ -3,7 +3,7 @@
 ``FakeFcm`` serves FCM HTTP v1 and its OAuth2 token endpoint over HTTP/1.1 (uvicorn);
 ``FakeApns`` serves APNs over HTTP/2 with prior knowledge (h2c), written on the ``h2``
 state machine, so the adapter's HTTP/2 path is exercised for real. Each device token's
-behaviour is chosen by the test: ``ok``, ``gone`` or ``down`` (503). ``FakeSendingApi``
+behaviour is chosen by the test: ``ok``, ``gone``, ``down`` (503) or ``bad`` (400). ``FakeSendingApi``
 serves the plain HTTP contract of our SMS gateway and mail service, answering each
 destination with the status the test chose.
 """
@@ -107,6 +107,8 @@ class FakeFcm:
             }
         if kind == "down":
             return 503, {"error": {"code": 503, "status": "UNAVAILABLE"}}
+        if kind == "bad":
+            return 400, {"error": {"code": 400, "status": "INVALID_ARGUMENT"}}
         return 200, {"name": f"projects/{self.project_id}/messages/{len(self.sends)}"}
 
 
@@ -131,6 +133,13 @@ class FakeSendingApi:
             {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
         )
         await send({"type": "http.response.body", "body": b"{}"})
+
+
+def refusing_url() -> str:
+    """A local port nobody listens on: connecting is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/send"
 
 
 @contextlib.asynccontextmanager
@@ -206,6 +215,8 @@ class FakeApns:
             status, reply = 410, {"reason": "Unregistered", "timestamp": 1700000000000}
         elif kind == "down":
             status, reply = 503, {"reason": "ServiceUnavailable"}
+        elif kind == "bad":
+            status, reply = 400, {"reason": "PayloadTooLarge"}
         else:
             status, reply = 200, {}
         raw = json.dumps(reply).encode() if reply else b""

@@ -9,7 +9,6 @@ local FCM fake (the APNs and the other FCM answers are in test_gateways.py).
 from __future__ import annotations
 
 import contextlib
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -22,7 +21,7 @@ import redis.asyncio as aioredis
 
 from notifications.deliveries import deliver_once
 from tests.notifications.conftest import create_account, publish_event
-from tests.notifications.fakes import FakeSendingApi, serve_http
+from tests.notifications.fakes import FakeSendingApi, refusing_url, serve_http
 from wallet_api.settings import Settings
 from wallet_api.worker_context import WorkerContext
 
@@ -44,13 +43,6 @@ async def worker_with(
         finally:
             for s in ctx.services.values():
                 await s.aclose()
-
-
-def _refusing_url() -> str:
-    """A local port nobody listens on: connecting is refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}/send"
 
 
 async def _security_notice(db: asyncpg.Pool, consume: Any, account: uuid.UUID) -> None:
@@ -111,7 +103,7 @@ async def test_a_refused_connection_to_the_sms_gateway_is_retried_then_dead_lett
 ) -> None:
     account = await create_account(db)
     await _security_notice(db, consume, account)
-    async with worker_with(settings, db, redis, sms_gateway_url=_refusing_url(), notify_max_attempts=2) as ctx:
+    async with worker_with(settings, db, redis, sms_gateway_url=refusing_url(), notify_max_attempts=2) as ctx:
         await deliver_once(ctx, "sms")
         first = await _delivery(db, account, "sms")
         assert (first["state"], first["attempts"]) == ("pending", 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -17,6 +18,11 @@ import redis.asyncio as aioredis
 
 from notifications.channels.email.local import read_dev_mail
 from tests.notifications.conftest import create_account, publish_event
+from tests.notifications.fakes import refusing_url
+from tests.support.asgi import client_of, lifespan
+from tests.support.probes import PROBES
+from wallet_api.app import create_app
+from wallet_api.settings import Settings
 
 _PATH = "/v1/notifications/addresses/email"
 
@@ -122,6 +128,18 @@ async def test_what_is_not_an_address_is_refused(
     assert r.status_code == 422
     assert r.json()["type"].endswith("/invalid-address")
     assert address not in r.text  # validation problems never echo the value
+
+
+async def test_a_mail_service_that_is_down_answers_503_and_the_citizen_tries_again_later(
+    settings: Settings, db: asyncpg.Pool, citizen_headers: Any
+) -> None:
+    headers = await citizen_headers(await create_account(db))
+    down = create_app(replace(settings, mail_api_url=refusing_url()), extra_routes=PROBES)
+    async with lifespan(down), client_of(down) as client:
+        r = await client.put(_PATH, json={"address": "nam@example.vn"}, headers=headers)
+    assert r.status_code == 503
+    assert r.json()["type"].endswith("/channel-unavailable")
+    assert r.headers["retry-after"] == "60"
 
 
 async def test_a_channel_without_addresses_has_no_address_routes(

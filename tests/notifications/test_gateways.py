@@ -229,3 +229,42 @@ async def test_an_unconfigured_gateway_in_production_retries_instead_of_pretendi
     delivery = (await _deliveries(db))[device]
     assert delivery["state"] == "pending"
     assert "not configured" in delivery["last_error"]
+
+
+async def test_a_message_a_platform_refuses_is_dead_at_once_and_the_token_kept(
+    settings: Settings,
+    db: asyncpg.Pool,
+    redis: aioredis.Redis,
+    consume: Any,
+    fcm: tuple[FakeFcm, str],
+    apns: tuple[FakeApns, str],
+) -> None:
+    fcm_fake, account_file = fcm
+    apns_fake, key_file = apns
+    account = await create_account(db)
+    android, android_token = await create_device(db, account, platform="fcm")
+    iphone, iphone_token = await create_device(db, account, platform="apns")
+    fcm_fake.behaviour[str(android_token)] = "bad"
+    apns_fake.behaviour[str(iphone_token)] = "bad"
+    await _notice_for(db, consume, account)
+    async with worker_with(
+        settings,
+        db,
+        redis,
+        push_fcm_service_account=account_file,
+        push_fcm_endpoint=fcm_fake.url,
+        push_apns_key_file=key_file,
+        push_apns_key_id="ABC123DEFG",
+        push_apns_team_id="TEAM123456",
+        push_apns_topic="vn.gov.citizenwallet",
+        push_apns_endpoint=apns_fake.url,
+    ) as ctx:
+        await deliver_once(ctx, "fcm")
+        await deliver_once(ctx, "apns")
+    state = await _deliveries(db)
+    assert (state[android]["state"], state[android]["attempts"]) == ("dead", 1)
+    assert "INVALID_ARGUMENT" in state[android]["last_error"]
+    assert (state[iphone]["state"], state[iphone]["attempts"]) == ("dead", 1)
+    assert "PayloadTooLarge" in state[iphone]["last_error"]
+    tokens = {r["id"]: r["push_token"] for r in await db.fetch("SELECT id, push_token FROM devices")}
+    assert tokens == {android: android_token, iphone: iphone_token}

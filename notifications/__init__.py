@@ -1,4 +1,5 @@
-"""Notifications: the citizen's inbox, realtime delivery to the open app, push and SMS.
+"""Notifications: the citizen's inbox, realtime delivery to the open app, and the channels
+that reach citizens outside it (push, SMS, e-mail: one folder each under ``channels/``).
 
 Other domains tell citizens things by publishing outbox events (see ``events.TOPICS``);
 for transient realtime state they may call :func:`publish_realtime` directly.

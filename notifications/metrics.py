@@ -29,7 +29,9 @@ DELIVERY_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 TOKENS_GONE = Counter(
-    "wallet_notification_tokens_invalidated_total", "Device push tokens a gateway said are gone", ["channel"]
+    "wallet_notification_tokens_invalidated_total",
+    "Destinations a channel's service said are gone (push tokens, e-mail addresses)",
+    ["channel"],
 )
 REALTIME_MESSAGES = Counter(
     "wallet_realtime_messages_total", "Realtime messages by direction (published, sent) and transport", ["direction"]

@@ -103,9 +103,7 @@ async def read_dev_push(redis: aioredis.Redis, token: str) -> list[dict[str, obj
     return list(await devbox.read(redis, _DEV_KEY.format(token=token)))
 
 
-def push_plugin(
-    name: str, real: Callable[[Settings, httpx.AsyncClient], PushSender | None], *, default: bool = True
-) -> ChannelPlugin:
+def push_plugin(name: str, real: Callable[[Settings, httpx.AsyncClient], PushSender | None]) -> ChannelPlugin:
     """The plugin of a push platform whose adapter ``real`` builds (None: not configured)."""
 
     def build(settings: Settings, http: httpx.AsyncClient, redis: aioredis.Redis) -> Channel:
@@ -114,4 +112,4 @@ def push_plugin(
             sender = _Unconfigured(name) if settings.env == "production" else DevPushSink(redis, name)
         return PushChannel(name, sender)
 
-    return ChannelPlugin(name=name, preference=PushChannel.preference, build=build, default=default)
+    return ChannelPlugin(name=name, preference=PushChannel.preference, build=build, default=True)

@@ -15,10 +15,14 @@ WORKDIR /src
 COPY requirements.lock pyproject.toml ./
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install -r requirements.lock
+# The packages of pyproject.toml's [tool.setuptools.packages.find]; simulators/ (development
+# and test stand-ins for providers' systems) is deliberately not among them.
 COPY wallet_api ./wallet_api
 COPY documents ./documents
 COPY payments ./payments
 COPY notifications ./notifications
+COPY proofing ./proofing
+COPY consoles ./consoles
 COPY migrations ./migrations
 RUN /opt/venv/bin/pip install --no-deps .
 

@@ -1,8 +1,8 @@
 """Wallet linking under a surge: requests accepted per second, and links completed end to end.
 
 Starts the real system (embedded PostgreSQL and Redis, ``wallet serve``, one ``wallet
-worker``) and ``wallet provider-sim`` with 200 ms latency, creates level-2 citizens whose
-wallets exist at the simulated providers, then:
+worker``) and the provider simulator (``python -m simulators.provider_sim``) with 200 ms
+latency, creates level-2 citizens whose wallets exist at the simulated providers, then:
 
 1. baseline: ``GET /health/live``;
 2. accepted/s: citizens ``POST /v1/me/wallet-links`` as fast as the API takes them (202);
@@ -36,8 +36,8 @@ import httpx
 
 from bench.loadgen import Request, run_load
 from bench.system import api_server, record, services
-from payments.provider_sim.store import SimStore, Wallet
 from payments.providers.config import development_configs
+from simulators.provider_sim.store import SimStore, Wallet
 from tests.support.ports import free_port
 from tests.support.provider_sim import start_provider_sim
 from wallet_api.settings import Settings

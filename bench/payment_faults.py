@@ -1,7 +1,7 @@
 """Payment throughput under provider faults, against the fault-free rate measured in the same run.
 
 One run, one database, the same API, ``wallet worker`` processes and provider simulator
-(``wallet provider-sim``, four providers, webhooks batched by 100) throughout; N residents
+(``python -m simulators.provider_sim``, four providers, webhooks batched by 100) throughout; N residents
 with wallets; three batches of N payments one after another, each in its own programme:
 
 1. **fault-free**;
@@ -232,8 +232,7 @@ def main() -> None:
         args_ = [
             sys.executable,
             "-m",
-            "wallet_api.cli",
-            "provider-sim",
+            "simulators.provider_sim",
             "--port",
             str(sim_port),
             "--store",

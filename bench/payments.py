@@ -1,7 +1,7 @@
 """Welfare disbursement end to end: upload → approve → paid → reconciled.
 
 Starts a fresh database in the embedded (or external) PostgreSQL, the API (``wallet
-serve``), ``wallet worker`` processes and the provider simulator (``wallet provider-sim``,
+serve``), ``wallet worker`` processes and the provider simulator (``python -m simulators.provider_sim``,
 four providers); creates N residents with accounts and linked wallets (spread over the four
 providers) and the same wallets at the simulator; then, as an agency would, over HTTP:
 uploads the enrolment CSV (streamed), creates, approves and releases a batch, waits until
@@ -77,7 +77,7 @@ async def populate(url: str, n: int) -> None:
 
 
 def simulator_store(directory: Path, n: int) -> Path:
-    from payments.provider_sim.store import SimStore, Wallet
+    from simulators.provider_sim.store import SimStore, Wallet
 
     path = directory / "sim.sqlite3"
     store = SimStore(path)
@@ -365,7 +365,7 @@ def main() -> None:
         stack.callback(stop_processes, procs)
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "wallet_api.cli", "provider-sim", "--port", str(sim_port), "--store",
+                [sys.executable, "-m", "simulators.provider_sim", "--port", str(sim_port), "--store",
                  str(store), "--webhook-base-url", f"{api.url}/v1/providers",
                  "--webhook-batch", str(args.webhook_batch)],
                 env=child_env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

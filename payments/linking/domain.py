@@ -3,7 +3,6 @@
 from payments.linking import flow
 from payments.linking.review import WalletLinkReviewController
 from payments.linking.routes import WalletLinkController, list_providers
-from payments.provider_sim.cli import provider_sim
 from payments.providers.plugin import ProvidersPlugin
 from wallet_api.domains import Domain
 
@@ -15,6 +14,5 @@ _CONSUMER = flow.LINKING_CONSUMER
 DOMAIN = Domain(
     name="linking",
     routes=[WalletLinkController, WalletLinkReviewController, list_providers],
-    commands=[provider_sim],
     plugins=[ProvidersPlugin()],
 )

@@ -8,7 +8,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from payments.provider_sim.seed import Person, plan_wallets
+from simulators.provider_sim.seed import Person, plan_wallets
 from tests.support.provider_sim import ProviderSim, start_provider_sim, unique_wallet_account
 from wallet_api.settings import Settings
 

@@ -4,8 +4,8 @@ Any test package can use it; in its ``conftest.py``::
 
     from tests.support.provider_sim import provider_registry, provider_sim, provider_sim_server  # noqa: F401
 
-- ``provider_sim_server`` (session): ``wallet provider-sim`` in a subprocess on a free port,
-  with its own SQLite store in a temporary directory.
+- ``provider_sim_server`` (session): the simulator (``python -m simulators.provider_sim``) in a
+  subprocess on a free port, with its own SQLite store in a temporary directory.
 - ``provider_sim`` (per test): the same server with faults reset to none; arrange wallets
   with ``provider_sim.add_wallet(...)``, inject faults with ``provider_sim.set_faults(...)``.
 - ``provider_registry`` (session): a :class:`ProviderRegistry` whose providers (MoMo,
@@ -79,7 +79,7 @@ class ProviderSim:
         return r.json()
 
     def set_faults(self, provider: str | None = None, **faults: Any) -> dict[str, Any]:
-        """Change faults at runtime (fields of payments.provider_sim.faults.Faults)."""
+        """Change faults at runtime (fields of simulators.provider_sim.faults.Faults)."""
         body = dict(faults)
         if provider is not None:
             body["provider"] = provider
@@ -164,15 +164,14 @@ def start_provider_sim(
     webhook_base_url: str = "",
     env: dict[str, str] | None = None,
 ) -> Iterator[ProviderSim]:
-    """Run ``wallet provider-sim`` on 127.0.0.1:``port`` (a free one by default) until the block ends."""
+    """Run the provider simulator on 127.0.0.1:``port`` (a free one by default) until the block ends."""
     port = port or free_port()
     store = directory / "provider-sim" / "sim.sqlite3"
     store.parent.mkdir(parents=True, exist_ok=True)
     args = [
         sys.executable,
         "-m",
-        "wallet_api.cli",
-        "provider-sim",
+        "simulators.provider_sim",
         "--port",
         str(port),
         "--store",

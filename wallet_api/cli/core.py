@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -258,6 +259,20 @@ async def _seed(settings: Any, random_seed: int) -> None:
         await pool.close()
 
 
+def _start_provider_sim(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The provider simulator, a development tool of the source checkout (``simulators/``):
+    it is not installed with the service, so it runs with the checkout on its path."""
+    checkout = Path(__file__).resolve().parents[2]
+    if not (checkout / "simulators" / "provider_sim").is_dir():
+        raise click.ClickException("no provider simulator here (simulators/): set WALLET_PROVIDERS")
+    path = os.pathsep.join(p for p in (str(checkout), env.get("PYTHONPATH", "")) if p)
+    return subprocess.Popen(
+        [sys.executable, "-m", "simulators.provider_sim", "--seed", "--port", str(port)],
+        env={**env, "PYTHONPATH": path},
+        start_new_session=True,
+    )
+
+
 @click.command()
 @click.option("--host", default=None, help="Listen address [WALLET_HOST].")
 @click.option("--port", type=int, default=None, help="Listen port [WALLET_PORT].")
@@ -288,9 +303,7 @@ def dev(host: str | None, port: int | None, no_seed: bool) -> None:
             # Viettel Money) points at the simulator, so run it, with wallets for the
             # seeded population, before anything can ask it for a payout.
             port = urlsplit(s.provider_sim_url).port or 8700
-            children.append(
-                subprocess.Popen([*py, "provider-sim", "--seed", "--port", str(port)], env=env, start_new_session=True)
-            )
+            children.append(_start_provider_sim(port, env))
         api = subprocess.Popen([*py, "serve"], env=env, start_new_session=True)
         workers = subprocess.Popen([*py, "worker"], env=env, start_new_session=True)
         children += [api, workers]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from payments.provider_sim.store import SimStore, Wallet
+from simulators.provider_sim.store import SimStore, Wallet
 
 __all__ = ["Person", "plan_wallets", "seed_from_dsn"]
 

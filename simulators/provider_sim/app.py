@@ -1,7 +1,7 @@
 """The simulator's HTTP server: the provider API of ``docs/providers.md`` for every configured
 provider under ``/{code}/v1/...``, plus ``/_admin/...`` to inject faults and inspect state.
 
-It fails the way real providers do (see :mod:`payments.provider_sim.faults`): slowly, with
+It fails the way real providers do (see :mod:`simulators.provider_sim.faults`): slowly, with
 5xx, 429, rejections, responses lost after the payout was made, and webhooks that come
 twice, late or never. Its ledger (``GET /{code}/v1/statements/{day}``) is the ground truth.
 """
@@ -29,11 +29,11 @@ from litestar import Litestar, Request, Response, delete, get, post, put
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 
-from payments.provider_sim.faults import FaultBook, Faults
-from payments.provider_sim.store import PayoutOutcome, SimStore, Wallet
 from payments.providers.config import ProviderConfig
 from payments.providers.ratelimit import LocalTokenBucket
 from payments.providers.signing import sign_webhook
+from simulators.provider_sim.faults import FaultBook, Faults
+from simulators.provider_sim.store import PayoutOutcome, SimStore, Wallet
 
 __all__ = ["SimState", "create_sim_app"]
 

@@ -1,4 +1,4 @@
-"""``wallet provider-sim``: run the e-wallet provider simulator as a real HTTP server."""
+"""``python -m simulators.provider_sim``: run the e-wallet provider simulator as a real HTTP server."""
 
 from __future__ import annotations
 
@@ -84,11 +84,11 @@ def provider_sim(
     """
     import uvicorn
 
-    from payments.provider_sim.app import SimState, create_sim_app
-    from payments.provider_sim.faults import FaultBook, Faults
-    from payments.provider_sim.seed import seed_from_dsn
-    from payments.provider_sim.store import SimStore
     from payments.providers.config import load_provider_configs
+    from simulators.provider_sim.app import SimState, create_sim_app
+    from simulators.provider_sim.faults import FaultBook, Faults
+    from simulators.provider_sim.seed import seed_from_dsn
+    from simulators.provider_sim.store import SimStore
     from wallet_api.cli.runtime import load_settings
 
     settings = load_settings()

@@ -1,2 +1,0 @@
-"""A simulator of the e-wallet providers (``wallet provider-sim``): a real HTTP server with its
-own store that fails the way real providers do. See ``docs/providers.md``."""

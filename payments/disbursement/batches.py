@@ -13,6 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
+from payments import events
 from payments.disbursement import BULK_TIMEOUT, ledger, machine
 from payments.disbursement.schemas import BatchApproval, BatchIn
 from wallet_api.audit import record
@@ -246,18 +247,10 @@ async def resolve_released(
             rows = await conn.fetch(_RESOLVE, batch_id, hold_days, RESOLVE_CHUNK, timeout=BULK_TIMEOUT)
             await publish_many(
                 conn,
-                "payment.held",
+                events.PAYMENT_HELD,
                 (
-                    (
-                        str(r["account_id"]),
-                        {
-                            "account_id": str(r["account_id"]),
-                            "payment_id": str(r["id"]),
-                            "amount": r["amount"],
-                            "programme_name": programme_name,
-                            "reason": r["hold_reason"],
-                            "hold_until": r["hold_until"].isoformat(),
-                        },
+                    events.payment_held(
+                        r["account_id"], r["id"], r["amount"], programme_name, r["hold_reason"], r["hold_until"]
                     )
                     for r in rows
                     if r["state"] == "held" and r["account_id"] is not None and r["hold_reason"] != "deceased"

@@ -39,7 +39,7 @@ from uuid import UUID
 import asyncpg
 
 from payments.disbursement import ledger, machine
-from payments.disbursement.providers import wallet_provider
+from payments.providers import UnknownProvider, registry_of
 from payments.providers.base import (
     PayoutItem,
     PayoutResult,
@@ -103,6 +103,19 @@ RETURNING p.id, p.provider, p.status_checks, p.amount,
 """
 
 
+def _adapters(ctx: WorkerContext, codes: set[str]) -> dict[str, WalletProvider]:
+    """The adapters of those providers this worker can reach: a payment for any other stays
+    where it is, for a worker that can."""
+    registry = registry_of(ctx)
+    found: dict[str, WalletProvider] = {}
+    for code in codes:
+        try:
+            found[code] = registry.get(code)
+        except UnknownProvider:
+            continue
+    return found
+
+
 @dataclass(frozen=True)
 class _Claimed:
     id: UUID
@@ -121,7 +134,8 @@ async def _claim(ctx: WorkerContext, limit: int | None = None, skip: Sequence[st
             return []
         dead = [r["id"] for r in rows if r["dead"]]
         # Payments for a provider this worker cannot reach stay approved for another worker.
-        ready = [r["id"] for r in rows if not r["dead"] and wallet_provider(ctx, r["provider"]) is not None]
+        reachable = _adapters(ctx, {r["provider"] for r in rows})
+        ready = [r["id"] for r in rows if not r["dead"] and r["provider"] in reachable]
         if dead:
             await machine.act_as(conn, f"worker:{ctx.worker_id}", "registry_reports_death")
             await conn.execute(_HOLD_DEAD, dead)
@@ -137,9 +151,9 @@ def _chunks(ctx: WorkerContext, claimed: Sequence[_Claimed]) -> Iterator[tuple[W
     by_provider: dict[str, list[_Claimed]] = defaultdict(list)
     for c in claimed:
         by_provider[c.provider].append(c)
+    registry = registry_of(ctx)
     for code, items in by_provider.items():
-        provider = wallet_provider(ctx, code)
-        assert provider is not None  # filtered at claim
+        provider = registry.get(code)  # configured: checked at claim
         size = max(1, provider.bulk_size)
         for i in range(0, len(items), size):
             yield provider, items[i : i + size]
@@ -325,9 +339,10 @@ async def recover_once(ctx: WorkerContext) -> int:
             except (ProviderError, OSError, TimeoutError):
                 return None
 
+    reachable = _adapters(ctx, {r["provider"] for r in rows})
     asks = []
     for r in rows:
-        provider = wallet_provider(ctx, r["provider"])
+        provider = reachable.get(r["provider"])
         asks.append(ask(provider, r["id"]) if provider is not None else asyncio.sleep(0, None))
     answers = await asyncio.gather(*asks)
     await _apply_statuses(ctx, rows, answers)

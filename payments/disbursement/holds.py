@@ -19,6 +19,7 @@ from uuid import UUID
 import asyncpg
 
 from payments.disbursement import ledger, machine
+from payments.events import ACCOUNT_LEVEL_RAISED, WALLET_LINK_STATE, WALLET_PAYOUT_CHANGED, account_of
 from wallet_api.outbox import Consumer, EventFailure, OutboxEvent, register
 from wallet_api.worker_context import WorkerContext
 
@@ -121,7 +122,7 @@ async def _release_all(conn: asyncpg.Connection) -> int:
 
 
 async def _on_wallet_change(events: list[OutboxEvent], ctx: WorkerContext) -> Mapping[int, EventFailure] | None:
-    accounts = sorted({UUID(e.payload["account_id"]) for e in events if e.payload.get("account_id")})
+    accounts = sorted({a for e in events if (a := account_of(e.payload)) is not None})
     if accounts:
         async with ctx.pool.acquire() as conn, conn.transaction():
             await release_holds(conn, accounts, limit=10_000)
@@ -131,7 +132,7 @@ async def _on_wallet_change(events: list[OutboxEvent], ctx: WorkerContext) -> Ma
 WALLET_CHANGES = register(
     Consumer(
         name="disbursement-wallet-changes",
-        topics=("wallet.link_state", "wallet.payout_changed", "account.level_raised"),
+        topics=(WALLET_LINK_STATE, WALLET_PAYOUT_CHANGED, ACCOUNT_LEVEL_RAISED),
         handle=_on_wallet_change,
         batch_size=200,
     )

@@ -24,6 +24,7 @@ from uuid import UUID
 
 import asyncpg
 
+from payments import events
 from payments.disbursement import ledger
 from wallet_api.outbox import publish_many
 
@@ -93,17 +94,9 @@ async def mark_succeeded_ids(
     await ledger.post_payments(conn, "settle", [r["id"] for r in rows])
     await publish_many(
         conn,
-        "payment.succeeded",
+        events.PAYMENT_SUCCEEDED,
         (
-            (
-                str(r["account_id"]),
-                {
-                    "account_id": str(r["account_id"]),
-                    "payment_id": str(r["id"]),
-                    "amount": r["amount"],
-                    "programme_name": r["programme_name"],
-                },
-            )
+            events.payment_succeeded(r["account_id"], r["id"], r["amount"], r["programme_name"])
             for r in rows
             if r["account_id"] is not None
         ),

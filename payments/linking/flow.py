@@ -24,6 +24,7 @@ import asyncpg
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from payments import events
 from payments.linking import store
 from payments.linking.names import names_match
 from payments.providers import (
@@ -189,11 +190,12 @@ async def _give_up(pool: asyncpg.Pool, link_id: UUID, reason: str) -> None:
 
 async def process_event(event: OutboxEvent, ctx: WorkerContext) -> EventFailure | None:
     """Handle one linking event; a failure to retry, or None when done."""
-    link_id = UUID(event.payload["link_id"])
+    call = events.read_link_call(event.payload)
+    link_id = call.link_id
     final = event.attempts >= MAX_ATTEMPTS
     try:
-        provider = registry_of(ctx).get(event.payload["provider"])
-        if event.topic == store.LINK_REQUESTED:
+        provider = registry_of(ctx).get(call.provider)
+        if event.topic == events.LINK_REQUESTED:
             await _on_requested(ctx.pool, provider, link_id)
         else:
             await _on_otp(ctx.pool, ctx.redis, provider, link_id, ctx.settings.payout_cooling_off_seconds)
@@ -212,7 +214,7 @@ async def process_event(event: OutboxEvent, ctx: WorkerContext) -> EventFailure 
         retry_in = exc.retry_in if isinstance(exc, _Retry) else None
         return EventFailure(type(exc).__name__, retry_in=retry_in)
     except ProviderError as exc:
-        log.error("provider error while linking", extra={"provider": event.payload["provider"]})
+        log.error("provider error while linking", extra={"provider": call.provider})
         if final:
             await _give_up(ctx.pool, link_id, "provider_error")
             return None
@@ -235,7 +237,7 @@ async def _handle(events: list[OutboxEvent], ctx: WorkerContext) -> Mapping[int,
 LINKING_CONSUMER = register(
     Consumer(
         name="linking-provider-calls",
-        topics=(store.LINK_REQUESTED, store.OTP_SUBMITTED),
+        topics=(events.LINK_REQUESTED, events.LINK_OTP_SUBMITTED),
         handle=_handle,
         # Provider calls are slow (hundreds of ms): a batch runs them concurrently.
         batch_size=100,

@@ -19,6 +19,7 @@ from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from redis.exceptions import RedisError
 
+from payments import events
 from payments.linking import store
 from payments.linking.flow import OTP_KEY, OTP_TTL_SECONDS
 from payments.linking.schemas import LinkRequest, OtpSubmission, ProviderView, WalletLinkView, view_of
@@ -154,8 +155,7 @@ class WalletLinkController(Controller):
                 data.make_default,
             )
             assert row is not None
-            payload = {"link_id": str(row["id"]), "provider": data.provider}
-            await publish(conn, store.LINK_REQUESTED, payload, key=str(account_id))
+            await publish(conn, events.LINK_REQUESTED, events.link_call(row["id"], data.provider), key=str(account_id))
             # No audit row here: the request is the link row itself, and the audit chain
             # serialises its appends, which a surge of link requests must not queue on.
             # Outcomes (active, refused, failed, unlinked, payout changes, flags) are audited.
@@ -209,7 +209,7 @@ class WalletLinkController(Controller):
             row = await store.move(conn, link_id, from_states=("awaiting_otp",), to="confirming")
             if row is None:
                 raise Conflict("The link changed meanwhile.", slug="wallet-link-state", title="The link changed")
-            await publish(conn, store.OTP_SUBMITTED, {"link_id": str(link_id), "provider": row["provider"]})
+            await publish(conn, events.LINK_OTP_SUBMITTED, events.link_call(link_id, row["provider"]))
         return view_of(row)
 
     @post(

@@ -9,27 +9,21 @@ whenever the payout wallet is added or changed.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from payments import events
 from wallet_api.audit import record
 from wallet_api.outbox import publish
 
 __all__ = [
-    "LINK_REQUESTED",
-    "OTP_SUBMITTED",
     "activate",
     "flag_many_to_one",
     "load_for_processing",
     "move",
 ]
-
-#: Internal topics: a link to inquire about, an OTP to confirm with the provider.
-LINK_REQUESTED = "wallet.link_requested"
-OTP_SUBMITTED = "wallet.link_otp_submitted"
 
 _VISIBLE = {"awaiting_otp", "active", "refused", "failed", "under_review", "unlinked"}
 
@@ -48,33 +42,13 @@ async def load_for_processing(conn: asyncpg.Connection | asyncpg.Pool, link_id: 
 
 async def publish_state(conn: asyncpg.Connection, row: Any) -> None:
     if row["state"] in _VISIBLE:
-        await publish(
-            conn,
-            "wallet.link_state",
-            {
-                "account_id": str(row["account_id"]),
-                "link_id": str(row["id"]),
-                "provider": row["provider"],
-                "state": row["state"],
-                "reason": row["refusal_reason"],
-            },
-            key=str(row["account_id"]),
-        )
+        key, payload = events.wallet_link_state(row)
+        await publish(conn, events.WALLET_LINK_STATE, payload, key=key)
 
 
 async def publish_payout_changed(conn: asyncpg.Connection, row: Any) -> None:
-    hold: datetime | None = row["payout_hold_until"]
-    await publish(
-        conn,
-        "wallet.payout_changed",
-        {
-            "account_id": str(row["account_id"]),
-            "link_id": str(row["id"]),
-            "provider": row["provider"],
-            "hold_until": hold.isoformat() if hold else None,
-        },
-        key=str(row["account_id"]),
-    )
+    key, payload = events.wallet_payout_changed(row)
+    await publish(conn, events.WALLET_PAYOUT_CHANGED, payload, key=key)
 
 
 async def move(

@@ -1,9 +1,13 @@
-"""E-wallet providers: one interface (base), an HTTP adapter, configuration and a registry.
+"""E-wallet providers: one interface (base), adapters as plugins, configuration and a registry.
 
 Callers import from here::
 
     from payments.providers import provider_for, ProviderUnavailable
     provider = provider_for("momo", ctx)          # ctx: WorkerContext or app.state
+
+Each provider's configuration names the adapter that speaks its API; each adapter is one
+folder under ``adapters/`` (``adapters/http``: the documented provider API), found by
+:mod:`payments.providers.adapter` when a registry is built.
 
 Exception tree (``payments.providers.base``)::
 
@@ -16,6 +20,7 @@ Exception tree (``payments.providers.base``)::
     └── UnknownProvider           no such provider code is configured
 """
 
+from payments.providers.adapter import OwnedProvider, ProviderAdapter, adapter_named, adapter_names
 from payments.providers.base import (
     AccountInquiry,
     PayoutItem,
@@ -36,9 +41,11 @@ from payments.providers.signing import WebhookSignatureError, sign_webhook, veri
 
 __all__ = [
     "AccountInquiry",
+    "OwnedProvider",
     "PayoutItem",
     "PayoutResult",
     "PayoutStatus",
+    "ProviderAdapter",
     "ProviderAnswered",
     "ProviderConfig",
     "ProviderError",
@@ -51,6 +58,8 @@ __all__ = [
     "UnknownProvider",
     "WalletProvider",
     "WebhookSignatureError",
+    "adapter_named",
+    "adapter_names",
     "load_provider_configs",
     "provider_for",
     "registry_of",

@@ -1,8 +1,10 @@
 """Providers are configuration: one entry per e-wallet in ``WALLET_PROVIDERS`` (a JSON list).
 
-Each entry names the provider's base URL, our credentials there (a bearer API key for our
-calls, an HMAC secret for its webhooks), the request rate it allows us and the largest bulk
-payout it accepts. Outside production an empty ``WALLET_PROVIDERS`` means the development
+Each entry names the adapter that speaks the provider's API (``adapter``, a folder under
+``payments/providers/adapters/``; ``http``, the documented API, by default) and that
+adapter's own settings (``options``), the provider's base URL, our credentials there (a
+bearer API key for our calls, an HMAC secret for its webhooks), the request rate it allows
+us and the largest bulk payout it accepts. Outside production an empty ``WALLET_PROVIDERS`` means the development
 set (MoMo, ZaloPay, VNPT Money, Viettel Money) served by ``wallet provider-sim``.
 """
 
@@ -10,7 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from wallet_api.settings import Settings, SettingsError
@@ -53,6 +56,10 @@ class ProviderConfig:
     max_wait_seconds: float = 2.0
     #: When Redis is unreachable, each process allows this share of the rate on its own.
     fallback_share: float = 0.1
+    #: The adapter speaking this provider's API: a folder of ``payments/providers/adapters/``.
+    adapter: str = "http"
+    #: Settings of that adapter beyond the common ones above, checked by the adapter.
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not _CODE.match(self.code):
@@ -65,6 +72,23 @@ class ProviderConfig:
             raise SettingsError(f"provider {self.code}: fallback_share must be in (0, 1]")
         if not self.api_key or not self.webhook_secret:
             raise SettingsError(f"provider {self.code}: api_key and webhook_secret are required")
+        self._check_adapter()
+
+    def _check_adapter(self) -> None:
+        # Imported here: adapters import this module for ProviderConfig.
+        from payments.providers.adapter import adapter_named, adapter_names
+
+        adapter = adapter_named(self.adapter)
+        if adapter is None:
+            raise SettingsError(
+                f"provider {self.code}: no adapter {self.adapter!r} (adapters: {', '.join(adapter_names())})"
+            )
+        if not isinstance(self.options, Mapping):
+            raise SettingsError(f"provider {self.code}: options must be an object")
+        try:
+            adapter.check_options(self.options)
+        except ValueError as exc:
+            raise SettingsError(f"provider {self.code}: adapter {self.adapter} {exc}") from exc
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any]) -> ProviderConfig:

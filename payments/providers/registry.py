@@ -12,9 +12,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from payments.providers.adapter import OwnedProvider, adapter_named
 from payments.providers.base import ProviderError, WalletProvider
 from payments.providers.config import ProviderConfig, load_provider_configs
-from payments.providers.http import HttpWalletProvider
 from payments.providers.ratelimit import ProviderRateLimiter
 from wallet_api.settings import Settings
 
@@ -32,12 +32,13 @@ class UnknownProvider(ProviderError):
 
 
 class ProviderRegistry:
-    """The configured providers and their adapters (created on first use)."""
+    """The configured providers and their adapters (each built on first use by the adapter
+    plugin its configuration names)."""
 
     def __init__(self, settings: Settings, redis: aioredis.Redis) -> None:
         self.configs: dict[str, ProviderConfig] = load_provider_configs(settings)
         self._redis = redis
-        self._adapters: dict[str, HttpWalletProvider] = {}
+        self._adapters: dict[str, OwnedProvider] = {}
 
     def codes(self) -> list[str]:
         return list(self.configs)
@@ -60,7 +61,9 @@ class ProviderRegistry:
                 max_wait=config.max_wait_seconds,
                 fallback_share=config.fallback_share,
             )
-            adapter = HttpWalletProvider(config, limiter)
+            plugin = adapter_named(config.adapter)
+            assert plugin is not None  # checked when the configuration was read
+            adapter = plugin.build(config, limiter)
             self._adapters[code] = adapter
         return adapter
 

@@ -19,6 +19,7 @@ from payments.disbursement import dispatch
 from payments.disbursement.dispatch import dispatch_once, recover_once
 from payments.disbursement.domain import DOMAIN
 from payments.providers import ProviderRegistry
+from payments.providers.adapters.http import HttpWalletProvider
 from payments.providers.base import (
     PayoutItem,
     ProviderAnswered,
@@ -26,7 +27,6 @@ from payments.providers.base import (
     ProviderUnreachable,
 )
 from payments.providers.config import ProviderConfig
-from payments.providers.http import HttpWalletProvider
 from payments.providers.ratelimit import ProviderRateLimiter
 from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, released_batch
 from tests.disbursement.ledger_checks import assert_every_account_settles

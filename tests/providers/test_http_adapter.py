@@ -18,7 +18,7 @@ from payments.providers import (
     UnknownProvider,
     provider_for,
 )
-from payments.providers.http import HttpWalletProvider
+from payments.providers.adapters.http import HttpWalletProvider
 from payments.providers.ratelimit import ProviderRateLimiter
 from tests.support.provider_sim import ProviderSim, unique_wallet_account
 

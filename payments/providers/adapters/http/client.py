@@ -1,4 +1,4 @@
-"""The HTTP adapter of the provider API described in ``docs/providers.md``.
+"""The HTTP client of the provider API described in ``docs/providers.md``.
 
 One instance per provider per process: its own pooled ``httpx.AsyncClient`` (keep-alive
 connections, explicit timeouts) and the shared rate limiter. Error mapping, which callers

@@ -1,0 +1,1 @@
+"""Provider adapters, one folder each (see :mod:`payments.providers.adapter`)."""

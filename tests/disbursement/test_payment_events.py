@@ -1,0 +1,63 @@
+"""Payment events have one home (payments/events.py): what publishers build, consumers read back."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from payments import events
+
+PAYMENTS = Path(events.__file__).resolve().parent
+_TOPICS = (
+    events.PAYMENT_SUCCEEDED,
+    events.PAYMENT_HELD,
+    events.WALLET_LINK_STATE,
+    events.WALLET_PAYOUT_CHANGED,
+    events.LINK_REQUESTED,
+    events.LINK_OTP_SUBMITTED,
+    events.ACCOUNT_LEVEL_RAISED,
+)
+_TOPIC = re.compile("|".join(f"[\"']{re.escape(t)}[\"']" for t in _TOPICS))
+
+
+def test_no_module_but_the_events_module_spells_a_payment_topic() -> None:
+    spelled = [
+        f"{path.relative_to(PAYMENTS.parent)}:{n}: {line.strip()}"
+        for path in sorted(PAYMENTS.rglob("*.py"))
+        if path != Path(events.__file__).resolve()
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if _TOPIC.search(line)
+    ]
+    assert spelled == []
+
+
+def test_events_about_a_citizen_are_keyed_by_their_account() -> None:
+    account, payment, link = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    row = {
+        "account_id": account,
+        "id": link,
+        "provider": "momo",
+        "state": "active",
+        "refusal_reason": None,
+        "payout_hold_until": datetime(2026, 12, 3, tzinfo=UTC),
+    }
+    built = [
+        events.payment_succeeded(account, payment, 500_000, "Trợ cấp"),
+        events.payment_held(account, payment, 500_000, "Trợ cấp", "no_wallet", datetime(2026, 12, 3, tzinfo=UTC)),
+        events.wallet_link_state(row),
+        events.wallet_payout_changed(row),
+    ]
+    for key, payload in built:
+        assert key == str(account)
+        assert events.account_of(payload) == account
+    assert built[1][1]["hold_until"] == "2026-12-03T00:00:00+00:00"
+    assert built[3][1]["hold_until"] == "2026-12-03T00:00:00+00:00"
+    assert events.wallet_payout_changed({**row, "payout_hold_until": None})[1]["hold_until"] is None
+
+
+def test_the_linking_worker_reads_back_what_the_api_asks_of_it() -> None:
+    link = uuid.uuid4()
+    assert events.read_link_call(events.link_call(link, "zalopay")) == events.LinkCall(link, "zalopay")
+    assert events.account_of({"level": 2}) is None

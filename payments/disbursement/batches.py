@@ -43,48 +43,6 @@ FROM beneficiaries b
 WHERE b.programme_id = $2 AND b.state = 'active'
 """
 
-# Where each payment of a released batch can go: approved to the citizen's default wallet,
-# or held with the reason. A deceased person's payment is held with a window that has
-# already ended, so the hold sweep returns its money at once and the report names it. An
-# account below identification level 2 is never paid (docs/accounts.md, levels): its
-# payment waits, like one without a wallet, for level 2 and a linked wallet.
-# One chunk of the batch's payments per transaction (see ``resolve_released``).
-_RESOLVE = """
-WITH c AS (
-    SELECT p.id FROM payments p
-    WHERE p.batch_id = $1 AND p.state = 'created'
-    LIMIT $3
-    FOR UPDATE SKIP LOCKED
-), r AS (
-    SELECT p.id, pop.status AS person_status, a.id AS account_id, a.level,
-           l.id AS link_id, l.provider, l.wallet_account, l.payout_hold_until
-    FROM c
-    JOIN payments p ON p.id = c.id
-    LEFT JOIN population pop ON pop.person_id = p.person_id
-    LEFT JOIN accounts a ON a.person_id = p.person_id AND a.state = 'active'
-    LEFT JOIN wallet_links l ON l.account_id = a.id AND l.is_default AND l.state = 'active'
-), d AS (
-    SELECT r.*, CASE
-        WHEN r.person_status IS DISTINCT FROM 'alive' THEN 'deceased'
-        WHEN r.level < 2 THEN 'level_required'
-        WHEN r.link_id IS NULL THEN 'no_wallet'
-        WHEN r.payout_hold_until > now() THEN 'wallet_cooling_off'
-    END AS hold_reason
-    FROM r
-)
-UPDATE payments p SET
-    account_id = d.account_id,
-    state = CASE WHEN d.hold_reason IS NULL THEN 'approved' ELSE 'held' END,
-    hold_reason = d.hold_reason,
-    hold_until = CASE WHEN d.hold_reason = 'deceased' THEN now()
-                      WHEN d.hold_reason IS NOT NULL THEN now() + make_interval(days => $2) END,
-    link_id = CASE WHEN d.hold_reason IS NULL THEN d.link_id END,
-    provider = CASE WHEN d.hold_reason IS NULL THEN d.provider END,
-    wallet_account = CASE WHEN d.hold_reason IS NULL THEN d.wallet_account END
-FROM d WHERE p.id = d.id
-RETURNING p.id, p.account_id, p.amount, p.state, p.hold_reason, p.hold_until
-"""
-
 # Released batches whose payments are not all resolved yet (a release cut short by a crash).
 _UNRESOLVED = """
 SELECT b.id, p.name AS programme_name, p.hold_days
@@ -244,7 +202,7 @@ async def resolve_released(
     while True:
         async with conn.transaction():
             await machine.act_as(conn, actor)
-            rows = await conn.fetch(_RESOLVE, batch_id, hold_days, RESOLVE_CHUNK, timeout=BULK_TIMEOUT)
+            rows = await machine.resolve_released(conn, batch_id, hold_days, RESOLVE_CHUNK)
             await publish_many(
                 conn,
                 events.PAYMENT_HELD,
@@ -284,9 +242,7 @@ async def cancel_batch(conn: asyncpg.Connection, who: Principal, batch_id: UUID)
             who.key,
         )
         await conn.execute("SELECT set_config('wallet.actor', $1, true)", who.key)
-        await conn.execute(
-            "UPDATE payments SET state = 'cancelled' WHERE batch_id = $1 AND state = 'created'", batch_id
-        )
+        await machine.cancel_created(conn, batch_id)
         await record(
             conn,
             actor=who.key,

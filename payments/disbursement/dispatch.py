@@ -67,29 +67,6 @@ LIMIT $1
 FOR UPDATE OF p SKIP LOCKED
 """
 
-_TO_SENDING = """
-UPDATE payments p SET state = 'sending', lease_owner = $2, lease_until = now() + make_interval(secs => $3)
-WHERE p.id = ANY($1::uuid[])
-RETURNING p.id, p.provider, p.wallet_account, p.amount,
-          (SELECT name FROM programmes WHERE id = p.programme_id) AS description
-"""
-
-_HOLD_DEAD = """
-UPDATE payments SET state = 'held', hold_reason = 'deceased', hold_until = now(),
-       provider = NULL, wallet_account = NULL, link_id = NULL
-WHERE id = ANY($1::uuid[])
-"""
-
-# A dead worker's lease has run out: whatever it did, we no longer know.
-_EXPIRE_LEASES = """
-WITH c AS (
-    SELECT id FROM payments WHERE state = 'sending' AND lease_until < now()
-    ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED
-)
-UPDATE payments p SET state = 'unknown', lease_owner = NULL, lease_until = NULL, next_check_at = now()
-FROM c WHERE p.id = c.id
-"""
-
 _CLAIM_UNKNOWN = """
 WITH c AS (
     SELECT id FROM payments WHERE state = 'unknown' AND next_check_at <= now()
@@ -138,11 +115,11 @@ async def _claim(ctx: WorkerContext, limit: int | None = None, skip: Sequence[st
         ready = [r["id"] for r in rows if not r["dead"] and r["provider"] in reachable]
         if dead:
             await machine.act_as(conn, f"worker:{ctx.worker_id}", "registry_reports_death")
-            await conn.execute(_HOLD_DEAD, dead)
+            await machine.hold_deceased_at_claim(conn, dead)
         if not ready:
             return []
         await machine.act_as(conn, f"worker:{ctx.worker_id}")
-        claimed = await conn.fetch(_TO_SENDING, ready, ctx.worker_id, float(s.payout_lease_seconds))
+        claimed = await machine.claim(conn, ready, ctx.worker_id, float(s.payout_lease_seconds))
         await ledger.post_payments(conn, "send", ready)
     return [_Claimed(r["id"], r["provider"], r["wallet_account"], r["amount"], r["description"]) for r in claimed]
 
@@ -324,8 +301,7 @@ async def recover_once(ctx: WorkerContext) -> int:
     """Turn expired leases into unknown payments, and ask providers about unknown ones."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         await machine.act_as(conn, f"worker:{ctx.worker_id}", "lease_expired")
-        status: str = await conn.execute(_EXPIRE_LEASES, 1000)
-    expired = int(status.split()[-1])
+        expired = await machine.expire_leases(conn, 1000)
     async with ctx.pool.acquire() as conn, conn.transaction():
         rows = await conn.fetch(_CLAIM_UNKNOWN, 200, float(ctx.settings.payout_lease_seconds))
     if not rows:
@@ -378,11 +354,7 @@ async def _apply_statuses(
         await machine.mark_succeeded(conn, ok_ids, ok_refs)
         await machine.mark_failed(conn, failed_ids, failed_reasons)
         await machine.requeue(conn, resend, None, "not_found_at_provider")
-        if review:
-            await conn.execute("SELECT set_config('wallet.reason', 'status_unresolved', true)")
-            await conn.execute(
-                "UPDATE payments SET state = 'manual_review' WHERE id = ANY($1::uuid[]) AND state = 'unknown'", review
-            )
+        await machine.give_up(conn, review, "status_unresolved")
         if later:
             await conn.execute(
                 """UPDATE payments p SET next_check_at = now() + make_interval(secs => l.delay)

@@ -25,49 +25,6 @@ from wallet_api.worker_context import WorkerContext
 
 __all__ = ["expire_holds", "release_holds", "stop_deceased", "sweep_holds_once"]
 
-# Held payments whose citizen now has an eligible default wallet (or a wallet still cooling
-# off: then only the reason and account are brought up to date).
-_RELEASE = """
-WITH c AS (
-    SELECT p.id FROM payments p
-    WHERE p.state = 'held' AND p.hold_reason IN ('no_wallet', 'wallet_cooling_off', 'level_required')
-      AND p.hold_until > now()
-      AND ($1::uuid[] IS NULL OR p.account_id = ANY($1::uuid[])
-           OR p.person_id IN (SELECT person_id FROM accounts WHERE id = ANY($1::uuid[])))
-    ORDER BY p.hold_until
-    LIMIT $2
-    FOR UPDATE OF p SKIP LOCKED
-), r AS (
-    SELECT c.id, a.id AS account_id, l.id AS link_id, l.provider, l.wallet_account, l.payout_hold_until
-    FROM c
-    JOIN payments p ON p.id = c.id
-    JOIN accounts a ON a.person_id = p.person_id AND a.state = 'active' AND a.level >= 2
-    JOIN wallet_links l ON l.account_id = a.id AND l.is_default AND l.state = 'active'
-)
-UPDATE payments p SET
-    account_id = r.account_id,
-    state = CASE WHEN r.payout_hold_until > now() THEN 'held' ELSE 'approved' END,
-    hold_reason = CASE WHEN r.payout_hold_until > now() THEN 'wallet_cooling_off' END,
-    hold_until = CASE WHEN r.payout_hold_until > now() THEN p.hold_until END,
-    link_id = CASE WHEN r.payout_hold_until > now() THEN NULL ELSE r.link_id END,
-    provider = CASE WHEN r.payout_hold_until > now() THEN NULL ELSE r.provider END,
-    wallet_account = CASE WHEN r.payout_hold_until > now() THEN NULL ELSE r.wallet_account END
-FROM r
-WHERE p.id = r.id
-  AND (p.hold_reason IS DISTINCT FROM CASE WHEN r.payout_hold_until > now() THEN 'wallet_cooling_off' END)
-RETURNING p.id
-"""
-
-_EXPIRE = """
-WITH c AS (
-    SELECT id FROM payments WHERE state = 'held' AND hold_until <= now()
-    ORDER BY hold_until LIMIT $1 FOR UPDATE SKIP LOCKED
-)
-UPDATE payments p SET state = 'returned', hold_until = p.hold_until
-FROM c WHERE p.id = c.id
-RETURNING p.id
-"""
-
 # A death stops the person's future payments (beneficiary stopped) and pending ones (held
 # with a window that has already ended, so they are returned on the next sweep).
 _STOP_BENEFICIARIES = """
@@ -76,36 +33,25 @@ FROM population pop
 WHERE pop.status = 'deceased' AND b.person_id = pop.person_id AND b.state = 'active'
 """
 
-_HOLD_DECEASED = """
-WITH c AS (
-    SELECT p.id FROM payments p JOIN population pop ON pop.person_id = p.person_id AND pop.status = 'deceased'
-    WHERE p.state = 'held' AND p.hold_reason <> 'deceased'
-    LIMIT $1 FOR UPDATE OF p SKIP LOCKED
-)
-UPDATE payments p SET hold_reason = 'deceased', hold_until = now() FROM c WHERE p.id = c.id
-"""
-
 
 async def release_holds(conn: asyncpg.Connection, account_ids: Sequence[UUID] | None, limit: int = 1000) -> int:
     """Release held payments whose citizen now has a wallet that may receive money."""
     await machine.act_as(conn, "disbursement:holds", "wallet_linked")
-    rows = await conn.fetch(_RELEASE, list(account_ids) if account_ids is not None else None, limit)
-    return len(rows)
+    return len(await machine.release_holds(conn, account_ids, limit))
 
 
 async def expire_holds(conn: asyncpg.Connection, limit: int = 1000) -> int:
     """Return the money of held payments whose window has ended."""
     await machine.act_as(conn, "disbursement:holds", "hold_window_ended")
-    rows = await conn.fetch(_EXPIRE, limit)
-    await ledger.post_payments(conn, "expire", [r["id"] for r in rows])
-    return len(rows)
+    returned = await machine.expire_holds(conn, limit)
+    await ledger.post_payments(conn, "expire", returned)
+    return len(returned)
 
 
 async def stop_deceased(conn: asyncpg.Connection, limit: int = 1000) -> int:
     await machine.act_as(conn, "disbursement:holds", "registry_reports_death")
     stopped: str = await conn.execute(_STOP_BENEFICIARIES)
-    held: str = await conn.execute(_HOLD_DECEASED, limit)
-    return int(stopped.split()[-1]) + int(held.split()[-1])
+    return int(stopped.split()[-1]) + await machine.hold_deceased(conn, limit)
 
 
 async def sweep_holds_once(ctx: WorkerContext) -> int:

@@ -132,41 +132,21 @@ async def _apply(conn: asyncpg.Connection, recon_id: UUID) -> None:
 
     await machine.act_as(conn, "reconciliation", f"statement:{recon_id}")
     matched = await lines("matched")
-    await machine.mark_succeeded(conn, _ids(matched), [r["provider_ref"] for r in matched])
-    await conn.execute(
-        "UPDATE payments SET state = 'reconciled' WHERE id = ANY($1::uuid[]) AND state = 'succeeded'",
-        _ids(matched),
-        timeout=BULK_TIMEOUT,
-    )
+    refs = [r["provider_ref"] for r in matched]
+    await machine.mark_succeeded(conn, _ids(matched), refs)
+    await machine.reconcile(conn, _ids(matched))
     # Sent to review by an earlier statement (or by unanswered status queries), matched by
     # this one: the provider paid it. Money still in flight (status never resolved) is
     # settled now; money an earlier statement saw settled stays in 'paid' (a replayed
     # posting inserts nothing).
-    out_of_review = await conn.fetch(
-        """UPDATE payments p SET state = 'reconciled', settled_at = coalesce(p.settled_at, now()),
-                  provider_ref = coalesce(p.provider_ref, m.ref)
-           FROM unnest($1::uuid[], $2::text[]) AS m(id, ref)
-           WHERE p.id = ANY($1::uuid[]) AND p.id = m.id AND p.state = 'manual_review'
-           RETURNING p.id""",
-        _ids(matched),
-        [r["provider_ref"] for r in matched],
-        timeout=BULK_TIMEOUT,
-    )
-    await ledger.post_payments(conn, "settle", [r["id"] for r in out_of_review])
+    out_of_review = await machine.reconcile_reviewed(conn, _ids(matched), refs)
+    await ledger.post_payments(conn, "settle", out_of_review)
     review: list[UUID] = []
     for outcome in ("amount_mismatch", "paid_but_failed_here", "missing_at_provider"):
         review += _ids(await lines(outcome))
-    await conn.execute(
-        """UPDATE payments SET state = 'manual_review'
-           WHERE id = ANY($1::uuid[]) AND state IN ('succeeded', 'reconciled', 'failed', 'unknown')""",
-        review,
-    )
-    reversed_rows = await conn.fetch(
-        """UPDATE payments SET state = 'reversed'
-           WHERE id = ANY($1::uuid[]) AND state IN ('succeeded', 'reconciled') RETURNING id""",
-        _ids(await lines("reversal", "reversal")),
-    )
-    await ledger.post_payments(conn, "reverse", [r["id"] for r in reversed_rows])
+    await machine.review(conn, review)
+    reversed_ids = await machine.reverse(conn, _ids(await lines("reversal", "reversal")))
+    await ledger.post_payments(conn, "reverse", reversed_ids)
 
 
 @dataclass(frozen=True)

@@ -63,3 +63,15 @@ async def assert_every_account_settles(db: asyncpg.Pool, programme_id: uuid.UUID
     assert b["paid"] == expected["paid"], b
     assert min(v for k, v in b.items() if k != "appropriation") >= 0, b
     return b
+
+
+async def assert_money_in_one_place(db: asyncpg.Pool, programme_id: uuid.UUID, released: int) -> dict[str, int]:
+    """At any moment: the ledger balances, and every đồng of the released batches is in
+    exactly one place (reserved, in flight, paid, returned), none below zero."""
+    assert await ledger.unbalanced_transactions(db) == 0
+    b = await ledger.balances(db, programme_id)
+    assert sum(b.values()) == 0
+    in_flight = sum(v for k, v in b.items() if k.startswith("in_flight"))
+    assert b["reserved"] + in_flight + b["paid"] + b["returned"] == released
+    assert min(b["reserved"], in_flight, b["paid"], b["returned"]) >= 0
+    return b

@@ -1,19 +1,9 @@
-"""Moving payments between states, set-wise, with their ledger postings and events.
+"""The outcomes of sending: paid, not paid, unknown, to be sent again, or left to a person.
 
-Every function here runs inside the caller's transaction and moves only payments that are
-in a state the move may start from, so that a result reported twice (a webhook and the
-bulk response, a status query after a webhook) changes nothing the second time. The
-database itself refuses any move not listed in ``payment_state_edges`` and records every
-move in ``payment_transitions``; the ledger's ``UNIQUE(payment_id, kind)`` makes postings
-replay-safe.
-
-States::
-
-    created ─► approved ─► sending ─► succeeded ─► reconciled ─► reversed
-       │  ▲        ▲          │  │         └────► reversed / manual_review
-       ▼  │        │          │  └─► failed ─► manual_review
-      held ┘       └──────────┴─► unknown ─► succeeded | failed | approved (provider: not found) | manual_review
-       └─► returned (window ended, death)
+Each function runs inside the caller's transaction and moves only payments in a state the
+move may start from, so that a result reported twice (a webhook and the bulk response, a
+status query after a webhook) changes nothing the second time. Postings and events go with
+the move: money in flight settles into 'paid' with ``payment.succeeded``, or returns.
 """
 
 from __future__ import annotations
@@ -26,10 +16,12 @@ import asyncpg
 
 from payments import events
 from payments.disbursement import ledger
+from payments.disbursement.machine.moves import GIVE_UP, LOSE_TRACK, REQUEUE
 from wallet_api.outbox import publish_many
 
 __all__ = [
     "act_as",
+    "give_up",
     "mark_failed",
     "mark_failed_ids",
     "mark_succeeded",
@@ -58,11 +50,27 @@ async def act_as(conn: asyncpg.Connection, actor: str, reason: str = "", *, dura
 
 
 # Functions of migration 0404: the same UPDATE, planned without nested loops (rows found
-# by primary key, joined to the answers by hash), whatever the statistics say.
+# by primary key, joined to the answers by hash), whatever the statistics say. They move
+# only from SUCCEED.sources and FAIL.sources ('sending', 'unknown').
 _SUCCEEDED = "SELECT id, account_id, amount, programme_name FROM payments_mark_succeeded($1::uuid[], $2::text[])"
 
 _FAILED = "SELECT id FROM payments_mark_failed($1::uuid[], $2::text[])"
 
+
+_UNKNOWN = f"""
+UPDATE payments SET state = 'unknown', lease_owner = NULL, lease_until = NULL,
+       next_check_at = now() + make_interval(secs => $3),
+       answered_at = CASE WHEN $4 THEN clock_timestamp() ELSE answered_at END
+WHERE id = ANY($1::uuid[]) AND {LOSE_TRACK.guard()} AND lease_owner = $2
+"""
+
+_REQUEUE = f"""
+UPDATE payments SET state = 'approved', lease_owner = NULL, lease_until = NULL, next_check_at = NULL
+WHERE id = ANY($1::uuid[]) AND {REQUEUE.guard()}
+  AND ($2::text IS NULL OR lease_owner = $2 OR state = 'unknown')
+"""
+
+_GIVE_UP = f"UPDATE payments SET state = 'manual_review' WHERE id = ANY($1::uuid[]) AND {GIVE_UP.guard()}"
 
 #: Payments per settling statement: keeps the join above small whatever the planner picks.
 _CHUNK = 1000
@@ -119,6 +127,15 @@ async def mark_failed_ids(conn: asyncpg.Connection, payment_ids: Sequence[UUID],
     return ids
 
 
+async def _move(conn: asyncpg.Connection, reason: str, sql: str, payment_ids: Sequence[UUID], *args: Any) -> int:
+    """Run one move's statement over ``payment_ids`` with ``reason`` recorded; how many moved."""
+    if not payment_ids:
+        return 0
+    await conn.execute("SELECT set_config('wallet.reason', $1, true)", reason)
+    status: str = await conn.execute(sql, list(payment_ids), *args)
+    return int(status.split()[-1])
+
+
 async def mark_unknown(
     conn: asyncpg.Connection,
     payment_ids: Sequence[UUID],
@@ -133,32 +150,14 @@ async def mark_unknown(
     ``answered``: the provider did answer the send (a 5xx of its own), so the request is
     no longer in progress there and a "not found" needs no grace period.
     """
-    if not payment_ids:
-        return 0
-    await conn.execute("SELECT set_config('wallet.reason', $1, true)", reason)
-    status: str = await conn.execute(
-        """UPDATE payments SET state = 'unknown', lease_owner = NULL, lease_until = NULL,
-                  next_check_at = now() + make_interval(secs => $3),
-                  answered_at = CASE WHEN $4 THEN clock_timestamp() ELSE answered_at END
-           WHERE id = ANY($1::uuid[]) AND state = 'sending' AND lease_owner = $2""",
-        list(payment_ids),
-        owner,
-        check_in,
-        answered,
-    )
-    return int(status.split()[-1])
+    return await _move(conn, reason, _UNKNOWN, payment_ids, owner, check_in, answered)
 
 
 async def requeue(conn: asyncpg.Connection, payment_ids: Sequence[UUID], owner: str | None, reason: str) -> int:
     """Back to 'approved' (resent later with the same id): only when the provider did nothing."""
-    if not payment_ids:
-        return 0
-    await conn.execute("SELECT set_config('wallet.reason', $1, true)", reason)
-    status: str = await conn.execute(
-        """UPDATE payments SET state = 'approved', lease_owner = NULL, lease_until = NULL, next_check_at = NULL
-           WHERE id = ANY($1::uuid[]) AND state IN ('sending', 'unknown')
-             AND ($2::text IS NULL OR lease_owner = $2 OR state = 'unknown')""",
-        list(payment_ids),
-        owner,
-    )
-    return int(status.split()[-1])
+    return await _move(conn, reason, _REQUEUE, payment_ids, owner)
+
+
+async def give_up(conn: asyncpg.Connection, payment_ids: Sequence[UUID], reason: str) -> int:
+    """Status queries never settled them: a person decides (manual review)."""
+    return await _move(conn, reason, _GIVE_UP, payment_ids)

@@ -101,7 +101,7 @@ class Settings:
     #: E-wallet providers as a JSON list (payments/providers/config.py, docs/providers.md);
     #: empty outside production means MoMo, ZaloPay, VNPT Money and Viettel Money on the simulator.
     providers: str = ""
-    #: Base URL of ``wallet provider-sim`` used by the development provider set.
+    #: Base URL of the provider simulator (``python -m simulators.provider_sim``) used by the development provider set.
     provider_sim_url: str = "http://127.0.0.1:8700"
     metrics_dir: Path = field(default=Path(".wallet/metrics"))
     #: Where ``wallet serve``'s metrics listener serves /metrics (host:port; port 0: any free

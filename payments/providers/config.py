@@ -4,8 +4,9 @@ Each entry names the adapter that speaks the provider's API (``adapter``, a fold
 ``payments/providers/adapters/``; ``http``, the documented API, by default) and that
 adapter's own settings (``options``), the provider's base URL, our credentials there (a
 bearer API key for our calls, an HMAC secret for its webhooks), the request rate it allows
-us and the largest bulk payout it accepts. Outside production an empty ``WALLET_PROVIDERS`` means the development
-set (MoMo, ZaloPay, VNPT Money, Viettel Money) served by ``wallet provider-sim``.
+us and the largest bulk payout it accepts. Outside production an empty ``WALLET_PROVIDERS``
+means the development set (MoMo, ZaloPay, VNPT Money, Viettel Money) served by the simulator
+(``simulators/provider_sim``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Provider tests run against ``wallet provider-sim`` as a real server (tests/support/provider_sim.py)."""
+"""Provider tests run against the provider simulator as a real server (tests/support/provider_sim.py)."""
 
 from tests.support.provider_sim import provider_registry, provider_sim, provider_sim_server
 

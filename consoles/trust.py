@@ -50,6 +50,7 @@ def _type(doc_type: DocumentType) -> dict[str, Any]:
         "labels": {name: doc_type.label(name).as_dict() for name in doc_type.disclosable},
         "records": _records(doc_type),
         "photo": doc_type.card.photo,
+        "portrait": doc_type.portrait,
     }
 
 

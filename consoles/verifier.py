@@ -4,6 +4,8 @@ Online, what was scanned goes to the same verification as ``POST /v1/verificatio
 (``documents.verification.check``) as the signed-in verifier officer, so the holder's
 access log records it. Offline, the page verifies a ``VN2:`` payload itself against the
 trust bundle its service worker cached (consoles/trust.py, static/verify-offline.js).
+The page draws the holder's portrait, when disclosed, as a picture: the answer names the
+type's portrait field.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from consoles.session import require_csrf
 from consoles.trust import trust_bundle
 from documents.guards import verifier
 from documents.schemas import VerificationOut, VerifyRequest
+from documents.types import get_type
 from documents.verification import check
 from wallet_api.auth.guards import PUBLIC, principal_of
 from wallet_api.problems import ValidationFailed
@@ -31,13 +34,19 @@ ROLE = "verifier_agent"
 _STATIC = Path(__file__).parent / "static"
 
 
+class ScreenVerdict(VerificationOut, kw_only=True):
+    """The API's verification answer, and which of its fields is the holder's portrait."""
+
+    portrait: str | None = None
+
+
 @get("/", guards=[verifier], opt=PAGE, include_in_schema=False)
 async def home(request: Request[Any, Any, Any]) -> Template:
     return page(request, "verify.html")
 
 
 @post("/check", guards=[verifier], include_in_schema=False, status_code=HTTP_200_OK)
-async def verify_scanned(request: Request[Any, Any, Any]) -> VerificationOut:
+async def verify_scanned(request: Request[Any, Any, Any]) -> ScreenVerdict:
     await require_csrf(request)
     try:
         data = msgspec.json.decode(await request.body(), type=VerifyRequest)
@@ -45,7 +54,9 @@ async def verify_scanned(request: Request[Any, Any, Any]) -> VerificationOut:
         raise ValidationFailed(
             'Send {"payload": what was scanned}.', errors=[{"key": "payload", "message": str(exc)}]
         ) from None
-    return await check(request.app.state, principal_of(request), data)
+    answer = await check(request.app.state, principal_of(request), data)
+    doc_type = get_type(answer.document_type)
+    return ScreenVerdict(**msgspec.structs.asdict(answer), portrait=doc_type.portrait if doc_type else None)
 
 
 @get("/trust.json", guards=[verifier], include_in_schema=False)

@@ -351,5 +351,6 @@ export async function verifyOffline(text, bundle, now = Math.floor(Date.now() / 
     fields: revealed,
     labels: Object.fromEntries(Object.keys(revealed).map((n) => [n, type.labels[n] || { vi: n, en: n }])),
     photo: type.photo,
+    portrait: type.portrait,
   };
 }

@@ -134,6 +134,27 @@ function addFact(list, vi, en, value) {
   list.append(dt, dd);
 }
 
+// The holder's portrait, so the officer can compare the face with the person in front of
+// them. Only a bounded base64 JPEG or PNG data: URI becomes a picture (the CSP allows data:
+// images and nothing else from outside this origin); anything else is said to be unreadable.
+const PORTRAIT = /^data:image\/(jpeg|png);base64,[A-Za-z0-9+/]+={0,2}$/;
+const MAX_PORTRAIT_CHARS = 23 + Math.ceil((16 * 1024) / 3) * 4;
+
+function showPortrait(figure, value, label) {
+  figure.hidden = false;
+  const caption = document.createElement("figcaption");
+  caption.textContent = `${label.vi} / ${label.en}`;
+  if (typeof value === "string" && value.length <= MAX_PORTRAIT_CHARS && PORTRAIT.test(value)) {
+    const img = document.createElement("img");
+    img.src = value;
+    img.alt = `${label.vi} / ${label.en}`;
+    figure.append(img, caption);
+  } else {
+    caption.textContent += ": không đọc được ảnh / the picture cannot be read";
+    figure.append(caption);
+  }
+}
+
 function show(verdict, detail, answer) {
   const [icon, vi, en, tone] = VERDICTS[verdict] || VERDICTS.error;
   const banner = $("verdict-banner");
@@ -167,18 +188,8 @@ function show(verdict, detail, answer) {
     addFact(facts, "Cách kiểm tra", "Checked", answer.kind === "offline" ? "ngoại tuyến / offline" : "trực tuyến / online");
     for (const [name, value] of Object.entries(answer.fields)) {
       const label = answer.labels[name] || { vi: name, en: name };
-      if (name === answer.photo || name === "photo_ref") {
-        photo.hidden = false;
-        if (typeof value === "string" && /^data:image\/(png|jpeg);base64,/.test(value)) {
-          const img = document.createElement("img");
-          img.src = value;
-          img.alt = `${label.vi} / ${label.en}`;
-          photo.append(img);
-        } else {
-          const ref = document.createElement("figcaption");
-          ref.textContent = `${label.vi} / ${label.en}: ${value}`;
-          photo.append(ref);
-        }
+      if (answer.portrait && name === answer.portrait) {
+        showPortrait(photo, value, label);
         continue;
       }
       const row = document.createElement("tr");

@@ -99,9 +99,13 @@ class DocumentType:
     #: issuance (:data:`HOLDER_FACTS`): e.g. ``{"id_number": "person_id"}``. Names are
     #: compared as wallet linking does (case, spacing and diacritics aside).
     holder_claims: Mapping[str, str] = field(default_factory=dict)
+    #: Field holding the holder's portrait (``fields.Portrait``), which verifiers show as a picture.
+    portrait: str | None = None
 
     def __post_init__(self) -> None:
         names = set(self.field_names)
+        if self.portrait is not None and self.portrait not in names:
+            raise ValueError(f"{self.code}: the portrait field {self.portrait} is not a field")
         for group in self.groups:
             if not group <= names:
                 raise ValueError(f"{self.code}: group {sorted(group)} names unknown fields")

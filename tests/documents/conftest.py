@@ -6,7 +6,9 @@ Accounts, devices and organisations are arranged by inserting rows into the iden
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import io
 import json
 import secrets
 import time
@@ -182,6 +184,21 @@ def licence_claims(**over: Any) -> dict[str, Any]:
     }
     claims.update(over)
     return claims
+
+
+def portrait_uri(size: tuple[int, int] = (120, 150), image_format: str = "JPEG") -> str:
+    """A drawn head and shoulders, as the ``data:`` URI a ``portrait`` claim holds."""
+    from PIL import Image, ImageDraw
+
+    width, height = size
+    image = Image.new("RGB", size, (214, 228, 240))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((width * 0.1, height * 0.62, width * 0.9, height * 1.3), fill=(40, 62, 98))
+    draw.ellipse((width * 0.28, height * 0.14, width * 0.72, height * 0.62), fill=(226, 186, 150))
+    draw.chord((width * 0.26, height * 0.1, width * 0.74, height * 0.5), 180, 360, fill=(35, 28, 24))
+    out = io.BytesIO()
+    image.save(out, format=image_format)
+    return f"data:image/{image_format.lower()};base64,{base64.b64encode(out.getvalue()).decode()}"
 
 
 def id_card_claims(**over: Any) -> dict[str, Any]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 from typing import Any
 
 import asyncpg
 import httpx
 
-from tests.documents.conftest import id_card_claims, issue, licence_claims
+from documents.types.fields import MAX_PORTRAIT_BYTES
+from tests.documents.conftest import id_card_claims, issue, licence_claims, portrait_uri
 
 
 async def _events(db: asyncpg.Pool, topic: str) -> list[dict[str, Any]]:
@@ -67,6 +70,40 @@ async def test_invalid_fields_are_a_clear_problem(client: httpx.AsyncClient, iss
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["errors"][0]["key"] == "claims.points"
+
+
+async def test_a_portrait_must_be_a_small_jpeg_or_png(client: httpx.AsyncClient, issuer: dict[str, str]) -> None:
+    def png(data: bytes) -> str:
+        return "data:image/png;base64," + base64.b64encode(data).decode()
+
+    large = png(b"\x89PNG\r\n\x1a\n" + secrets.token_bytes(MAX_PORTRAIT_BYTES - 7))
+    refused = [
+        (png(b"not a picture"), "is not a PNG image"),
+        (large, f"is larger than {MAX_PORTRAIT_BYTES} bytes"),
+        (large + "AAAA", "length <="),
+        ("https://example.com/face.jpg", "regex"),
+    ]
+    for n, (portrait, message) in enumerate(refused):
+        r = await client.post(
+            "/v1/agency/documents",
+            headers=issuer,
+            json={
+                "doc_type": "driving_licence",
+                "agency_ref": f"P{n}",
+                "holder_id": "001090012345",
+                "claims": licence_claims(portrait=portrait),
+            },
+        )
+        assert r.status_code == 422, r.text
+        error = r.json()["errors"][0]
+        assert error["key"] == "claims.portrait" and message in error["message"], error
+    ok = licence_claims(portrait=portrait_uri())
+    r = await client.post(
+        "/v1/agency/documents",
+        headers=issuer,
+        json={"doc_type": "driving_licence", "agency_ref": "P-ok", "holder_id": "001090012345", "claims": ok},
+    )
+    assert r.status_code == 201, r.text
 
 
 async def test_only_allowed_types_and_scopes(client: httpx.AsyncClient, make_org: Any, holder: Any) -> None:

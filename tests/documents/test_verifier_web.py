@@ -25,7 +25,14 @@ from documents.issuer_keys import issuer_signing_key
 from documents.offline import encode_offline, open_offline
 from documents.offline_dictionary import OFFLINE_DICTIONARY
 from documents.types import get_type
-from tests.documents.conftest import Citizen, id_card_claims, issue, licence_claims, presentation_proof
+from tests.documents.conftest import (
+    Citizen,
+    id_card_claims,
+    issue,
+    licence_claims,
+    portrait_uri,
+    presentation_proof,
+)
 from tests.support.browser import Browsers, qr_video, screenshot
 from wallet_api.accounts.orgs import create_officer
 from wallet_api.keys.provider import SigningKey, jwk_thumbprint, public_jwk
@@ -298,3 +305,33 @@ async def test_expired_and_unknown_issuer_verdicts_online_and_offline(
         assert await page.locator("#verdict-fields").is_hidden()
         assert "Nguyễn" not in await page.locator("#verdict").inner_text()
         await screenshot(page, f"verify-{mode}-{cause}")
+
+
+async def test_the_disclosed_portrait_is_a_picture_online_and_does_not_fit_offline(
+    client: httpx.AsyncClient, db: asyncpg.Pool, served: str, browsers: Browsers, issuer: Any, make_citizen: Any
+) -> None:
+    username = await verifier_officer(db)
+    holder = await make_citizen()
+    licence = await issue(client, issuer, claims=licence_claims(portrait=portrait_uri()))
+    code = await presentation(client, holder, licence["id"], ["full_name", "photo_ref", "portrait"], "online")
+    # An offline QR code holds 600 characters: the portrait is for online codes only.
+    r = await client.post(
+        f"/v1/me/documents/{licence['id']}/offline-presentations",
+        headers=holder.headers,
+        json={"proof": presentation_proof(holder, licence["id"], ["full_name", "portrait"], mode="offline")},
+    )
+    assert r.status_code == 422 and r.json()["type"].endswith("/offline-payload-too-large"), r.text
+
+    context = await browsers.launch()
+    page = context.pages[0] if context.pages else await context.new_page()
+    await sign_in(page, served, username)
+    await page.get_by_role("heading", name="Quét mã QR").wait_for()
+    await check_pasted(page, code["url"])
+    await verdict(page, "valid")
+    picture = page.get_by_role("img", name="Hình chân dung / Portrait")
+    await picture.wait_for(timeout=HANG_GUARD_MS)
+    # Drawn, not blocked by the page's Content-Security-Policy: the picture was decoded.
+    assert await picture.evaluate("img => img.complete && img.naturalWidth") == 120
+    assert "Nguyễn Văn Hùng" in await page.locator("#verdict-fields").inner_text()
+    assert "data:image" not in await page.locator("#verdict").inner_text()
+    await screenshot(page, "verify-online-portrait")

@@ -8,7 +8,17 @@ from collections.abc import Iterator
 import msgspec
 
 from documents.types.base import DERIVED_AGE_OVER_18, CardLayout, DocumentType, FieldError, Label
-from documents.types.fields import IdNumber, Name, Sex, ShortText, Text, check_id_number, check_order
+from documents.types.fields import (
+    IdNumber,
+    Name,
+    Portrait,
+    Sex,
+    ShortText,
+    Text,
+    check_id_number,
+    check_order,
+    check_portrait,
+)
 
 __all__ = ["DOCUMENT_TYPE", "ChipIdCard"]
 
@@ -25,12 +35,14 @@ class ChipIdCard(msgspec.Struct, forbid_unknown_fields=True):
     #: Cards issued after the holder's 60th birthday never expire.
     expiry_date: dt.date | None = None
     photo_ref: Text | None = None
+    portrait: Portrait | None = None
 
 
 def _check(card: ChipIdCard) -> Iterator[FieldError]:
     yield from check_id_number("id_number", card.id_number, card.date_of_birth, card.sex)
     yield from check_order("date_of_birth", card.date_of_birth, "issue_date", card.issue_date)
     yield from check_order("issue_date", card.issue_date, "expiry_date", card.expiry_date)
+    yield from check_portrait("portrait", card.portrait)
 
 
 DOCUMENT_TYPE = DocumentType(
@@ -48,6 +60,7 @@ DOCUMENT_TYPE = DocumentType(
         "issue_date": Label("Ngày cấp", "Date of issue"),
         "expiry_date": Label("Có giá trị đến", "Date of expiry"),
         "photo_ref": Label("Ảnh chân dung", "Photograph"),
+        "portrait": Label("Hình chân dung", "Portrait"),
     },
     card=CardLayout(
         colour="#1f4e9c",
@@ -73,7 +86,9 @@ DOCUMENT_TYPE = DocumentType(
         "expiry_date": 9,
         "photo_ref": 10,
         DERIVED_AGE_OVER_18: 11,
+        "portrait": 12,
     },
     check=_check,
+    portrait="portrait",
     holder_claims={"id_number": "person_id", "full_name": "full_name", "date_of_birth": "date_of_birth"},
 )

@@ -17,7 +17,7 @@ import msgspec
 from msgspec import Meta
 
 from documents.types.base import DERIVED_AGE_OVER_18, CardLayout, DocumentType, FieldError, Label
-from documents.types.fields import IdNumber, Name, ShortText, Text, check_order
+from documents.types.fields import IdNumber, Name, Portrait, ShortText, Text, check_order, check_portrait
 
 __all__ = ["DOCUMENT_TYPE", "LICENCE_CLASSES", "DrivingLicence", "LicenceClass"]
 
@@ -47,11 +47,13 @@ class DrivingLicence(msgspec.Struct, forbid_unknown_fields=True):
     points: Annotated[int, Meta(ge=0, le=12)] = 12
     expiry_date: dt.date | None = None
     photo_ref: Text | None = None
+    portrait: Portrait | None = None
 
 
 def _check(lic: DrivingLicence) -> Iterator[FieldError]:
     yield from check_order("date_of_birth", lic.date_of_birth, "issue_date", lic.issue_date)
     yield from check_order("issue_date", lic.issue_date, "expiry_date", lic.expiry_date)
+    yield from check_portrait("portrait", lic.portrait)
     seen: set[str] = set()
     for i, cls in enumerate(lic.classes):
         where = f"classes[{i}]"
@@ -85,6 +87,7 @@ DOCUMENT_TYPE = DocumentType(
         "points": Label("Điểm giấy phép lái xe", "Licence points"),
         "expiry_date": Label("Có giá trị đến", "Valid until"),
         "photo_ref": Label("Ảnh", "Photograph"),
+        "portrait": Label("Hình chân dung", "Portrait"),
     },
     card=CardLayout(
         colour="#c8e3f5",
@@ -110,7 +113,9 @@ DOCUMENT_TYPE = DocumentType(
         "expiry_date": 10,
         "photo_ref": 11,
         DERIVED_AGE_OVER_18: 12,
+        "portrait": 13,
     },
     check=_check,
+    portrait="portrait",
     holder_claims={"full_name": "full_name", "date_of_birth": "date_of_birth"},
 )

@@ -15,7 +15,6 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.datastructures import ResponseHeader
-from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
@@ -78,7 +77,9 @@ def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 2
             "request_id": current_request_id(),
             **context,
         },
-        headers={"Cache-Control": "no-store"},
+        # The router's response headers do not reach answers made by exception handlers
+        # (error pages, the sign-in page for 401): every page sets them itself.
+        headers={"Cache-Control": "no-store", **{h.name: h.value or "" for h in SECURITY_HEADERS}},
     )
     settings = request.app.state.settings
     presession_cookie(request, response, settings)
@@ -137,4 +138,6 @@ def _on_other(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
 
 
 def page_exception_handlers() -> dict[type[Exception] | int, Any]:
-    return {Problem: _on_problem, ValidationException: _on_other, HTTPException: _on_other, Exception: _on_other}
+    # Every class the app handles, not only the base ones: a handler the app registers for a
+    # subclass (NotFoundException) would otherwise win over the console's for HTTPException.
+    return {**dict.fromkeys(exception_handlers(), _on_other), Problem: _on_problem}

@@ -1,10 +1,12 @@
-"""Sign-in and sign-out pages, one pair per console, over the API's officer authentication."""
+"""Sign-in and sign-out pages, one pair per console, over the API's officer authentication,
+and the console's page for an address that names no page."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
@@ -20,7 +22,7 @@ __all__ = ["sign_in_routes"]
 
 
 def sign_in_routes(roles: frozenset[str]) -> list[HTTPRouteHandler]:
-    """GET/POST ``sign-in`` and POST ``sign-out`` for a console that officers of ``roles`` use."""
+    """GET/POST ``sign-in``, POST ``sign-out`` and the not-found page of a console for officers of ``roles``."""
 
     @get("/sign-in", opt={**PUBLIC, **PAGE}, include_in_schema=False, name=None)
     async def sign_in_form(request: Request[Any, Any, Any]) -> Template:
@@ -68,4 +70,9 @@ def sign_in_routes(roles: frozenset[str]) -> list[HTTPRouteHandler]:
             cookies=signed_out_cookies(request.app.state.settings, console),
         )
 
-    return [sign_in_form, sign_in, sign_out]
+    @get("/{rest:path}", opt={**PUBLIC, **PAGE}, include_in_schema=False)
+    async def not_found(rest: str) -> None:
+        # An address under the console that names no page: a page saying so, not the API's JSON.
+        raise NotFoundException("There is no such page in this console.")
+
+    return [sign_in_form, sign_in, sign_out, not_found]

@@ -36,8 +36,11 @@ async function networkFirst(request, cacheName, key) {
     return response;
   } catch (err) {
     const cached = await caches.match(key || request);
-    if (cached) return cached;
-    throw err;
+    if (!cached) throw err;
+    // Marked, so the page knows it got its old copy and can try the network again later.
+    const headers = new Headers(cached.headers);
+    headers.set("X-Served-From", "cache");
+    return new Response(cached.body, { status: cached.status, statusText: cached.statusText, headers });
   }
 }
 

@@ -76,9 +76,16 @@ function cachedBundle() {
   }
 }
 
-// Each refresh, from the network or (offline) the service worker's copy, ends by stamping
-// #cache-age with the moment it finished: "refreshed", whatever it brought.
+// Fetches the bundle. The service worker answers with its copy, marked "X-Served-From: cache",
+// when the network fails: then, if the browser says it is online (the network may come back a
+// moment after the "online" event), the page tries again shortly. Each bundle fetched from the
+// server stamps #cache-age with the moment it arrived (data-fetched-at).
+let retry = null;
+const RETRY_MS = 5000;
+
 async function refreshBundle() {
+  clearTimeout(retry);
+  let fresh = false;
   try {
     const r = await fetch("/verify/trust.json", { credentials: "same-origin" });
     if (r.ok) {
@@ -86,12 +93,14 @@ async function refreshBundle() {
       const old = cachedBundle();
       // The service worker answers from its cache when the network is down: keep the newest.
       if (!old || bundle.generated_at >= old.generated_at) localStorage.setItem(TRUST_KEY, JSON.stringify(bundle));
+      fresh = r.headers.get("X-Served-From") !== "cache";
     }
   } catch {
     // offline and nothing cached by the service worker yet: the age line says so
   }
   showCacheAge();
-  $("cache-age").dataset.refreshedAt = String(Date.now());
+  if (fresh) $("cache-age").dataset.fetchedAt = String(Date.now());
+  else if (navigator.onLine) retry = setTimeout(refreshBundle, RETRY_MS);
 }
 
 function showCacheAge() {

@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 
 from tests.documents.conftest import ISSUER_TYPES, Citizen, add_to_registry, licence_claims
-from tests.documents.test_verifier_web import PASSWORD, presentation, verifier_officer
+from tests.documents.test_verifier_web import PASSWORD, app_running, presentation, verifier_officer
 from tests.support.browser import Browsers, screenshot
 from wallet_api.accounts.orgs import create_officer
 
@@ -85,6 +85,7 @@ async def test_issue_suspend_and_the_verifier_sees_suspended(
     verifier = await verifier_officer(db)
     vpage = await context.new_page()
     await sign_in(vpage, served, "verify", verifier)
+    await app_running(vpage)
     await vpage.locator("#payload").fill(code["url"])
     await vpage.get_by_role("button", name="Xác thực / Verify").click()
     await vpage.locator('#verdict-banner[data-verdict="suspended"]').wait_for()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 import uuid
 import zlib
@@ -78,6 +79,11 @@ _CONTROLLED = """() => navigator.serviceWorker.controller !== null || new Promis
     navigator.serviceWorker.addEventListener("controllerchange", () => done(true), { once: true }))"""
 
 
+async def app_running(page: Any) -> None:
+    """The page's script has wired its buttons (it then says whether the device is online)."""
+    await page.locator("#network-state").filter(has_text="/").wait_for(timeout=HANG_GUARD_MS)
+
+
 async def scan(page: Any) -> str:
     await page.get_by_role("button", name="Bật camera / Start camera").click()
     banner = page.locator("#verdict-banner")
@@ -96,16 +102,14 @@ async def check_pasted(page: Any, text: str) -> None:
     await page.locator("#verdict-banner").wait_for(state="visible", timeout=HANG_GUARD_MS)
 
 
-async def refreshed(page: Any) -> str:
-    """When the page's latest trust-bundle refresh finished (it stamps ``#cache-age``)."""
-    stamp = page.locator("#cache-age[data-refreshed-at]")
-    await stamp.wait_for(state="attached", timeout=HANG_GUARD_MS)
-    return str(await stamp.get_attribute("data-refreshed-at"))
+async def fetched(page: Any) -> None:
+    """The page got its trust bundle from the server (it stamps ``#cache-age`` when one arrives)."""
+    await page.locator("#cache-age[data-fetched-at]").wait_for(state="attached", timeout=HANG_GUARD_MS)
 
 
 async def cached_bundle(page: Any) -> None:
     """The page has fetched its trust bundle and its service worker controls it."""
-    await refreshed(page)
+    await fetched(page)
     assert await page.locator("#cache-age").get_attribute("data-generated-at") != ""
     await page.evaluate(_CONTROLLED)
 
@@ -191,11 +195,9 @@ async def test_verifier_scans_online_then_offline_codes(
                 f"/v1/agency/documents/{licence['id']}/revoke", headers=issuer, json={"reason": "withdrawn"}
             )
             assert r.status_code == 200, r.text
-            before = await refreshed(page)  # the offline load's refresh, from the service worker's copy
+            assert await page.locator("#cache-age[data-fetched-at]").count() == 0  # offline since loading
             await context.set_offline(False)
-            await page.locator(f'#cache-age:not([data-refreshed-at="{before}"])').wait_for(
-                state="attached", timeout=HANG_GUARD_MS
-            )
+            await fetched(page)
             await page.get_by_text("Online: codes are checked with the server").wait_for()
             await context.set_offline(True)
             await check_pasted(page, offline["payload"])
@@ -210,8 +212,9 @@ async def test_denied_camera_and_expired_session_are_explained(
     context = await browsers.launch(camera_allowed=False, profile="denied")
     page = context.pages[0] if context.pages else await context.new_page()
     await sign_in(page, served, username)
+    await app_running(page)
     await page.get_by_role("button", name="Bật camera / Start camera").click()
-    await page.get_by_text("The camera was denied").wait_for()
+    await page.get_by_text("The camera was denied").wait_for(timeout=HANG_GUARD_MS)
     await screenshot(page, "verify-camera-denied")
     # A session cookie that no longer verifies: the sign-in page says the session expired.
     cookies = await context.cookies()
@@ -325,7 +328,7 @@ async def test_the_disclosed_portrait_is_a_picture_online_and_does_not_fit_offli
     context = await browsers.launch()
     page = context.pages[0] if context.pages else await context.new_page()
     await sign_in(page, served, username)
-    await page.get_by_role("heading", name="Quét mã QR").wait_for()
+    await app_running(page)
     await check_pasted(page, code["url"])
     await verdict(page, "valid")
     picture = page.get_by_role("img", name="Hình chân dung / Portrait")
@@ -333,5 +336,8 @@ async def test_the_disclosed_portrait_is_a_picture_online_and_does_not_fit_offli
     # Drawn, not blocked by the page's Content-Security-Policy: the picture was decoded.
     assert await picture.evaluate("img => img.complete && img.naturalWidth") == 120
     assert "Nguyễn Văn Hùng" in await page.locator("#verdict-fields").inner_text()
+    facts = await page.locator("#verdict-facts").inner_text()
+    assert "Cục Cảnh sát giao thông" in facts and "2025-01-15 → 2035-06-10" in facts
+    assert re.search(r"Mức định danh / Identification level\s+[12]\b", facts), facts
     assert "data:image" not in await page.locator("#verdict").inner_text()
     await screenshot(page, "verify-online-portrait")

@@ -86,6 +86,8 @@ class Browsers:
         self.playwright = playwright
         self.profile = profile
         self._open: list[Any] = []
+        #: What Chromium refused under the pages' Content-Security-Policy (none is allowed).
+        self.policy_violations: list[str] = []
 
     async def launch(self, *, camera: Path | None = None, camera_allowed: bool = True, profile: str = "main") -> Any:
         """A persistent context (its service worker and caches survive a relaunch with the same profile)."""
@@ -100,10 +102,15 @@ class Browsers:
             viewport={"width": 1000, "height": 900},
             locale="vi-VN",
         )
+        context.on("console", self._on_console)
         if camera_allowed:
             await context.grant_permissions(["camera"])
         self._open.append(context)
         return context
+
+    def _on_console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.policy_violations.append(message.text)
 
     async def close_all(self) -> None:
         for context in self._open:
@@ -122,6 +129,7 @@ async def browsers(served: str, tmp_path: Path) -> AsyncIterator[Browsers]:
             yield b
         finally:
             await b.close_all()
+        assert not b.policy_violations, b.policy_violations
 
 
 def qr_video(text: str, path: Path, *, size: int = 600) -> Path:

@@ -47,8 +47,11 @@ if (section && section.dataset.live === "yes") {
   const points = [];
   const chart = document.querySelector("#progress-chart polyline");
   const source = new EventSource(`/welfare/batches/${section.dataset.batch}/events`);
+  const doneAtLoad = document.getElementById("progress-done").textContent;
   source.addEventListener("progress", (e) => {
     const p = JSON.parse(e.data);
+    // The failures and not-reached lists were drawn with the page: say when they are behind.
+    if (String(p.done) !== doneAtLoad) document.getElementById("lists-stale").hidden = false;
     document.getElementById("progress-percent").textContent = p.percent;
     document.getElementById("progress-done").textContent = p.done;
     document.getElementById("progress-total").textContent = p.total;

@@ -124,11 +124,24 @@ async def test_upload_batch_four_eyes_release_progress_and_reconciliation(
     await checker.locator('#batch-state[data-state="approved"]').wait_for()
     await checker.get_by_role("button", name="Giải ngân / Release").click()
     await checker.locator('#batch-state[data-state="released"]').wait_for()
+    # One beneficiary's wallet was closed meanwhile: that payment fails (and is settled as such).
+    provider.closed_wallets.add(str(people[2].wallet_account))
     while await dispatch_once(worker_ctx):  # the payout worker, in this process, paying the local provider
         pass
     await checker.locator('#progress-section[data-done="yes"]').wait_for(state="attached", timeout=30000)
     assert await checker.locator("#progress-percent").inner_text() == "100"
+    # The chart drew the settled payments over time.
+    assert await checker.locator("#progress-chart polyline").get_attribute("points")
     await screenshot(checker, "welfare-batch-paid")
+    # The lists drawn with the page say they are behind; reloaded, the failures list names
+    # the failed payment and why, and no one was left unreached.
+    await checker.get_by_role("link", name="reload").click()
+    await checker.locator("#lists-stale").wait_for(state="hidden")
+    failures = await checker.locator("#failures tbody").inner_text()
+    assert people[2].person_id in failures and "wallet_closed" in failures, failures
+    assert people[0].person_id not in failures
+    assert "Không có / None" in await checker.locator("#not-reached tbody").inner_text()
+    await screenshot(checker, "welfare-batch-failures")
 
     # The platform operator reconciles the provider's statement.
     ops = await signed_in(browsers, served, "ops.platform")
@@ -139,7 +152,7 @@ async def test_upload_batch_four_eyes_release_progress_and_reconciliation(
     await ops.get_by_label("Tệp sao kê (CSV)", exact=False).set_input_files(str(path))
     await ops.get_by_role("button", name="Đối soát / Reconcile").click()
     result = await ops.locator("#reconciliation-result").inner_text()
-    assert "matched\t3" in result or "matched 3" in result
+    assert "matched\t2" in result or "matched 2" in result  # the failed payment is in no statement
     await screenshot(ops, "welfare-reconciliation")
 
     # The programme report shows the payments reconciled.

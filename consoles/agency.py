@@ -147,6 +147,12 @@ async def bulk(request: Request[Any, Any, Any]) -> Template:
     rows = ndjson_rows(await upload.read())
     if not rows:
         raise ValidationFailed("The file has no rows.", errors=[{"key": "file", "message": "empty"}])
+    if all(row is None for row in rows):
+        # A picture or a spreadsheet chosen by mistake: one message, not a refusal per line.
+        raise ValidationFailed(
+            "This file is not an NDJSON register export: none of its lines is JSON.",
+            errors=[{"key": "file", "message": "not NDJSON"}],
+        )
     result = await bulk_issue(
         request.app.state.pool, principal_of(request), rows, registry_from_state(request.app.state)
     )

@@ -156,3 +156,14 @@ async def test_the_verifier_app_is_installable(client: httpx.AsyncClient) -> Non
     worker = await client.get("/verify/sw.js")
     assert worker.status_code == 200 and worker.headers["service-worker-allowed"] == "/verify"
     assert "verify-offline.js" in worker.text
+
+
+async def test_a_bulk_file_that_is_not_ndjson_is_one_clear_message(client: httpx.AsyncClient, db: asyncpg.Pool) -> None:
+    await _organisations(db)
+    token = await _signed_in(client, "agency", "agency.officer")
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    r = await client.post(
+        "/agency/bulk", data={"csrf_token": token}, files={"file": ("register.ndjson", picture, "image/png")}
+    )
+    assert r.status_code == 422 and "not an NDJSON register export" in r.text and 'id="problem"' in r.text
+    assert await db.fetchval("SELECT count(*) FROM documents") == 0

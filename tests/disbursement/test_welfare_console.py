@@ -128,7 +128,7 @@ async def test_upload_batch_four_eyes_release_progress_and_reconciliation(
     provider.closed_wallets.add(str(people[2].wallet_account))
     while await dispatch_once(worker_ctx):  # the payout worker, in this process, paying the local provider
         pass
-    await checker.locator('#progress-section[data-done="yes"]').wait_for(state="attached", timeout=30000)
+    await checker.locator('#progress-section[data-done="yes"]').wait_for(state="attached")
     assert await checker.locator("#progress-percent").inner_text() == "100"
     # The chart drew the settled payments over time.
     assert await checker.locator("#progress-chart polyline").get_attribute("points")

@@ -176,6 +176,8 @@ async def test_verifier_scans_online_then_offline_codes(
         await context.set_offline(True)
         await page.reload()
         await page.get_by_text("Offline: offline QR codes are checked on this device").wait_for()
+        # How old the cached keys and lists are is on the page.
+        assert "Keys and status lists updated" in await page.locator("#cache-age").inner_text()
         assert await scan(page) == expected, await page.locator("#verdict").inner_text()
         await screenshot(page, f"verify-offline-{name}")
         if name == "offline":

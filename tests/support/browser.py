@@ -102,6 +102,9 @@ class Browsers:
             viewport={"width": 1000, "height": 900},
             locale="vi-VN",
         )
+        # Waits are for what the page shows, never a measure of speed: on a loaded machine a
+        # page may take long, so the bound only stops a broken page from hanging the run.
+        context.set_default_timeout(180_000)
         context.on("console", self._on_console)
         if camera_allowed:
             await context.grant_permissions(["camera"])

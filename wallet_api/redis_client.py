@@ -3,19 +3,22 @@
 Redis holds only what may be lost. Every command, scripts included, goes through redis-py
 (its pool, its protocol, its TLS for ``rediss://``), so the tests run the path production
 takes. The scripts of the hot paths (challenges, lockouts, rate limits, verification codes)
-that callers run at the same moment go to Redis together in one redis-py pipeline: a pool
-checkout per script cost the sign-in route a quarter of its CPU.
+that callers run at the same moment go to Redis together, pipelined on one redis-py
+connection kept for them: a pool checkout per script or per batch made sign-in measurably
+dearer (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from wallet_api.batching import Batcher
 
@@ -26,10 +29,20 @@ _Call = tuple["LuaScript", Sequence[str], tuple[Any, ...]]
 
 
 class Redis(aioredis.Redis):
-    """redis-py's client plus ``scripts``: script calls made at the same moment, sent in one pipeline."""
+    """redis-py's client plus ``scripts``: script calls made at the same moment, sent together.
+
+    The batches go one after another on one connection of the pool's own kind (TCP, Unix
+    socket or TLS, with the pool's timeouts and credentials), kept for them: redis-py packs
+    the commands and parses the replies, and no pool checkout is paid per batch.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        pool = self.connection_pool
+        # The batch as a whole is given the pool's socket timeout (one timer per batch rather
+        # than one per write and per reply, which cost more than the rest of the round trip).
+        self._script_timeout = float(pool.connection_kwargs.get("socket_timeout") or 2.0)
+        self._script_connection = pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": None})
         self.scripts: Batcher[_Call, Any] = Batcher(self._run_scripts)
 
     async def _run_scripts(self, calls: list[_Call]) -> list[Any]:
@@ -44,10 +57,32 @@ class Redis(aioredis.Redis):
         return replies
 
     async def _pipelined(self, commands: list[tuple[str, str, Sequence[str], tuple[Any, ...]]]) -> list[Any]:
-        async with self.pipeline(transaction=False) as pipe:
-            for command, script, keys, args in commands:
-                pipe.execute_command(command, script, len(keys), *keys, *args)
-            return list(await pipe.execute(raise_on_error=False))
+        # The batcher runs one batch at a time, so the connection is never shared mid-batch.
+        conn = self._script_connection
+        packed = conn.pack_commands(
+            [(command, script, len(keys), *keys, *args) for command, script, keys, args in commands]
+        )
+        replies: list[Any] = []
+        try:
+            async with asyncio.timeout(self._script_timeout):
+                await conn.send_packed_command(packed, check_health=False)
+                for _ in commands:
+                    try:
+                        replies.append(await conn.read_response())
+                    except ResponseError as error:  # this command's own error; the next reply follows
+                        replies.append(error)
+        except BaseException as exc:
+            # Lost, silent or interrupted: replies may still be on their way, so the
+            # connection is dropped (redis-py connects again on the next batch).
+            await conn.disconnect(nowait=True)
+            if isinstance(exc, TimeoutError):
+                raise RedisTimeoutError("Timeout reading from Redis") from exc
+            raise
+        return replies
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await self._script_connection.disconnect()
+        await super().aclose(close_connection_pool)
 
 
 def create_redis(url: str, *, max_connections: int = 256) -> Redis:

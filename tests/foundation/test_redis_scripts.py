@@ -1,13 +1,21 @@
 """Lua scripts (wallet_api/redis_client.py): every caller gets its own reply, a flushed script
-is sent again, and a lost, restarted or silent Redis gives redis-py's errors, not a hang."""
+is sent again, a lost, restarted or silent Redis gives redis-py's errors, not a hang, and
+TLS takes the same path."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
+import ssl
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -85,3 +93,66 @@ async def test_a_redis_that_never_answers_times_out() -> None:
         await client.aclose()
         server.close()
         await server.wait_closed()
+
+
+async def test_scripts_run_the_same_way_over_tls(servers: Any, tmp_path: Any) -> None:
+    """Production speaks TLS to Redis (``rediss://``): scripts take the same path there.
+
+    The embedded Redis has no TLS, so a TLS terminator in front of it stands in for a
+    managed Redis; the client verifies the terminator's certificate.
+    """
+    if servers.redis is None:
+        pytest.skip("needs the embedded Redis (its socket) behind the TLS terminator")
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    async def terminate(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_unix_connection(str(servers.redis.socket_path))
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            while data := await src.read(65536):
+                dst.write(data)
+                await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer), return_exceptions=True)
+
+    server = await asyncio.start_server(terminate, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    client = create_redis(f"rediss://127.0.0.1:{port}?ssl_ca_certs={cert}")
+    try:
+        assert issubclass(client.connection_pool.connection_class, aioredis.SSLConnection)
+        replies = await asyncio.gather(*(_ECHO(client, ("test:tls",), f"caller-{i}") for i in range(50)))
+        assert [r[0] for r in replies] == [f"caller-{i}".encode() for i in range(50)]
+        await client.script_flush()
+        assert (await _ECHO(client, ("test:tls",), "again"))[0] == b"again"
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+
+
+def _self_signed(folder: Any) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "redis.pem", folder / "redis.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(cert_path), str(key_path)

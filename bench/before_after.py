@@ -8,12 +8,14 @@ loads the shared machine falls on both sides alike, and every figure comes with 
 baseline and CPU per operation, which drift far less than raw rates.
 
     .venv/bin/python -m bench.before_after --before ../wt/base --after . [--rounds 2]
-        [--duration 8] [--beneficiaries 5000] [--only signin,verify,payouts]
+        [--duration 8] [--beneficiaries 10000] [--only signin,verify,payouts,signin-app]
 
 A round runs ``bench.signin`` (one baseline + one sign-in load), ``bench.verify``
-(baseline, online codes, offline payloads) and ``bench.payments`` (a disbursement of 10,000
-payouts end to end) on each side: about 4 minutes a round on the 2-core machine, so the
-default two rounds take 8 and three stay under 12. A run that fails or times out is
+(baseline, online codes, offline payloads), ``bench.payments`` (a disbursement of 10,000
+payouts end to end) and ``bench/signin_inprocess.py`` (the app's own CPU per sign-in without
+an HTTP server: this runner's file, run with each side's code, since older checkouts lack
+it) on each side: about 4.5 minutes a round on the 2-core machine, so the default two
+rounds take 9 and fewer benchmarks (``--only``) leave room for three. A run that fails or times out is
 reported as missing (its output is kept under ``bench/results/``); the others still count.
 Prints a Markdown table for docs/benchmarks.md (medians over the rounds, and the change of
 each figure) and keeps every raw figure as JSON. "Within 10 %" is judged on the share of
@@ -37,6 +39,8 @@ from typing import Any
 
 from bench.system import RESULTS, record
 
+HERE = Path(__file__).resolve().parent
+
 #: What each script measures, and how to read one figure out of its output lines.
 Reading = Callable[[list[dict[str, Any]]], "Figure | None"]
 
@@ -46,13 +50,13 @@ class Figure:
     """One measured operation: its rate, its run's baseline rate and the CPU it cost."""
 
     rate: float
-    baseline: float
+    baseline: float | None  # None: measured without a server
     cpu_ms: float | None  # whole machine (API + PostgreSQL + Redis + load generator) per operation
     api_cpu_ms: float | None
 
     @property
-    def share(self) -> float:
-        return self.rate / self.baseline if self.baseline else 0.0
+    def share(self) -> float | None:
+        return self.rate / self.baseline if self.baseline else None
 
 
 @dataclass
@@ -100,6 +104,14 @@ def _payouts(lines: list[dict[str, Any]]) -> Figure | None:
     return Figure(result["payments_per_s"], result["baseline"]["rate_per_s"], total, cpu.get("api"))
 
 
+def _app_sign_in(lines: list[dict[str, Any]]) -> Figure | None:
+    run = _named(lines, "device sign-in in process")
+    if run is None:
+        return None
+    cpu = float(run["app_cpu_ms_per_sign_in"])
+    return Figure(1000 / cpu, None, cpu, cpu)  # no server, no baseline: sign-ins per CPU-second
+
+
 @dataclass(frozen=True)
 class Benchmark:
     name: str
@@ -107,6 +119,8 @@ class Benchmark:
     arguments: Callable[[argparse.Namespace], list[str]]
     readings: dict[str, Reading]
     timeout: float
+    #: Run this runner's own file with each side's code (for a script older checkouts lack).
+    own_file: bool = False
 
 
 BENCHMARKS = {
@@ -126,6 +140,14 @@ BENCHMARKS = {
             "offline verification": _verification("offline"),
         },
         240,
+    ),
+    "signin-app": Benchmark(
+        "signin-app",
+        "bench.signin_inprocess",
+        lambda a: ["--sign-ins", "4000"],
+        {"device sign-in, app CPU in process": _app_sign_in},
+        180,
+        own_file=True,
     ),
     "payouts": Benchmark(
         "payouts",
@@ -159,6 +181,12 @@ def run_once(side: Side, bench: Benchmark, args: argparse.Namespace, log: Path) 
         k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV") and not k.startswith("WALLET_")
     }
     command = [side.python, "-m", bench.module, *bench.arguments(args)]
+    if bench.own_file:
+        # The file is ours; ``bench`` and the app are the side's (its checkout first on the path).
+        path = str(HERE / f"{bench.module.rpartition('.')[2]}.py")
+        argv = [path, *bench.arguments(args)]
+        run = f"import runpy, sys; sys.argv = {argv!r}; runpy.run_path({path!r}, run_name='__main__')"
+        command = [side.python, "-c", run]
     started = time.monotonic()
     try:
         done = subprocess.run(

@@ -85,10 +85,8 @@ async def _accounts(pool: asyncpg.Pool, n: int) -> list[uuid.UUID]:
 
 
 async def _fill_outbox(pool: asyncpg.Pool, accounts: list[uuid.UUID], n: int) -> None:
-    from wallet_api.domains import load_domains
     from wallet_api.outbox import publish_many
 
-    load_domains()  # registers the notifications consumer, so publish_many addresses it
     chunk = 5000
     for start in range(0, n, chunk):
         events = [
@@ -151,15 +149,16 @@ async def _dispatch(settings: Settings, pool: asyncpg.Pool, events: int, workers
 
 async def _send_pushes(settings: Settings, pool: asyncpg.Pool, redis: aioredis.Redis) -> dict[str, Any]:
     from notifications.deliveries import deliver_once
-    from wallet_api.worker_context import WorkerContext
+    from tests.support.workers import worker_context
 
     async with httpx.AsyncClient() as http:
-        ctx = WorkerContext(settings, pool, redis, http, worker_id="bench")
+        ctx = worker_context(settings, pool, redis, http, worker_id="bench")
         started = time.perf_counter()
         sent = 0
         while n := await deliver_once(ctx, "fcm"):
             sent += n
         elapsed = time.perf_counter() - started
+        await ctx.services.aclose()
     await redis.delete(*[k async for k in redis.scan_iter("dev:push:bench-*", count=1000)] or ["none"])
     return {"deliveries": sent, "seconds": round(elapsed, 2), "per_second": round(sent / elapsed) if elapsed else 0}
 

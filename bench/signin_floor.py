@@ -51,34 +51,21 @@ async def _reply(send: Any, status: int, body: bytes) -> None:
 
 async def _lifespan(receive: Any, send: Any) -> None:
     from wallet_api.accounts.ratelimit import key_names_secret, use_key_names_secret
-    from wallet_api.auth.tokens import TokenService
-    from wallet_api.db import create_pool
-    from wallet_api.keys.provider import DatabaseKeyProvider
-    from wallet_api.redis_client import create_redis
+    from wallet_api.services import open_services
 
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            settings = Settings.from_env()
-            pool = await create_pool(
-                settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
-            )
-            keys = DatabaseKeyProvider(pool, settings.kek_bytes())
-            use_key_names_secret(key_names_secret(settings.kek_bytes()))
-            _resources.update(
-                settings=settings,
-                pool=pool,
-                redis=create_redis(settings.redis_url, max_connections=settings.redis_pool_max),
-                tokens=TokenService(
-                    keys, issuer=settings.public_base_url, ttl_seconds=settings.access_token_ttl_seconds
-                ),
-            )
-            await send({"type": "lifespan.startup.complete"})
-        else:
-            await _resources["redis"].aclose()
-            await _resources["pool"].close()
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+    async with contextlib.AsyncExitStack() as stack:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                settings = Settings.from_env()
+                services = await stack.enter_async_context(open_services(settings, role="api"))
+                use_key_names_secret(key_names_secret(settings.kek_bytes()))
+                _resources.update(settings=settings, redis=services.redis, services=services)
+                await send({"type": "lifespan.startup.complete"})
+            else:
+                await stack.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
 
 async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -101,11 +88,7 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
         if scope["path"] == "/v1/auth/challenges":
             view: Any = await new_challenge(r["redis"], r["settings"], _challenge_body.decode(body), "bench")
         elif scope["path"] == "/v1/auth/sign-in":
-            view = session_view(
-                await sign_in_device(
-                    r["pool"], r["redis"], r["tokens"], r["settings"], _sign_in_body.decode(body), "bench"
-                )
-            )
+            view = session_view(await sign_in_device(r["services"], _sign_in_body.decode(body), "bench"))
         else:
             view = {}
     except Problem as problem:

@@ -32,9 +32,9 @@ from documents.service import (
     update_document,
 )
 from documents.types import all_types
-from wallet_api.accounts.registry import registry_from_state
 from wallet_api.auth.guards import principal_of
 from wallet_api.problems import ValidationFailed
+from wallet_api.state import AppServices
 
 __all__ = ["ROLE", "ROUTES"]
 
@@ -75,7 +75,7 @@ async def home(request: Request[Any, Any, Any], agency_ref: str | None = None) -
 
 
 @post("/documents", guards=_GUARDS, opt=PAGE, include_in_schema=False)
-async def issue(request: Request[Any, Any, Any]) -> Response[Any]:
+async def issue(request: Request[Any, Any, Any], services: AppServices) -> Response[Any]:
     form = await _form(request)
     try:
         data = msgspec.convert(
@@ -95,7 +95,7 @@ async def issue(request: Request[Any, Any, Any]) -> Response[Any]:
     claims = parse_claims(doc_type, data.claims)
     async with pool.acquire() as conn:
         row, _ = await issue_document(
-            conn, principal, doc_type, data.agency_ref, data.holder_id, claims, registry_from_state(request.app.state)
+            conn, principal, doc_type, data.agency_ref, data.holder_id, claims, services.population
         )
     return Redirect(f"/agency/documents/{row['id']}", status_code=HTTP_303_SEE_OTHER)
 
@@ -118,11 +118,11 @@ async def show(request: Request[Any, Any, Any], document_id: FromPath[UUID]) -> 
 
 
 @post("/documents/{document_id:uuid}/update", guards=_GUARDS, opt=PAGE, include_in_schema=False)
-async def update(request: Request[Any, Any, Any], document_id: FromPath[UUID]) -> Response[Any]:
+async def update(request: Request[Any, Any, Any], document_id: FromPath[UUID], services: AppServices) -> Response[Any]:
     form = await _form(request)
     claims = _claims(form)
     async with request.app.state.pool.acquire() as conn:
-        await update_document(conn, principal_of(request), document_id, claims, registry_from_state(request.app.state))
+        await update_document(conn, principal_of(request), document_id, claims, services.population)
     return Redirect(f"/agency/documents/{document_id}?done=update", status_code=HTTP_303_SEE_OTHER)
 
 
@@ -139,7 +139,7 @@ async def change(request: Request[Any, Any, Any], document_id: FromPath[UUID]) -
 
 
 @post("/bulk", guards=_GUARDS, opt=PAGE, include_in_schema=False, request_max_body_size=200 * 1024 * 1024)
-async def bulk(request: Request[Any, Any, Any]) -> Template:
+async def bulk(request: Request[Any, Any, Any], services: AppServices) -> Template:
     form = await _form(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
@@ -153,9 +153,7 @@ async def bulk(request: Request[Any, Any, Any]) -> Template:
             "This file is not an NDJSON register export: none of its lines is JSON.",
             errors=[{"key": "file", "message": "not NDJSON"}],
         )
-    result = await bulk_issue(
-        request.app.state.pool, principal_of(request), rows, registry_from_state(request.app.state)
-    )
+    result = await bulk_issue(request.app.state.pool, principal_of(request), rows, services.population)
     return page(request, "agency_bulk.html", result=result, filename=upload.filename)
 
 

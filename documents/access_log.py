@@ -31,7 +31,7 @@ import asyncpg
 
 from documents.service import today_ict
 from documents.verdict import document_verdict_sql
-from wallet_api.batching import Batcher, fetch_per_item, for_owner
+from wallet_api.batching import Batcher, Batchers, fetch_per_item
 from wallet_api.outbox import consumers_for, insert_events
 
 __all__ = ["TOPIC", "recorder_for"]
@@ -78,12 +78,12 @@ SELECT * FROM found
 async def _read_and_record(
     pool: asyncpg.Pool, sql: str, constants: tuple[Any, ...], items: list[tuple[Any, ...]]
 ) -> list[asyncpg.Record | None]:
-    # The consumers are looked up at each call, as publish_many does: domains register theirs at start-up.
+    # The consumers are looked up at each call, as publish_many does (those the domains declare).
     return await fetch_per_item(pool, sql, items, (today_ict(), consumers_for(TOPIC), *constants))
 
 
 def recorder_for(
-    pool: asyncpg.Pool, channel: str, read: str, constants: tuple[Any, ...] = ()
+    batchers: Batchers, pool: asyncpg.Pool, channel: str, read: str, constants: tuple[Any, ...] = ()
 ) -> Batcher[tuple[Any, ...], asyncpg.Record | None]:
     """The process's batcher that reads documents with ``read`` and logs each verification.
 
@@ -93,8 +93,7 @@ def recorder_for(
     document (nothing logged).
     """
     # The statement is built once, with the batcher, not at each verification.
-    return for_owner(
-        pool,
+    return batchers.get(
         f"access-log:{channel}",
         # A failed statement wrote nothing, so its items can be retried one by one.
         lambda: Batcher(

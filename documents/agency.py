@@ -22,10 +22,9 @@ from documents.service import (
     parse_claims,
     update_document,
 )
-from wallet_api.accounts.registry import registry_from_state
 from wallet_api.auth.guards import principal_of
 from wallet_api.problems import ValidationFailed
-from wallet_api.state import Db
+from wallet_api.state import AppServices, Db
 
 __all__ = ["ROUTES"]
 
@@ -50,14 +49,15 @@ def _out(row: asyncpg.Record) -> DocumentOut:
 
 
 @post("/agency/documents", guards=_GUARDS, tags=_TAGS, summary="Issue a document (idempotent on agency_ref)")
-async def issue(request: Request[Any, Any, Any], db: Db, data: JSONBody[IssueRequest]) -> Response[DocumentOut]:
+async def issue(
+    request: Request[Any, Any, Any], db: Db, services: AppServices, data: JSONBody[IssueRequest]
+) -> Response[DocumentOut]:
     principal = principal_of(request)
     doc_type = await authorised_type(db, principal, data.doc_type)
     claims = parse_claims(doc_type, data.claims)
-    registry = registry_from_state(request.app.state)
     async with db.acquire() as conn:
         row, created = await issue_document(
-            conn, principal, doc_type, data.agency_ref, data.holder_id, claims, registry
+            conn, principal, doc_type, data.agency_ref, data.holder_id, claims, services.population
         )
     return Response(_out(row), status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
@@ -70,8 +70,10 @@ async def issue(request: Request[Any, Any, Any], db: Db, data: JSONBody[IssueReq
     status_code=HTTP_200_OK,
     request_max_body_size=100 * 1024 * 1024,
 )
-async def bulk(request: Request[Any, Any, Any], db: Db, data: JSONBody[BulkIssueRequest]) -> BulkIssueResult:
-    return await bulk_issue(db, principal_of(request), data.documents, registry_from_state(request.app.state))
+async def bulk(
+    request: Request[Any, Any, Any], db: Db, services: AppServices, data: JSONBody[BulkIssueRequest]
+) -> BulkIssueResult:
+    return await bulk_issue(db, principal_of(request), data.documents, services.population)
 
 
 @post(
@@ -82,12 +84,12 @@ async def bulk(request: Request[Any, Any, Any], db: Db, data: JSONBody[BulkIssue
     status_code=HTTP_200_OK,
     request_max_body_size=200 * 1024 * 1024,
 )
-async def bulk_file(request: Request[Any, Any, Any], db: Db) -> BulkIssueResult:
+async def bulk_file(request: Request[Any, Any, Any], db: Db, services: AppServices) -> BulkIssueResult:
     """The register export as a file: ``application/x-ndjson``, line *n* is row *n - 1*."""
     rows = ndjson_rows(await request.body())
     if not rows:
         raise ValidationFailed("The file has no rows.", errors=[{"key": "body", "message": "empty"}])
-    return await bulk_issue(db, principal_of(request), rows, registry_from_state(request.app.state))
+    return await bulk_issue(db, principal_of(request), rows, services.population)
 
 
 @get("/agency/documents", guards=_GUARDS, tags=_TAGS, summary="Find documents by the agency's own number")
@@ -109,14 +111,14 @@ async def show(request: Request[Any, Any, Any], db: Db, document_id: FromPath[UU
     summary="Update a document: a new version; credentials of the old one are revoked",
 )
 async def update(
-    request: Request[Any, Any, Any], db: Db, document_id: FromPath[UUID], data: JSONBody[UpdateRequest]
+    request: Request[Any, Any, Any],
+    db: Db,
+    services: AppServices,
+    document_id: FromPath[UUID],
+    data: JSONBody[UpdateRequest],
 ) -> DocumentOut:
     async with db.acquire() as conn:
-        return _out(
-            await update_document(
-                conn, principal_of(request), document_id, data.claims, registry_from_state(request.app.state)
-            )
-        )
+        return _out(await update_document(conn, principal_of(request), document_id, data.claims, services.population))
 
 
 async def _change(

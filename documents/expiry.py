@@ -14,8 +14,7 @@ import datetime as dt
 from documents.issuer_keys import settle_retired_keys
 from documents.service import today_ict
 from wallet_api.outbox import publish_many
-from wallet_api.worker import BackgroundLoop
-from wallet_api.worker_context import WorkerContext
+from wallet_api.worker_context import BackgroundLoop, WorkerContext
 
 __all__ = ["EXPIRY_LOOP", "send_expiry_reminders"]
 

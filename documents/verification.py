@@ -17,7 +17,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -39,12 +39,13 @@ from documents.types import DocumentType, all_types, get_type
 from documents.verdict import refusal_detail
 from wallet_api.auth.guards import principal_of
 from wallet_api.auth.principal import Principal
-from wallet_api.batching import Batcher, for_owner
+from wallet_api.batching import Batcher
 from wallet_api.direct_json import DIRECT_JSON
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Problem, ServiceUnavailable, TooManyRequests
 from wallet_api.ratelimit import LeasedWindowLimiter, enforce
 from wallet_api.redis_client import LuaScript
+from wallet_api.services import Services
 
 __all__ = ["ROUTES", "VerificationRefused", "check"]
 
@@ -204,14 +205,13 @@ def _answer(
     )
 
 
-async def _verify_online(
-    db: asyncpg.Pool, redis: aioredis.Redis, principal: Principal, payload: str, limit: int
-) -> VerificationOut:
+async def _verify_online(services: Services, principal: Principal, payload: str, limit: int) -> VerificationOut:
+    db, redis, batchers = services.pool, services.redis, services.batchers
     code = payload.rsplit("/v/", 1)[-1] if "/v/" in payload else payload
     if not _CODE.match(code):
         raise VerificationRefused("malformed-payload", "This is neither a presentation code nor a wallet QR payload.")
     # Not retried item by item: a burn that reached Redis must not be run again.
-    burner = for_owner(redis, "verification-burns", lambda: Batcher(functools.partial(_burn_many, redis)))
+    burner = batchers.get("verification-burns", lambda: Batcher(functools.partial(_burn_many, redis)))
     try:
         reply = await burner.submit(_Burn(code, principal.org_id or "", _limiter(limit).key(principal.key), limit))
     except RedisError:
@@ -233,7 +233,7 @@ async def _verify_online(
         raise VerificationRefused(slug, detail)
     flat = [v.decode() if isinstance(v, bytes) else v for v in reply[1:]]
     record = dict(zip(flat[::2], flat[1::2], strict=True))
-    recorder = recorder_for(db, "online", _READ_ONLINE, _derived_fields())
+    recorder = recorder_for(batchers, db, "online", _READ_ONLINE, _derived_fields())
     doc = await recorder.submit((record["doc"], record["acct"], principal.org_id, principal.key, record["fields"]))
     if doc is None:
         raise VerificationRefused("code-unknown", "The document of this code no longer exists.")
@@ -243,11 +243,12 @@ async def _verify_online(
     return _answer(doc, doc_type, channel="online", fields=fields, level=doc["level"])
 
 
-async def _verify_offline(db: asyncpg.Pool, principal: Principal, payload: str) -> VerificationOut:
+async def _verify_offline(services: Services, principal: Principal, payload: str) -> VerificationOut:
+    db = services.pool
     envelope = open_offline(payload)
     issuer = await lookup_issuer_key_prefix(db, kid_prefix(envelope))
     claims = check_offline(envelope, issuer, now=int(time.time()))
-    recorder = recorder_for(db, "offline", _READ_OFFLINE)
+    recorder = recorder_for(services.batchers, db, "offline", _READ_OFFLINE)
     row = await recorder.submit(
         (
             claims.status_list_id,
@@ -266,14 +267,14 @@ async def _verify_offline(db: asyncpg.Pool, principal: Principal, payload: str) 
 
 async def check(state: State, principal: Principal, data: VerifyRequest) -> VerificationOut:
     """Verify what the holder showed: the route's work, apart from HTTP."""
-    db, redis, settings = state.pool, state.redis, state.settings
-    limit = settings.documents_verify_rate_per_minute
+    services = cast(Services, state.services)
+    limit = services.settings.documents_verify_rate_per_minute
     payload = data.payload.strip()
     try:
         if payload.startswith(PREFIX):
-            await _rate_limit(redis, principal, limit)
-            return await _verify_offline(db, principal, payload)
-        return await _verify_online(db, redis, principal, payload, limit)
+            await _rate_limit(services.redis, principal, limit)
+            return await _verify_offline(services, principal, payload)
+        return await _verify_online(services, principal, payload, limit)
     except CredentialError as exc:
         raise VerificationRefused(exc.slug, exc.detail) from None
 

@@ -15,13 +15,15 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from notifications import addresses, store
-from notifications.channels import AddressChannel, Channels
+from notifications.channels import AddressChannel
 from notifications.schemas import AddressBody, AddressCode, AddressCodeSent, AddressView
+from notifications.services import CHANNELS
 from wallet_api.auth.guards import citizen, principal_of
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.outbound import SendFailed, SendUnavailable
 from wallet_api.problems import NotFound, ServiceUnavailable, TooManyRequests, ValidationFailed
-from wallet_api.state import Db
+from wallet_api.services import Services
+from wallet_api.state import AppServices, Db
 
 __all__ = ["ROUTES"]
 
@@ -33,9 +35,8 @@ def _account(request: Request[Any, Any, Any]) -> uuid.UUID:
     return uuid.UUID(principal_of(request).subject)
 
 
-def _channel(request: Request[Any, Any, Any], name: str) -> AddressChannel:
-    channels: Channels = request.app.state.notification_channels
-    channel = channels.address_channel(name)
+def _channel(services: Services, name: str) -> AddressChannel:
+    channel = services.get(CHANNELS).address_channel(name)
     if channel is None:
         raise NotFound("No channel of that name takes an address.", slug="unknown-channel", title="Unknown channel")
     return channel
@@ -56,8 +57,10 @@ async def _view(db: Db, account_id: uuid.UUID, channel: str) -> AddressView:
 
 
 @get(_PATH, guards=[citizen], tags=_TAGS, summary="The channel's confirmed address and one waiting for its code")
-async def get_address(request: Request[Any, Any, Any], db: Db, channel: FromPath[str]) -> AddressView:
-    _channel(request, channel)
+async def get_address(
+    request: Request[Any, Any, Any], db: Db, services: AppServices, channel: FromPath[str]
+) -> AddressView:
+    _channel(services, channel)
     return await _view(db, _account(request), channel)
 
 
@@ -65,10 +68,10 @@ async def get_address(request: Request[Any, Any, Any], db: Db, channel: FromPath
     _PATH, guards=[citizen], tags=_TAGS, summary="Give an address; a code is sent there", status_code=HTTP_202_ACCEPTED
 )
 async def put_address(
-    request: Request[Any, Any, Any], db: Db, channel: FromPath[str], data: JSONBody[AddressBody]
+    request: Request[Any, Any, Any], db: Db, services: AppServices, channel: FromPath[str], data: JSONBody[AddressBody]
 ) -> AddressCodeSent:
     account_id = _account(request)
-    sender = _channel(request, channel)
+    sender = _channel(services, channel)
     address = sender.normalise(data.address)
     if address is None:
         _refuse_address("This is not an address the channel can send to.", "not a valid address")
@@ -100,10 +103,10 @@ async def put_address(
     status_code=HTTP_200_OK,
 )
 async def confirm_address(
-    request: Request[Any, Any, Any], db: Db, channel: FromPath[str], data: JSONBody[AddressCode]
+    request: Request[Any, Any, Any], db: Db, services: AppServices, channel: FromPath[str], data: JSONBody[AddressCode]
 ) -> AddressView:
     account_id = _account(request)
-    _channel(request, channel)
+    _channel(services, channel)
     if not await addresses.confirm(db, account_id, channel, data.code):
         raise ValidationFailed(
             "The code is wrong or has expired; ask for a new one if it keeps failing.",
@@ -115,8 +118,10 @@ async def confirm_address(
 
 
 @delete(_PATH, guards=[citizen], tags=_TAGS, summary="Stop using the channel's address")
-async def delete_address(request: Request[Any, Any, Any], db: Db, channel: FromPath[str]) -> None:
-    _channel(request, channel)
+async def delete_address(
+    request: Request[Any, Any, Any], db: Db, services: AppServices, channel: FromPath[str]
+) -> None:
+    _channel(services, channel)
     await addresses.remove(db, _account(request), channel)
 
 

@@ -30,7 +30,7 @@ from notifications.realtime import encode_message, publish_realtime_many
 from notifications.services import channels_of
 from notifications.store import view_of
 from notifications.templates import CATEGORIES, Language
-from wallet_api.outbox import Consumer, EventFailure, OutboxEvent, register
+from wallet_api.outbox import Consumer, EventFailure, OutboxEvent
 from wallet_api.worker_context import WorkerContext
 
 __all__ = ["CONSUMER", "CONSUMER_NAME", "handle_events"]
@@ -164,4 +164,4 @@ async def handle_events(events: list[OutboxEvent], ctx: WorkerContext) -> dict[i
     return failures
 
 
-CONSUMER = register(Consumer(name=CONSUMER_NAME, topics=TOPICS, handle=handle_events, batch_size=500, backoff_base=2.0))
+CONSUMER = Consumer(name=CONSUMER_NAME, topics=TOPICS, handle=handle_events, batch_size=500, backoff_base=2.0)

@@ -32,8 +32,7 @@ from notifications.metrics import DELIVERIES, DELIVERY_SECONDS, TOKENS_GONE
 from notifications.services import channels_of
 from notifications.templates import Language, render
 from wallet_api.outbound import RecipientGone, SendFailed, SendRejected
-from wallet_api.worker import BackgroundLoop
-from wallet_api.worker_context import WorkerContext
+from wallet_api.worker_context import BackgroundLoop, WorkerContext
 
 __all__ = ["LOOPS", "deliver_once"]
 

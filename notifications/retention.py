@@ -16,8 +16,7 @@ from __future__ import annotations
 import logging
 
 from notifications.metrics import RETENTION_DELETED
-from wallet_api.worker import BackgroundLoop
-from wallet_api.worker_context import WorkerContext
+from wallet_api.worker_context import BackgroundLoop, WorkerContext
 
 __all__ = ["LOOP", "remove_expired_once"]
 

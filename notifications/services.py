@@ -1,52 +1,37 @@
 """The notifications services of one process: its channels, built once and closed once.
 
-The API process builds them in a lifespan added by :class:`ChannelsLifespan` (after the
-application's own, whose clients they use) and publishes the SMS sender as
-``app.state.sms_sender`` for one-time codes (wallet_api.outbound.SmsSender); a worker
-builds them on first use in its context (:func:`channels_of`).
+Both are declared in the notifications ``Domain`` and built from the process's
+:class:`~wallet_api.services.Services` on first use: the channels (:data:`CHANNELS`) and,
+from the SMS channel, the SMS sender that accounts text one-time codes through
+(:data:`SMS`, the kernel's ``SMS_SENDER``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-from litestar import Litestar
-from litestar.config.app import AppConfig
-from litestar.plugins import InitPlugin
-
 from notifications.channels import Channels, build_channels
 from notifications.channels.sms import SmsChannel
+from wallet_api.outbound import SMS_SENDER, SmsSender
+from wallet_api.services import ServiceFactory, Services
 from wallet_api.worker_context import WorkerContext
 
-__all__ = ["ChannelsLifespan", "channels_of"]
+__all__ = ["CHANNELS", "SMS", "channels_of"]
 
-_SERVICE = "notifications.channels"
+#: Every channel of the process, closed with it.
+CHANNELS = ServiceFactory(
+    "notification-channels", lambda services: build_channels(services.settings, services.http, services.redis)
+)
+
+
+def _sms_sender(services: Services) -> SmsSender:
+    sms = services.get(CHANNELS)["sms"]
+    assert isinstance(sms, SmsChannel)
+    return sms.sender
+
+
+#: The SMS channel's sender, as the kernel's SMS sender.
+SMS = SMS_SENDER.provided_by(_sms_sender)
 
 
 def channels_of(ctx: WorkerContext) -> Channels:
     """This worker's channels, built once from its settings and clients."""
-    channels = ctx.services.get(_SERVICE)
-    if channels is None:
-        channels = build_channels(ctx.settings, ctx.http, ctx.redis)
-        ctx.services[_SERVICE] = channels
-    assert isinstance(channels, Channels)
-    return channels
-
-
-@asynccontextmanager
-async def _lifespan(app: Litestar) -> AsyncIterator[None]:
-    channels = build_channels(app.state.settings, app.state.http, app.state.redis)
-    sms = channels["sms"]
-    assert isinstance(sms, SmsChannel)
-    app.state.update(notification_channels=channels, sms_sender=sms.sender)
-    try:
-        yield
-    finally:
-        await channels.aclose()
-
-
-class ChannelsLifespan(InitPlugin):
-    def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        app_config.lifespan = [*app_config.lifespan, _lifespan]
-        return app_config
+    return ctx.services.get(CHANNELS)

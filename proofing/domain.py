@@ -2,6 +2,7 @@
 
 from proofing import recovery, routes
 from proofing.cli import proofing_group
+from proofing.face import FACE_MATCHER
 from proofing.seed import seed_chip_trust
 from wallet_api.domains import Domain
 
@@ -10,6 +11,7 @@ __all__ = ["DOMAIN"]
 DOMAIN = Domain(
     name="proofing",
     routes=[*routes.ROUTES, *recovery.ROUTES],
+    services=[FACE_MATCHER],
     commands=[proofing_group],
     seeders=[seed_chip_trust],
 )

@@ -55,7 +55,7 @@ from wallet_api.audit import record
 from wallet_api.auth.guards import PUBLIC, officer_with_role, principal_of
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import BadRequest, NotFound, Problem, Unauthorized
-from wallet_api.state import AppSettings, Db, RedisClient, Tokens
+from wallet_api.state import AppServices, AppSettings, Db, RedisClient, Tokens
 
 __all__ = ["ROUTES"]
 
@@ -76,7 +76,12 @@ def _wrong_code() -> Unauthorized:
     status_code=HTTP_202_ACCEPTED,
 )
 async def start_recovery(
-    request: Request[Any, Any, Any], data: JSONBody[RecoveryStart], db: Db, redis: RedisClient, settings: AppSettings
+    request: Request[Any, Any, Any],
+    data: JSONBody[RecoveryStart],
+    db: Db,
+    redis: RedisClient,
+    settings: AppSettings,
+    services: AppServices,
 ) -> RecoveryStarted:
     phone = normalise_phone(data.phone)
     # By source before by person or phone: a stranger cannot use up the owner's attempts.
@@ -85,14 +90,14 @@ async def start_recovery(
     await hit(redis, "recover-person", data.person_id, source, limit=5, window=3600)
     await hit(redis, "recover-phone", phone, source, limit=5, window=3600)
     # Both asked every time, so that the answer costs the same whatever the details.
-    sim_owner = await phone_owned_by(request.app.state, phone, data.person_id)
+    sim_owner = await phone_owned_by(services.subscribers, phone, data.person_id)
     account = await db.fetchrow("SELECT state FROM accounts WHERE person_id = $1", data.person_id)
     recovery_id = secrets.token_urlsafe(24)
     ttl = settings.otp_ttl_seconds
     await redis.set(f"recover:{recovery_id}", json.dumps({"person_id": data.person_id, "phone": phone}), ex=ttl)
     if sim_owner and account is not None and account["state"] == "active":
         await otp.issue_code(
-            redis, otp.sms_gateway(request.app.state), purpose="recover", reference=recovery_id, phone=phone, ttl=ttl
+            redis, otp.sms_gateway(services), purpose="recover", reference=recovery_id, phone=phone, ttl=ttl
         )
     else:
         await otp.plant_unusable_code(redis, purpose="recover", reference=recovery_id, ttl=ttl)
@@ -122,6 +127,7 @@ async def complete_recovery(
     redis: RedisClient,
     settings: AppSettings,
     tokens: Tokens,
+    services: AppServices,
 ) -> SessionView:
     pending, jwk = await redeem_code(
         request,
@@ -135,7 +141,7 @@ async def complete_recovery(
     person_id, phone = pending["person_id"], pending["phone"]
     nonce = await take_challenge(redis, data.challenge_id, f"recovery:{recovery_id}")
     try:
-        proven = await prove_holder(request.app.state, data, nonce, expected_person_id=person_id)
+        proven = await prove_holder(services, data, nonce, expected_person_id=person_id)
     except ChipRefused as refusal:
         account_id = await db.fetchval("SELECT id FROM accounts WHERE person_id = $1", person_id)
         await record_refusal(db, actor="recovery:app", subject=f"account:{account_id}", refusal=refusal)
@@ -153,7 +159,7 @@ async def complete_recovery(
             details={"document_signer": proven.document_signer, "face_score": proven.face_score},
         )
         device_id = await _bind(conn, rebound.account_id, data.device, jwk, actor="recovery:app")
-    await after_rebind(db, redis, otp.sms_gateway(request.app.state), rebound, actor="recovery:app")
+    await after_rebind(db, redis, otp.sms_gateway(services), rebound, actor="recovery:app")
     return await _signed_in(db, tokens, settings.refresh_token_ttl_days, rebound.account_id, device_id)
 
 
@@ -191,7 +197,12 @@ async def _signed_in(db: Any, tokens: Any, refresh_days: int, account_id: uuid.U
     status_code=HTTP_200_OK,
 )
 async def police_rebind(
-    request: Request[Any, Any, Any], data: JSONBody[RebindRequest], db: Db, redis: RedisClient, settings: AppSettings
+    request: Request[Any, Any, Any],
+    data: JSONBody[RebindRequest],
+    db: Db,
+    redis: RedisClient,
+    settings: AppSettings,
+    services: AppServices,
 ) -> dict[str, Any]:
     p = principal_of(request)
     if not (data.chip_card_checked and data.biometrics_checked):
@@ -199,7 +210,7 @@ async def police_rebind(
             "Rebinding needs both the chip card and the biometric check.", slug="in-person-check-incomplete"
         )
     phone = normalise_phone(data.phone)
-    if not await phone_owned_by(request.app.state, phone, data.person_id):
+    if not await phone_owned_by(services.subscribers, phone, data.person_id):
         # The officer has the person in front of them: saying why helps and reveals nothing.
         raise Problem(
             "The carriers do not register this phone number to this person; use a SIM in their own name.",
@@ -220,7 +231,7 @@ async def police_rebind(
             cooling_off_seconds=settings.payout_cooling_off_seconds,
             details={"org_id": p.org_id},
         )
-    sms = otp.sms_gateway(request.app.state)
+    sms = otp.sms_gateway(services)
     await after_rebind(db, redis, sms, rebound, actor=p.key)
     rebind_id = secrets.token_urlsafe(24)
     await redis.set(f"rebind:{rebind_id}", json.dumps({"account_id": str(rebound.account_id)}), ex=_REBIND_TTL)

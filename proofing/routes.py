@@ -32,7 +32,7 @@ from wallet_api.audit import record
 from wallet_api.auth.guards import citizen, principal_of
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Conflict, NotFound
-from wallet_api.state import Db, RedisClient
+from wallet_api.state import AppServices, Db, RedisClient
 
 __all__ = ["ROUTES", "record_refusal"]
 
@@ -70,7 +70,7 @@ async def chip_challenge(request: Request[Any, Any, Any], redis: RedisClient) ->
     **UPLOAD_LIMITS,
 )
 async def chip_proof(
-    request: Request[Any, Any, Any], data: JSONBody[ChipProof], db: Db, redis: RedisClient
+    request: Request[Any, Any, Any], data: JSONBody[ChipProof], db: Db, redis: RedisClient, services: AppServices
 ) -> ProofOutcome:
     p = principal_of(request)
     account_id = uuid.UUID(p.subject)
@@ -81,7 +81,7 @@ async def chip_proof(
         raise Conflict("The account is frozen.", slug="account-frozen")
     nonce = await take_challenge(redis, data.challenge_id, f"account:{p.subject}")
     try:
-        proven = await prove_holder(request.app.state, data, nonce, expected_person_id=account["person_id"])
+        proven = await prove_holder(services, data, nonce, expected_person_id=account["person_id"])
     except ChipRefused as refusal:
         await record_refusal(db, actor=p.key, subject=f"account:{account_id}", refusal=refusal)
         raise

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 
 from proofing.chip import ChipRefused, TrustList, TrustStore, verify_chip
-from proofing.face import FaceImageInvalid, FaceMatcherUnavailable, face_matcher_from_state
+from proofing.face import FACE_MATCHER, FaceImageInvalid, FaceMatcherUnavailable
 from proofing.schemas import ChipProof
 from wallet_api.accounts.names import names_match
-from wallet_api.accounts.registry import RegistryUnavailable, registry_from_state
+from wallet_api.accounts.registry import RegistryUnavailable
 from wallet_api.accounts.registry.problem import registry_down
+from wallet_api.services import Services
 from wallet_api.settings import Settings
 
 __all__ = ["ProvenHolder", "prove_holder", "trust_list"]
@@ -48,14 +48,14 @@ class ProvenHolder:
     face_score: float
 
 
-async def prove_holder(state: Any, proof: ChipProof, nonce: bytes, *, expected_person_id: str) -> ProvenHolder:
+async def prove_holder(services: Services, proof: ChipProof, nonce: bytes, *, expected_person_id: str) -> ProvenHolder:
     """Raise :class:`ChipRefused` unless ``proof`` shows ``expected_person_id`` in person."""
-    verified = verify_chip(proof.chip, nonce, proof.active_authentication_signature, trust_list(state.settings))
+    verified = verify_chip(proof.chip, nonce, proof.active_authentication_signature, trust_list(services.settings))
     chip = verified.identity
     if chip.person_id != expected_person_id:
         raise ChipRefused("chip-not-account-holder", "This chip ID card belongs to someone else.")
     try:
-        person = await registry_from_state(state).lookup(chip.person_id)
+        person = await services.population.lookup(chip.person_id)
     except RegistryUnavailable as exc:
         raise registry_down() from exc
     if (
@@ -66,14 +66,14 @@ async def prove_holder(state: Any, proof: ChipProof, nonce: bytes, *, expected_p
     ):
         raise ChipRefused("chip-registry-mismatch", "The chip's data do not match the population registry.")
     try:
-        verdict = await face_matcher_from_state(state).compare(proof.selfie, verified.portrait)
+        verdict = await services.get(FACE_MATCHER).compare(proof.selfie, verified.portrait)
     except FaceImageInvalid:
         raise ChipRefused("face-image-invalid", "The selfie cannot be read as a photo of a face.") from None
     except FaceMatcherUnavailable:
         raise ChipRefused("face-matcher-unavailable", "Face matching is not available; try again later.") from None
     if not verdict.live:
         raise ChipRefused("face-liveness-failed", "Take the selfie live, of yourself, in good light.")
-    if verdict.score * 100 < state.settings.face_match_threshold_percent:
+    if verdict.score * 100 < services.settings.face_match_threshold_percent:
         raise ChipRefused("face-mismatch", "The selfie does not match the photo on the chip.")
     return ProvenHolder(
         person_id=chip.person_id,

@@ -1,7 +1,8 @@
 """The Litestar application factory.
 
 ``create_app()`` wires every domain's routes, the error handlers, OpenAPI, middleware and a
-lifespan that owns this process's single asyncpg pool, Redis client and HTTP client.
+lifespan that opens this process's :class:`~wallet_api.services.Services` (pool, Redis,
+HTTP client, keys, the domains' services) and closes them at shutdown.
 """
 
 from __future__ import annotations
@@ -11,24 +12,21 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
-import httpx
 from litestar import Litestar
 from litestar.config.response_cache import ResponseCacheConfig
 
 from wallet_api import bodylimits, migrate
 from wallet_api.accounts.ratelimit import key_names_secret, use_key_names_secret
 from wallet_api.auth.middleware import BearerTokenMiddleware
-from wallet_api.auth.tokens import TokenService
-from wallet_api.db import create_pool
 from wallet_api.domains import load_domains
 from wallet_api.idempotency import IdempotencyMiddleware
 from wallet_api.jsonbody import WalletRequest
-from wallet_api.keys.provider import DatabaseKeyProvider, KeyUnwrapError
+from wallet_api.keys.provider import KeyUnwrapError
 from wallet_api.observability.logging import configure_logging
 from wallet_api.observability.middleware import RequestContextMiddleware
 from wallet_api.openapi import openapi_config
 from wallet_api.problems import exception_handlers
-from wallet_api.redis_client import create_redis
+from wallet_api.services import open_services
 from wallet_api.settings import Settings
 from wallet_api.state import dependencies
 
@@ -44,27 +42,29 @@ def create_app(settings: Settings | None = None, *, extra_routes: Sequence[Any] 
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        pool = await create_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
-        redis = create_redis(settings.redis_url, max_connections=settings.redis_pool_max)
-        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
-        try:
-            async with pool.acquire() as conn:
+        async with open_services(
+            settings,
+            role="api",
+            factories=[f for d in domains for f in d.services],
+            signing_keys=[k for d in domains for k in d.signing_keys],
+        ) as services:
+            async with services.pool.acquire() as conn:
                 await migrate.verify(conn)
-            keys = DatabaseKeyProvider(pool, settings.kek_bytes(), [k for d in domains for k in d.signing_keys])
             use_key_names_secret(key_names_secret(settings.kek_bytes()))
             # Every token and issuer key exists before the first request: a verifier that
             # fetches the JWKS at start-up finds them all, not only those that signed already.
-            if not await keys.ensure_published():
+            if not await services.keys.ensure_published():
                 raise KeyUnwrapError("Signing keys stored under another WALLET_KEK; refusing to start.")
+            # Handlers receive ``services`` (wallet_api/state.py); the kernel's clients are also
+            # attributes of the state for the middleware, which runs before any dependency.
             app.state.update(
+                services=services,
                 settings=settings,
-                pool=pool,
-                redis=redis,
-                http=http,
-                key_provider=keys,
-                tokens=TokenService(
-                    keys, issuer=settings.public_base_url, ttl_seconds=settings.access_token_ttl_seconds
-                ),
+                pool=services.pool,
+                redis=services.redis,
+                http=services.http,
+                key_provider=services.keys,
+                tokens=services.tokens,
             )
             # Everything built so far (routes, schemas, OpenAPI, pools) lives as long as the
             # process: moved out of the collector's generations, it is no longer traversed by
@@ -72,10 +72,6 @@ def create_app(settings: Settings | None = None, *, extra_routes: Sequence[Any] 
             gc.collect()
             gc.freeze()
             yield
-        finally:
-            await http.aclose()
-            await redis.aclose()
-            await pool.close()
 
     app = Litestar(
         route_handlers=[*(route for d in domains for route in d.routes), *extra_routes],

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 import asyncpg
 
-__all__ = ["Batcher", "fetch_per_item", "for_owner", "row_reader"]
+__all__ = ["Batcher", "Batchers", "fetch_per_item"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,6 +50,11 @@ class Batcher(Generic[T, R]):
         # Not shielded, and need not be: a caller that goes away cancels only its own future,
         # which the drainer then skips; its item still goes in the batch with the others.
         return await future
+
+    async def drain(self) -> None:
+        """Wait for the batches in flight and those queued behind them (at shutdown)."""
+        while self._drainer is not None and not self._drainer.done():
+            await asyncio.wait({self._drainer})
 
     async def _drain(self) -> None:
         while self._pending:
@@ -91,22 +96,37 @@ def _fail(batch: list[tuple[T, asyncio.Future[R]]], exc: BaseException) -> None:
             future.set_exception(exc)
 
 
-# Keyed by the owner's id and a name (pools and clients take no weak references); the owner
-# is kept beside its object so that an id reused by a later owner cannot pick it up.
-_owned: dict[tuple[int, str], tuple[object, object]] = {}
+class Batchers:
+    """A process's batchers by name, made on first use and drained when the process stops.
 
-X = TypeVar("X")
-
-
-def for_owner(owner: object, name: str, make: Callable[[], X]) -> X:
-    """The process's object called ``name`` for ``owner`` (a pool or a client), made on first use.
-
-    One batcher per pool or client makes one per process in production.
+    Owned by the process's :class:`~wallet_api.services.Services`: one batcher per name
+    per process, and no batch left half-run when its pool or client closes.
     """
-    entry = _owned.get((id(owner), name))
-    if entry is None or entry[0] is not owner:
-        entry = _owned[(id(owner), name)] = (owner, make())
-    return entry[1]  # type: ignore[return-value]
+
+    def __init__(self) -> None:
+        self._made: dict[str, Batcher[Any, Any]] = {}
+
+    def get(self, name: str, make: Callable[[], Batcher[T, R]]) -> Batcher[T, R]:
+        """The batcher called ``name``, made by ``make`` the first time it is asked for."""
+        batcher = self._made.get(name)
+        if batcher is None:
+            batcher = self._made[name] = make()
+        return batcher
+
+    def row_reader(self, pool: asyncpg.Pool, sql: str) -> Batcher[tuple[Any, ...], asyncpg.Record | None]:
+        """The batched reader of ``sql`` on ``pool``: one query for the items asked at once.
+
+        ``sql`` takes one array per member of an item (``unnest($1::uuid[], ...) WITH ORDINALITY
+        AS r(..., n)``) and returns at most one row per item with its number ``n``; an item
+        without a row gets None. A failed batch is retried item by item (a read may run twice),
+        so a bad item fails alone.
+        """
+        return self.get(sql, lambda: Batcher(functools.partial(fetch_per_item, pool, sql), retry_singly=True))
+
+    async def drain(self) -> None:
+        """Wait until every batch submitted so far has run and its callers have their results."""
+        for batcher in list(self._made.values()):
+            await batcher.drain()
 
 
 async def fetch_per_item(
@@ -121,14 +141,3 @@ async def fetch_per_item(
     for row in await pool.fetch(sql, *leading, *zip(*items, strict=True)):
         found[row["n"] - 1] = row
     return found
-
-
-def row_reader(pool: asyncpg.Pool, sql: str) -> Batcher[tuple[Any, ...], asyncpg.Record | None]:
-    """The process's batched reader of ``sql`` on ``pool``: one query for the items asked at once.
-
-    ``sql`` takes one array per member of an item (``unnest($1::uuid[], ...) WITH ORDINALITY
-    AS r(..., n)``) and returns at most one row per item with its number ``n``; an item
-    without a row gets None. A failed batch is retried item by item (a read may run twice),
-    so a bad item fails alone.
-    """
-    return for_owner(pool, sql, lambda: Batcher(functools.partial(fetch_per_item, pool, sql), retry_singly=True))

@@ -1,11 +1,14 @@
-"""The domains that make up the service, each contributing routes, consumers, loops and commands.
+"""The domains that make up the service, each declaring its routes, outbox consumers, loops,
+commands, seeders and the per-process services it builds.
 
 Adding a domain means adding it to ``_DOMAIN_MODULES``; everything else about it lives in
-its own package (``<package>/domain.py`` exports ``DOMAIN``).
+its own package (``<package>/domain.py`` exports ``DOMAIN``). Nothing is registered by
+importing a module: the app, the worker and the outbox's routing read these declarations.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,8 +19,10 @@ if TYPE_CHECKING:
     import click
 
     from wallet_api.keys.provider import KeyRequirement
+    from wallet_api.outbox.consumers import Consumer
+    from wallet_api.services import ServiceFactory
     from wallet_api.settings import Settings
-    from wallet_api.worker import BackgroundLoop
+    from wallet_api.worker_context import BackgroundLoop
 
 __all__ = ["Domain", "SeedOptions", "Seeder", "load_domains"]
 
@@ -38,6 +43,12 @@ class Domain:
     name: str
     #: Litestar controllers, routers or handlers.
     routes: Sequence[Any] = ()
+    #: Outbox consumers run by ``wallet worker``; publishing a topic addresses the consumers
+    #: that some domain declares for it (wallet_api/outbox/routing.py).
+    consumers: Sequence[Consumer] = ()
+    #: The domain's per-process services (adapters, gateways, pipelines), built from the
+    #: kernel's by ``Services.get`` on first use and closed with the process.
+    services: Sequence[ServiceFactory[Any]] = ()
     #: Periodic background work run by ``wallet worker``.
     loops: Sequence[BackgroundLoop] = ()
     #: Click commands or groups added to the ``wallet`` CLI.
@@ -62,10 +73,11 @@ _DOMAIN_MODULES = (
 )
 
 
+@functools.cache
+def _declared() -> tuple[Domain, ...]:
+    return tuple(importlib.import_module(name).DOMAIN for name in _DOMAIN_MODULES)
+
+
 def load_domains() -> list[Domain]:
-    """Import every domain (which also registers its outbox consumers)."""
-    domains = []
-    for module_name in _DOMAIN_MODULES:
-        module = importlib.import_module(module_name)
-        domains.append(module.DOMAIN)
-    return domains
+    """Every domain of the service, in order (their modules are imported once)."""
+    return list(_declared())

@@ -5,8 +5,7 @@ Deletes in bounded chunks so a backlog never turns into one long transaction.
 
 from __future__ import annotations
 
-from wallet_api.worker import BackgroundLoop
-from wallet_api.worker_context import WorkerContext
+from wallet_api.worker_context import BackgroundLoop, WorkerContext
 
 __all__ = ["JANITOR"]
 

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-__all__ = ["RecipientGone", "SendFailed", "SendRejected", "SendUnavailable", "SmsSender"]
+from wallet_api.services import ServiceFactory, provided_by_a_domain
+
+__all__ = ["SMS_SENDER", "RecipientGone", "SendFailed", "SendRejected", "SendUnavailable", "SmsSender"]
 
 
 class SendFailed(Exception):
@@ -48,3 +50,8 @@ class SmsSender(Protocol):
         """Text ``phone`` (E.164 or national format); ``reference`` makes a resend idempotent.
         Raises a :class:`SendFailed` when the text was not handed to the carrier."""
         ...
+
+
+#: The process's one SMS sender: ``services.get(SMS_SENDER)``. The SMS channel's domain
+#: provides it (``SMS_SENDER.provided_by(...)`` in its ``Domain.services``).
+SMS_SENDER: ServiceFactory[SmsSender] = ServiceFactory("sms-sender", provided_by_a_domain)

@@ -1,8 +1,8 @@
-"""Per-process resources owned by the app's lifespan, and their dependency providers."""
+"""The dependencies handlers ask for: this process's services, opened by the app's lifespan."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import httpx
@@ -12,11 +12,14 @@ from litestar.di import NamedDependency, Provide
 
 from wallet_api.auth.tokens import TokenService
 from wallet_api.keys.provider import DatabaseKeyProvider
+from wallet_api.services import Services
 from wallet_api.settings import Settings
 
-__all__ = ["AppSettings", "Db", "Http", "KeyProviderDep", "RedisClient", "Tokens", "dependencies"]
+__all__ = ["AppServices", "AppSettings", "Db", "Http", "KeyProviderDep", "RedisClient", "Tokens", "dependencies"]
 
-# Handlers declare what they need by these names and types, e.g. ``async def f(db: Db)``.
+# Handlers declare what they need by these names and types, e.g. ``async def f(db: Db)``;
+# ``services: AppServices`` gives the whole (a domain's services: ``services.get(FACTORY)``).
+AppServices = NamedDependency[Services]
 Db = NamedDependency[asyncpg.Pool]
 RedisClient = NamedDependency[aioredis.Redis]
 AppSettings = NamedDependency[Settings]
@@ -33,33 +36,38 @@ Http = NamedDependency[httpx.AsyncClient]
 # also gets the earlier ones resolved, each a cheap attribute read.
 
 
-def _pool(state: State) -> asyncpg.Pool:
-    return state.pool
+def _services(state: State) -> Services:
+    return cast(Services, state.services)
 
 
-def _redis(state: State, db: asyncpg.Pool) -> aioredis.Redis:
-    return state.redis  # type: ignore[no-any-return]
+def _pool(services: Services) -> asyncpg.Pool:
+    return services.pool
 
 
-def _settings(state: State, redis: aioredis.Redis) -> Settings:
-    return state.settings  # type: ignore[no-any-return]
+def _redis(services: Services, db: asyncpg.Pool) -> aioredis.Redis:
+    return services.redis
 
 
-def _keys(state: State, settings: Settings) -> DatabaseKeyProvider:
-    return state.key_provider  # type: ignore[no-any-return]
+def _settings(services: Services, redis: aioredis.Redis) -> Settings:
+    return services.settings
 
 
-def _tokens(state: State, key_provider: DatabaseKeyProvider) -> TokenService:
-    return state.tokens  # type: ignore[no-any-return]
+def _keys(services: Services, settings: Settings) -> DatabaseKeyProvider:
+    return services.keys
 
 
-def _http(state: State, tokens: TokenService) -> httpx.AsyncClient:
-    return state.http  # type: ignore[no-any-return]
+def _tokens(services: Services, key_provider: DatabaseKeyProvider) -> TokenService:
+    return services.tokens
+
+
+def _http(services: Services, tokens: TokenService) -> httpx.AsyncClient:
+    return services.http
 
 
 def dependencies() -> dict[str, Any]:
-    """Handlers ask for ``db``, ``redis``, ``settings``, ``key_provider``, ``tokens`` or ``http`` by name."""
+    """Handlers ask for ``services``, ``db``, ``redis``, ``settings``, ``key_provider``, ``tokens`` or ``http``."""
     return {
+        "services": Provide(_services, sync_to_thread=False),
         "db": Provide(_pool, sync_to_thread=False),
         "redis": Provide(_redis, sync_to_thread=False),
         "settings": Provide(_settings, sync_to_thread=False),

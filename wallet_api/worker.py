@@ -12,32 +12,20 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
 import asyncpg
-import httpx
 
-from wallet_api.db import create_pool
-from wallet_api.outbox.consumers import Consumer, all_consumers
+from wallet_api.domains import Domain, load_domains
+from wallet_api.outbox.consumers import Consumer
 from wallet_api.outbox.dispatch import run_consumer_once
-from wallet_api.redis_client import create_redis
+from wallet_api.services import Services, open_services
 from wallet_api.settings import Settings
-from wallet_api.worker_context import WorkerContext
+from wallet_api.worker_context import BackgroundLoop, WorkerContext
 
-__all__ = ["BackgroundLoop", "run_worker"]
+__all__ = ["open_worker_services", "run_worker", "run_workers"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class BackgroundLoop:
-    """Periodic work that is not an outbox topic (payment dispatch, schedules, expiry)."""
-
-    name: str
-    #: Does one unit of work and returns how much it did; 0 means "idle, wait a bit".
-    run_once: Callable[[WorkerContext], Awaitable[int]]
-    idle_interval: float = 1.0
 
 
 def worker_id() -> str:
@@ -90,41 +78,56 @@ async def _loop(ctx: WorkerContext, loop: BackgroundLoop, stop: asyncio.Event) -
                 await asyncio.wait_for(stop.wait(), timeout=loop.idle_interval)
 
 
+def open_worker_services(
+    settings: Settings, domains: Sequence[Domain]
+) -> contextlib.AbstractAsyncContextManager[Services]:
+    """A worker process's services, with the service factories its domains declare."""
+    return open_services(
+        settings,
+        role="worker",
+        factories=[f for d in domains for f in d.services],
+        signing_keys=[k for d in domains for k in d.signing_keys],
+    )
+
+
 async def run_worker(
     settings: Settings,
     stop: asyncio.Event,
     *,
     consumers: Iterable[Consumer] | None = None,
     loops: Iterable[BackgroundLoop] | None = None,
+    domains: Sequence[Domain] | None = None,
 ) -> None:
-    from wallet_api.domains import load_domains
+    """Run the declared consumers and loops of ``domains`` (default: the service's) until ``stop``.
 
-    domains = load_domains()
-    chosen_consumers = list(consumers) if consumers is not None else list(all_consumers().values())
-    chosen_loops = list(loops) if loops is not None else [lp for d in domains for lp in d.loops]
-    pool = await create_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max)
-    redis = create_redis(settings.redis_url, max_connections=settings.redis_pool_max)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), limits=httpx.Limits(max_connections=200))
-    ctx = WorkerContext(settings=settings, pool=pool, redis=redis, http=http, worker_id=worker_id())
+    ``consumers`` and ``loops`` narrow what runs (``wallet worker --consumer``).
+    """
+    domains = load_domains() if domains is None else domains
+    async with open_worker_services(settings, domains) as services:
+        ctx = WorkerContext(services, worker_id())
+        await run_workers(
+            ctx,
+            stop,
+            [c for d in domains for c in d.consumers] if consumers is None else list(consumers),
+            [lp for d in domains for lp in d.loops] if loops is None else list(loops),
+        )
+
+
+async def run_workers(
+    ctx: WorkerContext, stop: asyncio.Event, consumers: Sequence[Consumer], loops: Sequence[BackgroundLoop]
+) -> None:
+    """Run ``consumers`` and ``loops`` with ``ctx`` until ``stop``, then let batches in flight finish."""
     wake = asyncio.Event()
-    tasks = [asyncio.create_task(_listen(settings.database_url, wake, stop))]
-    tasks += [asyncio.create_task(_consume(ctx, c, wake, stop)) for c in chosen_consumers]
-    tasks += [asyncio.create_task(_loop(ctx, lp, stop)) for lp in chosen_loops]
+    tasks = [asyncio.create_task(_listen(ctx.settings.database_url, wake, stop))]
+    tasks += [asyncio.create_task(_consume(ctx, c, wake, stop)) for c in consumers]
+    tasks += [asyncio.create_task(_loop(ctx, lp, stop)) for lp in loops]
     log.info("worker started", extra={"worker": ctx.worker_id, "count": len(tasks)})
     try:
         await stop.wait()
         # Let batches in flight finish and record their outcome (bounded by the lease).
-        await asyncio.wait(tasks, timeout=float(settings.outbox_lease_seconds))
+        await asyncio.wait(tasks, timeout=float(ctx.settings.outbox_lease_seconds))
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for closer in ctx.services.values():
-            aclose = getattr(closer, "aclose", None)
-            if aclose is not None:
-                with contextlib.suppress(Exception):
-                    await aclose()
-        await http.aclose()
-        await redis.aclose()
-        await pool.close()
         log.info("worker stopped", extra={"worker": ctx.worker_id})

@@ -51,9 +51,10 @@ from payments.providers.base import (
     ProviderUnreachable,
     WalletProvider,
 )
+from wallet_api.services import ServiceFactory
 from wallet_api.worker_context import WorkerContext
 
-__all__ = ["dispatch_continuously", "dispatch_once", "recover_once"]
+__all__ = ["PAYOUT_PIPELINE", "dispatch_continuously", "dispatch_once", "recover_once"]
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ RETURNING p.id, p.provider, p.status_checks, p.amount,
 def _adapters(ctx: WorkerContext, codes: set[str]) -> dict[str, WalletProvider]:
     """The adapters of those providers this worker can reach: a payment for any other stays
     where it is, for a worker that can."""
-    registry = registry_of(ctx)
+    registry = registry_of(ctx.services)
     found: dict[str, WalletProvider] = {}
     for code in codes:
         try:
@@ -128,7 +129,7 @@ def _chunks(ctx: WorkerContext, claimed: Sequence[_Claimed]) -> Iterator[tuple[W
     by_provider: dict[str, list[_Claimed]] = defaultdict(list)
     for c in claimed:
         by_provider[c.provider].append(c)
-    registry = registry_of(ctx)
+    registry = registry_of(ctx.services)
     for code, items in by_provider.items():
         provider = registry.get(code)  # configured: checked at claim
         size = max(1, provider.bulk_size)
@@ -195,6 +196,10 @@ class _Pipeline:
             task.cancel()
 
 
+#: The worker's payouts in flight, one pipeline per process, closed with it.
+PAYOUT_PIPELINE = ServiceFactory("payout-pipeline", lambda services: _Pipeline())
+
+
 async def dispatch_continuously(ctx: WorkerContext) -> int:
     """The ``payment-dispatch`` loop: keep up to ``payout_lanes × payout_claim_size`` payments in
     flight, claiming again whenever a chunk's outcome is recorded; returns 0 when idle.
@@ -202,9 +207,7 @@ async def dispatch_continuously(ctx: WorkerContext) -> int:
     A lane never waits for its slowest reply: a hung request holds only its own chunk (until
     the adapter's time-out), while the rest of the worker keeps claiming and sending.
     """
-    pipeline = ctx.services.get("payout-pipeline")
-    if pipeline is None:
-        pipeline = ctx.services["payout-pipeline"] = _Pipeline()  # closed with the worker
+    pipeline = ctx.services.get(PAYOUT_PIPELINE)
     s = ctx.settings
     room = max(1, s.payout_lanes) * max(1, s.payout_claim_size)
     claimed = 0

@@ -20,7 +20,7 @@ import asyncpg
 
 from payments.disbursement import ledger, machine
 from payments.events import ACCOUNT_LEVEL_RAISED, WALLET_LINK_STATE, WALLET_PAYOUT_CHANGED, account_of
-from wallet_api.outbox import Consumer, EventFailure, OutboxEvent, register
+from wallet_api.outbox import Consumer, EventFailure, OutboxEvent
 from wallet_api.worker_context import WorkerContext
 
 __all__ = ["expire_holds", "release_holds", "stop_deceased", "sweep_holds_once"]
@@ -75,11 +75,9 @@ async def _on_wallet_change(events: list[OutboxEvent], ctx: WorkerContext) -> Ma
     return None
 
 
-WALLET_CHANGES = register(
-    Consumer(
-        name="disbursement-wallet-changes",
-        topics=(WALLET_LINK_STATE, WALLET_PAYOUT_CHANGED, ACCOUNT_LEVEL_RAISED),
-        handle=_on_wallet_change,
-        batch_size=200,
-    )
+WALLET_CHANGES = Consumer(
+    name="disbursement-wallet-changes",
+    topics=(WALLET_LINK_STATE, WALLET_PAYOUT_CHANGED, ACCOUNT_LEVEL_RAISED),
+    handle=_on_wallet_change,
+    batch_size=200,
 )

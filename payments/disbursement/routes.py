@@ -29,7 +29,7 @@ from payments.disbursement.schemas import (
 from wallet_api import bodylimits, jsonbody
 from wallet_api.auth.guards import PUBLIC, citizen, officer_with_role, principal_of
 from wallet_api.problems import NotFound, Problem, ValidationFailed
-from wallet_api.state import Db
+from wallet_api.state import AppServices, Db
 
 __all__ = ["ROUTES"]
 
@@ -223,9 +223,9 @@ async def import_statement(
     summary="Signed payout callback from an e-wallet provider (deduplicated)",
     request_max_body_size=bodylimits.CALLBACK,
 )
-async def payout_event(request: _AnyRequest, db: Db, provider: FromPath[str]) -> dict[str, Any]:
+async def payout_event(request: _AnyRequest, db: Db, services: AppServices, provider: FromPath[str]) -> dict[str, Any]:
     body = await request.body()
-    webhooks.verify(request.app.state, provider, request.headers.get("wallet-signature"), body)
+    webhooks.verify(services, provider, request.headers.get("wallet-signature"), body)
     try:
         incoming = jsonbody.decode(body, webhooks.IncomingEvents)
     except msgspec.DecodeError as exc:

@@ -16,7 +16,7 @@ or a status query changes nothing the second time either.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 import asyncpg
@@ -26,6 +26,7 @@ from payments.disbursement import machine
 from payments.providers.registry import UnknownProvider, registry_of
 from payments.providers.signing import WebhookSignatureError, verify_webhook
 from wallet_api.problems import NotFound, Problem, Unauthorized, ValidationFailed
+from wallet_api.services import Services
 
 __all__ = ["IncomingEvents", "PayoutEvent", "apply_event", "apply_events", "verify"]
 
@@ -54,10 +55,10 @@ class IncomingEvents(msgspec.Struct):
         return PayoutEvent(self.event_id, self.payment_id, self.state, self.provider_ref, self.reason)
 
 
-def verify(owner: Any, provider: str, header: str | None, body: bytes) -> None:
+def verify(services: Services, provider: str, header: str | None, body: bytes) -> None:
     """Refuse a callback not signed with the provider's webhook secret, or too old."""
     try:
-        secret = registry_of(owner).config(provider).webhook_secret
+        secret = registry_of(services).config(provider).webhook_secret
     except UnknownProvider:
         raise NotFound("No such provider.") from None
     try:

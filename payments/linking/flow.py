@@ -36,7 +36,7 @@ from payments.providers import (
     WalletProvider,
     registry_of,
 )
-from wallet_api.outbox import Consumer, EventFailure, OutboxEvent, register
+from wallet_api.outbox import Consumer, EventFailure, OutboxEvent
 from wallet_api.worker_context import WorkerContext
 
 __all__ = ["LINKING_CONSUMER", "OTP_KEY", "OTP_TTL_SECONDS", "process_event"]
@@ -194,7 +194,7 @@ async def process_event(event: OutboxEvent, ctx: WorkerContext) -> EventFailure 
     link_id = call.link_id
     final = event.attempts >= MAX_ATTEMPTS
     try:
-        provider = registry_of(ctx).get(call.provider)
+        provider = registry_of(ctx.services).get(call.provider)
         if event.topic == events.LINK_REQUESTED:
             await _on_requested(ctx.pool, provider, link_id)
         else:
@@ -234,16 +234,14 @@ async def _handle(events: list[OutboxEvent], ctx: WorkerContext) -> Mapping[int,
     return failures
 
 
-LINKING_CONSUMER = register(
-    Consumer(
-        name="linking-provider-calls",
-        topics=(events.LINK_REQUESTED, events.LINK_OTP_SUBMITTED),
-        handle=_handle,
-        # Provider calls are slow (hundreds of ms): a batch runs them concurrently.
-        batch_size=100,
-        max_attempts=MAX_ATTEMPTS + 1,
-        backoff_base=1.0,
-        backoff_cap=60.0,
-        lease_seconds=90.0,
-    )
+LINKING_CONSUMER = Consumer(
+    name="linking-provider-calls",
+    topics=(events.LINK_REQUESTED, events.LINK_OTP_SUBMITTED),
+    handle=_handle,
+    # Provider calls are slow (hundreds of ms): a batch runs them concurrently.
+    batch_size=100,
+    max_attempts=MAX_ATTEMPTS + 1,
+    backoff_base=1.0,
+    backoff_cap=60.0,
+    lease_seconds=90.0,
 )

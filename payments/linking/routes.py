@@ -28,7 +28,7 @@ from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signatur
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.outbox import publish
 from wallet_api.problems import Conflict, Forbidden, NotFound, Problem, TooManyRequests, ValidationFailed
-from wallet_api.state import AppSettings, Db, RedisClient
+from wallet_api.state import AppServices, AppSettings, Db, RedisClient
 
 __all__ = ["WalletLinkController", "list_providers"]
 
@@ -86,8 +86,8 @@ async def _own_link(conn: asyncpg.Connection | asyncpg.Pool, account_id: UUID, l
     summary="E-wallet providers a citizen can link",
     sync_to_thread=False,
 )
-def list_providers(request: Request[Any, Any, Any]) -> list[ProviderView]:
-    registry = registry_of(request.app.state)
+def list_providers(services: AppServices) -> list[ProviderView]:
+    registry = registry_of(services)
     return [ProviderView(code=c.code, name=c.name) for c in registry.configs.values()]
 
 
@@ -103,10 +103,10 @@ class WalletLinkController(Controller):
         summary="Link an e-wallet (accepted at once, processed asynchronously)",
     )
     async def request_link(
-        self, request: Request[Any, Any, Any], data: LinkRequest, db: Db
+        self, request: Request[Any, Any, Any], data: LinkRequest, db: Db, services: AppServices
     ) -> Response[WalletLinkView]:
         account_id = _account_id(request)
-        registry = registry_of(request.app.state)
+        registry = registry_of(services)
         if data.provider not in registry.configs:
             raise ValidationFailed(
                 "This e-wallet provider is not available.", slug="unknown-provider", title="Unknown e-wallet provider"

@@ -3,7 +3,7 @@
 Callers import from here::
 
     from payments.providers import provider_for, ProviderUnavailable
-    provider = provider_for("momo", ctx)          # ctx: WorkerContext or app.state
+    provider = provider_for("momo", services)     # the process's Services (ctx.services)
 
 Each provider's configuration names the adapter that speaks its API; each adapter is one
 folder under ``adapters/`` (``adapters/http``: the documented provider API), found by
@@ -36,10 +36,11 @@ from payments.providers.base import (
     WalletProvider,
 )
 from payments.providers.config import ProviderConfig, load_provider_configs
-from payments.providers.registry import ProviderRegistry, UnknownProvider, provider_for, registry_of
+from payments.providers.registry import PROVIDERS, ProviderRegistry, UnknownProvider, provider_for, registry_of
 from payments.providers.signing import WebhookSignatureError, sign_webhook, verify_webhook
 
 __all__ = [
+    "PROVIDERS",
     "AccountInquiry",
     "OwnedProvider",
     "PayoutItem",

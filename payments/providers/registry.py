@@ -1,14 +1,11 @@
 """Which adapter serves which provider code, one set per process.
 
-``provider_for(code, owner)`` is the one way code gets a provider. ``owner`` is whatever
-holds this process's shared clients: a worker's ``WorkerContext`` (the registry is kept in
-``ctx.services`` and closed with the worker), the app's ``app.state`` (closed by the
-providers plugin at shutdown), or a :class:`ProviderRegistry` itself (tests, scripts).
+``provider_for(code, services)`` is the one way code gets a provider: the registry is the
+process's :data:`PROVIDERS` service (wallet_api/services.py), built once and closed with
+the process; tests and scripts may pass a :class:`ProviderRegistry` of their own.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -16,11 +13,10 @@ from payments.providers.adapter import OwnedProvider, adapter_named
 from payments.providers.base import ProviderError, WalletProvider
 from payments.providers.config import ProviderConfig, load_provider_configs
 from payments.providers.ratelimit import ProviderRateLimiter
+from wallet_api.services import ServiceFactory, Services
 from wallet_api.settings import Settings
 
-__all__ = ["ProviderRegistry", "UnknownProvider", "provider_for", "registry_of"]
-
-_SERVICE = "providers"
+__all__ = ["PROVIDERS", "ProviderRegistry", "UnknownProvider", "provider_for", "registry_of"]
 
 
 class UnknownProvider(ProviderError):
@@ -73,25 +69,16 @@ class ProviderRegistry:
             await adapter.aclose()
 
 
-def registry_of(owner: Any) -> ProviderRegistry:
-    """The registry held by a WorkerContext, an app state, or the registry itself."""
-    if isinstance(owner, ProviderRegistry):
-        return owner
-    services = getattr(owner, "services", None)
-    if isinstance(services, dict):
-        registry = services.get(_SERVICE)
-        if registry is None:
-            registry = services[_SERVICE] = ProviderRegistry(owner.settings, owner.redis)
-        return registry
-    registry = getattr(owner, "providers", None)
-    if registry is None:
-        registry = ProviderRegistry(owner.settings, owner.redis)
-        owner.providers = registry
-    if not isinstance(registry, ProviderRegistry):
-        raise TypeError("owner.providers is not a ProviderRegistry")
-    return registry
+#: The process's provider registry.
+PROVIDERS = ServiceFactory("wallet-providers", lambda services: ProviderRegistry(services.settings, services.redis))
 
 
-def provider_for(code: str, owner: Any) -> WalletProvider:
+def registry_of(services: Services) -> ProviderRegistry:
+    """The process's provider registry."""
+    return services.get(PROVIDERS)
+
+
+def provider_for(code: str, source: Services | ProviderRegistry) -> WalletProvider:
     """The adapter for provider ``code``; raises :class:`UnknownProvider` for an unknown code."""
-    return registry_of(owner).get(code)
+    registry = source if isinstance(source, ProviderRegistry) else registry_of(source)
+    return registry.get(code)

@@ -8,9 +8,10 @@ comparison and dropped with the request.
 from proofing.face.base import FaceImageInvalid, FaceMatcher, FaceMatcherUnavailable, FaceVerdict
 from proofing.face.http import HttpFaceMatcher
 from proofing.face.local import LocalFaceMatcher
-from proofing.face.select import face_matcher_from_state
+from proofing.face.select import FACE_MATCHER, face_matcher_from_state
 
 __all__ = [
+    "FACE_MATCHER",
     "FaceImageInvalid",
     "FaceMatcher",
     "FaceMatcherUnavailable",

@@ -7,8 +7,9 @@ from typing import Any
 from proofing.face.base import FaceMatcher, FaceMatcherUnavailable
 from proofing.face.http import HttpFaceMatcher
 from proofing.face.local import LocalFaceMatcher
+from wallet_api.services import ServiceFactory
 
-__all__ = ["face_matcher_from_state"]
+__all__ = ["FACE_MATCHER", "face_matcher_from_state"]
 
 
 def face_matcher_from_state(state: Any) -> FaceMatcher:
@@ -19,3 +20,8 @@ def face_matcher_from_state(state: Any) -> FaceMatcher:
     if settings.env == "production":
         raise FaceMatcherUnavailable("no face matching service is configured")
     return LocalFaceMatcher()
+
+
+#: The process's face matcher. Production without a face service has none: asking for it
+#: raises :class:`FaceMatcherUnavailable` each time (chip proofs are refused, nothing else).
+FACE_MATCHER = ServiceFactory("face-matcher", face_matcher_from_state)

@@ -229,14 +229,14 @@ async def test_starting_registration_twice_with_one_key_runs_twice(
 async def test_the_janitor_removes_kept_fingerprints_too(
     client: httpx.AsyncClient, db: asyncpg.Pool, settings: Any
 ) -> None:
+    from tests.support.workers import worker_context
     from wallet_api.janitor import JANITOR
-    from wallet_api.worker_context import WorkerContext
 
     r = await client.post(
         "/v1/auth/challenges", json={"device_id": str(uuid.uuid4())}, headers={"Idempotency-Key": "k"}
     )
     assert r.status_code == 200
     await db.execute("UPDATE idempotency_keys SET created_at = now() - interval '2 days'")
-    ctx = WorkerContext(settings=settings, pool=db, redis=None, http=None, worker_id="t")  # type: ignore[arg-type]
+    ctx = worker_context(settings, db, None, None, worker_id="t")  # type: ignore[arg-type]
     assert await JANITOR.run_once(ctx) == 1
     assert await db.fetchval("SELECT count(*) FROM idempotency_keys") == 0

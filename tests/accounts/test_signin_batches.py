@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from tests.accounts.conftest import Person, Phone, register
 from wallet_api.accounts.sessions import NewSession, session_store
 from wallet_api.accounts.signin import _DEVICES
-from wallet_api.batching import row_reader
+from wallet_api.batching import Batchers
 from wallet_api.keys.provider import jwk_thumbprint
 
 
@@ -92,7 +92,7 @@ async def test_one_batch_reads_each_device_into_its_own_answer(
     phone = await register(client, redis, nhung)
     assert phone.account_id is not None and phone.device_id is not None
     other = await _extra_phone(db, phone.account_id)
-    reader = row_reader(db, _DEVICES)
+    reader = Batchers().row_reader(db, _DEVICES)
     ids = [uuid.UUID(phone.device_id), uuid.uuid4(), uuid.UUID(str(other.device_id)), uuid.UUID(phone.device_id)]
     rows = await asyncio.gather(*(reader.submit((i,)) for i in ids))
     assert rows[1] is None
@@ -110,7 +110,7 @@ async def test_a_session_that_cannot_be_stored_fails_alone(
     assert phone.account_id is not None and phone.device_id is not None
     account, device = uuid.UUID(phone.account_id), uuid.UUID(phone.device_id)
     await db.execute("UPDATE refresh_families SET revoked_at = now() WHERE account_id = $1", account)
-    store = session_store(db)
+    store = session_store(Batchers(), db)
     sessions = [NewSession(account, device, 1_700_000_000, 30) for _ in range(3)]
     sessions.insert(1, NewSession(account, uuid.uuid4(), 1_700_000_000, 30))  # no such device
     outcomes = await asyncio.gather(*(store.submit(s) for s in sessions), return_exceptions=True)
@@ -134,7 +134,7 @@ async def test_last_seen_is_written_at_most_once_a_minute_per_device(
     seen = await db.fetchval(
         f"UPDATE devices SET last_seen_at = {before} WHERE id = $1::uuid RETURNING last_seen_at", phone.device_id
     )
-    store = session_store(db)
+    store = session_store(Batchers(), db)
     new = NewSession(uuid.UUID(phone.account_id), uuid.UUID(phone.device_id), 1_700_000_000, 30)
     await asyncio.gather(*(store.submit(new) for _ in range(3)))  # one batch naming the device three times
     after = await db.fetchval("SELECT last_seen_at FROM devices WHERE id = $1::uuid", phone.device_id)

@@ -73,10 +73,15 @@ class _CountingCarrier:
 
 
 async def test_every_refusal_has_the_same_shape_and_asks_the_carriers_once(
-    client: httpx.AsyncClient, redis: aioredis.Redis, db: asyncpg.Pool, nhung: Person, monkeypatch: Any
+    client: httpx.AsyncClient,
+    app: Litestar,
+    redis: aioredis.Redis,
+    db: asyncpg.Pool,
+    nhung: Person,
+    monkeypatch: Any,
 ) -> None:
     carrier = _CountingCarrier(LocalSubscriberRegistry(db))
-    monkeypatch.setattr(subscribers.check, "subscribers_from_state", lambda state: carrier)
+    monkeypatch.setattr(app.state.services, "subscribers", carrier)
     await register_phone(db, SQUATTER_PHONE, "079201000001")
     ghost = Person("001195999999", "Nguyễn Văn Ma", date(1995, 1, 1), "female", "+84912999999")
     attempts = [
@@ -151,8 +156,9 @@ async def test_recovery_needs_the_registered_number_to_still_be_the_persons(
 async def test_subscriber_database_down_is_a_503_problem_and_changes_nothing(
     client: httpx.AsyncClient, app: Litestar, db: asyncpg.Pool, minh: Person, monkeypatch: Any
 ) -> None:
-    down = dataclasses.replace(app.state.settings, subscriber_registry_url="http://127.0.0.1:9")
-    monkeypatch.setattr(app.state, "settings", down)
+    services = app.state.services
+    down = dataclasses.replace(services.settings, subscriber_registry_url="http://127.0.0.1:9")
+    monkeypatch.setattr(services, "subscribers", subscribers.subscriber_registry(down, services.http, services.pool))
     r = await start_registration(client, MINH)
     assert r.status_code == 503
     assert r.headers["content-type"].startswith("application/problem+json")

@@ -15,9 +15,10 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from payments.providers import PROVIDERS
 from tests.disbursement.local_provider import LocalProvider, LocalRegistry
+from tests.support.workers import worker_context
 from wallet_api.settings import Settings
-from wallet_api.worker_context import WorkerContext
 
 ORG = "welfare-hn"
 
@@ -122,14 +123,16 @@ def provider() -> LocalProvider:
 @pytest.fixture
 async def worker_ctx(settings: Settings, db: asyncpg.Pool, redis: aioredis.Redis, provider: LocalProvider) -> Any:
     async with httpx.AsyncClient() as http:
-        yield WorkerContext(
-            settings=settings,
-            pool=db,
-            redis=redis,
-            http=http,
+        ctx = worker_context(
+            settings,
+            db,
+            redis,
+            http,
             worker_id=f"test-{uuid.uuid4().hex[:6]}",
-            services={"providers": LocalRegistry(provider)},
+            services={PROVIDERS: LocalRegistry(provider)},
         )
+        yield ctx
+        await ctx.services.aclose()
 
 
 async def make_programme(client: httpx.AsyncClient, agency: Agency, **overrides: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from payments.disbursement import dispatch, holds, reconciliation
 from payments.disbursement.dispatch import dispatch_once, recover_once
+from payments.providers import PROVIDERS
 from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, released_batch
 from tests.disbursement.ledger_checks import assert_every_account_settles
 from tests.disbursement.local_provider import LocalProvider, LocalRegistry
@@ -26,9 +27,8 @@ from wallet_api.worker_context import WorkerContext
 
 
 def _ctx(worker_ctx: WorkerContext, provider: LocalProvider) -> WorkerContext:
-    return dataclasses.replace(
-        worker_ctx,
-        services={"providers": LocalRegistry(provider)},
+    return worker_ctx.replaced(
+        services={PROVIDERS: LocalRegistry(provider)},
         settings=dataclasses.replace(worker_ctx.settings, payout_not_found_grace_seconds=0),
     )
 

@@ -12,6 +12,7 @@ import httpx
 
 from payments.disbursement import holds, ledger
 from payments.disbursement.dispatch import dispatch_once, recover_once
+from payments.providers import PROVIDERS
 from payments.providers.registry import registry_of
 from payments.providers.signing import sign_webhook
 from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, released_batch
@@ -88,9 +89,7 @@ async def test_a_payment_the_provider_never_saw_is_resent_with_the_same_id_after
     await recover_once(worker_ctx)  # not found, but within the grace period: wait
     assert await _states(db) == {"unknown": 10}
     assert provider.requests == 1
-    ctx = dataclasses.replace(
-        worker_ctx, settings=dataclasses.replace(worker_ctx.settings, payout_not_found_grace_seconds=0)
-    )
+    ctx = worker_ctx.replaced(settings=dataclasses.replace(worker_ctx.settings, payout_not_found_grace_seconds=0))
     await db.execute("UPDATE payments SET next_check_at = now()")
     await _drain(ctx)
     assert await _states(db) == {"succeeded": 10}
@@ -115,9 +114,8 @@ async def test_a_crashed_workers_payments_are_resolved_after_its_lease(
     assert await _states(db) == {"sending": 20}
     await db.execute("UPDATE payments SET lease_until = now() - interval '1 second'")
     other = dataclasses.replace(
-        worker_ctx,
+        worker_ctx.replaced(settings=dataclasses.replace(worker_ctx.settings, payout_not_found_grace_seconds=0)),
         worker_id="another-worker",
-        settings=dataclasses.replace(worker_ctx.settings, payout_not_found_grace_seconds=0),
     )
     await _drain(other)
     assert await _states(db) == {"succeeded": 20}
@@ -159,12 +157,12 @@ async def test_callbacks_are_verified_and_applied_once(
     client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, worker_ctx: WorkerContext, app: Any
 ) -> None:
     momo = LocalProvider(code="momo", timeout_after_commit=1.0)
-    ctx = dataclasses.replace(worker_ctx, services={"providers": LocalRegistry(momo)})
+    ctx = worker_ctx.replaced(services={PROVIDERS: LocalRegistry(momo)})
     programme_id, _ = await _setup(client, agency, db, 1, provider="momo")
     await dispatch_once(ctx)
     assert await _states(db) == {"unknown": 1}
     payment_id = str(await db.fetchval("SELECT id FROM payments"))
-    secret = registry_of(app.state).config("momo").webhook_secret
+    secret = registry_of(app.state.services).config("momo").webhook_secret
     event = {"event_id": "e1", "payment_id": payment_id, "state": "succeeded", "provider_ref": "ref-1"}
     raw, headers = _signed(event, "not-the-secret")
     r = await client.post("/v1/providers/momo/payout-events", content=raw, headers=headers)
@@ -189,12 +187,12 @@ async def test_batched_callbacks_are_applied_set_wise_once_each(
     client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, worker_ctx: WorkerContext, app: Any
 ) -> None:
     momo = LocalProvider(code="momo", timeout_after_commit=1.0)
-    ctx = dataclasses.replace(worker_ctx, services={"providers": LocalRegistry(momo)})
+    ctx = worker_ctx.replaced(services={PROVIDERS: LocalRegistry(momo)})
     programme_id, _ = await _setup(client, agency, db, 3, provider="momo")
     await dispatch_once(ctx)
     assert await _states(db) == {"unknown": 3}
     paid, refused, other = [str(r["id"]) for r in await db.fetch("SELECT id FROM payments ORDER BY id")]
-    secret = registry_of(app.state).config("momo").webhook_secret
+    secret = registry_of(app.state.services).config("momo").webhook_secret
     events = [
         {"event_id": "b1", "payment_id": paid, "state": "succeeded", "provider_ref": "ref-1"},
         {"event_id": "b1", "payment_id": paid, "state": "succeeded", "provider_ref": "ref-1"},

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from payments.disbursement import holds, ledger
 from payments.disbursement.dispatch import dispatch_once, recover_once
+from payments.providers import PROVIDERS
 from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, released_batch
 from tests.disbursement.generated import PROVIDER_FAULTS, db_examples, faulty_provider
 from tests.disbursement.ledger_checks import assert_money_in_one_place as _conservation
@@ -46,9 +47,8 @@ async def test_every_dong_is_in_exactly_one_place_whatever_the_provider_does(
     case: dict[str, Any],
 ) -> None:
     provider = faulty_provider(case, seed=len(amounts))
-    ctx = dataclasses.replace(
-        worker_ctx,
-        services={"providers": LocalRegistry(provider)},
+    ctx = worker_ctx.replaced(
+        services={PROVIDERS: LocalRegistry(provider)},
         settings=dataclasses.replace(worker_ctx.settings, payout_not_found_grace_seconds=0, payout_claim_size=10),
     )
     no_wallet = min(case["no_wallet"], len(amounts) - 1)

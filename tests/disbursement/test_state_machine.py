@@ -28,6 +28,7 @@ from payments.disbursement import dispatch, holds, machine
 from payments.disbursement.dispatch import dispatch_once, recover_once
 from payments.disbursement.reconciliation import reconcile_lines
 from payments.disbursement.webhooks import PayoutEvent, apply_events
+from payments.providers import PROVIDERS
 from tests.disbursement.conftest import Agency, add_residents, approved_batch, csv_body, enrol, make_programme
 from tests.disbursement.generated import PROVIDER_FAULTS, db_examples, faulty_provider
 from tests.disbursement.ledger_checks import assert_money_in_one_place
@@ -225,9 +226,8 @@ async def test_any_sequence_of_events_makes_only_allowed_moves_and_keeps_the_led
     client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, worker_ctx: WorkerContext, case: dict[str, Any]
 ) -> None:
     provider = faulty_provider(case, seed=len(case["events"]))
-    ctx = dataclasses.replace(
-        worker_ctx,
-        services={"providers": LocalRegistry(provider)},
+    ctx = worker_ctx.replaced(
+        services={PROVIDERS: LocalRegistry(provider)},
         settings=dataclasses.replace(
             worker_ctx.settings,
             payout_not_found_grace_seconds=0,

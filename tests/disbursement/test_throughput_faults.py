@@ -16,9 +16,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from payments.disbursement import dispatch
-from payments.disbursement.dispatch import dispatch_once, recover_once
+from payments.disbursement.dispatch import PAYOUT_PIPELINE, dispatch_once, recover_once
 from payments.disbursement.domain import DOMAIN
-from payments.providers import ProviderRegistry
+from payments.providers import PROVIDERS, ProviderRegistry
 from payments.providers.adapters.http import HttpWalletProvider
 from payments.providers.base import (
     PayoutItem,
@@ -95,14 +95,14 @@ async def test_a_refused_connection_puts_the_payments_back_to_be_sent_again_with
     await _setup(client, agency, db, 5, provider="momo")
     down = ProviderRegistry(dataclasses.replace(settings, provider_sim_url=f"http://127.0.0.1:{_dead_port()}"), redis)
     try:
-        await dispatch_once(dataclasses.replace(worker_ctx, services={"providers": down}))
+        await dispatch_once(worker_ctx.replaced(services={PROVIDERS: down}))
     finally:
         await down.aclose()
     assert await _states(db) == {"approved": 5}  # not 'unknown': nothing to ask, nothing to wait for
     reasons = await db.fetch("SELECT DISTINCT reason FROM payment_transitions WHERE from_state = 'sending'")
     assert [r["reason"] for r in reasons] == ["provider_unreachable"]
     momo = LocalProvider(code="momo")
-    ctx = dataclasses.replace(worker_ctx, services={"providers": LocalRegistry(momo)})
+    ctx = worker_ctx.replaced(services={PROVIDERS: LocalRegistry(momo)})
     await dispatch_once(ctx)
     assert await _states(db) == {"succeeded": 5}
     assert momo.status_queries == 0 and max(momo.executions.values()) == 1
@@ -112,9 +112,8 @@ async def test_a_hung_reply_holds_only_its_own_chunk_while_the_worker_keeps_clai
     client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, worker_ctx: WorkerContext
 ) -> None:
     provider = LocalProvider(bulk_size=2, hang=asyncio.Event(), hang_calls=1)
-    ctx = dataclasses.replace(
-        worker_ctx,
-        services={"providers": LocalRegistry(provider)},
+    ctx = worker_ctx.replaced(
+        services={PROVIDERS: LocalRegistry(provider)},
         settings=dataclasses.replace(worker_ctx.settings, payout_lanes=1, payout_claim_size=4),
     )
     programme_id = await _setup(client, agency, db, 10)
@@ -128,7 +127,7 @@ async def test_a_hung_reply_holds_only_its_own_chunk_while_the_worker_keeps_clai
         while (await _states(db)).get("succeeded", 0) < 10:
             if not await dispatching.run_once(ctx):
                 await asyncio.sleep(0.05)
-    await ctx.services["payout-pipeline"].aclose()
+    await ctx.services.get(PAYOUT_PIPELINE).aclose()
     assert max(provider.executions.values()) == 1 and len(provider.executions) == 10
     await assert_every_account_settles(db, programme_id)
 
@@ -137,7 +136,7 @@ async def test_the_not_found_grace_counts_from_the_latest_send(
     client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, worker_ctx: WorkerContext
 ) -> None:
     provider = LocalProvider(timeout_before=1.0)
-    ctx = dataclasses.replace(worker_ctx, services={"providers": LocalRegistry(provider)})
+    ctx = worker_ctx.replaced(services={PROVIDERS: LocalRegistry(provider)})
     await _setup(client, agency, db, 1)
     await dispatch_once(ctx)  # lost before the provider saw it
     # Long after that first send, the provider says it never saw it: resent.
@@ -158,7 +157,7 @@ async def test_a_5xx_the_provider_answered_is_sent_again_after_a_not_found_witho
     client: httpx.AsyncClient, agency: Agency, db: asyncpg.Pool, worker_ctx: WorkerContext
 ) -> None:
     provider = LocalProvider(server_error=1.0)
-    ctx = dataclasses.replace(worker_ctx, services={"providers": LocalRegistry(provider)})
+    ctx = worker_ctx.replaced(services={PROVIDERS: LocalRegistry(provider)})
     programme_id = await _setup(client, agency, db, 3)
     await dispatch_once(ctx)
     assert await _states(db) == {"unknown": 3}
@@ -177,6 +176,6 @@ async def test_payments_of_a_provider_held_off_are_left_for_later_and_others_sti
 ) -> None:
     await _setup(client, agency, db, 2, provider="momo")
     await _setup(client, agency, db, 2)
-    ctx = dataclasses.replace(worker_ctx, services={"providers": LocalRegistry(LocalProvider(), LocalProvider("momo"))})
+    ctx = worker_ctx.replaced(services={PROVIDERS: LocalRegistry(LocalProvider(), LocalProvider("momo"))})
     claimed = await dispatch._claim(ctx, skip=["momo"])
     assert {c.provider for c in claimed} == {"localpay"} and len(claimed) == 2

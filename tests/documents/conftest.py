@@ -26,29 +26,6 @@ from tests.support.signing import signed_jwt
 from tests.support.tokens import Mint
 from wallet_api.auth.principal import Principal
 from wallet_api.keys.provider import public_jwk
-from wallet_api.outbox import Consumer, register
-
-
-async def _noop(events: Any, ctx: Any) -> None:
-    return None
-
-
-# A test consumer subscribed to every document topic, so published events are visible as outbox rows.
-register(
-    Consumer(
-        name="test-documents-events",
-        topics=(
-            "document.issued",
-            "document.updated",
-            "document.suspended",
-            "document.reinstated",
-            "document.revoked",
-            "document.viewed",
-            "document.expiring",
-        ),
-        handle=_noop,
-    )
-)
 
 ISSUER_TYPES = [
     "chip_id_card",

@@ -15,6 +15,7 @@ from documents.access_log import recorder_for
 from documents.presentation import store_code
 from tests.documents.conftest import Citizen, issue, licence_claims
 from tests.documents.test_presentation import offline, online, slug, verify
+from wallet_api.batching import Batchers
 
 
 async def test_concurrent_verifications_are_each_logged_once(
@@ -47,7 +48,7 @@ async def test_concurrent_verifications_are_each_logged_once(
     assert {r["account_id"] for r in rows} == {holder.account_id}
     assert sorted(len(r["fields"]) for r in rows) == sorted(len(a.json()["fields"]) for a in answers)
     events = await db.fetchval(
-        "SELECT count(*) FROM outbox WHERE topic = 'document.viewed' AND consumer = 'test-documents-events'"
+        "SELECT count(*) FROM outbox WHERE topic = 'document.viewed' AND consumer = 'notifications.inbox'"
     )
     assert events == 40
 
@@ -63,7 +64,7 @@ async def test_one_bad_row_fails_alone(
                      r.org AS verifier_org_id, 'client:test' AS verifier, NULL AS verifier_name,
                      ARRAY['classes'] AS shown
               FROM unnest($3::uuid[], $4::text[]) WITH ORDINALITY AS r(doc, org, n) JOIN documents d ON d.id = r.doc"""
-    recorder = recorder_for(db, "online", read)
+    recorder = recorder_for(Batchers(), db, "online", read)
     outcomes = await asyncio.gather(
         *(recorder.submit((doc["id"], None)) for _ in range(5)),
         recorder.submit((doc["id"], "no-such-verifier")),
@@ -76,7 +77,7 @@ async def test_one_bad_row_fails_alone(
     assert {None if o is None else o["outcome"] for o in outcomes if not isinstance(o, BaseException)} == {"valid"}
     assert await db.fetchval("SELECT count(*) FROM document_views WHERE document_id = $1", doc["id"]) == 10
     events = await db.fetchval(
-        "SELECT count(*) FROM outbox WHERE topic = 'document.viewed' AND consumer = 'test-documents-events'"
+        "SELECT count(*) FROM outbox WHERE topic = 'document.viewed' AND consumer = 'notifications.inbox'"
     )
     assert events == 10
 
@@ -120,6 +121,6 @@ async def test_a_field_the_document_lacks_is_neither_shown_nor_logged(
     logged = await db.fetchval("SELECT fields FROM document_views WHERE document_id = $1", doc["id"])
     assert logged == shown
     event = await db.fetchval(
-        "SELECT payload FROM outbox WHERE topic = 'document.viewed' AND consumer = 'test-documents-events'"
+        "SELECT payload FROM outbox WHERE topic = 'document.viewed' AND consumer = 'notifications.inbox'"
     )
     assert event["fields"] == shown

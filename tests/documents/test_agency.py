@@ -16,7 +16,7 @@ from tests.documents.conftest import id_card_claims, issue, licence_claims, port
 
 async def _events(db: asyncpg.Pool, topic: str) -> list[dict[str, Any]]:
     rows = await db.fetch(
-        "SELECT payload FROM outbox WHERE topic = $1 AND consumer = 'test-documents-events' ORDER BY id", topic
+        "SELECT payload FROM outbox WHERE topic = $1 AND consumer = 'notifications.inbox' ORDER BY id", topic
     )
     return [r["payload"] for r in rows]
 

@@ -17,6 +17,7 @@ from litestar import Litestar
 
 from tests.documents.conftest import add_to_registry, id_card_claims, issue, licence_claims
 from wallet_api.accounts.names import names_match
+from wallet_api.accounts.registry import population_registry
 
 A = "001090012345"  # Nguyễn Văn Hùng, 1990-05-17: the sample claims' holder
 B = "079301000001"
@@ -127,8 +128,9 @@ async def test_bulk_file_rows_are_checked_too(client: httpx.AsyncClient, issuer:
 async def test_registry_down_is_a_503_problem_and_issues_nothing(
     client: httpx.AsyncClient, db: asyncpg.Pool, issuer: Any, app: Litestar, monkeypatch: Any
 ) -> None:
-    down = dataclasses.replace(app.state.settings, registry_url="http://127.0.0.1:9")
-    monkeypatch.setattr(app.state, "settings", down)
+    services = app.state.services
+    down = dataclasses.replace(services.settings, registry_url="http://127.0.0.1:9")
+    monkeypatch.setattr(services, "population", population_registry(down, services.http, services.pool))
     r = await _issue(client, issuer, A, id_card_claims())
     assert r.status_code == 503 and r.json()["type"] == _BASE + "registry-unavailable"
     r = await client.post(

@@ -88,7 +88,7 @@ async def test_online_code_reveals_only_the_chosen_fields(
         ("Khách sạn Sen", ["classes", "age_over_18"], "online", "valid")
     ]
     viewed = await db.fetch(
-        "SELECT key, payload FROM outbox WHERE topic = 'document.viewed' AND consumer = 'test-documents-events'"
+        "SELECT key, payload FROM outbox WHERE topic = 'document.viewed' AND consumer = 'notifications.inbox'"
     )
     assert [(r["key"], r["payload"]) for r in viewed] == [
         (

@@ -123,11 +123,11 @@ async def test_expiry_reminder_is_sent_once_per_expiry_date(
         ),
     )
     await issue(client, issuer)  # expires in 2035: no reminder
-    ctx = WorkerContext(settings=app.state.settings, pool=db, redis=app.state.redis, http=app.state.http, worker_id="t")
+    ctx = WorkerContext(app.state.services, worker_id="t")
     assert await send_expiry_reminders(ctx) == 1
     assert await send_expiry_reminders(ctx) == 0
     events = await db.fetch(
-        "SELECT payload FROM outbox WHERE topic = 'document.expiring' AND consumer = 'test-documents-events'"
+        "SELECT payload FROM outbox WHERE topic = 'document.expiring' AND consumer = 'notifications.inbox'"
     )
     assert [e["payload"] for e in events] == [
         {"account_id": holder.account_id, "document_id": doc["id"], "doc_type": "driving_licence", "expires_on": soon}

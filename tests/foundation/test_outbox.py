@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from wallet_api.outbox import Consumer, EventFailure, OutboxEvent, publish, publish_many, register
+from wallet_api.outbox import Consumer, EventFailure, OutboxEvent, OutboxRoutes, publish, publish_many
 from wallet_api.outbox.dispatch import claim, run_consumer_once
 
 SEEN: Counter[int] = Counter()
@@ -28,11 +28,11 @@ async def _explode(events: list[OutboxEvent], ctx: Any) -> None:
     raise RuntimeError("consumer down")
 
 
-RECORDER = register(Consumer(name="test-recorder", topics=("test.thing",), handle=_record, batch_size=20))
-SECOND = register(Consumer(name="test-second", topics=("test.thing",), handle=_record, batch_size=20))
-EXPLODER = register(
-    Consumer(name="test-exploder", topics=("test.boom",), handle=_explode, max_attempts=3, backoff_base=0.0)
-)
+RECORDER = Consumer(name="test-recorder", topics=("test.thing",), handle=_record, batch_size=20)
+SECOND = Consumer(name="test-second", topics=("test.thing",), handle=_record, batch_size=20)
+EXPLODER = Consumer(name="test-exploder", topics=("test.boom",), handle=_explode, max_attempts=3, backoff_base=0.0)
+#: These tests' own consumers, as a domain would declare them.
+ROUTES = OutboxRoutes([RECORDER, SECOND, EXPLODER])
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +50,7 @@ async def drain(db: asyncpg.Pool, consumer: Consumer, owner: str = "w1", lease: 
 
 async def test_publish_fans_out_one_row_per_consumer(db: asyncpg.Pool) -> None:
     async with db.acquire() as conn, conn.transaction():
-        assert await publish(conn, "test.thing", {"n": 1}, key="a") == 2
+        assert await publish(conn, "test.thing", {"n": 1}, key="a", routes=ROUTES) == 2
     consumers = {r["consumer"] for r in await db.fetch("SELECT consumer FROM outbox")}
     assert consumers == {"test-recorder", "test-second"}
 
@@ -58,7 +58,7 @@ async def test_publish_fans_out_one_row_per_consumer(db: asyncpg.Pool) -> None:
 async def test_events_roll_back_with_the_change(db: asyncpg.Pool) -> None:
     async def change_that_fails() -> None:
         async with db.acquire() as conn, conn.transaction():
-            await publish(conn, "test.thing", {"n": 1})
+            await publish(conn, "test.thing", {"n": 1}, routes=ROUTES)
             raise RuntimeError("the domain change failed")
 
     with pytest.raises(RuntimeError):
@@ -68,12 +68,12 @@ async def test_events_roll_back_with_the_change(db: asyncpg.Pool) -> None:
 
 async def test_topic_without_consumers_writes_nothing(db: asyncpg.Pool) -> None:
     async with db.acquire() as conn:
-        assert await publish(conn, "test.nobody-listens", {"n": 1}) == 0
+        assert await publish(conn, "test.nobody-listens", {"n": 1}, routes=ROUTES) == 0
 
 
 async def test_publish_many_and_drain(db: asyncpg.Pool) -> None:
     async with db.acquire() as conn:
-        await publish_many(conn, "test.thing", [(str(i), {"i": i}) for i in range(50)])
+        await publish_many(conn, "test.thing", [(str(i), {"i": i}) for i in range(50)], routes=ROUTES)
     assert await drain(db, RECORDER) == 50
     assert await db.fetchval("SELECT count(*) FROM outbox WHERE consumer = 'test-recorder' AND state = 'done'") == 50
     # The other consumer's rows are untouched: consumers are independent.
@@ -82,7 +82,7 @@ async def test_publish_many_and_drain(db: asyncpg.Pool) -> None:
 
 async def test_concurrent_workers_never_process_an_event_twice(db: asyncpg.Pool) -> None:
     async with db.acquire() as conn:
-        await publish_many(conn, "test.thing", [(str(i), {"i": i}) for i in range(400)])
+        await publish_many(conn, "test.thing", [(str(i), {"i": i}) for i in range(400)], routes=ROUTES)
     await asyncio.gather(*(drain(db, RECORDER, owner=f"w{i}") for i in range(6)))
     ids = [r["id"] for r in await db.fetch("SELECT id FROM outbox WHERE consumer = 'test-recorder'")]
     assert len(ids) == 400
@@ -92,7 +92,7 @@ async def test_concurrent_workers_never_process_an_event_twice(db: asyncpg.Pool)
 
 async def test_a_dead_workers_lease_expires_and_another_takes_over(db: asyncpg.Pool) -> None:
     async with db.acquire() as conn:
-        await publish(conn, "test.thing", {"n": 1}, key="x")
+        await publish(conn, "test.thing", {"n": 1}, key="x", routes=ROUTES)
     crashed = await claim(db, RECORDER, "crashed-worker", lease=0.2)
     assert len(crashed) == 1
     # While the lease runs, nobody else can take it.
@@ -106,7 +106,7 @@ async def test_a_dead_workers_lease_expires_and_another_takes_over(db: asyncpg.P
 
 async def test_a_late_worker_cannot_overwrite_the_new_owners_outcome(db: asyncpg.Pool) -> None:
     async with db.acquire() as conn:
-        await publish(conn, "test.thing", {"n": 1}, key="x")
+        await publish(conn, "test.thing", {"n": 1}, key="x", routes=ROUTES)
     [event] = await claim(db, RECORDER, "slow", lease=0.1)
     await asyncio.sleep(0.2)
     [again] = await claim(db, RECORDER, "fast", lease=30)
@@ -120,7 +120,7 @@ async def test_a_late_worker_cannot_overwrite_the_new_owners_outcome(db: asyncpg
 
 async def test_failures_retry_with_backoff_then_dead_letter(db: asyncpg.Pool) -> None:
     async with db.acquire() as conn:
-        await publish(conn, "test.boom", {"n": 1})
+        await publish(conn, "test.boom", {"n": 1}, routes=ROUTES)
     for _ in range(3):
         assert await run_consumer_once(db, EXPLODER, None, owner="w", lease=30, max_attempts=5) == 1
     row = await db.fetchrow("SELECT state, attempts, last_error FROM outbox WHERE consumer = 'test-exploder'")
@@ -132,7 +132,7 @@ async def test_failures_retry_with_backoff_then_dead_letter(db: asyncpg.Pool) ->
 async def test_per_event_failures_leave_the_rest_of_the_batch_done(db: asyncpg.Pool) -> None:
     FAIL_KEYS.add("bad")
     async with db.acquire() as conn:
-        await publish_many(conn, "test.thing", [("good", {}), ("bad", {}), ("good2", {})])
+        await publish_many(conn, "test.thing", [("good", {}), ("bad", {}), ("good2", {})], routes=ROUTES)
     await run_consumer_once(db, RECORDER, None, owner="w", lease=30, max_attempts=5)
     rows = {
         r["key"]: (r["state"], r["available_at"] > r["created_at"])
@@ -151,14 +151,14 @@ def test_backoff_grows_and_is_capped() -> None:
 
 
 async def test_janitor_purges_old_finished_rows_only(db: asyncpg.Pool, settings: Any) -> None:
+    from tests.support.workers import worker_context
     from wallet_api.janitor import JANITOR
-    from wallet_api.worker_context import WorkerContext
 
     async with db.acquire() as conn:
-        await publish_many(conn, "test.thing", [("old", {}), ("new", {})])
+        await publish_many(conn, "test.thing", [("old", {}), ("new", {})], routes=ROUTES)
     await drain(db, RECORDER)
     await db.execute("UPDATE outbox SET finished_at = now() - interval '8 days' WHERE key = 'old' AND state = 'done'")
-    ctx = WorkerContext(settings=settings, pool=db, redis=None, http=None, worker_id="t")  # type: ignore[arg-type]
+    ctx = worker_context(settings, db, None, None, worker_id="t")  # type: ignore[arg-type]
     assert await JANITOR.run_once(ctx) == 1
     # The old finished row is gone; the other consumer's pending copy of the same event stays.
     assert [r["state"] for r in await db.fetch("SELECT state FROM outbox WHERE key = 'old'")] == ["pending"]

@@ -15,8 +15,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from payments.linking.flow import LINKING_CONSUMER
-from payments.providers import ProviderRegistry
+from payments.providers import PROVIDERS, ProviderRegistry
 from tests.support.provider_sim import provider_registry, provider_sim, provider_sim_server
+from tests.support.workers import worker_context
 from wallet_api.outbox.dispatch import run_consumer_once
 from wallet_api.settings import Settings
 from wallet_api.worker_context import WorkerContext
@@ -65,14 +66,9 @@ async def worker(
     settings: Settings, db: asyncpg.Pool, redis: aioredis.Redis, provider_registry: ProviderRegistry
 ) -> AsyncIterator[WorkerContext]:
     async with httpx.AsyncClient() as http:
-        yield WorkerContext(
-            settings=settings,
-            pool=db,
-            redis=redis,
-            http=http,
-            worker_id="test-worker",
-            services={"providers": provider_registry},
-        )
+        ctx = worker_context(settings, db, redis, http, services={PROVIDERS: provider_registry})
+        yield ctx
+        await ctx.services.aclose()
 
 
 async def drain(ctx: WorkerContext, *, rounds: int = 20) -> int:

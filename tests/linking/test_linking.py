@@ -13,7 +13,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from payments.providers import ProviderRegistry
+from payments.providers import PROVIDERS, ProviderRegistry
 from tests.linking.conftest import Citizen, drain
 from tests.support.provider_sim import ProviderSim, unique_wallet_account
 from wallet_api.worker_context import WorkerContext
@@ -286,7 +286,7 @@ async def test_a_lost_confirmation_response_is_retried_idempotently(
     try:
         otp = provider_sim.otp("momo", link_id)
         await client.post(f"{_URL}/{link_id}/otp", json={"otp": otp}, headers=citizen.headers)
-        await drain(dataclasses.replace(worker, services={"providers": registry}))
+        await drain(worker.replaced(services={PROVIDERS: registry}))
         # The provider confirmed, but we never heard: still confirming, event to retry.
         assert (await _state(client, citizen, link_id))["state"] == "confirming"
     finally:

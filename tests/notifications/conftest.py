@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 
 from notifications.consumer import CONSUMER
 from notifications.deliveries import deliver_once
+from tests.support.workers import worker_context
 from wallet_api.outbox import publish
 from wallet_api.outbox.dispatch import run_consumer_once
 from wallet_api.settings import Settings
@@ -59,16 +60,9 @@ async def publish_event(db: asyncpg.Pool, topic: str, payload: dict[str, Any], k
 @pytest.fixture
 async def worker(settings: Settings, db: asyncpg.Pool, redis: aioredis.Redis) -> AsyncIterator[WorkerContext]:
     async with httpx.AsyncClient() as http:
-        ctx = WorkerContext(
-            settings=replace(settings, notify_retry_base_seconds=0),
-            pool=db,
-            redis=redis,
-            http=http,
-            worker_id="test-worker",
-        )
+        ctx = worker_context(replace(settings, notify_retry_base_seconds=0), db, redis, http)
         yield ctx
-        for service in ctx.services.values():
-            await service.aclose()
+        await ctx.services.aclose()
 
 
 Drive = Callable[[], Awaitable[int]]

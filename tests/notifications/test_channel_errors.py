@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 from notifications.deliveries import deliver_once
 from tests.notifications.conftest import create_account, publish_event
 from tests.notifications.fakes import FakeSendingApi, refusing_url, serve_http
+from tests.support.workers import worker_context
 from wallet_api.settings import Settings
 from wallet_api.worker_context import WorkerContext
 
@@ -37,12 +38,13 @@ async def worker_with(
     settings: Settings, db: asyncpg.Pool, redis: aioredis.Redis, **overrides: Any
 ) -> AsyncIterator[WorkerContext]:
     async with httpx.AsyncClient() as http:
-        ctx = WorkerContext(replace(settings, notify_retry_base_seconds=1, **overrides), db, redis, http, "w-errors")
+        ctx = worker_context(
+            replace(settings, notify_retry_base_seconds=1, **overrides), db, redis, http, worker_id="w-errors"
+        )
         try:
             yield ctx
         finally:
-            for s in ctx.services.values():
-                await s.aclose()
+            await ctx.services.aclose()
 
 
 async def _security_notice(db: asyncpg.Pool, consume: Any, account: uuid.UUID) -> None:

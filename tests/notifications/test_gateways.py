@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from notifications.deliveries import deliver_once
 from tests.notifications.conftest import create_account, create_device, publish_event
 from tests.notifications.fakes import FakeApns, FakeFcm, serve_apns, serve_fcm
+from tests.support.workers import worker_context
 from wallet_api.settings import Settings
 from wallet_api.worker_context import WorkerContext
 
@@ -47,12 +48,11 @@ async def worker_with(
     settings: Settings, db: asyncpg.Pool, redis: aioredis.Redis, **overrides: Any
 ) -> AsyncIterator[WorkerContext]:
     async with httpx.AsyncClient() as http:
-        ctx = WorkerContext(replace(settings, **overrides), db, redis, http, worker_id=f"w-{uuid.uuid4().hex[:6]}")
+        ctx = worker_context(replace(settings, **overrides), db, redis, http, worker_id=f"w-{uuid.uuid4().hex[:6]}")
         try:
             yield ctx
         finally:
-            for service in ctx.services.values():
-                await service.aclose()
+            await ctx.services.aclose()
 
 
 @pytest.fixture

@@ -38,8 +38,7 @@ async def _entry(db: asyncpg.Pool, account: uuid.UUID, key: str, *, age_days: in
 async def test_old_read_entries_and_entries_past_the_maximum_age_are_removed_in_batches(
     client: httpx.AsyncClient, db: asyncpg.Pool, worker: WorkerContext, citizen_headers: Any
 ) -> None:
-    ctx = dataclasses.replace(
-        worker,
+    ctx = worker.replaced(
         settings=dataclasses.replace(
             worker.settings, notify_retention_read_days=30, notify_retention_max_days=365, notify_retention_batch=2
         ),

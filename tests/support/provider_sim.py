@@ -9,9 +9,9 @@ Any test package can use it; in its ``conftest.py``::
 - ``provider_sim`` (per test): the same server with faults reset to none; arrange wallets
   with ``provider_sim.add_wallet(...)``, inject faults with ``provider_sim.set_faults(...)``.
 - ``provider_registry`` (session): a :class:`ProviderRegistry` whose providers (MoMo,
-  ZaloPay, VNPT Money, Viettel Money) all point at that server, installed on the app's
-  state, so ``provider_for(code, app.state)`` and HTTP routes use the simulator; pass it
-  to a ``WorkerContext`` as ``services={"providers": provider_registry}`` for consumers.
+  ZaloPay, VNPT Money, Viettel Money) all point at that server, in place of the app's own
+  (``app.state.services``), so HTTP routes use the simulator; pass it to a worker as
+  ``worker_context(..., services={PROVIDERS: provider_registry})`` for consumers.
 
 Outside pytest, :func:`start_provider_sim` is a context manager doing the same.
 """
@@ -38,7 +38,7 @@ import pytest
 import redis.asyncio as aioredis
 from litestar import Litestar
 
-from payments.providers.registry import ProviderRegistry
+from payments.providers.registry import PROVIDERS, ProviderRegistry
 from tests.support.ports import free_port
 from wallet_api.settings import Settings
 
@@ -216,10 +216,12 @@ def provider_sim(provider_sim_server: ProviderSim) -> Iterator[ProviderSim]:
 async def provider_registry(
     provider_sim_server: ProviderSim, settings: Settings, redis: aioredis.Redis, app: Litestar
 ) -> AsyncIterator[ProviderRegistry]:
-    """Providers pointing at the simulator, installed on the in-process app's state."""
+    """Providers pointing at the simulator, in place of the in-process app's own."""
     registry = ProviderRegistry(provider_sim_server.settings_for(settings), redis)
-    app.state.providers = registry
+    own = app.state.services
+    app.state.services = own.replaced(services={PROVIDERS: registry})
     yield registry
+    app.state.services = own
     await registry.aclose()
 
 

@@ -58,7 +58,7 @@ from wallet_api.outbox import publish
 from wallet_api.problems import Forbidden, NotFound, Unauthorized
 from wallet_api.session_signals import publish_session_end
 from wallet_api.settings import Settings
-from wallet_api.state import AppSettings, Db, RedisClient, Tokens
+from wallet_api.state import AppServices, AppSettings, Db, RedisClient, Tokens
 
 __all__ = [
     "complete_binding",
@@ -89,6 +89,7 @@ async def start_binding(
     db: Db,
     redis: RedisClient,
     settings: AppSettings,
+    services: AppServices,
 ) -> Pending:
     phone = normalise_phone(data.phone)
     lockout = LOCKOUTS["password"]
@@ -104,7 +105,7 @@ async def start_binding(
     # The hash is always verified (against a dummy when there is no account): same time either way.
     password_ok = await verify_password(row["password_hash"] if row else None, data.password)
     # Asked whatever the other answers, so that the work done does not depend on them.
-    sim_owner = await phone_owned_by(request.app.state, phone, data.person_id)
+    sim_owner = await phone_owned_by(services.subscribers, phone, data.person_id)
     ok = row is not None and password_ok and row["phone"] == phone and row["state"] == "active" and sim_owner
     binding_id = secrets.token_urlsafe(24)
     ttl = settings.otp_ttl_seconds
@@ -114,7 +115,7 @@ async def start_binding(
         await redis.set(f"bind:{binding_id}", json.dumps({"account_id": str(row["id"])}), ex=ttl)
         await otp.issue_code(
             redis,
-            otp.sms_gateway(request.app.state),
+            otp.sms_gateway(services),
             purpose="bind",
             reference=binding_id,
             phone=phone,

@@ -32,7 +32,7 @@ from wallet_api.accounts.signin import (
     step_up,
 )
 from wallet_api.domains import Domain
-from wallet_api.worker import BackgroundLoop
+from wallet_api.worker_context import BackgroundLoop
 
 __all__ = ["DOMAIN"]
 

@@ -28,7 +28,7 @@ from wallet_api.accounts.guardianship import GuardianshipEnded, current_guardian
 from wallet_api.accounts.level_two import raise_to_level_2
 from wallet_api.accounts.ratelimit import hit
 from wallet_api.accounts.registration import MIN_SELF_REGISTRATION_AGE
-from wallet_api.accounts.registry import RegistryUnavailable, registry_from_state
+from wallet_api.accounts.registry import PopulationRegistry, RegistryUnavailable
 from wallet_api.accounts.registry.problem import registry_down
 from wallet_api.accounts.schemas import (
     AccountView,
@@ -48,7 +48,7 @@ from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.outbox import publish
 from wallet_api.problems import BadRequest, Conflict, NotFound, Unauthorized
 from wallet_api.session_signals import publish_session_end
-from wallet_api.state import AppSettings, Db, RedisClient
+from wallet_api.state import AppServices, AppSettings, Db, RedisClient
 
 __all__ = [
     "change_phone",
@@ -62,12 +62,12 @@ __all__ = [
 ]
 
 
-async def _account_view(state: Any, db: asyncpg.Pool, account_id: uuid.UUID) -> AccountView:
+async def _account_view(population: PopulationRegistry, db: asyncpg.Pool, account_id: uuid.UUID) -> AccountView:
     row = await db.fetchrow("SELECT * FROM accounts WHERE id = $1", account_id)
     if row is None:
         raise NotFound("No such account.")
     try:
-        person = await registry_from_state(state).lookup(row["person_id"])
+        person = await population.lookup(row["person_id"])
     except RegistryUnavailable:
         person = None
     guardians = [str(g) for g in await current_guardians(db, account_id)]
@@ -85,8 +85,8 @@ async def _account_view(state: Any, db: asyncpg.Pool, account_id: uuid.UUID) -> 
 
 
 @get("/v1/me", guards=[citizen], tags=["accounts"], summary="My account")
-async def me(request: Request[Any, Any, Any], db: Db) -> AccountView:
-    return await _account_view(request.app.state, db, uuid.UUID(principal_of(request).subject))
+async def me(request: Request[Any, Any, Any], db: Db, services: AppServices) -> AccountView:
+    return await _account_view(services.population, db, uuid.UUID(principal_of(request).subject))
 
 
 @post(
@@ -166,14 +166,14 @@ async def report_death(
 
 
 @get("/v1/me/children", guards=[citizen], tags=["accounts"], summary="My children under 14 in the registry")
-async def list_children(request: Request[Any, Any, Any], db: Db) -> list[ChildView]:
+async def list_children(request: Request[Any, Any, Any], db: Db, services: AppServices) -> list[ChildView]:
     p = principal_of(request)
     own = uuid.UUID(p.subject)
     person_id = await db.fetchval("SELECT person_id FROM accounts WHERE id = $1", own)
     if person_id is None:
         raise NotFound("No such account.")
     try:
-        children = await registry_from_state(request.app.state).children_of(person_id)
+        children = await services.population.children_of(person_id)
     except RegistryUnavailable as exc:
         raise registry_down() from exc
     today = datetime.now(UTC).date()
@@ -205,14 +205,16 @@ async def list_children(request: Request[Any, Any, Any], db: Db) -> list[ChildVi
     summary="Open and manage the account of my child under 14 (level 2)",
     status_code=HTTP_201_CREATED,
 )
-async def link_child(request: Request[Any, Any, Any], data: JSONBody[ChildLinkRequest], db: Db) -> ChildView:
+async def link_child(
+    request: Request[Any, Any, Any], data: JSONBody[ChildLinkRequest], db: Db, services: AppServices
+) -> ChildView:
     p = principal_of(request)
     own = uuid.UUID(p.subject)
     parent = await db.fetchrow("SELECT person_id, phone FROM accounts WHERE id = $1 AND state = 'active'", own)
     if parent is None:
         raise NotFound("No such account.")
     try:
-        child = await registry_from_state(request.app.state).lookup(data.person_id)
+        child = await services.population.lookup(data.person_id)
     except RegistryUnavailable as exc:
         raise registry_down() from exc
     # "Not your child" and "no such person" are the same answer: no probing the registry.
@@ -268,7 +270,12 @@ async def link_child(request: Request[Any, Any, Any], data: JSONBody[ChildLinkRe
     status_code=HTTP_202_ACCEPTED,
 )
 async def change_phone(
-    request: Request[Any, Any, Any], data: JSONBody[PhoneChange], db: Db, redis: RedisClient, settings: AppSettings
+    request: Request[Any, Any, Any],
+    data: JSONBody[PhoneChange],
+    db: Db,
+    redis: RedisClient,
+    settings: AppSettings,
+    services: AppServices,
 ) -> Pending:
     """The new number must be registered to the account's person at the carriers (SIM owner).
 
@@ -281,13 +288,13 @@ async def change_phone(
     person_id = await db.fetchval("SELECT person_id FROM accounts WHERE id = $1", uuid.UUID(p.subject))
     if person_id is None:
         raise NotFound("No such account.")
-    owned = await phone_owned_by(request.app.state, phone, person_id)
+    owned = await phone_owned_by(services.subscribers, phone, person_id)
     change_id = secrets.token_urlsafe(24)
     ttl = settings.otp_ttl_seconds
     await redis.set(f"phone:{change_id}", json.dumps({"account_id": p.subject, "phone": phone}), ex=ttl)
     if owned:
         await otp.issue_code(
-            redis, otp.sms_gateway(request.app.state), purpose="phone", reference=change_id, phone=phone, ttl=ttl
+            redis, otp.sms_gateway(services), purpose="phone", reference=change_id, phone=phone, ttl=ttl
         )
     else:
         await otp.plant_unusable_code(redis, purpose="phone", reference=change_id, ttl=ttl)
@@ -311,6 +318,7 @@ async def confirm_phone(
     db: Db,
     redis: RedisClient,
     settings: AppSettings,
+    services: AppServices,
 ) -> AccountView:
     p = principal_of(request)
     wrong = Unauthorized("The code is wrong or has expired.", slug="invalid-code", title="Invalid code")
@@ -341,4 +349,4 @@ async def confirm_phone(
             key=p.subject,
         )
         await record(conn, actor=p.key, action="account.phone_changed", subject=f"account:{account_id}")
-    return await _account_view(request.app.state, db, account_id)
+    return await _account_view(services.population, db, account_id)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from typing import Any
 
 import redis.asyncio as aioredis
 
-from wallet_api.outbound import SendFailed, SmsSender
+from wallet_api.outbound import SMS_SENDER, SendFailed, SmsSender
 from wallet_api.redis_client import LuaScript
+from wallet_api.services import Services
 
 __all__ = ["MAX_ATTEMPTS", "check_code", "issue_code", "plant_unusable_code", "sms_gateway"]
 
@@ -47,10 +47,9 @@ def _digest(reference: str, code: str) -> str:
     return hashlib.sha256(f"{reference}:{code}".encode()).hexdigest()
 
 
-def sms_gateway(state: Any) -> SmsSender:
-    """The process's one SMS sender (built with the notification channels)."""
-    sender: SmsSender = state.sms_sender
-    return sender
+def sms_gateway(services: Services) -> SmsSender:
+    """The process's one SMS sender (the SMS notification channel's)."""
+    return services.get(SMS_SENDER)
 
 
 async def issue_code(

@@ -40,7 +40,7 @@ from wallet_api.accounts.id_numbers import InvalidIdNumber, check_consistent
 from wallet_api.accounts.names import names_match
 from wallet_api.accounts.passwords import hash_password
 from wallet_api.accounts.ratelimit import LOCKOUTS, hit
-from wallet_api.accounts.registry import RegistryUnavailable, registry_from_state
+from wallet_api.accounts.registry import RegistryUnavailable
 from wallet_api.accounts.schemas import DeviceIn, Pending, RegistrationComplete, RegistrationStart, SessionView
 from wallet_api.accounts.sessions import start_session
 from wallet_api.accounts.subscribers import phone_owned_by
@@ -49,7 +49,7 @@ from wallet_api.auth.guards import PUBLIC
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.outbound import SendFailed
 from wallet_api.problems import Conflict, Problem, Unauthorized, ValidationFailed
-from wallet_api.state import AppSettings, Db, RedisClient, Tokens
+from wallet_api.state import AppServices, AppSettings, Db, RedisClient, Tokens
 
 __all__ = ["complete_registration", "redeem_code", "start_registration"]
 
@@ -119,6 +119,7 @@ async def start_registration(
     db: Db,
     redis: RedisClient,
     settings: AppSettings,
+    services: AppServices,
 ) -> Pending:
     phone = normalise_phone(data.phone)
     try:
@@ -134,10 +135,9 @@ async def start_registration(
     await hit(redis, "reg-person", data.person_id, source, limit=5, window=3600)
     await hit(redis, "reg-phone", phone, source, limit=5, window=3600)
 
-    state = request.app.state
     try:
         person, sim_owner = await asyncio.gather(
-            registry_from_state(state).lookup(data.person_id), phone_owned_by(state, phone, data.person_id)
+            services.population.lookup(data.person_id), phone_owned_by(services.subscribers, phone, data.person_id)
         )
     except RegistryUnavailable as exc:
         raise Problem(
@@ -160,7 +160,7 @@ async def start_registration(
     reg_id = secrets.token_urlsafe(24)
     ttl = settings.otp_ttl_seconds
     await redis.set(f"reg:{reg_id}", json.dumps({"person_id": data.person_id, "phone": phone}), ex=ttl)
-    sms = otp.sms_gateway(request.app.state)
+    sms = otp.sms_gateway(services)
     if eligible:
         await otp.issue_code(redis, sms, purpose="register", reference=reg_id, phone=phone, ttl=ttl)
     else:

@@ -26,7 +26,7 @@ import redis.asyncio as aioredis
 from wallet_api.audit import record
 from wallet_api.auth.principal import Principal
 from wallet_api.auth.tokens import TokenService
-from wallet_api.batching import Batcher, for_owner
+from wallet_api.batching import Batcher, Batchers
 from wallet_api.problems import Unauthorized
 from wallet_api.session_signals import publish_session_end
 from wallet_api.worker_context import WorkerContext
@@ -134,13 +134,13 @@ async def insert_session(
     return refresh
 
 
-def session_store(pool: asyncpg.Pool) -> Batcher[NewSession, str]:
-    """The process's batched session store for ``pool``: what sign-ins ask at once goes in one statement.
+def session_store(batchers: Batchers, pool: asyncpg.Pool) -> Batcher[NewSession, str]:
+    """The process's batched session store: what sign-ins ask at once goes in one statement.
 
     Retried one by one when a batch fails, so that one bad session fails alone: a failed
     statement left nothing behind, and each try makes new tokens.
     """
-    return for_owner(pool, "sessions", lambda: Batcher(functools.partial(_store_sessions, pool), retry_singly=True))
+    return batchers.get("sessions", lambda: Batcher(functools.partial(_store_sessions, pool), retry_singly=True))
 
 
 async def start_session(

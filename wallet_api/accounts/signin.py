@@ -45,10 +45,10 @@ from wallet_api.accounts.sessions import (
 from wallet_api.audit import record
 from wallet_api.auth.guards import PUBLIC, citizen, principal_of
 from wallet_api.auth.tokens import TokenService
-from wallet_api.batching import row_reader
 from wallet_api.direct_json import DIRECT_JSON
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Forbidden, Unauthorized
+from wallet_api.services import Services
 from wallet_api.session_signals import publish_session_end
 from wallet_api.settings import Settings
 from wallet_api.state import Db, RedisClient
@@ -65,7 +65,7 @@ __all__ = [
 ]
 
 # The device and its account, read for all the sign-ins (and step-ups) of the moment in one
-# query (``row_reader``): one statement per batch instead of one per request.
+# query (``Batchers.row_reader``): one statement per batch instead of one per request.
 _DEVICES = """
 SELECT r.n, d.public_jwk, d.revoked_at, a.id AS account_id, a.level, a.state, a.frozen_reason
 FROM unnest($1::uuid[]) WITH ORDINALITY AS r(id, n)
@@ -73,8 +73,8 @@ JOIN devices d ON d.id = r.id JOIN accounts a ON a.id = d.account_id
 """
 
 
-async def _device(pool: asyncpg.Pool, device: uuid.UUID) -> asyncpg.Record | None:
-    return await row_reader(pool, _DEVICES).submit((device,))
+async def _device(services: Services, device: uuid.UUID) -> asyncpg.Record | None:
+    return await services.batchers.row_reader(services.pool, _DEVICES).submit((device,))
 
 
 def _sign_in_failed() -> Unauthorized:
@@ -95,6 +95,10 @@ def _frozen(reason: str | None) -> Forbidden:
 # anyio task group, one task each, which cost more CPU than the rest of the sign-in route's
 # own Python (measured: about 140 µs a request with four). The resources are the same
 # per-process objects.
+
+
+def _services(state: State) -> Services:
+    return cast(Services, state.services)
 
 
 def _redis(state: State) -> aioredis.Redis:
@@ -136,9 +140,7 @@ async def challenge(request: Request[Any, Any, Any], data: JSONBody[ChallengeReq
     status_code=200,
 )
 async def sign_in(request: Request[Any, Any, Any], data: JSONBody[SignInRequest]) -> SessionView:
-    state = request.app.state
-    tokens, source = _tokens(state), request_source(request)
-    return session_view(await sign_in_device(state.pool, _redis(state), tokens, _settings(state), data, source))
+    return session_view(await sign_in_device(_services(request.app.state), data, request_source(request)))
 
 
 # What the two routes do, apart from HTTP: also called by ``bench/signin_floor.py``, which
@@ -157,22 +159,16 @@ async def new_challenge(
     )
 
 
-async def sign_in_device(
-    pool: asyncpg.Pool,
-    redis: aioredis.Redis,
-    tokens: TokenService,
-    settings: Settings,
-    data: SignInRequest,
-    source: str,
-) -> SessionTokens:
+async def sign_in_device(services: Services, data: SignInRequest, source: str) -> SessionTokens:
     """Burn the challenge, check the device's signature, store a session and sign its access token."""
+    redis, settings = services.redis, services.settings
     device = uuid_or_none(data.device_id)
     if device is None:
         raise _sign_in_failed()
     device_key = str(device)
     await consume_challenge(redis, data.challenge, "sign-in", device_key, source=source)
     auth_time = int(time.time())
-    row = await _device(pool, device)
+    row = await _device(services, device)
     if (
         row is None
         or row["revoked_at"] is not None
@@ -182,11 +178,11 @@ async def sign_in_device(
         raise _sign_in_failed()
     if row["state"] != "active":
         raise _frozen(row["frozen_reason"])
-    refresh = await session_store(pool).submit(
+    refresh = await session_store(services.batchers, services.pool).submit(
         NewSession(row["account_id"], device, auth_time, settings.refresh_token_ttl_days)
     )
     account_id, level = str(row["account_id"]), row["level"]
-    access, expires_in = await tokens.issue(citizen_principal(account_id, level, device_key, auth_time))
+    access, expires_in = await services.tokens.issue(citizen_principal(account_id, level, device_key, auth_time))
     return SessionTokens(access, expires_in, refresh, account_id, device_key, level)
 
 
@@ -211,13 +207,13 @@ async def refresh(data: JSONBody[RefreshRequest], state: State) -> SessionView:
 )
 async def step_up(request: Request[Any, Any, Any], data: JSONBody[StepUpRequest], state: State) -> TokenView:
     p = principal_of(request)
-    redis, db = _redis(state), state.pool
+    redis = _redis(state)
     device = uuid_or_none(p.device_id or "")
     if device is None:
         raise Forbidden("Step-up needs a device session.")
     source = request_source(request)
     await consume_challenge(redis, data.challenge, "step-up", str(device), source=source)
-    row = await _device(db, device)
+    row = await _device(_services(state), device)
     if (
         row is None
         or str(row["account_id"]) != p.subject

@@ -132,7 +132,7 @@ def _worker_process(consumers: tuple[str, ...]) -> None:
     _configure_logging(settings.log_level)
 
     async def main() -> None:
-        from wallet_api.outbox.consumers import all_consumers
+        from wallet_api.outbox import declared_routes
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -140,14 +140,11 @@ def _worker_process(consumers: tuple[str, ...]) -> None:
             loop.add_signal_handler(sig, stop.set)
         chosen = None
         if consumers:
-            from wallet_api.domains import load_domains
-
-            load_domains()
-            registry = all_consumers()
-            unknown = [c for c in consumers if c not in registry]
+            declared = declared_routes().consumers
+            unknown = [c for c in consumers if c not in declared]
             if unknown:
                 raise click.ClickException(f"unknown consumers: {', '.join(unknown)}")
-            chosen = [registry[c] for c in consumers]
+            chosen = [declared[c] for c in consumers]
         await run_worker(settings, stop, consumers=chosen, loops=[] if consumers else None)
 
     run_async(main)

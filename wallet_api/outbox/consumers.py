@@ -1,4 +1,4 @@
-"""The registry of outbox consumers: which handler receives which topics."""
+"""Outbox consumers: which handler receives which topics (declared by their domains)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from wallet_api.worker_context import WorkerContext
 
-__all__ = ["Consumer", "EventFailure", "OutboxEvent", "all_consumers", "consumers_for", "register"]
+__all__ = ["Consumer", "EventFailure", "OutboxEvent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,28 +54,3 @@ class Consumer:
 
     def backoff(self, attempts: int) -> float:
         return float(min(self.backoff_cap, self.backoff_base * (2 ** max(0, attempts - 1))))
-
-
-_CONSUMERS: dict[str, Consumer] = {}
-_BY_TOPIC: dict[str, list[str]] = {}
-
-
-def register(consumer: Consumer) -> Consumer:
-    """Subscribe a consumer to its topics. Called at import time by each domain."""
-    existing = _CONSUMERS.get(consumer.name)
-    if existing is not None and existing is not consumer and existing.topics != consumer.topics:
-        raise ValueError(f"outbox consumer {consumer.name!r} registered twice with different topics")
-    _CONSUMERS[consumer.name] = consumer
-    for topic in consumer.topics:
-        names = _BY_TOPIC.setdefault(topic, [])
-        if consumer.name not in names:
-            names.append(consumer.name)
-    return consumer
-
-
-def consumers_for(topic: str) -> list[str]:
-    return list(_BY_TOPIC.get(topic, ()))
-
-
-def all_consumers() -> dict[str, Consumer]:
-    return dict(_CONSUMERS)

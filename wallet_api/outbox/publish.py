@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from wallet_api.outbox.consumers import consumers_for
+from wallet_api.outbox.routing import OutboxRoutes, declared_routes
 
 __all__ = ["insert_events", "publish", "publish_many"]
 
@@ -44,13 +44,15 @@ async def publish(
     *,
     key: str | None = None,
     available_at: datetime | None = None,
+    routes: OutboxRoutes | None = None,
 ) -> int:
     """Append one event for every consumer of ``topic``; returns the number of rows.
 
     Call it with the connection of the transaction that makes the change the event
-    describes: both commit or neither does.
+    describes: both commit or neither does. The consumers are those the domains declare
+    (``routes``: others, for tests of the outbox itself).
     """
-    consumers = consumers_for(topic)
+    consumers = (routes or declared_routes()).consumers_for(topic)
     if not consumers:
         return 0
     await conn.execute(_INSERT, topic, key, payload, available_at, consumers)
@@ -58,10 +60,14 @@ async def publish(
 
 
 async def publish_many(
-    conn: asyncpg.Connection, topic: str, events: Iterable[tuple[str | None, dict[str, Any]]]
+    conn: asyncpg.Connection,
+    topic: str,
+    events: Iterable[tuple[str | None, dict[str, Any]]],
+    *,
+    routes: OutboxRoutes | None = None,
 ) -> int:
     """Append many events of one topic in a single statement (bulk operations)."""
-    consumers = consumers_for(topic)
+    consumers = (routes or declared_routes()).consumers_for(topic)
     if not consumers:
         return 0
     keys: list[str | None] = []

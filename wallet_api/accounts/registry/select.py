@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncpg
+import httpx
 
 from wallet_api.accounts.registry.base import PopulationRegistry
 from wallet_api.accounts.registry.http import HttpRegistry
 from wallet_api.accounts.registry.local import LocalRegistry
+from wallet_api.settings import Settings
 
-__all__ = ["registry_from_state"]
+__all__ = ["population_registry"]
 
 
-def registry_from_state(state: Any) -> PopulationRegistry:
-    """``WALLET_REGISTRY_URL`` set: the real registry over HTTP; otherwise the local table."""
-    settings = state.settings
+def population_registry(settings: Settings, http: httpx.AsyncClient, pool: asyncpg.Pool) -> PopulationRegistry:
+    """``WALLET_REGISTRY_URL`` set: the real registry over HTTP; otherwise the local table.
+
+    Built once per process, with its services (wallet_api/services.py).
+    """
     if settings.registry_url:
-        return HttpRegistry(state.http, settings.registry_url, settings.registry_token)
-    return LocalRegistry(state.pool)
+        return HttpRegistry(http, settings.registry_url, settings.registry_token)
+    return LocalRegistry(pool)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from wallet_api.accounts.subscribers.base import SubscriberRegistryUnavailable
-from wallet_api.accounts.subscribers.select import subscribers_from_state
+from wallet_api.accounts.subscribers.base import SubscriberRegistry, SubscriberRegistryUnavailable
 from wallet_api.problems import Problem
 
 __all__ = ["phone_owned_by"]
 
 
-async def phone_owned_by(state: Any, phone: str, person_id: str) -> bool:
+async def phone_owned_by(subscribers: SubscriberRegistry, phone: str, person_id: str) -> bool:
     """Is ``phone`` (already normalised to E.164 by ``accounts.common.normalise_phone``)
-    registered to ``person_id`` at the carriers? ``state`` is ``request.app.state`` (or any
-    object with ``settings``, ``http`` and ``pool``).
+    registered to ``person_id`` at the carriers (``subscribers``: the process's, ``services.subscribers``)?
 
     For the recovery-from-squatting flow (``proofing/``): call it with the phone the
     proven person asks to use, and refuse the rebinding if it is False. Call it on every
@@ -24,7 +20,7 @@ async def phone_owned_by(state: Any, phone: str, person_id: str) -> bool:
     if the carriers' database does not answer.
     """
     try:
-        return await subscribers_from_state(state).is_registered_to(phone, person_id)
+        return await subscribers.is_registered_to(phone, person_id)
     except SubscriberRegistryUnavailable as exc:
         raise Problem(
             "The mobile subscriber database is not answering; try again in a few minutes.",

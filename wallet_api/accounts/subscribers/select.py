@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncpg
+import httpx
 
 from wallet_api.accounts.subscribers.base import SubscriberRegistry
 from wallet_api.accounts.subscribers.http import HttpSubscriberRegistry
 from wallet_api.accounts.subscribers.local import LocalSubscriberRegistry
+from wallet_api.settings import Settings
 
-__all__ = ["subscribers_from_state"]
+__all__ = ["subscriber_registry"]
 
 
-def subscribers_from_state(state: Any) -> SubscriberRegistry:
-    """``WALLET_SUBSCRIBER_REGISTRY_URL`` set: the carriers' database over HTTP; otherwise the local table."""
-    settings = state.settings
+def subscriber_registry(settings: Settings, http: httpx.AsyncClient, pool: asyncpg.Pool) -> SubscriberRegistry:
+    """``WALLET_SUBSCRIBER_REGISTRY_URL`` set: the carriers' database over HTTP; otherwise the local table.
+
+    Built once per process, with its services (wallet_api/services.py).
+    """
     if settings.subscriber_registry_url:
-        return HttpSubscriberRegistry(state.http, settings.subscriber_registry_url, settings.subscriber_registry_token)
-    return LocalSubscriberRegistry(state.pool)
+        return HttpSubscriberRegistry(http, settings.subscriber_registry_url, settings.subscriber_registry_token)
+    return LocalSubscriberRegistry(pool)

@@ -47,7 +47,7 @@ async def test_new_phone_binds_with_password_and_code_and_payouts_cool_off(
     assert locked > datetime.now(UTC) + timedelta(hours=71)
     # The other devices are told (through the outbox, if notifications consume the topic).
     consumers = await db.fetchval("SELECT count(*) FROM outbox WHERE topic = 'account.device_bound'")
-    from wallet_api.outbox.consumers import consumers_for
+    from wallet_api.outbox import consumers_for
 
     assert consumers == len(consumers_for("account.device_bound"))
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'device.bound'") == 1

@@ -137,7 +137,7 @@ class LocalProvider:
 
 
 class LocalRegistry:
-    """Stands where the providers registry stands in a worker (``services["providers"]``)."""
+    """Stands where the providers registry stands in a worker (``services={PROVIDERS: LocalRegistry(...)}``)."""
 
     def __init__(self, *providers: WalletProvider) -> None:
         self._providers = {p.code: p for p in providers}

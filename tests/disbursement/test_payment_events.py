@@ -7,7 +7,12 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from notifications.consumer import CONSUMER_NAME
+from notifications.events import notice_from_event
 from payments import events
+from payments.disbursement.holds import WALLET_CHANGES
+from payments.linking.flow import LINKING_CONSUMER
+from wallet_api.outbox import consumers_for
 
 PAYMENTS = Path(events.__file__).resolve().parent
 _TOPICS = (
@@ -61,3 +66,43 @@ def test_the_linking_worker_reads_back_what_the_api_asks_of_it() -> None:
     link = uuid.uuid4()
     assert events.read_link_call(events.link_call(link, "zalopay")) == events.LinkCall(link, "zalopay")
     assert events.account_of({"level": 2}) is None
+
+
+def test_each_payment_topic_reaches_the_consumers_the_events_module_names() -> None:
+    inbox, holds, linking = CONSUMER_NAME, WALLET_CHANGES.name, LINKING_CONSUMER.name
+    expected = {
+        events.PAYMENT_SUCCEEDED: {inbox},
+        events.PAYMENT_HELD: {inbox},
+        events.WALLET_LINK_STATE: {inbox, holds},
+        events.WALLET_PAYOUT_CHANGED: {inbox, holds},
+        events.LINK_REQUESTED: {linking},
+        events.LINK_OTP_SUBMITTED: {linking},
+    }
+    assert {topic: set(consumers_for(topic)) for topic in expected} == expected
+    assert holds in consumers_for(events.ACCOUNT_LEVEL_RAISED)
+
+
+def test_the_inbox_reads_what_payments_publish() -> None:
+    account, payment, link = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    row = {
+        "account_id": account,
+        "id": link,
+        "provider": "momo",
+        "state": "refused",
+        "refusal_reason": "name_mismatch",
+        "payout_hold_until": datetime(2026, 12, 4, tzinfo=UTC),
+    }
+    published = {
+        events.PAYMENT_SUCCEEDED: (events.payment_succeeded(account, payment, 500_000, "Trợ cấp"), str(payment)),
+        events.PAYMENT_HELD: (
+            events.payment_held(account, payment, 500_000, "Trợ cấp", "no_wallet", datetime(2026, 12, 4, tzinfo=UTC)),
+            str(payment),
+        ),
+        events.WALLET_LINK_STATE: (events.wallet_link_state(row), str(link)),
+        events.WALLET_PAYOUT_CHANGED: (events.wallet_payout_changed(row), str(link)),
+    }
+    for topic, ((_, payload), refers_to) in published.items():
+        notice = notice_from_event(1, topic, payload)
+        assert notice is not None, topic
+        assert (notice.account_id, notice.ref_id) == (account, refers_to), topic
+        assert notice.params and all(payload[k] == v for k, v in notice.params.items()), topic

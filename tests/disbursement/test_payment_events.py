@@ -38,16 +38,21 @@ def test_no_module_but_the_events_module_spells_a_payment_topic() -> None:
     assert spelled == []
 
 
-def test_events_about_a_citizen_are_keyed_by_their_account() -> None:
-    account, payment, link = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    row = {
+def _link_row(account: uuid.UUID, link: uuid.UUID, state: str, refusal: str | None) -> dict[str, object]:
+    """A ``wallet_links`` row as the linking store reads it."""
+    return {
         "account_id": account,
         "id": link,
         "provider": "momo",
-        "state": "active",
-        "refusal_reason": None,
+        "state": state,
+        "refusal_reason": refusal,
         "payout_hold_until": datetime(2026, 12, 3, tzinfo=UTC),
     }
+
+
+def test_events_about_a_citizen_are_keyed_by_their_account() -> None:
+    account, payment, link = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    row = _link_row(account, link, "active", None)
     built = [
         events.payment_succeeded(account, payment, 500_000, "Trợ cấp"),
         events.payment_held(account, payment, 500_000, "Trợ cấp", "no_wallet", datetime(2026, 12, 3, tzinfo=UTC)),
@@ -84,14 +89,7 @@ def test_each_payment_topic_reaches_the_consumers_the_events_module_names() -> N
 
 def test_the_inbox_reads_what_payments_publish() -> None:
     account, payment, link = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    row = {
-        "account_id": account,
-        "id": link,
-        "provider": "momo",
-        "state": "refused",
-        "refusal_reason": "name_mismatch",
-        "payout_hold_until": datetime(2026, 12, 4, tzinfo=UTC),
-    }
+    row = _link_row(account, link, "refused", "name_mismatch")
     published = {
         events.PAYMENT_SUCCEEDED: (events.payment_succeeded(account, payment, 500_000, "Trợ cấp"), str(payment)),
         events.PAYMENT_HELD: (

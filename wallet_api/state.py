@@ -7,19 +7,33 @@ from typing import Any, cast
 import asyncpg
 import httpx
 import redis.asyncio as aioredis
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
+from wallet_api.auth.principal import Principal
 from wallet_api.auth.tokens import TokenService
 from wallet_api.keys.provider import DatabaseKeyProvider
 from wallet_api.services import Services
 from wallet_api.settings import Settings
 
-__all__ = ["AppServices", "AppSettings", "Db", "Http", "KeyProviderDep", "RedisClient", "Tokens", "dependencies"]
+__all__ = [
+    "AppServices",
+    "AppSettings",
+    "Caller",
+    "Db",
+    "Http",
+    "KeyProviderDep",
+    "RedisClient",
+    "Tokens",
+    "dependencies",
+]
 
 # Handlers declare what they need by these names and types, e.g. ``async def f(db: Db)``;
-# ``services: AppServices`` gives the whole (a domain's services: ``services.get(FACTORY)``).
+# ``services: AppServices`` gives the whole (a domain's services: ``services.get(FACTORY)``)
+# and ``principal: Caller`` the caller the route's guards admitted.
 AppServices = NamedDependency[Services]
+Caller = NamedDependency[Principal]
 Db = NamedDependency[asyncpg.Pool]
 RedisClient = NamedDependency[aioredis.Redis]
 AppSettings = NamedDependency[Settings]
@@ -40,7 +54,15 @@ def _services(state: State) -> Services:
     return cast(Services, state.services)
 
 
-def _pool(services: Services) -> asyncpg.Pool:
+# The caller is the second link, so that a route asking for it and for ``db`` resolves one
+# chain rather than two branches. On a public route there may be no caller: the link is None
+# there, and a public route must not ask for ``principal`` (tests/accounts/test_authorisation_matrix.py).
+def _principal(request: Request[Any, Any, Any], services: Services) -> Principal | None:
+    user = request.scope.get("user")
+    return user if isinstance(user, Principal) else None
+
+
+def _pool(services: Services, principal: Principal | None) -> asyncpg.Pool:
     return services.pool
 
 
@@ -65,9 +87,11 @@ def _http(services: Services, tokens: TokenService) -> httpx.AsyncClient:
 
 
 def dependencies() -> dict[str, Any]:
-    """Handlers ask for ``services``, ``db``, ``redis``, ``settings``, ``key_provider``, ``tokens`` or ``http``."""
+    """Handlers ask for ``services``, ``principal``, ``db``, ``redis``, ``settings``, ``key_provider``, ``tokens``
+    or ``http``."""
     return {
         "services": Provide(_services, sync_to_thread=False),
+        "principal": Provide(_principal, sync_to_thread=False),
         "db": Provide(_pool, sync_to_thread=False),
         "redis": Provide(_redis, sync_to_thread=False),
         "settings": Provide(_settings, sync_to_thread=False),

@@ -107,6 +107,16 @@ def test_every_route_declares_guards_or_public(app: Litestar) -> None:
     assert missing == []
 
 
+def test_no_public_route_asks_for_the_caller(app: Litestar) -> None:
+    # ``principal`` is the caller the route's guards admitted; a public route has none to give.
+    asking = [
+        path
+        for path, h in _handlers(app)
+        if h.opt.get("public") and "principal" in h.parsed_fn_signature.parameters
+    ]
+    assert asking == []
+
+
 def test_public_routes_are_few_and_known(app: Litestar) -> None:
     public = {path for path, h in _handlers(app) if h.opt.get("public") and path.startswith("/v1/auth")}
     assert public == {"/v1/auth/challenges", "/v1/auth/sign-in", "/v1/auth/refresh"}

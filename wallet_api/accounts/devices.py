@@ -51,14 +51,14 @@ from wallet_api.accounts.schemas import (
 from wallet_api.accounts.sessions import revoke_device_sessions, start_session
 from wallet_api.accounts.subscribers import phone_owned_by
 from wallet_api.audit import record
-from wallet_api.auth.guards import PUBLIC, citizen, fresh_device_signature, principal_of
+from wallet_api.auth.guards import PUBLIC, citizen, fresh_device_signature
 from wallet_api.auth.tokens import TokenService
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.outbox import publish
 from wallet_api.problems import Forbidden, NotFound, Unauthorized
 from wallet_api.session_signals import publish_session_end
 from wallet_api.settings import Settings
-from wallet_api.state import AppServices, AppSettings, Db, RedisClient, Tokens
+from wallet_api.state import AppServices, AppSettings, Caller, Db, RedisClient, Tokens
 
 __all__ = [
     "complete_binding",
@@ -217,11 +217,10 @@ async def _bind_new_device(
     summary="Add a phone from a signed-in one (fresh device signature): a pairing code for the new phone",
     status_code=HTTP_201_CREATED,
 )
-async def start_pairing(request: Request[Any, Any, Any], redis: RedisClient) -> Pending:
-    p = principal_of(request)
-    await hit(redis, "pairing", p.subject, limit=5, window=3600)
+async def start_pairing(principal: Caller, redis: RedisClient) -> Pending:
+    await hit(redis, "pairing", principal.subject, limit=5, window=3600)
     pairing_id = secrets.token_urlsafe(24)
-    await redis.set(f"pair:{pairing_id}", json.dumps({"account_id": p.subject}), ex=_PAIRING_TTL)
+    await redis.set(f"pair:{pairing_id}", json.dumps({"account_id": principal.subject}), ex=_PAIRING_TTL)
     return Pending(
         id=pairing_id,
         expires_in=_PAIRING_TTL,
@@ -261,12 +260,11 @@ def _bad_pairing() -> Unauthorized:
 
 
 @get("/v1/devices", guards=[citizen], tags=["devices"], summary="My bound devices")
-async def list_devices(request: Request[Any, Any, Any], db: Db) -> list[DeviceView]:
-    p = principal_of(request)
+async def list_devices(principal: Caller, db: Db) -> list[DeviceView]:
     rows = await db.fetch(
         """SELECT id, name, push_platform, bound_at, last_seen_at FROM devices
            WHERE account_id = $1 AND revoked_at IS NULL ORDER BY bound_at""",
-        uuid.UUID(p.subject),
+        uuid.UUID(principal.subject),
     )
     return [
         DeviceView(
@@ -275,7 +273,7 @@ async def list_devices(request: Request[Any, Any, Any], db: Db) -> list[DeviceVi
             push_platform=r["push_platform"],
             bound_at=r["bound_at"],
             last_seen_at=r["last_seen_at"],
-            current=str(r["id"]) == p.device_id,
+            current=str(r["id"]) == principal.device_id,
         )
         for r in rows
     ]
@@ -283,13 +281,12 @@ async def list_devices(request: Request[Any, Any, Any], db: Db) -> list[DeviceVi
 
 @patch("/v1/devices/{device_id:uuid}", guards=[citizen], tags=["devices"], summary="Rename one of my devices")
 async def rename_device(
-    request: Request[Any, Any, Any], device_id: FromPath[uuid.UUID], data: JSONBody[DeviceRename], db: Db
+    principal: Caller, device_id: FromPath[uuid.UUID], data: JSONBody[DeviceRename], db: Db
 ) -> None:
-    p = principal_of(request)
     done = await db.fetchval(
         "UPDATE devices SET name = $3 WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL RETURNING id",
         device_id,
-        uuid.UUID(p.subject),
+        uuid.UUID(principal.subject),
         data.name.strip(),
     )
     if done is None:
@@ -303,11 +300,8 @@ async def rename_device(
     summary="Revoke one of my devices (needs a fresh device signature)",
     status_code=HTTP_204_NO_CONTENT,
 )
-async def revoke_device(
-    request: Request[Any, Any, Any], device_id: FromPath[uuid.UUID], db: Db, redis: RedisClient
-) -> None:
-    p = principal_of(request)
-    account_id = uuid.UUID(p.subject)
+async def revoke_device(principal: Caller, device_id: FromPath[uuid.UUID], db: Db, redis: RedisClient) -> None:
+    account_id = uuid.UUID(principal.subject)
     async with db.acquire() as conn, conn.transaction():
         done = await conn.fetchval(
             """UPDATE devices SET revoked_at = now()
@@ -320,7 +314,7 @@ async def revoke_device(
         await revoke_device_sessions(conn, device_id, "device-revoked")
         await record(
             conn,
-            actor=p.key,
+            actor=principal.key,
             action="device.revoked",
             subject=f"account:{account_id}",
             details={"device_id": str(device_id)},

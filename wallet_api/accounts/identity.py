@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
@@ -43,12 +43,12 @@ from wallet_api.accounts.schemas import (
 from wallet_api.accounts.sessions import revoke_account_sessions
 from wallet_api.accounts.subscribers import phone_owned_by
 from wallet_api.audit import record
-from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, officer_with_role, principal_of
+from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, officer_with_role
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.outbox import publish
 from wallet_api.problems import BadRequest, Conflict, NotFound, Unauthorized
 from wallet_api.session_signals import publish_session_end
-from wallet_api.state import AppServices, AppSettings, Db, RedisClient
+from wallet_api.state import AppServices, AppSettings, Caller, Db, RedisClient
 
 __all__ = [
     "change_phone",
@@ -85,8 +85,8 @@ async def _account_view(population: PopulationRegistry, db: asyncpg.Pool, accoun
 
 
 @get("/v1/me", guards=[citizen], tags=["accounts"], summary="My account")
-async def me(request: Request[Any, Any, Any], db: Db, services: AppServices) -> AccountView:
-    return await _account_view(services.population, db, uuid.UUID(principal_of(request).subject))
+async def me(principal: Caller, db: Db, services: AppServices) -> AccountView:
+    return await _account_view(services.population, db, uuid.UUID(principal.subject))
 
 
 @post(
@@ -96,10 +96,7 @@ async def me(request: Request[Any, Any, Any], db: Db, services: AppServices) -> 
     summary="Police: confirm an in-person check (chip card and biometrics); the account rises to level 2",
     status_code=HTTP_200_OK,
 )
-async def raise_to_level_two(
-    request: Request[Any, Any, Any], data: JSONBody[LevelTwoRequest], db: Db
-) -> dict[str, Any]:
-    p = principal_of(request)
+async def raise_to_level_two(principal: Caller, data: JSONBody[LevelTwoRequest], db: Db) -> dict[str, Any]:
     if not (data.chip_card_checked and data.biometrics_checked):
         raise BadRequest("Level 2 needs both the chip card and the biometric check.", slug="in-person-check-incomplete")
     async with db.acquire() as conn, conn.transaction():
@@ -110,7 +107,7 @@ async def raise_to_level_two(
             raise NotFound("This person has no account yet; they register in the app first.")
         if row["state"] != "active":
             raise Conflict("The account is frozen.", slug="account-frozen")
-        await raise_to_level_2(conn, row["id"], actor=p.key, via="police", details={"org_id": p.org_id})
+        await raise_to_level_2(conn, row["id"], actor=principal.key, via="police", details={"org_id": principal.org_id})
     return {"account_id": str(row["id"]), "level": 2}
 
 
@@ -144,10 +141,7 @@ async def freeze_deceased(conn: asyncpg.Connection, person_id: str, died_on: dat
     summary="Police: record a death reported to the registry; the person's account is frozen",
     status_code=HTTP_200_OK,
 )
-async def report_death(
-    request: Request[Any, Any, Any], data: JSONBody[DeathReport], db: Db, redis: RedisClient
-) -> dict[str, Any]:
-    p = principal_of(request)
+async def report_death(principal: Caller, data: JSONBody[DeathReport], db: Db, redis: RedisClient) -> dict[str, Any]:
     if data.died_on > datetime.now(UTC).date():
         raise BadRequest("The date of death is in the future.")
     async with db.acquire() as conn, conn.transaction():
@@ -159,16 +153,15 @@ async def report_death(
             data.person_id,
             data.died_on,
         )
-        account_id = await freeze_deceased(conn, data.person_id, data.died_on, p.key)
+        account_id = await freeze_deceased(conn, data.person_id, data.died_on, principal.key)
     if account_id is not None:
         await publish_session_end(redis, account_id)  # its open streams close
     return {"account_id": str(account_id) if account_id else None, "state": "frozen" if account_id else None}
 
 
 @get("/v1/me/children", guards=[citizen], tags=["accounts"], summary="My children under 14 in the registry")
-async def list_children(request: Request[Any, Any, Any], db: Db, services: AppServices) -> list[ChildView]:
-    p = principal_of(request)
-    own = uuid.UUID(p.subject)
+async def list_children(principal: Caller, db: Db, services: AppServices) -> list[ChildView]:
+    own = uuid.UUID(principal.subject)
     person_id = await db.fetchval("SELECT person_id FROM accounts WHERE id = $1", own)
     if person_id is None:
         raise NotFound("No such account.")
@@ -205,11 +198,8 @@ async def list_children(request: Request[Any, Any, Any], db: Db, services: AppSe
     summary="Open and manage the account of my child under 14 (level 2)",
     status_code=HTTP_201_CREATED,
 )
-async def link_child(
-    request: Request[Any, Any, Any], data: JSONBody[ChildLinkRequest], db: Db, services: AppServices
-) -> ChildView:
-    p = principal_of(request)
-    own = uuid.UUID(p.subject)
+async def link_child(principal: Caller, data: JSONBody[ChildLinkRequest], db: Db, services: AppServices) -> ChildView:
+    own = uuid.UUID(principal.subject)
     parent = await db.fetchrow("SELECT person_id, phone FROM accounts WHERE id = $1 AND state = 'active'", own)
     if parent is None:
         raise NotFound("No such account.")
@@ -247,7 +237,7 @@ async def link_child(
         if linked:
             await record(
                 conn,
-                actor=p.key,
+                actor=principal.key,
                 action="account.child_linked",
                 subject=f"account:{row['id']}",
                 details={"guardian_account_id": str(own)},
@@ -270,7 +260,7 @@ async def link_child(
     status_code=HTTP_202_ACCEPTED,
 )
 async def change_phone(
-    request: Request[Any, Any, Any],
+    principal: Caller,
     data: JSONBody[PhoneChange],
     db: Db,
     redis: RedisClient,
@@ -282,16 +272,15 @@ async def change_phone(
     A number that is not gets the same answer and an unusable code: a squatter signed in to
     someone else's identity must not be able to test numbers until they find the owner's.
     """
-    p = principal_of(request)
     phone = normalise_phone(data.phone)
-    await hit(redis, "phone-change", p.subject, limit=5, window=3600)
-    person_id = await db.fetchval("SELECT person_id FROM accounts WHERE id = $1", uuid.UUID(p.subject))
+    await hit(redis, "phone-change", principal.subject, limit=5, window=3600)
+    person_id = await db.fetchval("SELECT person_id FROM accounts WHERE id = $1", uuid.UUID(principal.subject))
     if person_id is None:
         raise NotFound("No such account.")
     owned = await phone_owned_by(services.subscribers, phone, person_id)
     change_id = secrets.token_urlsafe(24)
     ttl = settings.otp_ttl_seconds
-    await redis.set(f"phone:{change_id}", json.dumps({"account_id": p.subject, "phone": phone}), ex=ttl)
+    await redis.set(f"phone:{change_id}", json.dumps({"account_id": principal.subject, "phone": phone}), ex=ttl)
     if owned:
         await otp.issue_code(
             redis, otp.sms_gateway(services), purpose="phone", reference=change_id, phone=phone, ttl=ttl
@@ -312,7 +301,7 @@ async def change_phone(
     status_code=HTTP_200_OK,
 )
 async def confirm_phone(
-    request: Request[Any, Any, Any],
+    principal: Caller,
     change_id: FromPath[str],
     data: JSONBody[PhoneChangeConfirm],
     db: Db,
@@ -320,16 +309,15 @@ async def confirm_phone(
     settings: AppSettings,
     services: AppServices,
 ) -> AccountView:
-    p = principal_of(request)
     wrong = Unauthorized("The code is wrong or has expired.", slug="invalid-code", title="Invalid code")
     raw = await redis.get(f"phone:{change_id}") if len(change_id) <= 64 else None
-    if raw is None or json.loads(raw)["account_id"] != p.subject:
+    if raw is None or json.loads(raw)["account_id"] != principal.subject:
         raise wrong
     if not await otp.check_code(redis, purpose="phone", reference=change_id, code=data.code):
         raise wrong
     await redis.delete(f"phone:{change_id}")
     phone = json.loads(raw)["phone"]
-    account_id = uuid.UUID(p.subject)
+    account_id = uuid.UUID(principal.subject)
     locked_until = datetime.now(UTC) + timedelta(seconds=settings.payout_cooling_off_seconds)
     async with db.acquire() as conn, conn.transaction():
         done = await conn.fetchval(
@@ -345,8 +333,8 @@ async def confirm_phone(
         await publish(
             conn,
             "account.phone_changed",
-            {"account_id": p.subject, "payout_locked_until": locked_until.isoformat()},
-            key=p.subject,
+            {"account_id": principal.subject, "payout_locked_until": locked_until.isoformat()},
+            key=principal.subject,
         )
-        await record(conn, actor=p.key, action="account.phone_changed", subject=f"account:{account_id}")
+        await record(conn, actor=principal.key, action="account.phone_changed", subject=f"account:{account_id}")
     return await _account_view(services.population, db, account_id)

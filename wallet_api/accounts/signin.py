@@ -51,7 +51,7 @@ from wallet_api.problems import Forbidden, Unauthorized
 from wallet_api.services import Services
 from wallet_api.session_signals import publish_session_end
 from wallet_api.settings import Settings
-from wallet_api.state import Db, RedisClient
+from wallet_api.state import Caller, Db, RedisClient
 
 __all__ = [
     "challenge",
@@ -236,9 +236,8 @@ async def step_up(request: Request[Any, Any, Any], data: JSONBody[StepUpRequest]
     summary="End this device's sessions",
     status_code=HTTP_204_NO_CONTENT,
 )
-async def sign_out(request: Request[Any, Any, Any], db: Db, redis: RedisClient) -> None:
-    p = principal_of(request)
-    device = uuid_or_none(p.device_id or "")
+async def sign_out(principal: Caller, db: Db, redis: RedisClient) -> None:
+    device = uuid_or_none(principal.device_id or "")
     if device is None:
         return
     async with db.acquire() as conn:
@@ -246,9 +245,9 @@ async def sign_out(request: Request[Any, Any, Any], db: Db, redis: RedisClient) 
             """UPDATE refresh_families SET revoked_at = now(), revoked_why = 'sign-out'
                WHERE device_id = $1 AND account_id = $2 AND revoked_at IS NULL""",
             device,
-            uuid.UUID(p.subject),
+            uuid.UUID(principal.subject),
         )
-    await publish_session_end(redis, p.subject, str(device))  # its open streams close
+    await publish_session_end(redis, principal.subject, str(device))  # its open streams close
 
 
 @post(
@@ -258,10 +257,9 @@ async def sign_out(request: Request[Any, Any, Any], db: Db, redis: RedisClient) 
     summary="End every session of this account on every device",
     status_code=HTTP_204_NO_CONTENT,
 )
-async def sign_out_everywhere(request: Request[Any, Any, Any], db: Db, redis: RedisClient) -> None:
-    p = principal_of(request)
-    account_id = uuid.UUID(p.subject)
+async def sign_out_everywhere(principal: Caller, db: Db, redis: RedisClient) -> None:
+    account_id = uuid.UUID(principal.subject)
     async with db.acquire() as conn, conn.transaction():
         await revoke_account_sessions(conn, account_id, "sign-out-everywhere")
-        await record(conn, actor=p.key, action="session.sign_out_everywhere", subject=f"account:{account_id}")
+        await record(conn, actor=principal.key, action="session.sign_out_everywhere", subject=f"account:{account_id}")
     await publish_session_end(redis, account_id)  # every open stream of the account closes

@@ -23,8 +23,9 @@ from documents.service import (
     update_document,
 )
 from wallet_api.auth.guards import principal_of
+from wallet_api.auth.principal import Principal
 from wallet_api.problems import ValidationFailed
-from wallet_api.state import AppServices, Db
+from wallet_api.state import AppServices, Caller, Db
 
 __all__ = ["ROUTES"]
 
@@ -50,9 +51,8 @@ def _out(row: asyncpg.Record) -> DocumentOut:
 
 @post("/agency/documents", guards=_GUARDS, tags=_TAGS, summary="Issue a document (idempotent on agency_ref)")
 async def issue(
-    request: Request[Any, Any, Any], db: Db, services: AppServices, data: JSONBody[IssueRequest]
+    principal: Caller, db: Db, services: AppServices, data: JSONBody[IssueRequest]
 ) -> Response[DocumentOut]:
-    principal = principal_of(request)
     doc_type = await authorised_type(db, principal, data.doc_type)
     claims = parse_claims(doc_type, data.claims)
     async with db.acquire() as conn:
@@ -70,10 +70,8 @@ async def issue(
     status_code=HTTP_200_OK,
     request_max_body_size=100 * 1024 * 1024,
 )
-async def bulk(
-    request: Request[Any, Any, Any], db: Db, services: AppServices, data: JSONBody[BulkIssueRequest]
-) -> BulkIssueResult:
-    return await bulk_issue(db, principal_of(request), data.documents, services.population)
+async def bulk(principal: Caller, db: Db, services: AppServices, data: JSONBody[BulkIssueRequest]) -> BulkIssueResult:
+    return await bulk_issue(db, principal, data.documents, services.population)
 
 
 @post(
@@ -93,15 +91,13 @@ async def bulk_file(request: Request[Any, Any, Any], db: Db, services: AppServic
 
 
 @get("/agency/documents", guards=_GUARDS, tags=_TAGS, summary="Find documents by the agency's own number")
-async def find(
-    request: Request[Any, Any, Any], db: Db, agency_ref: Annotated[str, Parameter(max_length=64)]
-) -> list[DocumentOut]:
-    return [_out(row) for row in await find_by_agency_ref(db, principal_of(request), agency_ref)]
+async def find(principal: Caller, db: Db, agency_ref: Annotated[str, Parameter(max_length=64)]) -> list[DocumentOut]:
+    return [_out(row) for row in await find_by_agency_ref(db, principal, agency_ref)]
 
 
 @get("/agency/documents/{document_id:uuid}", guards=_GUARDS, tags=_TAGS, summary="A document's state")
-async def show(request: Request[Any, Any, Any], db: Db, document_id: FromPath[UUID]) -> DocumentOut:
-    return _out(await load_agency_document(db, principal_of(request), document_id))
+async def show(principal: Caller, db: Db, document_id: FromPath[UUID]) -> DocumentOut:
+    return _out(await load_agency_document(db, principal, document_id))
 
 
 @put(
@@ -111,21 +107,19 @@ async def show(request: Request[Any, Any, Any], db: Db, document_id: FromPath[UU
     summary="Update a document: a new version; credentials of the old one are revoked",
 )
 async def update(
-    request: Request[Any, Any, Any],
+    principal: Caller,
     db: Db,
     services: AppServices,
     document_id: FromPath[UUID],
     data: JSONBody[UpdateRequest],
 ) -> DocumentOut:
     async with db.acquire() as conn:
-        return _out(await update_document(conn, principal_of(request), document_id, data.claims, services.population))
+        return _out(await update_document(conn, principal, document_id, data.claims, services.population))
 
 
-async def _change(
-    request: Request[Any, Any, Any], db: Db, document_id: UUID, action: str, reason: str | None
-) -> DocumentOut:
+async def _change(principal: Principal, db: Db, document_id: UUID, action: str, reason: str | None) -> DocumentOut:
     async with db.acquire() as conn:
-        return _out(await change_state(conn, principal_of(request), document_id, action, reason))
+        return _out(await change_state(conn, principal, document_id, action, reason))
 
 
 @post(
@@ -135,10 +129,8 @@ async def _change(
     status_code=HTTP_200_OK,
     summary="Suspend a document (credentials show 'suspended')",
 )
-async def suspend(
-    request: Request[Any, Any, Any], db: Db, document_id: FromPath[UUID], data: JSONBody[ReasonBody]
-) -> DocumentOut:
-    return await _change(request, db, document_id, "suspend", data.reason)
+async def suspend(principal: Caller, db: Db, document_id: FromPath[UUID], data: JSONBody[ReasonBody]) -> DocumentOut:
+    return await _change(principal, db, document_id, "suspend", data.reason)
 
 
 @post(
@@ -148,10 +140,8 @@ async def suspend(
     status_code=HTTP_200_OK,
     summary="Lift a suspension",
 )
-async def reinstate(
-    request: Request[Any, Any, Any], db: Db, document_id: FromPath[UUID], data: JSONBody[ReasonBody]
-) -> DocumentOut:
-    return await _change(request, db, document_id, "reinstate", data.reason)
+async def reinstate(principal: Caller, db: Db, document_id: FromPath[UUID], data: JSONBody[ReasonBody]) -> DocumentOut:
+    return await _change(principal, db, document_id, "reinstate", data.reason)
 
 
 @post(
@@ -161,10 +151,8 @@ async def reinstate(
     status_code=HTTP_200_OK,
     summary="Revoke a document for good (a reason is required)",
 )
-async def revoke(
-    request: Request[Any, Any, Any], db: Db, document_id: FromPath[UUID], data: JSONBody[ReasonBody]
-) -> DocumentOut:
-    return await _change(request, db, document_id, "revoke", data.reason)
+async def revoke(principal: Caller, db: Db, document_id: FromPath[UUID], data: JSONBody[ReasonBody]) -> DocumentOut:
+    return await _change(principal, db, document_id, "revoke", data.reason)
 
 
 ROUTES = [issue, bulk, bulk_file, find, show, update, suspend, reinstate, revoke]

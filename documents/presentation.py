@@ -20,7 +20,7 @@ from uuid import UUID
 
 import asyncpg
 import redis.asyncio as aioredis
-from litestar import MediaType, Request, get, post
+from litestar import MediaType, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -31,14 +31,14 @@ from documents.qr import render_qr
 from documents.schemas import OfflinePresentationOut, OnlinePresentationOut, PresentationRequest
 from documents.service import today_ict
 from documents.types import DocumentInvalid, DocumentType, get_type
-from wallet_api.auth.guards import PUBLIC, citizen, principal_of
+from wallet_api.auth.guards import PUBLIC, citizen
 from wallet_api.auth.principal import Principal
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.keys.jose import JoseError, decode_compact, ec_public_key, es256_verify
 from wallet_api.problems import Conflict, Problem, ValidationFailed
 from wallet_api.ratelimit import LeasedWindowLimiter, enforce
 from wallet_api.settings import Settings
-from wallet_api.state import AppSettings, Db, KeyProviderDep, RedisClient
+from wallet_api.state import AppSettings, Caller, Db, KeyProviderDep, RedisClient
 
 __all__ = ["ROUTES", "burn_open_codes", "code_keys", "store_code"]
 
@@ -223,14 +223,13 @@ async def _shown_document(db: asyncpg.Pool, principal: Principal, document_id: U
     status_code=HTTP_201_CREATED,
 )
 async def online_presentation(
-    request: Request[Any, Any, Any],
+    principal: Caller,
     db: Db,
     redis: RedisClient,
     settings: AppSettings,
     document_id: FromPath[UUID],
     data: JSONBody[PresentationRequest],
 ) -> OnlinePresentationOut:
-    principal = principal_of(request)
     _, doc_type = await _shown_document(db, principal, document_id)
     proven = await verify_device_proof(db, redis, settings, principal, document_id, doc_type, data.proof, "online")
     ttl = settings.documents_code_ttl_seconds
@@ -264,7 +263,7 @@ async def online_presentation(
     status_code=HTTP_201_CREATED,
 )
 async def offline_presentation(
-    request: Request[Any, Any, Any],
+    principal: Caller,
     db: Db,
     redis: RedisClient,
     settings: AppSettings,
@@ -272,7 +271,6 @@ async def offline_presentation(
     document_id: FromPath[UUID],
     data: JSONBody[PresentationRequest],
 ) -> OfflinePresentationOut:
-    principal = principal_of(request)
     doc, doc_type = await _shown_document(db, principal, document_id)
     proven = await verify_device_proof(db, redis, settings, principal, document_id, doc_type, data.proof, "offline")
     held = await ensure_credential(db, key_provider, settings, principal, document_id)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Request, get
+from litestar import get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from documents.credentials import DOCUMENTS_LEVEL, citizen_document, ensure_credential
 from documents.schemas import AccessLogEntry, CredentialOut
 from documents.types import get_type
-from wallet_api.auth.guards import citizen, level_too_low, principal_of
+from wallet_api.auth.guards import citizen, level_too_low
 from wallet_api.problems import problem_type
-from wallet_api.state import AppSettings, Db, KeyProviderDep
+from wallet_api.state import AppSettings, Caller, Db, KeyProviderDep
 
 __all__ = ["ROUTES"]
 
@@ -64,8 +64,8 @@ def _locked_summary(row: Any, language: str) -> dict[str, Any]:
     tags=_TAGS,
     summary="My documents, as cards (below level 2: only which documents exist, and how to open them)",
 )
-async def my_documents(request: Request[Any, Any, Any], db: Db) -> dict[str, Any]:
-    subject = principal_of(request).subject
+async def my_documents(principal: Caller, db: Db) -> dict[str, Any]:
+    subject = principal.subject
     level = await db.fetchval("SELECT level FROM accounts WHERE id = $1::uuid", subject) or 0
     rows = await db.fetch(_SELECT + " ORDER BY d.doc_type, d.created_at", subject)
     if level >= DOCUMENTS_LEVEL:
@@ -80,8 +80,7 @@ async def my_documents(request: Request[Any, Any, Any], db: Db) -> dict[str, Any
 
 
 @get("/me/documents/{document_id:uuid}", guards=_GUARDS, tags=_TAGS, summary="One document with labelled fields")
-async def my_document(request: Request[Any, Any, Any], db: Db, document_id: FromPath[UUID]) -> dict[str, Any]:
-    principal = principal_of(request)
+async def my_document(principal: Caller, db: Db, document_id: FromPath[UUID]) -> dict[str, Any]:
     await citizen_document(db, principal, document_id)
     row = await db.fetchrow(_SELECT + " AND d.id = $2", principal.subject, document_id)
     assert row is not None
@@ -105,13 +104,13 @@ async def my_document(request: Request[Any, Any, Any], db: Db, document_id: From
     summary="The document as an SD-JWT VC bound to this device (fresh after an update or a new device)",
 )
 async def my_credential(
-    request: Request[Any, Any, Any],
+    principal: Caller,
     db: Db,
     key_provider: KeyProviderDep,
     settings: AppSettings,
     document_id: FromPath[UUID],
 ) -> CredentialOut:
-    held = await ensure_credential(db, key_provider, settings, principal_of(request), document_id)
+    held = await ensure_credential(db, key_provider, settings, principal, document_id)
     return CredentialOut(
         document_id=held.document_id,
         version=held.version,
@@ -123,7 +122,7 @@ async def my_credential(
 
 @get("/me/access-log", guards=_GUARDS, tags=_TAGS, summary="Who verified my documents, when, and which fields")
 async def access_log(
-    request: Request[Any, Any, Any],
+    principal: Caller,
     db: Db,
     document_id: FromQuery[UUID | None] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
@@ -135,7 +134,7 @@ async def access_log(
            LEFT JOIN organisations o ON o.id = v.verifier_org_id
            WHERE v.account_id = $1::uuid AND ($2::uuid IS NULL OR v.document_id = $2)
            ORDER BY v.viewed_at DESC, v.id DESC LIMIT $3""",
-        principal_of(request).subject,
+        principal.subject,
         document_id,
         limit,
     )

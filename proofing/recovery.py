@@ -52,10 +52,10 @@ from wallet_api.accounts.schemas import DeviceIn, RegistrationComplete, SessionV
 from wallet_api.accounts.sessions import start_session
 from wallet_api.accounts.subscribers import phone_owned_by
 from wallet_api.audit import record
-from wallet_api.auth.guards import PUBLIC, officer_with_role, principal_of
+from wallet_api.auth.guards import PUBLIC, officer_with_role
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import BadRequest, NotFound, Problem, Unauthorized
-from wallet_api.state import AppServices, AppSettings, Db, RedisClient, Tokens
+from wallet_api.state import AppServices, AppSettings, Caller, Db, RedisClient, Tokens
 
 __all__ = ["ROUTES"]
 
@@ -197,14 +197,13 @@ async def _signed_in(db: Any, tokens: Any, refresh_days: int, account_id: uuid.U
     status_code=HTTP_200_OK,
 )
 async def police_rebind(
-    request: Request[Any, Any, Any],
+    principal: Caller,
     data: JSONBody[RebindRequest],
     db: Db,
     redis: RedisClient,
     settings: AppSettings,
     services: AppServices,
 ) -> dict[str, Any]:
-    p = principal_of(request)
     if not (data.chip_card_checked and data.biometrics_checked):
         raise BadRequest(
             "Rebinding needs both the chip card and the biometric check.", slug="in-person-check-incomplete"
@@ -226,13 +225,13 @@ async def police_rebind(
             data.person_id,
             phone=phone,
             password_hash=None,
-            actor=p.key,
+            actor=principal.key,
             via="police",
             cooling_off_seconds=settings.payout_cooling_off_seconds,
-            details={"org_id": p.org_id},
+            details={"org_id": principal.org_id},
         )
     sms = otp.sms_gateway(services)
-    await after_rebind(db, redis, sms, rebound, actor=p.key)
+    await after_rebind(db, redis, sms, rebound, actor=principal.key)
     rebind_id = secrets.token_urlsafe(24)
     await redis.set(f"rebind:{rebind_id}", json.dumps({"account_id": str(rebound.account_id)}), ex=_REBIND_TTL)
     await otp.issue_code(redis, sms, purpose="rebind", reference=rebind_id, phone=phone, ttl=_REBIND_TTL)

@@ -14,10 +14,9 @@ reason only) so that repeated attempts on one account can be seen.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import asyncpg
-from litestar import Request, post
+from litestar import post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -29,10 +28,10 @@ from proofing.upload import UPLOAD_LIMITS
 from wallet_api.accounts.level_two import raise_to_level_2
 from wallet_api.accounts.ratelimit import hit
 from wallet_api.audit import record
-from wallet_api.auth.guards import citizen, principal_of
+from wallet_api.auth.guards import citizen
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.problems import Conflict, NotFound
-from wallet_api.state import AppServices, Db, RedisClient
+from wallet_api.state import AppServices, Caller, Db, RedisClient
 
 __all__ = ["ROUTES", "record_refusal"]
 
@@ -53,10 +52,9 @@ async def record_refusal(db: asyncpg.Pool, *, actor: str, subject: str, refusal:
     summary="A fresh challenge for the chip ID card to sign (level 2 in the app)",
     status_code=HTTP_201_CREATED,
 )
-async def chip_challenge(request: Request[Any, Any, Any], redis: RedisClient) -> ChallengeView:
-    p = principal_of(request)
-    await hit(redis, "proofing-account", p.subject, limit=_ATTEMPTS_PER_HOUR, window=3600)
-    challenge = await new_challenge(redis, f"account:{p.subject}")
+async def chip_challenge(principal: Caller, redis: RedisClient) -> ChallengeView:
+    await hit(redis, "proofing-account", principal.subject, limit=_ATTEMPTS_PER_HOUR, window=3600)
+    challenge = await new_challenge(redis, f"account:{principal.subject}")
     return ChallengeView(challenge_id=challenge.id, challenge=challenge.nonce.hex(), expires_in=challenge.expires_in)
 
 
@@ -70,20 +68,19 @@ async def chip_challenge(request: Request[Any, Any, Any], redis: RedisClient) ->
     **UPLOAD_LIMITS,
 )
 async def chip_proof(
-    request: Request[Any, Any, Any], data: JSONBody[ChipProof], db: Db, redis: RedisClient, services: AppServices
+    principal: Caller, data: JSONBody[ChipProof], db: Db, redis: RedisClient, services: AppServices
 ) -> ProofOutcome:
-    p = principal_of(request)
-    account_id = uuid.UUID(p.subject)
+    account_id = uuid.UUID(principal.subject)
     account = await db.fetchrow("SELECT person_id, state FROM accounts WHERE id = $1", account_id)
     if account is None:
         raise NotFound("No such account.")
     if account["state"] != "active":
         raise Conflict("The account is frozen.", slug="account-frozen")
-    nonce = await take_challenge(redis, data.challenge_id, f"account:{p.subject}")
+    nonce = await take_challenge(redis, data.challenge_id, f"account:{principal.subject}")
     try:
         proven = await prove_holder(services, data, nonce, expected_person_id=account["person_id"])
     except ChipRefused as refusal:
-        await record_refusal(db, actor=p.key, subject=f"account:{account_id}", refusal=refusal)
+        await record_refusal(db, actor=principal.key, subject=f"account:{account_id}", refusal=refusal)
         raise
     async with db.acquire() as conn, conn.transaction():
         state = await conn.fetchval("SELECT state FROM accounts WHERE id = $1 FOR UPDATE", account_id)
@@ -92,7 +89,7 @@ async def chip_proof(
         await raise_to_level_2(
             conn,
             account_id,
-            actor=p.key,
+            actor=principal.key,
             via="chip+face",
             details={"document_signer": proven.document_signer, "face_score": proven.face_score},
         )

@@ -110,9 +110,7 @@ def test_every_route_declares_guards_or_public(app: Litestar) -> None:
 def test_no_public_route_asks_for_the_caller(app: Litestar) -> None:
     # ``principal`` is the caller the route's guards admitted; a public route has none to give.
     asking = [
-        path
-        for path, h in _handlers(app)
-        if h.opt.get("public") and "principal" in h.parsed_fn_signature.parameters
+        path for path, h in _handlers(app) if h.opt.get("public") and "principal" in h.parsed_fn_signature.parameters
     ]
     assert asking == []
 

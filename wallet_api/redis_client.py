@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -62,11 +63,29 @@ class Redis(aioredis.Redis):
         packed = conn.pack_commands(
             [(command, script, len(keys), *keys, *args) for command, script, keys, args in commands]
         )
+        if conn.is_connected and await conn.can_read():
+            # Between batches nothing may arrive but the end of the connection (Redis
+            # restarted or closed it): connect again rather than fail this batch.
+            await conn.disconnect()
+        reused = conn.is_connected
         replies: list[Any] = []
+        try:
+            await self._exchange(packed, len(commands), replies)
+        except RedisConnectionError:
+            if not reused or replies:
+                raise
+            # The connection ended while idle and this loop has not seen it yet: nothing of
+            # the batch reached a live server, so it goes once more on a new connection.
+            await self._exchange(packed, len(commands), replies)
+        return replies
+
+    async def _exchange(self, packed: list[bytes], count: int, replies: list[Any]) -> None:
+        """Send a batch and append its ``count`` replies; on any failure the connection is dropped."""
+        conn = self._script_connection
         try:
             async with asyncio.timeout(self._script_timeout):
                 await conn.send_packed_command(packed, check_health=False)
-                for _ in commands:
+                for _ in range(count):
                     try:
                         replies.append(await conn.read_response())
                     except ResponseError as error:  # this command's own error; the next reply follows
@@ -78,7 +97,6 @@ class Redis(aioredis.Redis):
             if isinstance(exc, TimeoutError):
                 raise RedisTimeoutError("Timeout reading from Redis") from exc
             raise
-        return replies
 
     async def aclose(self, close_connection_pool: bool | None = None) -> None:
         await self._script_connection.disconnect()

@@ -20,9 +20,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from wallet_api.redis_client import LuaScript, create_redis
+from wallet_api.redis_client import LuaScript, Redis, create_redis
 
 _ECHO = LuaScript("return {ARGV[1], redis.call('INCR', KEYS[1])}")
+
+
+async def test_the_app_client_runs_scripts_on_its_pipelined_connection(redis: Redis) -> None:
+    assert isinstance(redis, Redis)
+    assert redis.scripts is not None
 
 
 async def test_concurrent_callers_each_get_their_own_reply(redis: aioredis.Redis) -> None:
@@ -75,6 +80,17 @@ async def test_a_stopped_redis_fails_calls_and_a_restarted_one_serves_them_again
             await _ECHO(redis, ("test:count",), "while stopped")
     finally:
         servers.redis.start()
+    assert (await _ECHO(redis, ("test:count",), "after"))[0] == b"after"
+
+
+async def test_a_redis_restarted_between_calls_is_connected_again_without_a_failure(
+    redis: aioredis.Redis, servers: Any
+) -> None:
+    if servers.redis is None:
+        pytest.skip("needs the embedded Redis to restart it")
+    await _ECHO(redis, ("test:count",), "before")
+    servers.redis.stop()
+    servers.redis.start()
     assert (await _ECHO(redis, ("test:count",), "after"))[0] == b"after"
 
 

@@ -27,7 +27,7 @@ from notifications.channels import Contact, Device
 from notifications.events import TOPICS, BadEvent, Notice, notice_from_event
 from notifications.metrics import NOTICES
 from notifications.realtime import encode_message, publish_realtime_many
-from notifications.services import channels_of
+from notifications.services import CHANNELS
 from notifications.store import view_of
 from notifications.templates import CATEGORIES, Language
 from wallet_api.outbox import Consumer, EventFailure, OutboxEvent
@@ -126,7 +126,8 @@ async def handle_events(events: list[OutboxEvent], ctx: WorkerContext) -> dict[i
         d_account: list[uuid.UUID] = []
         d_channel: list[str] = []
         d_device: list[uuid.UUID | None] = []
-        channels = list(channels_of(ctx))
+        built = ctx.services.get(CHANNELS)
+        channels = list(built)
         for row in inserted:
             account_id = row["account_id"]
             cat = CATEGORIES[row["category"]]

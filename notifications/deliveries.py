@@ -29,7 +29,7 @@ import asyncpg
 
 from notifications.channels import PLUGINS, Channel, Contact, Destination, Device, Message
 from notifications.metrics import DELIVERIES, DELIVERY_SECONDS, TOKENS_GONE
-from notifications.services import channels_of
+from notifications.services import CHANNELS
 from notifications.templates import Language, render
 from wallet_api.outbound import RecipientGone, SendFailed, SendRejected
 from wallet_api.worker_context import BackgroundLoop, WorkerContext
@@ -136,7 +136,7 @@ async def deliver_once(ctx: WorkerContext, channel: str, *, lease: float = 60.0)
     if not ids:
         return 0
     rows = await ctx.pool.fetch(_DETAILS, ids)
-    sender = channels_of(ctx)[channel]
+    sender = ctx.services.get(CHANNELS)[channel]
     limit = asyncio.Semaphore(s.notify_delivery_concurrency)
 
     async def guarded(row: asyncpg.Record) -> _Outcome:

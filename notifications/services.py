@@ -8,13 +8,12 @@ from the SMS channel, the SMS sender that accounts text one-time codes through
 
 from __future__ import annotations
 
-from notifications.channels import Channels, build_channels
+from notifications.channels import build_channels
 from notifications.channels.sms import SmsChannel
 from wallet_api.outbound import SMS_SENDER, SmsSender
 from wallet_api.services import ServiceFactory, Services
-from wallet_api.worker_context import WorkerContext
 
-__all__ = ["CHANNELS", "SMS", "channels_of"]
+__all__ = ["CHANNELS", "SMS"]
 
 #: Every channel of the process, closed with it.
 CHANNELS = ServiceFactory(
@@ -30,8 +29,3 @@ def _sms_sender(services: Services) -> SmsSender:
 
 #: The SMS channel's sender, as the kernel's SMS sender.
 SMS = SMS_SENDER.provided_by(_sms_sender)
-
-
-def channels_of(ctx: WorkerContext) -> Channels:
-    """This worker's channels, built once from its settings and clients."""
-    return ctx.services.get(CHANNELS)

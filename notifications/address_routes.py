@@ -8,9 +8,9 @@ data: they are answered to their owner only and never logged.
 from __future__ import annotations
 
 import uuid
-from typing import Any, NoReturn
+from typing import NoReturn
 
-from litestar import Request, delete, get, post, put
+from litestar import delete, get, post, put
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
@@ -18,12 +18,13 @@ from notifications import addresses, store
 from notifications.channels import AddressChannel
 from notifications.schemas import AddressBody, AddressCode, AddressCodeSent, AddressView
 from notifications.services import CHANNELS
-from wallet_api.auth.guards import citizen, principal_of
+from wallet_api.auth.guards import citizen
+from wallet_api.auth.principal import Principal
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.outbound import SendFailed, SendUnavailable
 from wallet_api.problems import NotFound, ServiceUnavailable, TooManyRequests, ValidationFailed
 from wallet_api.services import Services
-from wallet_api.state import AppServices, Db
+from wallet_api.state import AppServices, Caller, Db
 
 __all__ = ["ROUTES"]
 
@@ -31,8 +32,8 @@ _TAGS = ["notifications"]
 _PATH = "/v1/notifications/addresses/{channel:str}"
 
 
-def _account(request: Request[Any, Any, Any]) -> uuid.UUID:
-    return uuid.UUID(principal_of(request).subject)
+def _account(principal: Principal) -> uuid.UUID:
+    return uuid.UUID(principal.subject)
 
 
 def _channel(services: Services, name: str) -> AddressChannel:
@@ -57,20 +58,18 @@ async def _view(db: Db, account_id: uuid.UUID, channel: str) -> AddressView:
 
 
 @get(_PATH, guards=[citizen], tags=_TAGS, summary="The channel's confirmed address and one waiting for its code")
-async def get_address(
-    request: Request[Any, Any, Any], db: Db, services: AppServices, channel: FromPath[str]
-) -> AddressView:
+async def get_address(principal: Caller, db: Db, services: AppServices, channel: FromPath[str]) -> AddressView:
     _channel(services, channel)
-    return await _view(db, _account(request), channel)
+    return await _view(db, _account(principal), channel)
 
 
 @put(
     _PATH, guards=[citizen], tags=_TAGS, summary="Give an address; a code is sent there", status_code=HTTP_202_ACCEPTED
 )
 async def put_address(
-    request: Request[Any, Any, Any], db: Db, services: AppServices, channel: FromPath[str], data: JSONBody[AddressBody]
+    principal: Caller, db: Db, services: AppServices, channel: FromPath[str], data: JSONBody[AddressBody]
 ) -> AddressCodeSent:
-    account_id = _account(request)
+    account_id = _account(principal)
     sender = _channel(services, channel)
     address = sender.normalise(data.address)
     if address is None:
@@ -103,9 +102,9 @@ async def put_address(
     status_code=HTTP_200_OK,
 )
 async def confirm_address(
-    request: Request[Any, Any, Any], db: Db, services: AppServices, channel: FromPath[str], data: JSONBody[AddressCode]
+    principal: Caller, db: Db, services: AppServices, channel: FromPath[str], data: JSONBody[AddressCode]
 ) -> AddressView:
-    account_id = _account(request)
+    account_id = _account(principal)
     _channel(services, channel)
     if not await addresses.confirm(db, account_id, channel, data.code):
         raise ValidationFailed(
@@ -118,11 +117,9 @@ async def confirm_address(
 
 
 @delete(_PATH, guards=[citizen], tags=_TAGS, summary="Stop using the channel's address")
-async def delete_address(
-    request: Request[Any, Any, Any], db: Db, services: AppServices, channel: FromPath[str]
-) -> None:
+async def delete_address(principal: Caller, db: Db, services: AppServices, channel: FromPath[str]) -> None:
     _channel(services, channel)
-    await addresses.remove(db, _account(request), channel)
+    await addresses.remove(db, _account(principal), channel)
 
 
 ROUTES = [get_address, put_address, confirm_address, delete_address]

@@ -40,7 +40,7 @@ from notifications.templates import CATEGORIES
 from wallet_api.accounts.sessions import session_alive
 from wallet_api.auth.guards import citizen, principal_of
 from wallet_api.problems import BadRequest, NotFound, Unauthorized, ValidationFailed
-from wallet_api.state import Db, RedisClient
+from wallet_api.state import Caller, Db, RedisClient
 
 __all__ = ["ROUTES"]
 
@@ -222,8 +222,7 @@ async def put_preferences(
     summary="Register this device's push token",
     status_code=HTTP_204_NO_CONTENT,
 )
-async def put_push_token(request: Request[Any, Any, Any], db: Db, data: JSONBody[PushTokenBody]) -> None:
-    principal = principal_of(request)
+async def put_push_token(principal: Caller, db: Db, data: JSONBody[PushTokenBody]) -> None:
     if principal.device_id is None:
         raise BadRequest("Only a bound device can receive push notifications.", slug="device-required")
     # A token identifies one app install: if another device row held it (a reinstall),

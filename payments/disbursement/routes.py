@@ -28,8 +28,9 @@ from payments.disbursement.schemas import (
 )
 from wallet_api import bodylimits, jsonbody
 from wallet_api.auth.guards import PUBLIC, citizen, officer_with_role, principal_of
+from wallet_api.auth.principal import Principal
 from wallet_api.problems import NotFound, Problem, ValidationFailed
-from wallet_api.state import AppServices, Db
+from wallet_api.state import AppServices, Caller, Db
 
 __all__ = ["ROUTES"]
 
@@ -52,21 +53,19 @@ class ProgrammeController(Controller):
     tags = ("disbursement",)
 
     @post("/", guards=[maker], status_code=HTTP_201_CREATED, summary="Create a programme")
-    async def create(self, request: _AnyRequest, db: Db, data: ProgrammeIn) -> ProgrammeOut:
-        who = principal_of(request)
+    async def create(self, principal: Caller, db: Db, data: ProgrammeIn) -> ProgrammeOut:
         async with db.acquire() as conn, conn.transaction():
-            row = await programmes.create_programme(conn, who, data)
+            row = await programmes.create_programme(conn, principal, data)
             return ProgrammeOut(**await programmes.programme_summary(conn, row))
 
     @get("/", guards=[welfare_officer], summary="My organisation's programmes")
-    async def list_programmes(self, request: _AnyRequest, db: Db) -> list[ProgrammeOut]:
-        who = principal_of(request)
-        rows = await db.fetch("SELECT * FROM programmes WHERE org_id = $1 ORDER BY created_at", who.org_id)
+    async def list_programmes(self, principal: Caller, db: Db) -> list[ProgrammeOut]:
+        rows = await db.fetch("SELECT * FROM programmes WHERE org_id = $1 ORDER BY created_at", principal.org_id)
         return [ProgrammeOut(**await programmes.programme_summary(db, r)) for r in rows]
 
     @get("/{programme_id:uuid}", guards=[welfare_officer], summary="A programme with its ledger balances")
-    async def show(self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID]) -> ProgrammeOut:
-        row = await programmes.programme_for(db, programme_id, principal_of(request))
+    async def show(self, principal: Caller, db: Db, programme_id: FromPath[UUID]) -> ProgrammeOut:
+        row = await programmes.programme_for(db, programme_id, principal)
         return ProgrammeOut(**await programmes.programme_summary(db, row))
 
     @post(
@@ -90,12 +89,11 @@ class ProgrammeController(Controller):
         summary="Enrol residents from the registry by rule (provinces, age)",
     )
     async def enrol_rule(
-        self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID], data: RuleEnrolmentIn
+        self, principal: Caller, db: Db, programme_id: FromPath[UUID], data: RuleEnrolmentIn
     ) -> EnrolmentOut:
-        who = principal_of(request)
-        row = await programmes.programme_for(db, programme_id, who)
+        row = await programmes.programme_for(db, programme_id, principal)
         async with db.acquire() as conn:
-            return await programmes.enrol_by_rule(conn, who, row, data)
+            return await programmes.enrol_by_rule(conn, principal, row, data)
 
     @get(
         "/{programme_id:uuid}/enrolments/{enrolment_id:uuid}/report.csv",
@@ -103,9 +101,9 @@ class ProgrammeController(Controller):
         summary="Per-row outcome of an enrolment upload",
     )
     async def enrolment_report(
-        self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID], enrolment_id: FromPath[UUID]
+        self, principal: Caller, db: Db, programme_id: FromPath[UUID], enrolment_id: FromPath[UUID]
     ) -> Stream:
-        await programmes.programme_for(db, programme_id, principal_of(request))
+        await programmes.programme_for(db, programme_id, principal)
         if not await db.fetchval(
             "SELECT true FROM enrolments WHERE id = $1 AND programme_id = $2", enrolment_id, programme_id
         ):
@@ -113,16 +111,15 @@ class ProgrammeController(Controller):
         return reports.enrolment_download(db, enrolment_id)
 
     @post("/{programme_id:uuid}/batches", guards=[maker], status_code=HTTP_201_CREATED, summary="Create a batch")
-    async def create_batch(self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID], data: BatchIn) -> BatchOut:
-        who = principal_of(request)
-        row = await programmes.programme_for(db, programme_id, who)
+    async def create_batch(self, principal: Caller, db: Db, programme_id: FromPath[UUID], data: BatchIn) -> BatchOut:
+        row = await programmes.programme_for(db, programme_id, principal)
         async with db.acquire() as conn:
-            batch_id = await batches.create_batch(conn, who, row, data)
-        return await _batch_out(db, batch_id, request)
+            batch_id = await batches.create_batch(conn, principal, row, data)
+        return await _batch_out(db, batch_id, principal)
 
     @get("/{programme_id:uuid}/report", guards=[welfare_officer], summary="Payments by state and reconciliation")
-    async def report(self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID]) -> dict[str, Any]:
-        row = await programmes.programme_for(db, programme_id, principal_of(request))
+    async def report(self, principal: Caller, db: Db, programme_id: FromPath[UUID]) -> dict[str, Any]:
+        row = await programmes.programme_for(db, programme_id, principal)
         out = await reports.programme_progress(db, programme_id)
         out["ledger"] = (await programmes.programme_summary(db, row))["ledger"]
         return out
@@ -132,13 +129,13 @@ class ProgrammeController(Controller):
         guards=[welfare_officer],
         summary="Every reconciliation line of the programme's payments",
     )
-    async def reconciliation_csv(self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID]) -> Stream:
-        await programmes.programme_for(db, programme_id, principal_of(request))
+    async def reconciliation_csv(self, principal: Caller, db: Db, programme_id: FromPath[UUID]) -> Stream:
+        await programmes.programme_for(db, programme_id, principal)
         return reports.reconciliation_download(db, "l.programme_id", programme_id)
 
 
-async def _batch_out(db: Any, batch_id: FromPath[UUID], request: _AnyRequest) -> BatchOut:
-    b = await batches.batch_for(db, batch_id, principal_of(request))
+async def _batch_out(db: Any, batch_id: FromPath[UUID], principal: Principal) -> BatchOut:
+    b = await batches.batch_for(db, batch_id, principal)
     return BatchOut(
         id=str(b["id"]),
         programme_id=str(b["programme_id"]),
@@ -161,40 +158,40 @@ class BatchController(Controller):
     tags = ("disbursement",)
 
     @get("/{batch_id:uuid}", guards=[welfare_officer], summary="A batch and its progress by state")
-    async def show(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID]) -> BatchOut:
-        return await _batch_out(db, batch_id, request)
+    async def show(self, principal: Caller, db: Db, batch_id: FromPath[UUID]) -> BatchOut:
+        return await _batch_out(db, batch_id, principal)
 
     @post("/{batch_id:uuid}/approve", guards=[checker], status_code=HTTP_200_OK, summary="Approve (four eyes)")
-    async def approve(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID], data: BatchApproval) -> BatchOut:
+    async def approve(self, principal: Caller, db: Db, batch_id: FromPath[UUID], data: BatchApproval) -> BatchOut:
         async with db.acquire() as conn:
-            await batches.approve_batch(conn, principal_of(request), batch_id, data)
-        return await _batch_out(db, batch_id, request)
+            await batches.approve_batch(conn, principal, batch_id, data)
+        return await _batch_out(db, batch_id, principal)
 
     @post("/{batch_id:uuid}/release", guards=[checker], status_code=HTTP_200_OK, summary="Reserve budget and pay")
-    async def release(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID]) -> BatchOut:
+    async def release(self, principal: Caller, db: Db, batch_id: FromPath[UUID]) -> BatchOut:
         async with db.acquire() as conn:
-            await batches.release_batch(conn, principal_of(request), batch_id)
-        return await _batch_out(db, batch_id, request)
+            await batches.release_batch(conn, principal, batch_id)
+        return await _batch_out(db, batch_id, principal)
 
     @post("/{batch_id:uuid}/cancel", guards=[welfare_officer], status_code=HTTP_200_OK, summary="Cancel before release")
-    async def cancel(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID]) -> BatchOut:
+    async def cancel(self, principal: Caller, db: Db, batch_id: FromPath[UUID]) -> BatchOut:
         async with db.acquire() as conn:
-            await batches.cancel_batch(conn, principal_of(request), batch_id)
-        return await _batch_out(db, batch_id, request)
+            await batches.cancel_batch(conn, principal, batch_id)
+        return await _batch_out(db, batch_id, principal)
 
     @get("/{batch_id:uuid}/failures.csv", guards=[welfare_officer], summary="Failed, unknown and reviewed payments")
-    async def failures(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID]) -> Stream:
-        await batches.batch_for(db, batch_id, principal_of(request))
+    async def failures(self, principal: Caller, db: Db, batch_id: FromPath[UUID]) -> Stream:
+        await batches.batch_for(db, batch_id, principal)
         return reports.failures_download(db, batch_id)
 
     @get("/{batch_id:uuid}/not-reached.csv", guards=[welfare_officer], summary="Held until the window ended")
-    async def not_reached(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID]) -> Stream:
-        await batches.batch_for(db, batch_id, principal_of(request))
+    async def not_reached(self, principal: Caller, db: Db, batch_id: FromPath[UUID]) -> Stream:
+        await batches.batch_for(db, batch_id, principal)
         return reports.not_reached_download(db, batch_id)
 
     @get("/{batch_id:uuid}/reconciliation.csv", guards=[welfare_officer], summary="Reconciliation lines of a batch")
-    async def reconciliation_csv(self, request: _AnyRequest, db: Db, batch_id: FromPath[UUID]) -> Stream:
-        await batches.batch_for(db, batch_id, principal_of(request))
+    async def reconciliation_csv(self, principal: Caller, db: Db, batch_id: FromPath[UUID]) -> Stream:
+        await batches.batch_for(db, batch_id, principal)
         return reports.reconciliation_download(db, "l.batch_id", batch_id)
 
 
@@ -243,13 +240,13 @@ async def payout_event(request: _AnyRequest, db: Db, services: AppServices, prov
 
 
 @get("/v1/me/payments", guards=[citizen], tags=["disbursement"], summary="My benefit payments and their status")
-async def my_payments(request: _AnyRequest, db: Db) -> list[MyPayment]:
+async def my_payments(principal: Caller, db: Db) -> list[MyPayment]:
     rows = await db.fetch(
         """SELECT p.id, pr.name, p.cycle, p.amount, p.state, p.hold_reason, p.hold_until, p.provider, p.updated_at
            FROM payments p JOIN programmes pr ON pr.id = p.programme_id
            WHERE p.account_id = $1 AND p.state <> 'cancelled'
            ORDER BY p.updated_at DESC LIMIT 200""",
-        UUID(principal_of(request).subject),
+        UUID(principal.subject),
     )
     return [
         MyPayment(

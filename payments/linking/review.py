@@ -9,18 +9,18 @@ Only the platform's admins decide: the review compares identities across citizen
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import asyncpg
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import FromPath, Parameter
 
 from payments.linking import store
-from wallet_api.auth.guards import officer_with_role, principal_of
+from wallet_api.auth.guards import officer_with_role
 from wallet_api.problems import Conflict, NotFound
-from wallet_api.state import Db
+from wallet_api.state import Caller, Db
 
 __all__ = ["WalletLinkReviewController"]
 
@@ -59,10 +59,8 @@ class WalletLinkReviewController(Controller):
         return [ReviewItem(**dict(r)) for r in rows]
 
     @post("/{link_id:uuid}/review", status_code=200, summary="Reinstate or close a flagged wallet link")
-    async def decide(
-        self, request: Request[Any, Any, Any], link_id: FromPath[UUID], data: ReviewDecision, db: Db
-    ) -> ReviewOutcome:
-        actor = principal_of(request).key
+    async def decide(self, principal: Caller, link_id: FromPath[UUID], data: ReviewDecision, db: Db) -> ReviewOutcome:
+        actor = principal.key
         async with db.acquire() as conn, conn.transaction():
             if data.decision == "close":
                 row = await store.move(

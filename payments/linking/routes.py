@@ -10,11 +10,10 @@ and a fresh device signature (step-up).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from redis.exceptions import RedisError
@@ -24,11 +23,12 @@ from payments.linking import store
 from payments.linking.flow import OTP_KEY, OTP_TTL_SECONDS
 from payments.linking.schemas import LinkRequest, OtpSubmission, ProviderView, WalletLinkView, view_of
 from payments.providers import registry_of
-from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, level_too_low, principal_of
+from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, level_too_low
+from wallet_api.auth.principal import Principal
 from wallet_api.idempotency import NOT_REPLAYED
 from wallet_api.outbox import publish
 from wallet_api.problems import Conflict, Forbidden, NotFound, Problem, TooManyRequests, ValidationFailed
-from wallet_api.state import AppServices, AppSettings, Db, RedisClient
+from wallet_api.state import AppServices, AppSettings, Caller, Db, RedisClient
 
 __all__ = ["WalletLinkController", "list_providers"]
 
@@ -39,9 +39,9 @@ _LIVE = ("requested", "inquiring", "awaiting_otp", "confirming", "active", "unde
 LINK_REQUESTS_PER_DAY = 10
 
 
-def _account_id(request: Request[Any, Any, Any]) -> UUID:
+def _account_id(principal: Principal) -> UUID:
     try:
-        return UUID(principal_of(request).subject)
+        return UUID(principal.subject)
     except ValueError:
         raise Forbidden("This token does not name a citizen account.") from None
 
@@ -103,9 +103,9 @@ class WalletLinkController(Controller):
         summary="Link an e-wallet (accepted at once, processed asynchronously)",
     )
     async def request_link(
-        self, request: Request[Any, Any, Any], data: LinkRequest, db: Db, services: AppServices
+        self, principal: Caller, data: LinkRequest, db: Db, services: AppServices
     ) -> Response[WalletLinkView]:
-        account_id = _account_id(request)
+        account_id = _account_id(principal)
         registry = registry_of(services)
         if data.provider not in registry.configs:
             raise ValidationFailed(
@@ -164,16 +164,16 @@ class WalletLinkController(Controller):
         )
 
     @get("/", guards=[citizen], summary="My wallet links, newest first")
-    async def list_links(self, request: Request[Any, Any, Any], db: Db) -> list[WalletLinkView]:
+    async def list_links(self, principal: Caller, db: Db) -> list[WalletLinkView]:
         rows = await db.fetch(
             "SELECT * FROM wallet_links WHERE account_id = $1 ORDER BY created_at DESC LIMIT 100",
-            _account_id(request),
+            _account_id(principal),
         )
         return [view_of(r) for r in rows]
 
     @get("/{link_id:uuid}", guards=[citizen], summary="One wallet link and its state")
-    async def get_link(self, request: Request[Any, Any, Any], link_id: FromPath[UUID], db: Db) -> WalletLinkView:
-        return view_of(await _own_link(db, _account_id(request), link_id))
+    async def get_link(self, principal: Caller, link_id: FromPath[UUID], db: Db) -> WalletLinkView:
+        return view_of(await _own_link(db, _account_id(principal), link_id))
 
     @post(
         "/{link_id:uuid}/otp",
@@ -184,13 +184,13 @@ class WalletLinkController(Controller):
     )
     async def submit_otp(
         self,
-        request: Request[Any, Any, Any],
+        principal: Caller,
         link_id: FromPath[UUID],
         data: OtpSubmission,
         db: Db,
         redis: RedisClient,
     ) -> WalletLinkView:
-        account_id = _account_id(request)
+        account_id = _account_id(principal)
         link = await _own_link(db, account_id, link_id)
         if link["state"] != "awaiting_otp":
             raise Conflict(
@@ -220,15 +220,15 @@ class WalletLinkController(Controller):
         summary="Make this wallet the payout wallet (payouts to it hold during the cooling-off period)",
     )
     async def set_default(
-        self, request: Request[Any, Any, Any], link_id: FromPath[UUID], db: Db, settings: AppSettings
+        self, principal: Caller, link_id: FromPath[UUID], db: Db, settings: AppSettings
     ) -> WalletLinkView:
-        account_id = _account_id(request)
+        account_id = _account_id(principal)
         async with db.acquire() as conn, conn.transaction():
             _refuse_if_payout_locked(
                 await conn.fetchval("SELECT payout_locked_until FROM accounts WHERE id = $1", account_id)
             )
             row, _changed = await store.make_default(
-                conn, account_id, link_id, settings.payout_cooling_off_seconds, principal_of(request).key
+                conn, account_id, link_id, settings.payout_cooling_off_seconds, principal.key
             )
         if row is None:
             raise NotFound("No such wallet link.")
@@ -242,10 +242,10 @@ class WalletLinkController(Controller):
         return view_of(row)
 
     @delete("/{link_id:uuid}", guards=_CHANGE, status_code=HTTP_200_OK, summary="Unlink an e-wallet (any time)")
-    async def unlink(self, request: Request[Any, Any, Any], link_id: FromPath[UUID], db: Db) -> WalletLinkView:
-        account_id = _account_id(request)
+    async def unlink(self, principal: Caller, link_id: FromPath[UUID], db: Db) -> WalletLinkView:
+        account_id = _account_id(principal)
         async with db.acquire() as conn, conn.transaction():
             await _own_link(conn, account_id, link_id)
-            row = await store.move(conn, link_id, from_states=_LIVE, to="unlinked", actor=principal_of(request).key)
+            row = await store.move(conn, link_id, from_states=_LIVE, to="unlinked", actor=principal.key)
             # Already unlinked, refused or failed: nothing to do; show where it stands.
             return view_of(row or await _own_link(conn, account_id, link_id))

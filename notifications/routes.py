@@ -39,6 +39,7 @@ from notifications.schemas import (
 from notifications.templates import CATEGORIES
 from wallet_api.accounts.sessions import session_alive
 from wallet_api.auth.guards import citizen, principal_of
+from wallet_api.auth.principal import Principal
 from wallet_api.problems import BadRequest, NotFound, Unauthorized, ValidationFailed
 from wallet_api.state import Caller, Db, RedisClient
 
@@ -49,8 +50,8 @@ NotificationId = Annotated[int, Parameter(ge=1, le=BIGINT_MAX)]
 _RETRY_MS = 3000
 
 
-def _account(request: Request[Any, Any, Any] | WebSocket[Any, Any, Any]) -> uuid.UUID:
-    return uuid.UUID(principal_of(request).subject)
+def _account(principal: Principal) -> uuid.UUID:
+    return uuid.UUID(principal.subject)
 
 
 def _cursor(value: str | None) -> int | None:
@@ -69,13 +70,13 @@ def _cursor(value: str | None) -> int | None:
 
 @get("/v1/notifications", guards=[citizen], tags=_TAGS, summary="The inbox, newest first")
 async def list_inbox(
-    request: Request[Any, Any, Any],
+    principal: Caller,
     db: Db,
     cursor: FromQuery[str | None] = None,
     limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
     unread_only: FromQuery[bool] = False,
 ) -> InboxPage:
-    account_id = _account(request)
+    account_id = _account(principal)
     language = await store.account_language(db, account_id)
     rows = await store.page(db, account_id, before=_cursor(cursor), limit=limit + 1, unread_only=unread_only)
     more = len(rows) > limit
@@ -88,15 +89,13 @@ async def list_inbox(
 
 
 @get("/v1/notifications/unread-count", guards=[citizen], tags=_TAGS, summary="How many entries are unread")
-async def unread(request: Request[Any, Any, Any], db: Db) -> UnreadCount:
-    return UnreadCount(unread=await store.unread_count(db, _account(request)))
+async def unread(principal: Caller, db: Db) -> UnreadCount:
+    return UnreadCount(unread=await store.unread_count(db, _account(principal)))
 
 
 @get("/v1/notifications/{notification_id:int}", guards=[citizen], tags=_TAGS, summary="One inbox entry")
-async def get_notification(
-    request: Request[Any, Any, Any], db: Db, notification_id: NotificationId
-) -> NotificationView:
-    account_id = _account(request)
+async def get_notification(principal: Caller, db: Db, notification_id: NotificationId) -> NotificationView:
+    account_id = _account(principal)
     row = await store.get_one(db, account_id, notification_id)
     if row is None:
         raise NotFound("No such notification.")
@@ -115,10 +114,8 @@ async def _tell_other_devices(redis: Any, db: Db, account_id: uuid.UUID, event: 
     summary="Mark one entry read",
     status_code=HTTP_204_NO_CONTENT,
 )
-async def mark_read(
-    request: Request[Any, Any, Any], db: Db, redis: RedisClient, notification_id: NotificationId
-) -> None:
-    account_id = _account(request)
+async def mark_read(principal: Caller, db: Db, redis: RedisClient, notification_id: NotificationId) -> None:
+    account_id = _account(principal)
     if not await store.mark_read(db, account_id, notification_id):
         raise NotFound("No such notification.")
     await _tell_other_devices(redis, db, account_id, "inbox.read", {"ids": [notification_id]})
@@ -132,9 +129,9 @@ async def mark_read(
     status_code=HTTP_200_OK,
 )
 async def mark_all_read(
-    request: Request[Any, Any, Any], db: Db, redis: RedisClient, data: JSONBody[MarkAllRead | None] = None
+    principal: Caller, db: Db, redis: RedisClient, data: JSONBody[MarkAllRead | None] = None
 ) -> MarkedRead:
-    account_id = _account(request)
+    account_id = _account(principal)
     up_to = data.up_to if data is not None else None
     marked = await store.mark_all_read(db, account_id, up_to)
     left = await store.unread_count(db, account_id)
@@ -143,10 +140,8 @@ async def mark_all_read(
 
 
 @delete("/v1/notifications/{notification_id:int}", guards=[citizen], tags=_TAGS, summary="Delete one entry")
-async def delete_notification(
-    request: Request[Any, Any, Any], db: Db, redis: RedisClient, notification_id: NotificationId
-) -> None:
-    account_id = _account(request)
+async def delete_notification(principal: Caller, db: Db, redis: RedisClient, notification_id: NotificationId) -> None:
+    account_id = _account(principal)
     if not await store.delete(db, account_id, notification_id):
         raise NotFound("No such notification.")
     await _tell_other_devices(redis, db, account_id, "inbox.deleted", {"ids": [notification_id]})
@@ -173,8 +168,8 @@ async def _preferences_view(db: Db, account_id: uuid.UUID) -> PreferencesView:
 
 
 @get("/v1/notifications/preferences", guards=[citizen], tags=_TAGS, summary="Language and channels per category")
-async def get_preferences(request: Request[Any, Any, Any], db: Db) -> PreferencesView:
-    return await _preferences_view(db, _account(request))
+async def get_preferences(principal: Caller, db: Db) -> PreferencesView:
+    return await _preferences_view(db, _account(principal))
 
 
 def _choices(update: PreferencesUpdate) -> dict[tuple[str, str], bool]:
@@ -203,10 +198,8 @@ def _choices(update: PreferencesUpdate) -> dict[tuple[str, str], bool]:
 
 
 @put("/v1/notifications/preferences", guards=[citizen], tags=_TAGS, summary="Change language or channels")
-async def put_preferences(
-    request: Request[Any, Any, Any], db: Db, data: JSONBody[PreferencesUpdate]
-) -> PreferencesView:
-    account_id = _account(request)
+async def put_preferences(principal: Caller, db: Db, data: JSONBody[PreferencesUpdate]) -> PreferencesView:
+    account_id = _account(principal)
     choices = _choices(data)
     async with db.acquire() as conn, conn.transaction():
         if data.language is not None:
@@ -271,7 +264,7 @@ async def stream(
     last_event_id: Annotated[str | None, HeaderParameter(name="Last-Event-ID")] = None,
     since: FromQuery[str | None] = None,
 ) -> ServerSentEvent:
-    account_id = _account(request)
+    account_id = _account(principal_of(request))
     after = _since(last_event_id, "Last-Event-ID") if last_event_id else _since(since, "since")
     session = await _live_session(request, db)
 
@@ -328,7 +321,7 @@ async def ws_stream(
     since: FromQuery[str | None] = None,
 ) -> None:
     """WebSocket: the same frames as the SSE stream, as JSON text messages; resume with ``since``."""
-    account_id = _account(socket)
+    account_id = _account(principal_of(socket))
     after = _since(since, "since")
     try:
         session = await _live_session(socket, db)

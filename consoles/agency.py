@@ -32,9 +32,8 @@ from documents.service import (
     update_document,
 )
 from documents.types import all_types
-from wallet_api.auth.guards import principal_of
 from wallet_api.problems import ValidationFailed
-from wallet_api.state import AppServices
+from wallet_api.state import AppServices, Caller, Db
 
 __all__ = ["ROLE", "ROUTES"]
 
@@ -67,15 +66,15 @@ def _types() -> list[dict[str, Any]]:
 
 
 @get("/", guards=_GUARDS, opt=PAGE, include_in_schema=False)
-async def home(request: Request[Any, Any, Any], agency_ref: str | None = None) -> Template:
+async def home(request: Request[Any, Any, Any], principal: Caller, db: Db, agency_ref: str | None = None) -> Template:
     found = None
     if agency_ref:
-        found = await find_by_agency_ref(request.app.state.pool, principal_of(request), agency_ref.strip()[:64])
+        found = await find_by_agency_ref(db, principal, agency_ref.strip()[:64])
     return page(request, "agency.html", agency_ref=agency_ref or "", found=found, types=_types())
 
 
 @post("/documents", guards=_GUARDS, opt=PAGE, include_in_schema=False)
-async def issue(request: Request[Any, Any, Any], services: AppServices) -> Response[Any]:
+async def issue(request: Request[Any, Any, Any], services: AppServices, principal: Caller, db: Db) -> Response[Any]:
     form = await _form(request)
     try:
         data = msgspec.convert(
@@ -89,11 +88,9 @@ async def issue(request: Request[Any, Any, Any], services: AppServices) -> Respo
         )
     except msgspec.ValidationError as exc:
         raise ValidationFailed(str(exc), errors=[{"key": "form", "message": str(exc)}]) from None
-    principal = principal_of(request)
-    pool = request.app.state.pool
-    doc_type = await authorised_type(pool, principal, data.doc_type)
+    doc_type = await authorised_type(db, principal, data.doc_type)
     claims = parse_claims(doc_type, data.claims)
-    async with pool.acquire() as conn:
+    async with db.acquire() as conn:
         row, _ = await issue_document(
             conn, principal, doc_type, data.agency_ref, data.holder_id, claims, services.population
         )
@@ -101,8 +98,8 @@ async def issue(request: Request[Any, Any, Any], services: AppServices) -> Respo
 
 
 @get("/documents/{document_id:uuid}", guards=_GUARDS, opt=PAGE, include_in_schema=False)
-async def show(request: Request[Any, Any, Any], document_id: FromPath[UUID]) -> Template:
-    row = await load_agency_document(request.app.state.pool, principal_of(request), document_id)
+async def show(request: Request[Any, Any, Any], document_id: FromPath[UUID], principal: Caller, db: Db) -> Template:
+    row = await load_agency_document(db, principal, document_id)
     return page(
         request,
         "agency_document.html",
@@ -118,28 +115,32 @@ async def show(request: Request[Any, Any, Any], document_id: FromPath[UUID]) -> 
 
 
 @post("/documents/{document_id:uuid}/update", guards=_GUARDS, opt=PAGE, include_in_schema=False)
-async def update(request: Request[Any, Any, Any], document_id: FromPath[UUID], services: AppServices) -> Response[Any]:
+async def update(
+    request: Request[Any, Any, Any], document_id: FromPath[UUID], services: AppServices, principal: Caller, db: Db
+) -> Response[Any]:
     form = await _form(request)
     claims = _claims(form)
-    async with request.app.state.pool.acquire() as conn:
-        await update_document(conn, principal_of(request), document_id, claims, services.population)
+    async with db.acquire() as conn:
+        await update_document(conn, principal, document_id, claims, services.population)
     return Redirect(f"/agency/documents/{document_id}?done=update", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/documents/{document_id:uuid}/state", guards=_GUARDS, opt=PAGE, include_in_schema=False)
-async def change(request: Request[Any, Any, Any], document_id: FromPath[UUID]) -> Response[Any]:
+async def change(
+    request: Request[Any, Any, Any], document_id: FromPath[UUID], principal: Caller, db: Db
+) -> Response[Any]:
     form = await _form(request)
     action = _text(form, "action")
     if action not in _ACTIONS:
         raise ValidationFailed("Choose suspend, reinstate or revoke.", errors=[{"key": "action", "message": "unknown"}])
     reason = _text(form, "reason")[:500] or None
-    async with request.app.state.pool.acquire() as conn:
-        await change_state(conn, principal_of(request), document_id, action, reason)
+    async with db.acquire() as conn:
+        await change_state(conn, principal, document_id, action, reason)
     return Redirect(f"/agency/documents/{document_id}?done={action}", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/bulk", guards=_GUARDS, opt=PAGE, include_in_schema=False, request_max_body_size=200 * 1024 * 1024)
-async def bulk(request: Request[Any, Any, Any], services: AppServices) -> Template:
+async def bulk(request: Request[Any, Any, Any], services: AppServices, principal: Caller, db: Db) -> Template:
     form = await _form(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
@@ -153,7 +154,7 @@ async def bulk(request: Request[Any, Any, Any], services: AppServices) -> Templa
             "This file is not an NDJSON register export: none of its lines is JSON.",
             errors=[{"key": "file", "message": "not NDJSON"}],
         )
-    result = await bulk_issue(request.app.state.pool, principal_of(request), rows, services.population)
+    result = await bulk_issue(db, principal, rows, services.population)
     return page(request, "agency_bulk.html", result=result, filename=upload.filename)
 
 

@@ -25,8 +25,9 @@ from documents.guards import verifier
 from documents.schemas import VerificationOut, VerifyRequest
 from documents.types import get_type
 from documents.verification import check
-from wallet_api.auth.guards import PUBLIC, principal_of
+from wallet_api.auth.guards import PUBLIC
 from wallet_api.problems import ValidationFailed
+from wallet_api.state import Caller
 
 __all__ = ["ROLE", "ROUTES"]
 
@@ -46,7 +47,7 @@ async def home(request: Request[Any, Any, Any]) -> Template:
 
 
 @post("/check", guards=[verifier], include_in_schema=False, status_code=HTTP_200_OK)
-async def verify_scanned(request: Request[Any, Any, Any]) -> ScreenVerdict:
+async def verify_scanned(request: Request[Any, Any, Any], principal: Caller) -> ScreenVerdict:
     await require_csrf(request)
     try:
         data = msgspec.json.decode(await request.body(), type=VerifyRequest)
@@ -54,7 +55,7 @@ async def verify_scanned(request: Request[Any, Any, Any]) -> ScreenVerdict:
         raise ValidationFailed(
             'Send {"payload": what was scanned}.', errors=[{"key": "payload", "message": str(exc)}]
         ) from None
-    answer = await check(request.app.state, principal_of(request), data)
+    answer = await check(request.app.state, principal, data)
     doc_type = get_type(answer.document_type)
     return ScreenVerdict(**msgspec.structs.asdict(answer), portrait=doc_type.portrait if doc_type else None)
 

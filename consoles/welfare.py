@@ -28,8 +28,9 @@ from consoles.pages import PAGE, page
 from consoles.session import SESSION_SECONDS, require_csrf
 from payments.disbursement import batches, programmes, reconciliation, reports
 from payments.disbursement.schemas import BatchApproval, BatchIn, EnrolmentOut, ProgrammeIn
-from wallet_api.auth.guards import officer_with_role, principal_of
+from wallet_api.auth.guards import officer_with_role
 from wallet_api.problems import NotFound, ValidationFailed
+from wallet_api.state import Caller, Db
 
 __all__ = ["ROLES", "ROUTES"]
 
@@ -74,16 +75,14 @@ def _progress(states: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @get("/", guards=[officer_with_role(*ROLES)], opt=PAGE, include_in_schema=False)
-async def home(request: _AnyRequest) -> Template:
-    who = principal_of(request)
-    pool = request.app.state.pool
-    rows = await pool.fetch("SELECT * FROM programmes WHERE org_id = $1 ORDER BY created_at", who.org_id)
-    listed = [await programmes.programme_summary(pool, r) for r in rows]
-    return page(request, "welfare.html", programmes=listed, roles=who.roles)
+async def home(request: _AnyRequest, principal: Caller, db: Db) -> Template:
+    rows = await db.fetch("SELECT * FROM programmes WHERE org_id = $1 ORDER BY created_at", principal.org_id)
+    listed = [await programmes.programme_summary(db, r) for r in rows]
+    return page(request, "welfare.html", programmes=listed, roles=principal.roles)
 
 
 @post("/programmes", guards=[_maker], opt=PAGE, include_in_schema=False)
-async def create_programme(request: _AnyRequest) -> Response[Any]:
+async def create_programme(request: _AnyRequest, principal: Caller, db: Db) -> Response[Any]:
     form = await _form(request)
     body = _convert(
         {
@@ -96,30 +95,28 @@ async def create_programme(request: _AnyRequest) -> Response[Any]:
         },
         ProgrammeIn,
     )
-    async with request.app.state.pool.acquire() as conn, conn.transaction():
-        row = await programmes.create_programme(conn, principal_of(request), body)
+    async with db.acquire() as conn, conn.transaction():
+        row = await programmes.create_programme(conn, principal, body)
     return Redirect(f"/welfare/programmes/{row['id']}", status_code=HTTP_303_SEE_OTHER)
 
 
 @get("/programmes/{programme_id:uuid}", guards=[_officer], opt=PAGE, include_in_schema=False)
-async def programme(request: _AnyRequest, programme_id: FromPath[UUID]) -> Template:
-    who = principal_of(request)
-    pool = request.app.state.pool
-    row = await programmes.programme_for(pool, programme_id, who)
-    enrolments = await pool.fetch(
+async def programme(request: _AnyRequest, programme_id: FromPath[UUID], principal: Caller, db: Db) -> Template:
+    row = await programmes.programme_for(db, programme_id, principal)
+    enrolments = await db.fetch(
         "SELECT * FROM enrolments WHERE programme_id = $1 ORDER BY created_at DESC LIMIT 20", programme_id
     )
-    listed = await pool.fetch(
+    listed = await db.fetch(
         "SELECT * FROM batches WHERE programme_id = $1 ORDER BY created_at DESC LIMIT 50", programme_id
     )
     return page(
         request,
         "welfare_programme.html",
-        programme=await programmes.programme_summary(pool, row),
-        report=await reports.programme_progress(pool, programme_id),
+        programme=await programmes.programme_summary(db, row),
+        report=await reports.programme_progress(db, programme_id),
         enrolments=enrolments,
         batches=listed,
-        roles=who.roles,
+        roles=principal.roles,
     )
 
 
@@ -130,14 +127,14 @@ async def programme(request: _AnyRequest, programme_id: FromPath[UUID]) -> Templ
     status_code=HTTP_201_CREATED,
     request_max_body_size=200 * 1024 * 1024,
 )
-async def upload_enrolment(request: _AnyRequest, programme_id: FromPath[UUID]) -> EnrolmentOut:
+async def upload_enrolment(
+    request: _AnyRequest, programme_id: FromPath[UUID], principal: Caller, db: Db
+) -> EnrolmentOut:
     """The page's script sends the chosen file as the body (so it can show upload progress)."""
     await require_csrf(request)
-    who = principal_of(request)
-    pool = request.app.state.pool
-    row = await programmes.programme_for(pool, programme_id, who)
-    async with pool.acquire() as conn:
-        return await programmes.enrol_upload(conn, who, row, request.stream())
+    row = await programmes.programme_for(db, programme_id, principal)
+    async with db.acquire() as conn:
+        return await programmes.enrol_upload(conn, principal, row, request.stream())
 
 
 @get(
@@ -146,15 +143,16 @@ async def upload_enrolment(request: _AnyRequest, programme_id: FromPath[UUID]) -
     opt=PAGE,
     include_in_schema=False,
 )
-async def enrolment(request: _AnyRequest, programme_id: FromPath[UUID], enrolment_id: FromPath[UUID]) -> Template:
-    pool = request.app.state.pool
-    row = await programmes.programme_for(pool, programme_id, principal_of(request))
-    found = await pool.fetchrow(
+async def enrolment(
+    request: _AnyRequest, programme_id: FromPath[UUID], enrolment_id: FromPath[UUID], principal: Caller, db: Db
+) -> Template:
+    row = await programmes.programme_for(db, programme_id, principal)
+    found = await db.fetchrow(
         "SELECT * FROM enrolments WHERE id = $1 AND programme_id = $2", enrolment_id, programme_id
     )
     if found is None:
         raise NotFound("No such enrolment.")
-    async with pool.acquire() as conn, conn.transaction(readonly=True):
+    async with db.acquire() as conn, conn.transaction(readonly=True):
         lines = [r async for r in conn.cursor(reports.REPORT_SQL + f" LIMIT {_REPORT_ROWS_SHOWN}", enrolment_id)]
     return page(
         request, "welfare_enrolment.html", programme=row, enrolment=found, lines=lines, shown=_REPORT_ROWS_SHOWN
@@ -166,18 +164,19 @@ async def enrolment(request: _AnyRequest, programme_id: FromPath[UUID], enrolmen
     guards=[_officer],
     include_in_schema=False,
 )
-async def enrolment_csv(request: _AnyRequest, programme_id: FromPath[UUID], enrolment_id: FromPath[UUID]) -> Stream:
-    pool = request.app.state.pool
-    await programmes.programme_for(pool, programme_id, principal_of(request))
-    if not await pool.fetchval(
+async def enrolment_csv(
+    request: _AnyRequest, programme_id: FromPath[UUID], enrolment_id: FromPath[UUID], principal: Caller, db: Db
+) -> Stream:
+    await programmes.programme_for(db, programme_id, principal)
+    if not await db.fetchval(
         "SELECT true FROM enrolments WHERE id = $1 AND programme_id = $2", enrolment_id, programme_id
     ):
         raise NotFound("No such enrolment.")
-    return reports.enrolment_download(pool, enrolment_id)
+    return reports.enrolment_download(db, enrolment_id)
 
 
 @post("/programmes/{programme_id:uuid}/batches", guards=[_maker], opt=PAGE, include_in_schema=False)
-async def create_batch(request: _AnyRequest, programme_id: FromPath[UUID]) -> Response[Any]:
+async def create_batch(request: _AnyRequest, programme_id: FromPath[UUID], principal: Caller, db: Db) -> Response[Any]:
     form = await _form(request)
     body = _convert(
         {
@@ -187,23 +186,19 @@ async def create_batch(request: _AnyRequest, programme_id: FromPath[UUID]) -> Re
         },
         BatchIn,
     )
-    who = principal_of(request)
-    pool = request.app.state.pool
-    row = await programmes.programme_for(pool, programme_id, who)
-    async with pool.acquire() as conn:
-        batch_id = await batches.create_batch(conn, who, row, body)
+    row = await programmes.programme_for(db, programme_id, principal)
+    async with db.acquire() as conn:
+        batch_id = await batches.create_batch(conn, principal, row, body)
     return Redirect(f"/welfare/batches/{batch_id}", status_code=HTTP_303_SEE_OTHER)
 
 
 @get("/batches/{batch_id:uuid}", guards=[_officer], opt=PAGE, include_in_schema=False)
-async def batch(request: _AnyRequest, batch_id: FromPath[UUID]) -> Template:
-    who = principal_of(request)
-    pool = request.app.state.pool
-    row = await batches.batch_for(pool, batch_id, who)
-    async with pool.acquire() as conn, conn.transaction(readonly=True):
+async def batch(request: _AnyRequest, batch_id: FromPath[UUID], principal: Caller, db: Db) -> Template:
+    row = await batches.batch_for(db, batch_id, principal)
+    async with db.acquire() as conn, conn.transaction(readonly=True):
         failures = [r async for r in conn.cursor(reports.FAILURES_SQL + " LIMIT 500", batch_id)]
         not_reached = [r async for r in conn.cursor(reports.NOT_REACHED_SQL + " LIMIT 500", batch_id)]
-    progress = _progress(await batches.progress(pool, batch_id))
+    progress = _progress(await batches.progress(db, batch_id))
     return page(
         request,
         "welfare_batch.html",
@@ -212,50 +207,49 @@ async def batch(request: _AnyRequest, batch_id: FromPath[UUID]) -> Template:
         failures=failures,
         not_reached=not_reached,
         # The maker of a batch is never offered the approval (the server refuses it anyway).
-        may_approve="welfare_checker" in who.roles and row["state"] == "draft" and row["maker"] != who.key,
-        may_release="welfare_checker" in who.roles and row["state"] == "approved",
+        may_approve="welfare_checker" in principal.roles and row["state"] == "draft" and row["maker"] != principal.key,
+        may_release="welfare_checker" in principal.roles and row["state"] == "approved",
         may_cancel=row["state"] in ("draft", "approved"),
-        is_maker=row["maker"] == who.key,
+        is_maker=row["maker"] == principal.key,
     )
 
 
 @post("/batches/{batch_id:uuid}/approve", guards=[_checker], opt=PAGE, include_in_schema=False)
-async def approve(request: _AnyRequest, batch_id: FromPath[UUID]) -> Response[Any]:
+async def approve(request: _AnyRequest, batch_id: FromPath[UUID], principal: Caller, db: Db) -> Response[Any]:
     form = await _form(request)
     body = _convert(
         {"control_count": _number(form, "control_count"), "control_sum": _number(form, "control_sum")}, BatchApproval
     )
-    async with request.app.state.pool.acquire() as conn:
-        await batches.approve_batch(conn, principal_of(request), batch_id, body)
+    async with db.acquire() as conn:
+        await batches.approve_batch(conn, principal, batch_id, body)
     return Redirect(f"/welfare/batches/{batch_id}", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/batches/{batch_id:uuid}/release", guards=[_checker], opt=PAGE, include_in_schema=False)
-async def release(request: _AnyRequest, batch_id: FromPath[UUID]) -> Response[Any]:
+async def release(request: _AnyRequest, batch_id: FromPath[UUID], principal: Caller, db: Db) -> Response[Any]:
     await _form(request)
-    async with request.app.state.pool.acquire() as conn:
-        await batches.release_batch(conn, principal_of(request), batch_id)
+    async with db.acquire() as conn:
+        await batches.release_batch(conn, principal, batch_id)
     return Redirect(f"/welfare/batches/{batch_id}", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/batches/{batch_id:uuid}/cancel", guards=[_officer], opt=PAGE, include_in_schema=False)
-async def cancel(request: _AnyRequest, batch_id: FromPath[UUID]) -> Response[Any]:
+async def cancel(request: _AnyRequest, batch_id: FromPath[UUID], principal: Caller, db: Db) -> Response[Any]:
     await _form(request)
-    async with request.app.state.pool.acquire() as conn:
-        await batches.cancel_batch(conn, principal_of(request), batch_id)
+    async with db.acquire() as conn:
+        await batches.cancel_batch(conn, principal, batch_id)
     return Redirect(f"/welfare/batches/{batch_id}", status_code=HTTP_303_SEE_OTHER)
 
 
 @get("/batches/{batch_id:uuid}/events", guards=[_officer], include_in_schema=False)
-async def batch_events(request: _AnyRequest, batch_id: FromPath[UUID]) -> ServerSentEvent:
+async def batch_events(request: _AnyRequest, batch_id: FromPath[UUID], principal: Caller, db: Db) -> ServerSentEvent:
     """Live progress: the counts by state every second, until every payment is settled."""
-    pool = request.app.state.pool
-    await batches.batch_for(pool, batch_id, principal_of(request))
+    await batches.batch_for(db, batch_id, principal)
     ends = time.monotonic() + SESSION_SECONDS
 
     async def events() -> AsyncIterator[str]:
         while time.monotonic() < ends:
-            state = _progress(await batches.progress(pool, batch_id))
+            state = _progress(await batches.progress(db, batch_id))
             yield json.dumps(state)
             if state["total"] and state["percent"] == 100:
                 return
@@ -265,17 +259,15 @@ async def batch_events(request: _AnyRequest, batch_id: FromPath[UUID]) -> Server
 
 
 @get("/batches/{batch_id:uuid}/failures.csv", guards=[_officer], include_in_schema=False)
-async def failures_csv(request: _AnyRequest, batch_id: FromPath[UUID]) -> Stream:
-    pool = request.app.state.pool
-    await batches.batch_for(pool, batch_id, principal_of(request))
-    return reports.failures_download(pool, batch_id)
+async def failures_csv(request: _AnyRequest, batch_id: FromPath[UUID], principal: Caller, db: Db) -> Stream:
+    await batches.batch_for(db, batch_id, principal)
+    return reports.failures_download(db, batch_id)
 
 
 @get("/batches/{batch_id:uuid}/not-reached.csv", guards=[_officer], include_in_schema=False)
-async def not_reached_csv(request: _AnyRequest, batch_id: FromPath[UUID]) -> Stream:
-    pool = request.app.state.pool
-    await batches.batch_for(pool, batch_id, principal_of(request))
-    return reports.not_reached_download(pool, batch_id)
+async def not_reached_csv(request: _AnyRequest, batch_id: FromPath[UUID], principal: Caller, db: Db) -> Stream:
+    await batches.batch_for(db, batch_id, principal)
+    return reports.not_reached_download(db, batch_id)
 
 
 @get("/reconciliations", guards=[_operator], opt=PAGE, include_in_schema=False)
@@ -286,7 +278,7 @@ async def reconciliation_form(request: _AnyRequest) -> Template:
 @post(
     "/reconciliations", guards=[_operator], opt=PAGE, include_in_schema=False, request_max_body_size=200 * 1024 * 1024
 )
-async def reconcile(request: _AnyRequest) -> Template:
+async def reconcile(request: _AnyRequest, principal: Caller, db: Db) -> Template:
     form = await _form(request)
     upload = form.get("file")
     provider = str(form.get("provider") or "").strip()
@@ -305,16 +297,17 @@ async def reconcile(request: _AnyRequest) -> Template:
         while chunk := await upload.read(65536):
             yield chunk
 
-    async with request.app.state.pool.acquire() as conn:
-        result = await reconciliation.reconcile_csv(conn, provider, day, chunks(), principal_of(request).key)
+    async with db.acquire() as conn:
+        result = await reconciliation.reconcile_csv(conn, provider, day, chunks(), principal.key)
     return page(request, "welfare_reconciliation.html", result=result, today=day.isoformat())
 
 
 @get("/programmes/{programme_id:uuid}/reconciliation.csv", guards=[_officer], include_in_schema=False)
-async def programme_reconciliation(request: _AnyRequest, programme_id: FromPath[UUID]) -> Stream:
-    pool = request.app.state.pool
-    await programmes.programme_for(pool, programme_id, principal_of(request))
-    return reports.reconciliation_download(pool, "l.programme_id", programme_id)
+async def programme_reconciliation(
+    request: _AnyRequest, programme_id: FromPath[UUID], principal: Caller, db: Db
+) -> Stream:
+    await programmes.programme_for(db, programme_id, principal)
+    return reports.reconciliation_download(db, "l.programme_id", programme_id)
 
 
 ROUTES = [

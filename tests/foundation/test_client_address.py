@@ -63,7 +63,9 @@ def test_ipv6_clients_count_by_their_64_network() -> None:
 @hypothesis_settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(
     written=st.lists(
-        st.ip_addresses().map(str) | st.text(alphabet=st.characters(blacklist_characters=","), max_size=20), max_size=5
+        st.ip_addresses().map(str)
+        | st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=","), max_size=20),
+        max_size=5,
     ),
     real=st.tuples(st.integers(11, 99), st.integers(0, 255), st.integers(0, 255), st.integers(1, 254)).map(
         lambda t: ".".join(map(str, t))
@@ -71,6 +73,7 @@ def test_ipv6_clients_count_by_their_64_network() -> None:
 )
 def test_whatever_a_client_writes_it_cannot_choose_its_address(written: list[str], real: str) -> None:
     # Our proxy (10.0.0.5) appends the address it saw; everything left of it is the client's.
+    # (Lone surrogates are left out of the text: they cannot be encoded, so no client can send one.)
     scope = _scope("10.0.0.5", ("x-forwarded-for", ", ".join([*written, real])))
     assert client_address(scope, PROXIES) == real
 

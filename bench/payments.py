@@ -336,7 +336,7 @@ def disbursement_system(n: int, api_processes: int) -> Iterator[DisbursementSyst
         env = {
             "WALLET_DATABASE_URL": url,
             "WALLET_REDIS_URL": base.redis_url,
-            "WALLET_PROVIDER_SIM_URL": settings.provider_sim_url,
+            "WALLET_PROVIDER_SIM_URL": settings.providers.sim_url,
             "WALLET_PROVIDERS": "",
             "WALLET_LOG_LEVEL": "WARNING",
             "WALLET_ACCESS_TOKEN_TTL_SECONDS": "3600",

@@ -71,7 +71,7 @@ async def trust_bundle(db: asyncpg.Pool, key_provider: DatabaseKeyProvider, sett
             key_provider,
             row["id"],
             base_url=settings.public_base_url,
-            ttl_seconds=settings.documents_status_list_ttl_seconds,
+            ttl_seconds=settings.documents.status_list_ttl_seconds,
         )
         if signed is not None:
             lists.append({"id": str(row["id"]), "token": signed.token})

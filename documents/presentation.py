@@ -232,7 +232,7 @@ async def online_presentation(
 ) -> OnlinePresentationOut:
     _, doc_type = await _shown_document(db, principal, document_id)
     proven = await verify_device_proof(db, redis, settings, principal, document_id, doc_type, data.proof, "online")
-    ttl = settings.documents_code_ttl_seconds
+    ttl = settings.documents.code_ttl_seconds
     code = await store_code(
         redis,
         document_id=document_id,
@@ -275,7 +275,7 @@ async def offline_presentation(
     proven = await verify_device_proof(db, redis, settings, principal, document_id, doc_type, data.proof, "offline")
     held = await ensure_credential(db, key_provider, settings, principal, document_id)
     now = int(time.time())
-    exp = now + settings.documents_offline_ttl_seconds
+    exp = now + settings.documents.offline_ttl_seconds
     if held.expires_at is not None:
         exp = min(exp, int(held.expires_at.timestamp()))
     key = await issuer_signing_key(db, key_provider, doc["issuer_org_id"])

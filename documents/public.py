@@ -93,13 +93,13 @@ async def status_list(
         key_provider,
         list_id,
         base_url=settings.public_base_url,
-        ttl_seconds=settings.documents_status_list_ttl_seconds,
+        ttl_seconds=settings.documents.status_list_ttl_seconds,
     )
     if signed is None:
         raise NotFound("No such status list.")
     headers = {
         "ETag": signed.etag,
-        "Cache-Control": f"public, max-age={settings.documents_status_list_ttl_seconds}",
+        "Cache-Control": f"public, max-age={settings.documents.status_list_ttl_seconds}",
     }
     if signed.etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
         return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)

@@ -268,7 +268,7 @@ async def _verify_offline(services: Services, principal: Principal, payload: str
 async def check(state: State, principal: Principal, data: VerifyRequest) -> VerificationOut:
     """Verify what the holder showed: the route's work, apart from HTTP."""
     services = cast(Services, state.services)
-    limit = services.settings.documents_verify_rate_per_minute
+    limit = services.settings.documents.verify_rate_per_minute
     payload = data.payload.strip()
     try:
         if payload.startswith(PREFIX):

@@ -87,7 +87,7 @@ class _Outcome:
 
 
 def _backoff(ctx: WorkerContext, attempts: int, retry_after: float | None) -> float:
-    base = float(ctx.settings.notify_retry_base_seconds) * (2 ** max(0, attempts - 1))
+    base = float(ctx.settings.notifications.retry_base_seconds) * (2 ** max(0, attempts - 1))
     delay = min(_BACKOFF_CAP, base) * random.uniform(0.8, 1.2)  # jitter spreads retries of one outage
     return float(max(delay, retry_after or 0.0))
 
@@ -121,7 +121,7 @@ async def _send_one(ctx: WorkerContext, channel: Channel, row: asyncpg.Record) -
         # Our send errors carry a safe reason; anything else only its type (no personal data).
         reason = exc.reason if isinstance(exc, SendFailed) else type(exc).__name__
         retry_after = exc.retry_after if isinstance(exc, SendFailed) else None
-        if row["attempts"] >= ctx.settings.notify_max_attempts:
+        if row["attempts"] >= ctx.settings.notifications.max_attempts:
             return _Outcome("dead", error=reason)
         return _Outcome("pending", delay=_backoff(ctx, row["attempts"], retry_after), error=reason)
     finally:
@@ -132,12 +132,12 @@ async def _send_one(ctx: WorkerContext, channel: Channel, row: asyncpg.Record) -
 async def deliver_once(ctx: WorkerContext, channel: str, *, lease: float = 60.0) -> int:
     """Claim and send one batch of ``channel``'s due deliveries; returns how many were claimed."""
     s = ctx.settings
-    ids = [r["id"] for r in await ctx.pool.fetch(_CLAIM, channel, s.notify_delivery_batch, lease, ctx.worker_id)]
+    ids = [r["id"] for r in await ctx.pool.fetch(_CLAIM, channel, s.notifications.delivery_batch, lease, ctx.worker_id)]
     if not ids:
         return 0
     rows = await ctx.pool.fetch(_DETAILS, ids)
     sender = ctx.services.get(CHANNELS)[channel]
-    limit = asyncio.Semaphore(s.notify_delivery_concurrency)
+    limit = asyncio.Semaphore(s.notifications.delivery_concurrency)
 
     async def guarded(row: asyncpg.Record) -> _Outcome:
         async with limit:

@@ -46,8 +46,8 @@ def _count(status: str) -> int:
 async def remove_expired_once(ctx: WorkerContext) -> int:
     """Remove at most one batch per rule; returns how many entries went (0: nothing due)."""
     s = ctx.settings
-    read = _count(await ctx.pool.execute(_READ, s.notify_retention_read_days, s.notify_retention_batch))
-    old = _count(await ctx.pool.execute(_TOO_OLD, s.notify_retention_max_days, s.notify_retention_batch))
+    read = _count(await ctx.pool.execute(_READ, s.notifications.retention_read_days, s.notifications.retention_batch))
+    old = _count(await ctx.pool.execute(_TOO_OLD, s.notifications.retention_max_days, s.notifications.retention_batch))
     if read:
         RETENTION_DELETED.labels("read").inc(read)
     if old:

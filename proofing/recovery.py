@@ -93,7 +93,7 @@ async def start_recovery(
     sim_owner = await phone_owned_by(services.subscribers, phone, data.person_id)
     account = await db.fetchrow("SELECT state FROM accounts WHERE person_id = $1", data.person_id)
     recovery_id = secrets.token_urlsafe(24)
-    ttl = settings.otp_ttl_seconds
+    ttl = settings.accounts.otp_ttl_seconds
     await redis.set(f"recover:{recovery_id}", json.dumps({"person_id": data.person_id, "phone": phone}), ex=ttl)
     if sim_owner and account is not None and account["state"] == "active":
         await otp.issue_code(
@@ -155,12 +155,12 @@ async def complete_recovery(
             password_hash=password_hash,
             actor="recovery:app",
             via="chip+face",
-            cooling_off_seconds=settings.payout_cooling_off_seconds,
+            cooling_off_seconds=settings.accounts.payout_cooling_off_seconds,
             details={"document_signer": proven.document_signer, "face_score": proven.face_score},
         )
         device_id = await _bind(conn, rebound.account_id, data.device, jwk, actor="recovery:app")
     await after_rebind(db, redis, otp.sms_gateway(services), rebound, actor="recovery:app")
-    return await _signed_in(db, tokens, settings.refresh_token_ttl_days, rebound.account_id, device_id)
+    return await _signed_in(db, tokens, settings.accounts.refresh_token_ttl_days, rebound.account_id, device_id)
 
 
 async def _bind(conn: Any, account_id: uuid.UUID, device: DeviceIn, jwk: dict[str, str], *, actor: str) -> str:
@@ -227,7 +227,7 @@ async def police_rebind(
             password_hash=None,
             actor=principal.key,
             via="police",
-            cooling_off_seconds=settings.payout_cooling_off_seconds,
+            cooling_off_seconds=settings.accounts.payout_cooling_off_seconds,
             details={"org_id": principal.org_id},
         )
     sms = otp.sms_gateway(services)
@@ -268,7 +268,7 @@ async def complete_rebind(
             "UPDATE accounts SET password_hash = $2, updated_at = now() WHERE id = $1", account_id, password_hash
         )
         device_id = await _bind(conn, account_id, data.device, jwk, actor=f"citizen:{account_id}")
-    return await _signed_in(db, tokens, settings.refresh_token_ttl_days, account_id, device_id)
+    return await _signed_in(db, tokens, settings.accounts.refresh_token_ttl_days, account_id, device_id)
 
 
 ROUTES = [start_recovery, complete_recovery, police_rebind, complete_rebind]

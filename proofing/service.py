@@ -28,7 +28,9 @@ _STORES: dict[Path, TrustStore] = {}
 
 
 def trust_directory(settings: Settings) -> Path:
-    return Path(settings.chip_trust_dir) if settings.chip_trust_dir else settings.data_dir / "chip-trust"
+    return (
+        Path(settings.proofing.chip_trust_dir) if settings.proofing.chip_trust_dir else settings.data_dir / "chip-trust"
+    )
 
 
 def trust_list(settings: Settings) -> TrustList:
@@ -73,7 +75,7 @@ async def prove_holder(services: Services, proof: ChipProof, nonce: bytes, *, ex
         raise ChipRefused("face-matcher-unavailable", "Face matching is not available; try again later.") from None
     if not verdict.live:
         raise ChipRefused("face-liveness-failed", "Take the selfie live, of yourself, in good light.")
-    if verdict.score * 100 < services.settings.face_match_threshold_percent:
+    if verdict.score * 100 < services.settings.proofing.face_match_threshold_percent:
         raise ChipRefused("face-mismatch", "The selfie does not match the photo on the chip.")
     return ProvenHolder(
         person_id=chip.person_id,

@@ -60,7 +60,6 @@ def settings(servers: ServerSet, tmp_path_factory: pytest.TempPathFactory) -> Se
         db_pool_min=1,
         db_pool_max=10,
         outbox_lease_seconds=5,
-        payout_cooling_off_seconds=72 * 3600,
     )
 
 

@@ -1,6 +1,14 @@
-"""Every ``WALLET_*`` setting, read from the environment in one place.
+"""Every ``WALLET_*`` setting, read from the environment in one place and validated by msgspec.
 
-The table in ``docs/configuration.md`` mirrors the fields below; keep them in step.
+The kernel's settings are fields of :class:`Settings`; each domain's are a section of it
+(``settings.notifications``, ``settings.payouts``, …), a :class:`Section` whose fields are
+named as the variables are: ``WALLET_`` + the section's prefix + the field's name
+(``settings.notifications.max_attempts`` is ``WALLET_NOTIFY_MAX_ATTEMPTS``). msgspec turns
+the variables' text into the fields' types and checks their ranges (``Meta``); what relates
+two settings, and what production requires, is checked by :meth:`Settings.validate`.
+docs/configuration.md has a table for the kernel and one per section (its ``heading``);
+tests/foundation/test_settings.py holds the tables and the fields equal.
+
 A missing database or Redis URL means "start the embedded servers" (development and
 tests); production sets both and nothing embedded ever starts.
 """
@@ -8,18 +16,39 @@ tests); production sets both and nothing embedded ever starts.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
+
+import msgspec
 
 from wallet_api.client_address import trusted_proxies
 from wallet_api.observability.listener import is_loopback, parse_address
 
-__all__ = ["Environment", "Settings", "SettingsError"]
+__all__ = [
+    "AccountSettings",
+    "DocumentSettings",
+    "Environment",
+    "MailSettings",
+    "NotificationSettings",
+    "PayoutSettings",
+    "ProofingSettings",
+    "ProviderSettings",
+    "PushSettings",
+    "Section",
+    "SettingField",
+    "Settings",
+    "SettingsError",
+    "SmsSettings",
+    "setting_fields",
+    "variables",
+]
 
 Environment = Literal["development", "test", "production"]
+_Positive = Annotated[int, msgspec.Meta(ge=1)]
 
 
 class SettingsError(ValueError):
@@ -30,8 +59,134 @@ def _env_name(name: str) -> str:
     return "WALLET_" + name.upper()
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Section(msgspec.Struct, frozen=True, kw_only=True):
+    """A domain's settings: one variable per field, ``WALLET_`` + its encoded name (the class's ``rename``)."""
+
+    #: The heading of the section's table in docs/configuration.md.
+    heading: ClassVar[str]
+
+
+class AccountSettings(Section, frozen=True, kw_only=True):
+    heading: ClassVar[str] = "Identity (accounts)"
+    refresh_token_ttl_days: _Positive = 30
+    #: Seconds a newly bound device or payout wallet must wait before payout changes apply.
+    payout_cooling_off_seconds: int = 72 * 3600
+    #: Base URL of the national population registry; empty means the local ``population`` table.
+    registry_url: str = ""
+    registry_token: str = ""
+    #: Base URL of the carriers' mobile subscriber database (SIM owner check); empty means the
+    #: local ``mobile_subscribers`` table.
+    subscriber_registry_url: str = ""
+    subscriber_registry_token: str = ""
+    #: Seconds a one-time SMS code stays valid.
+    otp_ttl_seconds: _Positive = 300
+    #: Seconds a device sign-in or step-up challenge stays valid (single use).
+    challenge_ttl_seconds: _Positive = 60
+
+
+class ProofingSettings(Section, frozen=True, kw_only=True):
+    heading: ClassVar[str] = "Identity proofing (chip and face, `proofing/`)"
+    #: Directory of the chip trust list (CSCA certificates and their CRLs, PEM or DER); empty
+    #: means ``<data_dir>/chip-trust``, where ``wallet dev`` puts a development CSCA.
+    chip_trust_dir: str = ""
+    #: Face matching service; empty means the local development matcher (refused in production).
+    face_match_url: str = ""
+    face_match_token: str = ""
+    #: Lowest face-match score (percent of the service's 0-1 scale) that counts as the same person.
+    face_match_threshold_percent: Annotated[int, msgspec.Meta(ge=1, le=100)] = 75
+
+
+class DocumentSettings(Section, frozen=True, kw_only=True, rename=lambda name: f"documents_{name}"):
+    heading: ClassVar[str] = "Documents"
+    #: Seconds an online presentation code stays valid (single use).
+    code_ttl_seconds: _Positive = 180
+    #: Lifetime of an offline QR payload; at most 24 hours.
+    offline_ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=24 * 3600)] = 24 * 3600
+    #: Seconds verifiers may cache a status list (Cache-Control max-age and the token's ttl).
+    status_list_ttl_seconds: _Positive = 300
+    #: Verifications one verifier (client or officer) may make per minute.
+    verify_rate_per_minute: _Positive = 6000
+
+
+class NotificationSettings(Section, frozen=True, kw_only=True, rename=lambda name: f"notify_{name}"):
+    """Deliveries and the inbox (docs/notifications.md)."""
+
+    heading: ClassVar[str] = "Notifications (docs/notifications.md)"
+    #: Attempts per push/SMS delivery before it goes to the dead letters.
+    max_attempts: _Positive = 6
+    #: Backoff base in seconds: attempt n waits base * 2**(n-1) (capped at an hour), or Retry-After.
+    retry_base_seconds: int = 10
+    #: Deliveries claimed per batch and sent concurrently per channel.
+    delivery_batch: _Positive = 200
+    delivery_concurrency: _Positive = 50
+    #: Inbox retention (notifications/retention.py): an entry goes this many days after it was
+    #: read, and any entry this many days after it was created; deleted in batches of this size.
+    retention_read_days: _Positive = 90
+    retention_max_days: _Positive = 730
+    retention_batch: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 1000
+
+
+class PushSettings(Section, frozen=True, kw_only=True, rename=lambda name: f"push_{name}"):
+    """FCM and APNs; without them development and tests use a local sink, production waits."""
+
+    heading: ClassVar[str] = NotificationSettings.heading
+    #: Service-account JSON file for FCM HTTP v1 (its token_uri is used for OAuth2).
+    fcm_service_account: str = ""
+    fcm_endpoint: str = "https://fcm.googleapis.com"
+    #: APNs token authentication: the .p8 key file, its key id, the team id and the app's bundle id.
+    apns_key_file: str = ""
+    apns_key_id: str = ""
+    apns_team_id: str = ""
+    apns_topic: str = ""
+    apns_endpoint: str = "https://api.push.apple.com"
+
+
+class SmsSettings(Section, frozen=True, kw_only=True, rename=lambda name: f"sms_gateway_{name}"):
+    """The SMS gateway (notifications/channels/sms/http.py) for one-time codes and notices; empty: the
+    development sink (refused in production)."""
+
+    heading: ClassVar[str] = NotificationSettings.heading
+    url: str = ""
+    token: str = ""
+
+
+class MailSettings(Section, frozen=True, kw_only=True, rename=lambda name: f"mail_{name}"):
+    """Transactional mail for e-mail notices and address codes (notifications/channels/email, its HTTP
+    contract in docs/notifications.md); empty: the development mailbox."""
+
+    heading: ClassVar[str] = NotificationSettings.heading
+    api_url: str = ""
+    api_token: str = ""
+    #: The From address of every e-mail.
+    from_address: str = msgspec.field(default="VNeID <no-reply@citizenwallet.vn>", name="mail_from")
+
+
+class PayoutSettings(Section, frozen=True, kw_only=True, rename=lambda name: f"payout_{name}"):
+    heading: ClassVar[str] = "Disbursement"
+    #: Payments one dispatcher claims at a time (then sent in the provider's bulk size).
+    claim_size: _Positive = 500
+    #: Claim-and-send lanes per worker: up to lanes × claim size payments in flight at once.
+    lanes: _Positive = 4
+    #: Seconds a dispatcher owns the payments it claimed; after that they count as unknown.
+    lease_seconds: _Positive = 60
+    #: A payment the provider says it never saw is resent (same id) only this long after its latest send.
+    not_found_grace_seconds: int = 30
+    #: Status queries for an unknown payment before it goes to manual review.
+    status_max_checks: _Positive = 30
+
+
+class ProviderSettings(Section, frozen=True, kw_only=True, rename=lambda name: f"provider_{name}"):
+    heading: ClassVar[str] = "E-wallet providers and linking"
+    #: E-wallet providers as a JSON list (payments/providers/config.py, docs/providers.md);
+    #: empty outside production means MoMo, ZaloPay, VNPT Money and Viettel Money on the simulator.
+    configs: str = msgspec.field(default="", name="providers")
+    #: Base URL of the provider simulator (``python -m simulators.provider_sim``) used by the development provider set.
+    sim_url: str = "http://127.0.0.1:8700"
+    #: Shared secrets for signed provider callbacks: ``code=secret,code=secret``.
+    webhook_secrets: str = ""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
     env: Environment = "development"
     #: PostgreSQL DSN; empty means "embedded pgserver under data_dir".
     database_url: str = ""
@@ -40,147 +195,79 @@ class Settings:
     #: Where embedded servers and development secrets live (git-ignored).
     data_dir: Path = Path(".wallet")
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
     #: Proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For / Forwarded
     #: headers name the client; empty: the socket's peer is the client (wallet_api/client_address.py).
     trusted_proxies: str = ""
     #: ASGI server processes for ``wallet serve`` / ``wallet dev``.
-    api_processes: int = 2
+    api_processes: _Positive = 2
     #: Requests one API process handles at once (granian's backpressure). Every open realtime
     #: stream (SSE, WebSocket) counts for as long as it is open; past this the process stops
     #: accepting connections, health checks included.
-    api_max_concurrency: int = 10000
+    api_max_concurrency: _Positive = 10000
     #: Background worker processes for ``wallet worker`` / ``wallet dev``.
-    worker_processes: int = 1
+    worker_processes: _Positive = 1
     #: Public base URL used in links and QR codes.
     public_base_url: str = "http://127.0.0.1:8000"
-    db_pool_min: int = 2
-    db_pool_max: int = 10
+    db_pool_min: _Positive = 2
+    db_pool_max: _Positive = 10
     #: Redis connections per process. Callers beyond it wait (up to the socket timeout)
     #: instead of failing, which is what redis-py's default pool of 100 does.
-    redis_pool_max: int = 256
+    redis_pool_max: _Positive = 256
     log_level: str = "INFO"
     #: Base64 of 32 random bytes: the key-encryption key that wraps signing keys at rest.
     #: Required in production; development generates one under data_dir.
     kek: str = ""
-    outbox_lease_seconds: int = 30
-    outbox_max_attempts: int = 8
-    outbox_batch_size: int = 100
-    idempotency_ttl_hours: int = 24
-    access_token_ttl_seconds: int = 300
-    refresh_token_ttl_days: int = 30
-    #: Seconds a newly bound device or payout wallet must wait before payout changes apply.
-    payout_cooling_off_seconds: int = 72 * 3600
-    # --- identity (accounts) ---
-    #: Base URL of the national population registry; empty means the local ``population`` table.
-    registry_url: str = ""
-    registry_token: str = ""
-    #: Base URL of the carriers' mobile subscriber database (SIM owner check); empty means the
-    #: local ``mobile_subscribers`` table.
-    subscriber_registry_url: str = ""
-    subscriber_registry_token: str = ""
-    #: SMS gateway (notifications/channels/sms/http.py) for one-time codes and notices; empty means
-    #: the development sink (refused in production).
-    sms_gateway_url: str = ""
-    sms_gateway_token: str = ""
-    #: Seconds a one-time SMS code stays valid.
-    otp_ttl_seconds: int = 300
-    #: Seconds a device sign-in or step-up challenge stays valid (single use).
-    challenge_ttl_seconds: int = 60
-    # --- identity proofing (proofing/, docs/accounts.md) ---
-    #: Directory of the chip trust list (CSCA certificates and their CRLs, PEM or DER); empty
-    #: means ``<data_dir>/chip-trust``, where ``wallet dev`` puts a development CSCA.
-    chip_trust_dir: str = ""
-    #: Face matching service; empty means the local development matcher (refused in production).
-    face_match_url: str = ""
-    face_match_token: str = ""
-    #: Lowest face-match score (percent of the service's 0-1 scale) that counts as the same person.
-    face_match_threshold_percent: int = 75
+    outbox_lease_seconds: _Positive = 30
+    outbox_max_attempts: _Positive = 8
+    outbox_batch_size: _Positive = 100
+    idempotency_ttl_hours: _Positive = 24
+    access_token_ttl_seconds: _Positive = 300
     #: Demo citizens created by ``wallet seed`` when run by ``wallet dev``.
     seed_citizens: int = 1000
-    #: E-wallet providers as a JSON list (payments/providers/config.py, docs/providers.md);
-    #: empty outside production means MoMo, ZaloPay, VNPT Money and Viettel Money on the simulator.
-    providers: str = ""
-    #: Base URL of the provider simulator (``python -m simulators.provider_sim``) used by the development provider set.
-    provider_sim_url: str = "http://127.0.0.1:8700"
-    metrics_dir: Path = field(default=Path(".wallet/metrics"))
+    metrics_dir: Path = Path(".wallet/metrics")
     #: Where ``wallet serve``'s metrics listener serves /metrics (host:port; port 0: any free
     #: port, for tests). Metrics are not served by the public API (wallet_api/observability/listener.py).
     metrics_address: str = "127.0.0.1:9464"
     #: Allow a non-loopback metrics address: only where a network policy admits the scraper alone.
     metrics_allow_non_loopback: bool = False
-    #: Payments one dispatcher claims at a time (then sent in the provider's bulk size).
-    payout_claim_size: int = 500
-    #: Claim-and-send lanes per worker: up to lanes × claim size payments in flight at once.
-    payout_lanes: int = 4
-    #: Seconds a dispatcher owns the payments it claimed; after that they count as unknown.
-    payout_lease_seconds: int = 60
-    #: A payment the provider says it never saw is resent (same id) only this long after its latest send.
-    payout_not_found_grace_seconds: int = 30
-    #: Status queries for an unknown payment before it goes to manual review.
-    payout_status_max_checks: int = 30
-    #: Shared secrets for signed provider callbacks: ``code=secret,code=secret``.
-    provider_webhook_secrets: str = ""
-    #: Seconds an online presentation code stays valid (single use).
-    documents_code_ttl_seconds: int = 180
-    #: Lifetime of an offline QR payload; at most 24 hours.
-    documents_offline_ttl_seconds: int = 24 * 3600
-    #: Seconds verifiers may cache a status list (Cache-Control max-age and the token's ttl).
-    documents_status_list_ttl_seconds: int = 300
-    #: Verifications one verifier (client or officer) may make per minute.
-    documents_verify_rate_per_minute: int = 6000
-    # Notifications (docs/notifications.md). Without gateway settings, development and tests
-    # use local sinks (Redis); production refuses to send rather than pretend.
-    #: Attempts per push/SMS delivery before it goes to the dead letters.
-    notify_max_attempts: int = 6
-    #: Backoff base in seconds: attempt n waits base * 2**(n-1) (capped at an hour), or Retry-After.
-    notify_retry_base_seconds: int = 10
-    #: Deliveries claimed per batch and sent concurrently per channel.
-    notify_delivery_batch: int = 200
-    notify_delivery_concurrency: int = 50
-    #: Inbox retention (notifications/retention.py): an entry goes this many days after it was
-    #: read, and any entry this many days after it was created; deleted in batches of this size.
-    notify_retention_read_days: int = 90
-    notify_retention_max_days: int = 730
-    notify_retention_batch: int = 1000
-    #: Service-account JSON file for FCM HTTP v1 (its token_uri is used for OAuth2).
-    push_fcm_service_account: str = ""
-    push_fcm_endpoint: str = "https://fcm.googleapis.com"
-    #: APNs token authentication: the .p8 key file, its key id, the team id and the app's bundle id.
-    push_apns_key_file: str = ""
-    push_apns_key_id: str = ""
-    push_apns_team_id: str = ""
-    push_apns_topic: str = ""
-    push_apns_endpoint: str = "https://api.push.apple.com"
-    #: Transactional mail service for e-mail notices and address codes (notifications/channels/email,
-    #: its HTTP contract in docs/notifications.md); empty means the development mailbox.
-    mail_api_url: str = ""
-    mail_api_token: str = ""
-    #: The From address of every e-mail.
-    mail_from: str = "VNeID <no-reply@citizenwallet.vn>"
+    # The domains' sections.
+    accounts: AccountSettings = msgspec.field(default_factory=AccountSettings)
+    proofing: ProofingSettings = msgspec.field(default_factory=ProofingSettings)
+    documents: DocumentSettings = msgspec.field(default_factory=DocumentSettings)
+    notifications: NotificationSettings = msgspec.field(default_factory=NotificationSettings)
+    push: PushSettings = msgspec.field(default_factory=PushSettings)
+    sms: SmsSettings = msgspec.field(default_factory=SmsSettings)
+    mail: MailSettings = msgspec.field(default_factory=MailSettings)
+    payouts: PayoutSettings = msgspec.field(default_factory=PayoutSettings)
+    providers: ProviderSettings = msgspec.field(default_factory=ProviderSettings)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        environ = dict(os.environ if environ is None else environ)
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = environ.get(_env_name(f.name))
-            if raw is None or raw == "":
-                continue
-            values[f.name] = _coerce(f.name, f.type, raw)
-        values.update(overrides)
-        settings = cls(**values)
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """The settings the ``WALLET_*`` variables give (``overrides``: kernel fields, e.g. from the CLI)."""
+        environ = os.environ if environ is None else environ
+        raw: dict[str, Any] = {}
+        for field in setting_fields():
+            value = environ.get(field.variable)
+            if value:
+                target = raw if field.section is None else raw.setdefault(field.section, {})
+                target[field.encoded] = _YES_NO.get(value.lower(), value) if field.type is bool else value
+        raw.update(overrides)
+        try:
+            settings = msgspec.convert(raw, cls, strict=False, dec_hook=_decode)
+        except msgspec.ValidationError as exc:
+            raise SettingsError(_named(exc, environ)) from None
         settings.validate()
         return settings
 
     def validate(self) -> None:
-        if self.env not in ("development", "test", "production"):
-            raise SettingsError(f"WALLET_ENV must be development, test or production, not {self.env!r}")
+        """What msgspec cannot check field by field: production's requirements, keys, addresses, pairs."""
         if self.env == "production":
-            missing = [n for n in ("database_url", "redis_url", "kek", "sms_gateway_url") if not getattr(self, n)]
+            required = {"WALLET_DATABASE_URL": self.database_url, "WALLET_REDIS_URL": self.redis_url}
+            required |= {"WALLET_KEK": self.kek, "WALLET_SMS_GATEWAY_URL": self.sms.url}
+            missing = [name for name, value in required.items() if not value]
             if missing:
-                names = ", ".join(_env_name(n) for n in missing)
-                raise SettingsError(f"production requires {names}")
+                raise SettingsError(f"production requires {', '.join(missing)}")
         if self.kek:
             try:
                 key = base64.b64decode(self.kek, validate=True)
@@ -203,28 +290,18 @@ class Settings:
                 "service's routes and traffic and are not for the public. Set WALLET_METRICS_ALLOW_NON_LOOPBACK=1 "
                 "only where a network policy lets the scraper alone reach that port"
             )
-        if self.api_max_concurrency < 1:
-            raise SettingsError("WALLET_API_MAX_CONCURRENCY must be at least 1")
-        if not 1 <= self.notify_retention_read_days <= self.notify_retention_max_days:
+        if not 1 <= self.notifications.retention_read_days <= self.notifications.retention_max_days:
             raise SettingsError(
                 "WALLET_NOTIFY_RETENTION_READ_DAYS must be at least 1 and at most WALLET_NOTIFY_RETENTION_MAX_DAYS"
             )
-        if not 1 <= self.notify_retention_batch <= 100_000:
-            raise SettingsError("WALLET_NOTIFY_RETENTION_BATCH must be between 1 and 100000")
-        if not 60 <= self.documents_offline_ttl_seconds <= 24 * 3600:
-            raise SettingsError("WALLET_DOCUMENTS_OFFLINE_TTL_SECONDS must be between 60 and 86400")
-        if self.providers:
-            import json
-
+        if self.providers.configs:
             try:
-                parsed = json.loads(self.providers)
+                parsed = json.loads(self.providers.configs)
             except ValueError as exc:
                 raise SettingsError("WALLET_PROVIDERS is not valid JSON") from exc
             if not isinstance(parsed, list):
                 raise SettingsError("WALLET_PROVIDERS must be a JSON list of provider objects")
-        if not 1 <= self.face_match_threshold_percent <= 100:
-            raise SettingsError("WALLET_FACE_MATCH_THRESHOLD_PERCENT must be between 1 and 100")
-        if self.db_pool_min < 1 or self.db_pool_max < self.db_pool_min:
+        if self.db_pool_max < self.db_pool_min:
             raise SettingsError("WALLET_DB_POOL_MIN must be >= 1 and <= WALLET_DB_POOL_MAX")
 
     @property
@@ -256,17 +333,46 @@ class Settings:
         return base64.b64decode(path.read_text().strip())
 
 
-def _coerce(name: str, type_name: Any, raw: str) -> Any:
-    type_text = str(type_name)
-    try:
-        if type_text == "int":
-            return int(raw)
-        if type_text == "Path":
-            return Path(raw)
-        if type_text == "bool":
-            return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}[raw.lower()]
-    except KeyError as exc:
-        raise SettingsError(f"{_env_name(name)}={raw!r} is not one of 1, true, yes, 0, false, no") from exc
-    except ValueError as exc:
-        raise SettingsError(f"{_env_name(name)}={raw!r} is not a valid {type_text}") from exc
-    return raw
+# Accepted besides msgspec's own true/false/1/0 (as before; docs/configuration.md names them).
+_YES_NO = {"yes": "true", "no": "false"}
+
+
+class SettingField(NamedTuple):
+    """One setting: its section (None: the kernel's), its attribute there, its encoded name and variable."""
+
+    section: str | None
+    attribute: str
+    encoded: str
+    variable: str
+    type: Any
+
+
+def setting_fields() -> Iterator[SettingField]:
+    """Every setting, the kernel's first, then each section's."""
+    for field in msgspec.structs.fields(Settings):
+        if isinstance(field.type, type) and issubclass(field.type, Section):
+            for inner in msgspec.structs.fields(field.type):
+                yield SettingField(field.name, inner.name, inner.encode_name, _env_name(inner.encode_name), inner.type)
+        else:
+            yield SettingField(None, field.name, field.encode_name, _env_name(field.encode_name), field.type)
+
+
+def variables() -> dict[str, str]:
+    """Every ``WALLET_*`` variable, and the heading of its table in docs/configuration.md ("" for the kernel's)."""
+    headings = {f.name: getattr(f.type, "heading", "") for f in msgspec.structs.fields(Settings)}
+    return {f.variable: headings[f.section] if f.section else "" for f in setting_fields()}
+
+
+def _decode(kind: type, value: Any) -> Any:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError
+
+
+def _named(exc: msgspec.ValidationError, environ: Mapping[str, str]) -> str:
+    """msgspec's message with the variable named (``… - at `$.notifications.notify_max_attempts```)."""
+    message, _, where = str(exc).rpartition(" - at `$.")
+    if not message:
+        return str(exc)
+    variable = _env_name(where.rstrip("`").rsplit(".", 1)[-1])
+    return f"{variable}={environ.get(variable, '')!r}: {message}"

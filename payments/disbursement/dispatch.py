@@ -107,7 +107,7 @@ async def _claim(ctx: WorkerContext, limit: int | None = None, skip: Sequence[st
     """Claim up to ``limit`` approved payments, except those of the providers in ``skip``."""
     s = ctx.settings
     async with ctx.pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(_CLAIM, limit or s.payout_claim_size, list(skip))
+        rows = await conn.fetch(_CLAIM, limit or s.payouts.claim_size, list(skip))
         if not rows:
             return []
         dead = [r["id"] for r in rows if r["dead"]]
@@ -120,7 +120,7 @@ async def _claim(ctx: WorkerContext, limit: int | None = None, skip: Sequence[st
         if not ready:
             return []
         await machine.act_as(conn, f"worker:{ctx.worker_id}")
-        claimed = await machine.claim(conn, ready, ctx.worker_id, float(s.payout_lease_seconds))
+        claimed = await machine.claim(conn, ready, ctx.worker_id, float(s.payouts.lease_seconds))
         await ledger.post_payments(conn, "send", ready)
     return [_Claimed(r["id"], r["provider"], r["wallet_account"], r["amount"], r["description"]) for r in claimed]
 
@@ -209,10 +209,10 @@ async def dispatch_continuously(ctx: WorkerContext) -> int:
     """
     pipeline = ctx.services.get(PAYOUT_PIPELINE)
     s = ctx.settings
-    room = max(1, s.payout_lanes) * max(1, s.payout_claim_size)
+    room = max(1, s.payouts.lanes) * max(1, s.payouts.claim_size)
     claimed = 0
     while pipeline.in_flight < room:
-        lot = await _claim(ctx, min(s.payout_claim_size, room - pipeline.in_flight), pipeline.held_off())
+        lot = await _claim(ctx, min(s.payouts.claim_size, room - pipeline.in_flight), pipeline.held_off())
         if not lot:
             break
         pipeline.start(ctx, lot)
@@ -230,7 +230,7 @@ async def dispatch_once(ctx: WorkerContext) -> int:
     is recorded (a single pass; tests drive the state machine with it)."""
     pipeline = _Pipeline()
     claimed = 0
-    for _ in range(max(1, ctx.settings.payout_lanes)):
+    for _ in range(max(1, ctx.settings.payouts.lanes)):
         lot = await _claim(ctx)
         if not lot:
             break
@@ -295,7 +295,7 @@ async def _record_results(ctx: WorkerContext, sent: Sequence[UUID], results: Seq
                 """UPDATE payments SET lease_owner = NULL, lease_until = now() + make_interval(secs => $2)
                    WHERE id = ANY($1::uuid[]) AND state = 'sending'""",
                 pending,
-                float(ctx.settings.payout_lease_seconds),
+                float(ctx.settings.payouts.lease_seconds),
             )
         await machine.mark_unknown(conn, missing, ctx.worker_id, "no_result_for_item", 5.0)
 
@@ -306,7 +306,7 @@ async def recover_once(ctx: WorkerContext) -> int:
         await machine.act_as(conn, f"worker:{ctx.worker_id}", "lease_expired")
         expired = await machine.expire_leases(conn, 1000)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(_CLAIM_UNKNOWN, 200, float(ctx.settings.payout_lease_seconds))
+        rows = await conn.fetch(_CLAIM_UNKNOWN, 200, float(ctx.settings.payouts.lease_seconds))
     if not rows:
         return expired
     sem = asyncio.Semaphore(16)
@@ -342,12 +342,12 @@ async def _apply_statuses(
         elif answer is not None and answer.state == "failed":
             failed_ids.append(row["id"])
             failed_reasons.append(answer.reason or "failed")
-        elif checks >= s.payout_status_max_checks:
+        elif checks >= s.payouts.status_max_checks:
             review.append(row["id"])
         elif (
             answer is not None
             and answer.state == "not_found"
-            and (row["answered"] or row["sent_seconds_ago"] >= s.payout_not_found_grace_seconds)
+            and (row["answered"] or row["sent_seconds_ago"] >= s.payouts.not_found_grace_seconds)
         ):
             resend.append(row["id"])
         else:

@@ -198,7 +198,7 @@ async def process_event(event: OutboxEvent, ctx: WorkerContext) -> EventFailure 
         if event.topic == events.LINK_REQUESTED:
             await _on_requested(ctx.pool, provider, link_id)
         else:
-            await _on_otp(ctx.pool, ctx.redis, provider, link_id, ctx.settings.payout_cooling_off_seconds)
+            await _on_otp(ctx.pool, ctx.redis, provider, link_id, ctx.settings.accounts.payout_cooling_off_seconds)
     except UnknownProvider:
         await _give_up(ctx.pool, link_id, "provider_not_configured")
     except ProviderRateLimited as exc:

@@ -228,7 +228,7 @@ class WalletLinkController(Controller):
                 await conn.fetchval("SELECT payout_locked_until FROM accounts WHERE id = $1", account_id)
             )
             row, _changed = await store.make_default(
-                conn, account_id, link_id, settings.payout_cooling_off_seconds, principal.key
+                conn, account_id, link_id, settings.accounts.payout_cooling_off_seconds, principal.key
             )
         if row is None:
             raise NotFound("No such wallet link.")

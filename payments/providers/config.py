@@ -135,12 +135,12 @@ def development_configs(sim_url: str, webhook_secrets: str = "") -> list[Provide
 
 def load_provider_configs(settings: Settings) -> dict[str, ProviderConfig]:
     """Provider configurations by code, from ``WALLET_PROVIDERS`` or the development set."""
-    if not settings.providers:
+    if not settings.providers.configs:
         if settings.env == "production":
             return {}
-        return {c.code: c for c in development_configs(settings.provider_sim_url, settings.provider_webhook_secrets)}
+        return {c.code: c for c in development_configs(settings.providers.sim_url, settings.providers.webhook_secrets)}
     try:
-        raw = json.loads(settings.providers)
+        raw = json.loads(settings.providers.configs)
     except ValueError as exc:
         raise SettingsError("WALLET_PROVIDERS is not valid JSON") from exc
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):

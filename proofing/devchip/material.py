@@ -57,7 +57,7 @@ def _write(path: Path, data: bytes, *, private: bool = False) -> None:
 
 def ensure_dev_material(settings: Settings) -> bool:
     """Make the development CSCA, CRL and Document Signer unless they exist; True if made."""
-    if settings.env == "production" or settings.chip_trust_dir:
+    if settings.env == "production" or settings.proofing.chip_trust_dir:
         return False
     trust, dev = settings.data_dir / "chip-trust", _dev_dir(settings)
     if (dev / "ds.key.pem").exists():

@@ -24,6 +24,7 @@ from tests.accounts.conftest import (
     register_phone,
     start_registration,
 )
+from tests.support.settings import replaced
 from wallet_api.accounts import subscribers
 from wallet_api.accounts.subscribers import (
     HttpSubscriberRegistry,
@@ -157,7 +158,7 @@ async def test_subscriber_database_down_is_a_503_problem_and_changes_nothing(
     client: httpx.AsyncClient, app: Litestar, db: asyncpg.Pool, minh: Person, monkeypatch: Any
 ) -> None:
     services = app.state.services
-    down = dataclasses.replace(services.settings, subscriber_registry_url="http://127.0.0.1:9")
+    down = replaced(services.settings, subscriber_registry_url="http://127.0.0.1:9")
     monkeypatch.setattr(services, "subscribers", subscribers.subscriber_registry(down, services.http, services.pool))
     r = await start_registration(client, MINH)
     assert r.status_code == 503

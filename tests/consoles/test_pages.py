@@ -5,7 +5,6 @@ authorisation (another agency's document is not found)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from consoles.session import SESSION_COOKIE, session_cookies
 from tests.consoles.test_sessions import PASSWORD, _csrf
 from tests.documents.conftest import ISSUER_TYPES, licence_claims
+from tests.support.settings import replaced
 from wallet_api.accounts.orgs import create_officer
 from wallet_api.settings import Settings
 
@@ -110,7 +110,7 @@ async def test_a_state_change_without_the_csrf_token_changes_nothing(
 
 def test_the_session_cookie_is_secure_outside_development_and_tests(settings: Settings) -> None:
     for env, secure in [("production", True), ("staging", True), ("development", False), ("test", False)]:
-        cookie = session_cookies("token", dataclasses.replace(settings, env=env), "agency")[0]  # type: ignore[arg-type]
+        cookie = session_cookies("token", replaced(settings, env=env), "agency")[0]
         assert cookie.key == SESSION_COOKIE and cookie.httponly and cookie.samesite == "strict"
         assert (cookie.secure, cookie.path) == (secure, "/agency"), env
 

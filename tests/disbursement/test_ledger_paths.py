@@ -6,7 +6,6 @@ instead of out of 'in_flight').
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -23,13 +22,14 @@ from payments.providers import PROVIDERS
 from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, released_batch
 from tests.disbursement.ledger_checks import assert_every_account_settles
 from tests.disbursement.local_provider import LocalProvider, LocalRegistry
+from tests.support.settings import replaced
 from wallet_api.worker_context import WorkerContext
 
 
 def _ctx(worker_ctx: WorkerContext, provider: LocalProvider) -> WorkerContext:
     return worker_ctx.replaced(
         services={PROVIDERS: LocalRegistry(provider)},
-        settings=dataclasses.replace(worker_ctx.settings, payout_not_found_grace_seconds=0),
+        settings=replaced(worker_ctx.settings, payout_not_found_grace_seconds=0),
     )
 
 

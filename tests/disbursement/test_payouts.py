@@ -17,6 +17,7 @@ from payments.providers.registry import registry_of
 from payments.providers.signing import sign_webhook
 from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, released_batch
 from tests.disbursement.local_provider import LocalProvider, LocalRegistry
+from tests.support.settings import replaced
 from wallet_api.worker_context import WorkerContext
 
 
@@ -89,7 +90,7 @@ async def test_a_payment_the_provider_never_saw_is_resent_with_the_same_id_after
     await recover_once(worker_ctx)  # not found, but within the grace period: wait
     assert await _states(db) == {"unknown": 10}
     assert provider.requests == 1
-    ctx = worker_ctx.replaced(settings=dataclasses.replace(worker_ctx.settings, payout_not_found_grace_seconds=0))
+    ctx = worker_ctx.replaced(settings=replaced(worker_ctx.settings, payout_not_found_grace_seconds=0))
     await db.execute("UPDATE payments SET next_check_at = now()")
     await _drain(ctx)
     assert await _states(db) == {"succeeded": 10}
@@ -114,7 +115,7 @@ async def test_a_crashed_workers_payments_are_resolved_after_its_lease(
     assert await _states(db) == {"sending": 20}
     await db.execute("UPDATE payments SET lease_until = now() - interval '1 second'")
     other = dataclasses.replace(
-        worker_ctx.replaced(settings=dataclasses.replace(worker_ctx.settings, payout_not_found_grace_seconds=0)),
+        worker_ctx.replaced(settings=replaced(worker_ctx.settings, payout_not_found_grace_seconds=0)),
         worker_id="another-worker",
     )
     await _drain(other)

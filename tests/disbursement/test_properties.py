@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import itertools
 import uuid
 from typing import Any
@@ -28,6 +27,7 @@ from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, 
 from tests.disbursement.generated import PROVIDER_FAULTS, db_examples, faulty_provider
 from tests.disbursement.ledger_checks import assert_money_in_one_place as _conservation
 from tests.disbursement.local_provider import LocalRegistry
+from tests.support.settings import replaced
 from wallet_api.worker_context import WorkerContext
 
 _SETTINGS = db_examples(25)
@@ -49,7 +49,7 @@ async def test_every_dong_is_in_exactly_one_place_whatever_the_provider_does(
     provider = faulty_provider(case, seed=len(amounts))
     ctx = worker_ctx.replaced(
         services={PROVIDERS: LocalRegistry(provider)},
-        settings=dataclasses.replace(worker_ctx.settings, payout_not_found_grace_seconds=0, payout_claim_size=10),
+        settings=replaced(worker_ctx.settings, payout_not_found_grace_seconds=0, payout_claim_size=10),
     )
     no_wallet = min(case["no_wallet"], len(amounts) - 1)
     linked = await add_residents(db, len(amounts) - no_wallet)

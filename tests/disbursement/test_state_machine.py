@@ -33,6 +33,7 @@ from tests.disbursement.conftest import Agency, add_residents, approved_batch, c
 from tests.disbursement.generated import PROVIDER_FAULTS, db_examples, faulty_provider
 from tests.disbursement.ledger_checks import assert_money_in_one_place
 from tests.disbursement.local_provider import LocalProvider, LocalRegistry
+from tests.support.settings import replaced
 from wallet_api.worker_context import WorkerContext
 
 REPO = Path(__file__).resolve().parents[2]
@@ -228,7 +229,7 @@ async def test_any_sequence_of_events_makes_only_allowed_moves_and_keeps_the_led
     provider = faulty_provider(case, seed=len(case["events"]))
     ctx = worker_ctx.replaced(
         services={PROVIDERS: LocalRegistry(provider)},
-        settings=dataclasses.replace(
+        settings=replaced(
             worker_ctx.settings,
             payout_not_found_grace_seconds=0,
             payout_claim_size=3,

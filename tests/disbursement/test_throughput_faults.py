@@ -5,7 +5,6 @@ the not-found grace counts from the latest send (and not at all after an answere
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import socket
 import uuid
 from typing import Any
@@ -31,6 +30,7 @@ from payments.providers.ratelimit import ProviderRateLimiter
 from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, released_batch
 from tests.disbursement.ledger_checks import assert_every_account_settles
 from tests.disbursement.local_provider import LocalProvider, LocalRegistry
+from tests.support.settings import replaced
 from wallet_api.settings import Settings
 from wallet_api.worker_context import WorkerContext
 
@@ -93,7 +93,7 @@ async def test_a_refused_connection_puts_the_payments_back_to_be_sent_again_with
     redis: aioredis.Redis,
 ) -> None:
     await _setup(client, agency, db, 5, provider="momo")
-    down = ProviderRegistry(dataclasses.replace(settings, provider_sim_url=f"http://127.0.0.1:{_dead_port()}"), redis)
+    down = ProviderRegistry(replaced(settings, provider_sim_url=f"http://127.0.0.1:{_dead_port()}"), redis)
     try:
         await dispatch_once(worker_ctx.replaced(services={PROVIDERS: down}))
     finally:
@@ -114,7 +114,7 @@ async def test_a_hung_reply_holds_only_its_own_chunk_while_the_worker_keeps_clai
     provider = LocalProvider(bulk_size=2, hang=asyncio.Event(), hang_calls=1)
     ctx = worker_ctx.replaced(
         services={PROVIDERS: LocalRegistry(provider)},
-        settings=dataclasses.replace(worker_ctx.settings, payout_lanes=1, payout_claim_size=4),
+        settings=replaced(worker_ctx.settings, payout_lanes=1, payout_claim_size=4),
     )
     programme_id = await _setup(client, agency, db, 10)
     dispatching = next(loop for loop in DOMAIN.loops if loop.name == "payment-dispatch")

@@ -3,7 +3,6 @@ record, single and bulk alike; a holder the registry does not know is refused.""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import uuid
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 from litestar import Litestar
 
 from tests.documents.conftest import add_to_registry, id_card_claims, issue, licence_claims
+from tests.support.settings import replaced
 from wallet_api.accounts.names import names_match
 from wallet_api.accounts.registry import population_registry
 
@@ -129,7 +129,7 @@ async def test_registry_down_is_a_503_problem_and_issues_nothing(
     client: httpx.AsyncClient, db: asyncpg.Pool, issuer: Any, app: Litestar, monkeypatch: Any
 ) -> None:
     services = app.state.services
-    down = dataclasses.replace(services.settings, registry_url="http://127.0.0.1:9")
+    down = replaced(services.settings, registry_url="http://127.0.0.1:9")
     monkeypatch.setattr(services, "population", population_registry(down, services.http, services.pool))
     r = await _issue(client, issuer, A, id_card_claims())
     assert r.status_code == 503 and r.json()["type"] == _BASE + "registry-unavailable"

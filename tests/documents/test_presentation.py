@@ -356,7 +356,7 @@ async def test_rate_limit_per_verifier(
 ) -> None:
     import time as _time
 
-    limit = app.state.settings.documents_verify_rate_per_minute
+    limit = app.state.settings.documents.verify_rate_per_minute
     window = int(_time.time()) // 60
     await redis.set(f"doc:verify-rate:client:hotel-sen-client:{window}", limit)
     await redis.set(f"doc:verify-rate:client:hotel-sen-client:{window + 1}", limit)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from datetime import date
 
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 
 from tests.accounts.conftest import Person, add_person, start_registration
 from tests.support.asgi import client_of, lifespan
+from tests.support.settings import replaced
 from wallet_api.accounts.orgs import create_officer, upsert_org
 from wallet_api.accounts.ratelimit import key_names_secret, subject_key, use_key_names_secret
 from wallet_api.app import create_app
@@ -89,7 +89,7 @@ async def test_lockouts_count_the_forwarded_client_behind_a_trusted_balancer(
     async with db.acquire() as conn:
         await upsert_org(conn, "ca-hanoi", "police", "Công an Hà Nội")
         await create_officer(conn, "ca-hanoi", "police.hanoi", "Lê Văn Minh", ["police_officer"], password="right-pw")
-    app = create_app(dataclasses.replace(settings, trusted_proxies="10.0.0.0/8"))
+    app = create_app(replaced(settings, trusted_proxies="10.0.0.0/8"))
     async with lifespan(app), client_of(app, ("10.0.0.5", 40000)) as balancer:  # the load balancer
 
         async def attempt(client_ip: str, password: str) -> int:

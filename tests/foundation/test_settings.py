@@ -1,11 +1,12 @@
 """Settings come from WALLET_* variables, in one place, with clear errors."""
 
 import base64
+import re
 from pathlib import Path
 
 import pytest
 
-from wallet_api.settings import Settings, SettingsError
+from wallet_api.settings import Settings, SettingsError, variables
 
 
 def test_defaults_start_embedded_servers() -> None:
@@ -58,3 +59,63 @@ def test_processes_starting_together_share_one_development_kek(tmp_path: Path) -
         keys = pool.map(_kek_in_new_process, [str(tmp_path)] * 32)
     assert len(set(keys)) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dev-kek"]  # no candidate left behind
+
+
+def _documented() -> dict[str, str]:
+    """Each ``WALLET_*`` variable of a table in docs/configuration.md, and the ``###`` heading it is under."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    found: dict[str, str] = {}
+    heading = ""
+    for line in text.splitlines():
+        if line.startswith("### "):
+            heading = line.removeprefix("### ").strip()
+        elif line.startswith("| `WALLET_"):
+            for variable in re.findall(r"`(WALLET_[A-Z0-9_]+)`", line.split(" | ")[0]):
+                found[variable] = heading
+    return found
+
+
+def test_docs_configuration_md_lists_every_setting_under_its_section_and_no_other() -> None:
+    documented, declared = _documented(), variables()
+    assert sorted(set(declared) - set(documented)) == [], "settings missing from docs/configuration.md"
+    assert sorted(set(documented) - set(declared)) == [], "docs/configuration.md lists variables no setting reads"
+    assert {v: (declared[v], documented[v]) for v in declared if declared[v] != documented[v]} == {}
+
+
+def test_a_section_reads_the_variables_named_as_before() -> None:
+    s = Settings.from_env(
+        {
+            "WALLET_NOTIFY_MAX_ATTEMPTS": "3",
+            "WALLET_PUSH_APNS_TOPIC": "vn.gov.app",
+            "WALLET_SMS_GATEWAY_URL": "https://sms.example",
+            "WALLET_PAYOUT_LANES": "7",
+            "WALLET_PROVIDERS": "[]",
+            "WALLET_PROVIDER_SIM_URL": "http://sim",
+            "WALLET_DOCUMENTS_CODE_TTL_SECONDS": "90",
+            "WALLET_OTP_TTL_SECONDS": "120",
+            "WALLET_FACE_MATCH_THRESHOLD_PERCENT": "80",
+            "WALLET_METRICS_ALLOW_NON_LOOPBACK": "yes",
+        }
+    )
+    assert (s.notifications.max_attempts, s.push.apns_topic, s.sms.url) == (3, "vn.gov.app", "https://sms.example")
+    assert (s.payouts.lanes, s.providers.configs, s.providers.sim_url) == (7, "[]", "http://sim")
+    assert (s.documents.code_ttl_seconds, s.accounts.otp_ttl_seconds, s.proofing.face_match_threshold_percent) == (
+        90,
+        120,
+        80,
+    )
+    assert s.metrics_allow_non_loopback is True
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("WALLET_FACE_MATCH_THRESHOLD_PERCENT", "101"),
+        ("WALLET_DOCUMENTS_OFFLINE_TTL_SECONDS", "59"),
+        ("WALLET_NOTIFY_MAX_ATTEMPTS", "many"),
+        ("WALLET_METRICS_ALLOW_NON_LOOPBACK", "perhaps"),
+    ],
+)
+def test_a_value_out_of_its_range_names_its_variable(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env({variable: value})

@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 from payments.providers import PROVIDERS, ProviderRegistry
 from tests.linking.conftest import Citizen, drain
 from tests.support.provider_sim import ProviderSim, unique_wallet_account
+from tests.support.settings import replaced
 from wallet_api.worker_context import WorkerContext
 
 _URL = "/v1/me/wallet-links"
@@ -282,7 +283,7 @@ async def test_a_lost_confirmation_response_is_retried_idempotently(
     link_id, _ = await _link_until_otp(client, citizen, provider_sim, worker)
     provider_sim.set_faults(timeout_after_commit_rate=1.0, hang_ms=15_000, operations=["link_confirm"])
     impatient = [{**dataclasses.asdict(c), "timeout_seconds": 0.5} for c in provider_registry.configs.values()]
-    registry = ProviderRegistry(dataclasses.replace(worker.settings, providers=json.dumps(impatient)), redis)
+    registry = ProviderRegistry(replaced(worker.settings, providers=json.dumps(impatient)), redis)
     try:
         otp = provider_sim.otp("momo", link_id)
         await client.post(f"{_URL}/{link_id}/otp", json={"otp": otp}, headers=citizen.headers)

@@ -6,7 +6,6 @@ import json
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -16,6 +15,7 @@ import redis.asyncio as aioredis
 
 from notifications.consumer import CONSUMER
 from notifications.deliveries import deliver_once
+from tests.support.settings import replaced
 from tests.support.workers import worker_context
 from wallet_api.outbox import publish
 from wallet_api.outbox.dispatch import run_consumer_once
@@ -60,7 +60,7 @@ async def publish_event(db: asyncpg.Pool, topic: str, payload: dict[str, Any], k
 @pytest.fixture
 async def worker(settings: Settings, db: asyncpg.Pool, redis: aioredis.Redis) -> AsyncIterator[WorkerContext]:
     async with httpx.AsyncClient() as http:
-        ctx = worker_context(replace(settings, notify_retry_base_seconds=0), db, redis, http)
+        ctx = worker_context(replaced(settings, notify_retry_base_seconds=0), db, redis, http)
         yield ctx
         await ctx.services.aclose()
 

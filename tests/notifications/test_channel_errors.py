@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -22,6 +21,7 @@ import redis.asyncio as aioredis
 from notifications.deliveries import deliver_once
 from tests.notifications.conftest import create_account, publish_event
 from tests.notifications.fakes import FakeSendingApi, refusing_url, serve_http
+from tests.support.settings import replaced
 from tests.support.workers import worker_context
 from wallet_api.settings import Settings
 from wallet_api.worker_context import WorkerContext
@@ -39,7 +39,7 @@ async def worker_with(
 ) -> AsyncIterator[WorkerContext]:
     async with httpx.AsyncClient() as http:
         ctx = worker_context(
-            replace(settings, notify_retry_base_seconds=1, **overrides), db, redis, http, worker_id="w-errors"
+            replaced(settings, notify_retry_base_seconds=1, **overrides), db, redis, http, worker_id="w-errors"
         )
         try:
             yield ctx

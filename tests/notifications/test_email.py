@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -21,6 +20,7 @@ from tests.notifications.conftest import create_account, publish_event
 from tests.notifications.fakes import refusing_url
 from tests.support.asgi import client_of, lifespan
 from tests.support.probes import PROBES
+from tests.support.settings import replaced
 from wallet_api.app import create_app
 from wallet_api.settings import Settings
 
@@ -134,7 +134,7 @@ async def test_a_mail_service_that_is_down_answers_503_and_the_citizen_tries_aga
     settings: Settings, db: asyncpg.Pool, citizen_headers: Any
 ) -> None:
     headers = await citizen_headers(await create_account(db))
-    down = create_app(replace(settings, mail_api_url=refusing_url()), extra_routes=PROBES)
+    down = create_app(replaced(settings, mail_api_url=refusing_url()), extra_routes=PROBES)
     async with lifespan(down), client_of(down) as client:
         r = await client.put(_PATH, json={"address": "nam@example.vn"}, headers=headers)
     assert r.status_code == 503

@@ -10,7 +10,6 @@ import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from notifications.deliveries import deliver_once
 from tests.notifications.conftest import create_account, create_device, publish_event
 from tests.notifications.fakes import FakeApns, FakeFcm, serve_apns, serve_fcm
+from tests.support.settings import replaced
 from tests.support.workers import worker_context
 from wallet_api.settings import Settings
 from wallet_api.worker_context import WorkerContext
@@ -48,7 +48,7 @@ async def worker_with(
     settings: Settings, db: asyncpg.Pool, redis: aioredis.Redis, **overrides: Any
 ) -> AsyncIterator[WorkerContext]:
     async with httpx.AsyncClient() as http:
-        ctx = worker_context(replace(settings, **overrides), db, redis, http, worker_id=f"w-{uuid.uuid4().hex[:6]}")
+        ctx = worker_context(replaced(settings, **overrides), db, redis, http, worker_id=f"w-{uuid.uuid4().hex[:6]}")
         try:
             yield ctx
         finally:

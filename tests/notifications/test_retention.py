@@ -3,7 +3,6 @@ age, in bounded batches, with their deliveries; what is left and the cursor are 
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from typing import Any
 
@@ -15,6 +14,7 @@ from notifications.events import Notice
 from notifications.retention import LOOP, remove_expired_once
 from notifications.store import insert_notices
 from tests.notifications.conftest import create_account, create_device
+from tests.support.settings import replaced
 from wallet_api.settings import Settings, SettingsError
 from wallet_api.worker_context import WorkerContext
 
@@ -39,7 +39,7 @@ async def test_old_read_entries_and_entries_past_the_maximum_age_are_removed_in_
     client: httpx.AsyncClient, db: asyncpg.Pool, worker: WorkerContext, citizen_headers: Any
 ) -> None:
     ctx = worker.replaced(
-        settings=dataclasses.replace(
+        settings=replaced(
             worker.settings, notify_retention_read_days=30, notify_retention_max_days=365, notify_retention_batch=2
         ),
     )
@@ -97,6 +97,10 @@ async def test_the_loop_is_part_of_the_notifications_domain() -> None:
 )
 def test_retention_settings_are_checked(read_days: int, max_days: int, batch: int) -> None:
     with pytest.raises(SettingsError):
-        Settings(
-            notify_retention_read_days=read_days, notify_retention_max_days=max_days, notify_retention_batch=batch
-        ).validate()
+        Settings.from_env(
+            {
+                "WALLET_NOTIFY_RETENTION_READ_DAYS": str(read_days),
+                "WALLET_NOTIFY_RETENTION_MAX_DAYS": str(max_days),
+                "WALLET_NOTIFY_RETENTION_BATCH": str(batch),
+            }
+        )

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import replace
 
 import asyncpg
 import httpx
@@ -15,6 +14,7 @@ import redis.asyncio as aioredis
 from proofing.devchip.material import ensure_dev_material
 from tests.accounts.conftest import Person, register
 from tests.proofing.phone import challenge
+from tests.support.settings import replaced
 from wallet_api.settings import Settings
 
 
@@ -31,12 +31,12 @@ def wallet(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_development_material_is_made_once_and_never_in_production(settings: Settings, tmp_path: object) -> None:
-    own = replace(settings, data_dir=settings.data_dir / "elsewhere")
+    own = replaced(settings, data_dir=settings.data_dir / "elsewhere")
     assert ensure_dev_material(own) is True
     assert ensure_dev_material(own) is False  # idempotent: the second seed keeps the first CSCA
     assert sorted(p.name for p in (own.data_dir / "chip-trust").iterdir()) == ["dev-csca.crl", "dev-csca.pem"]
     assert oct((own.data_dir / "chip-dev" / "ds.key.pem").stat().st_mode & 0o777) == "0o600"
-    production = replace(settings, env="production", data_dir=settings.data_dir / "prod")
+    production = replaced(settings, env="production", data_dir=settings.data_dir / "prod")
     assert ensure_dev_material(production) is False
     assert not (production.data_dir / "chip-trust").exists()
 

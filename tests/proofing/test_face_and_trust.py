@@ -22,6 +22,7 @@ from proofing.face import (
     LocalFaceMatcher,
     face_matcher_from_state,
 )
+from tests.support.settings import replaced
 from wallet_api.settings import Settings
 
 
@@ -79,10 +80,10 @@ async def test_local_matcher_tells_people_apart_and_a_copy_of_the_photo_is_not_l
 
 
 def test_production_without_a_face_service_refuses(settings: Settings) -> None:
-    state = SimpleNamespace(settings=replace(settings, env="production"), http=None)
+    state = SimpleNamespace(settings=replaced(settings, env="production"), http=None)
     with pytest.raises(FaceMatcherUnavailable):
         face_matcher_from_state(state)
-    state = SimpleNamespace(settings=replace(settings, face_match_url="https://faces.example"), http=None)
+    state = SimpleNamespace(settings=replaced(settings, face_match_url="https://faces.example"), http=None)
     assert isinstance(face_matcher_from_state(state), HttpFaceMatcher)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import json
 import re
 import tomllib
@@ -14,6 +13,7 @@ import redis.asyncio as aioredis
 
 from payments.providers import ProviderRegistry, adapter_named, adapter_names
 from payments.providers.adapters.http import HttpWalletProvider
+from tests.support.settings import replaced
 from wallet_api.settings import Settings, SettingsError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ def _entry(**changes: object) -> dict[str, object]:
 
 
 def _with_providers(settings: Settings, *entries: dict[str, object]) -> Settings:
-    return dataclasses.replace(settings, providers=json.dumps(list(entries)))
+    return replaced(settings, providers=json.dumps(list(entries)))
 
 
 async def test_a_provider_names_its_adapter_and_gets_it(settings: Settings, redis: aioredis.Redis) -> None:

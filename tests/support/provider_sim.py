@@ -19,7 +19,6 @@ Outside pytest, :func:`start_provider_sim` is a context manager doing the same.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import http.server
 import json
 import os
@@ -40,6 +39,7 @@ from litestar import Litestar
 
 from payments.providers.registry import PROVIDERS, ProviderRegistry
 from tests.support.ports import free_port
+from tests.support.settings import replaced
 from wallet_api.settings import Settings
 
 __all__ = [
@@ -72,7 +72,7 @@ class ProviderSim:
 
     def settings_for(self, settings: Settings) -> Settings:
         """``settings`` with the development providers pointing at this simulator."""
-        return dataclasses.replace(settings, provider_sim_url=self.url, providers="")
+        return replaced(settings, provider_sim_url=self.url, providers="")
 
     def _ok(self, r: httpx.Response) -> Any:
         r.raise_for_status()

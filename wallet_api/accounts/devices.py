@@ -108,7 +108,7 @@ async def start_binding(
     sim_owner = await phone_owned_by(services.subscribers, phone, data.person_id)
     ok = row is not None and password_ok and row["phone"] == phone and row["state"] == "active" and sim_owner
     binding_id = secrets.token_urlsafe(24)
-    ttl = settings.otp_ttl_seconds
+    ttl = settings.accounts.otp_ttl_seconds
     if ok:
         assert row is not None
         await lockout.success(redis, data.person_id, source)
@@ -168,7 +168,7 @@ async def _bind_new_device(
     via: str,
 ) -> SessionView:
     """Bind ``device`` to the account, start payout cooling-off, tell the other devices, sign in."""
-    locked_until = datetime.now(UTC) + timedelta(seconds=settings.payout_cooling_off_seconds)
+    locked_until = datetime.now(UTC) + timedelta(seconds=settings.accounts.payout_cooling_off_seconds)
     async with db.acquire() as conn, conn.transaction():
         account = await conn.fetchrow(
             """UPDATE accounts SET payout_locked_until = greatest(payout_locked_until, $2), updated_at = now()
@@ -204,7 +204,7 @@ async def _bind_new_device(
         device_id=device_id,
         level=account["level"],
         auth_time=int(time.time()),
-        refresh_ttl_days=settings.refresh_token_ttl_days,
+        refresh_ttl_days=settings.accounts.refresh_token_ttl_days,
     )
     return session_view(session)
 

@@ -279,7 +279,7 @@ async def change_phone(
         raise NotFound("No such account.")
     owned = await phone_owned_by(services.subscribers, phone, person_id)
     change_id = secrets.token_urlsafe(24)
-    ttl = settings.otp_ttl_seconds
+    ttl = settings.accounts.otp_ttl_seconds
     await redis.set(f"phone:{change_id}", json.dumps({"account_id": principal.subject, "phone": phone}), ex=ttl)
     if owned:
         await otp.issue_code(
@@ -318,7 +318,7 @@ async def confirm_phone(
     await redis.delete(f"phone:{change_id}")
     phone = json.loads(raw)["phone"]
     account_id = uuid.UUID(principal.subject)
-    locked_until = datetime.now(UTC) + timedelta(seconds=settings.payout_cooling_off_seconds)
+    locked_until = datetime.now(UTC) + timedelta(seconds=settings.accounts.payout_cooling_off_seconds)
     async with db.acquire() as conn, conn.transaction():
         done = await conn.fetchval(
             """UPDATE accounts SET phone = $2, payout_locked_until = greatest(payout_locked_until, $3),

@@ -158,7 +158,7 @@ async def start_registration(
         and person.age_on(today) >= MIN_SELF_REGISTRATION_AGE
     )
     reg_id = secrets.token_urlsafe(24)
-    ttl = settings.otp_ttl_seconds
+    ttl = settings.accounts.otp_ttl_seconds
     await redis.set(f"reg:{reg_id}", json.dumps({"person_id": data.person_id, "phone": phone}), ex=ttl)
     sms = otp.sms_gateway(services)
     if eligible:
@@ -226,6 +226,6 @@ async def complete_registration(
         device_id=device_id,
         level=1,
         auth_time=int(datetime.now(UTC).timestamp()),
-        refresh_ttl_days=settings.refresh_token_ttl_days,
+        refresh_ttl_days=settings.accounts.refresh_token_ttl_days,
     )
     return session_view(session)

@@ -153,7 +153,9 @@ async def new_challenge(
     device = uuid_or_none(data.device_id)
     if device is None:
         raise _sign_in_failed()
-    c = await issue_challenge(redis, data.purpose, str(device), source=source, ttl=settings.challenge_ttl_seconds)
+    c = await issue_challenge(
+        redis, data.purpose, str(device), source=source, ttl=settings.accounts.challenge_ttl_seconds
+    )
     return ChallengeView(
         challenge=c.value, expires_in=c.expires_in, sign=signed_message(data.purpose, c.value).decode()
     )
@@ -179,7 +181,7 @@ async def sign_in_device(services: Services, data: SignInRequest, source: str) -
     if row["state"] != "active":
         raise _frozen(row["frozen_reason"])
     refresh = await session_store(services.batchers, services.pool).submit(
-        NewSession(row["account_id"], device, auth_time, settings.refresh_token_ttl_days)
+        NewSession(row["account_id"], device, auth_time, settings.accounts.refresh_token_ttl_days)
     )
     account_id, level = str(row["account_id"]), row["level"]
     access, expires_in = await services.tokens.issue(citizen_principal(account_id, level, device_key, auth_time))

@@ -295,11 +295,11 @@ def dev(host: str | None, port: int | None, no_seed: bool) -> None:
         # Own process groups: Ctrl-C reaches only us, and we stop children in order
         # (API first, then workers, then the servers when this block exits).
         children = []
-        if not s.providers:
+        if not s.providers.configs:
             # No real providers configured: the development set (MoMo, ZaloPay, VNPT Money,
             # Viettel Money) points at the simulator, so run it, with wallets for the
             # seeded population, before anything can ask it for a payout.
-            port = urlsplit(s.provider_sim_url).port or 8700
+            port = urlsplit(s.providers.sim_url).port or 8700
             children.append(_start_provider_sim(port, env))
         api = subprocess.Popen([*py, "serve"], env=env, start_new_session=True)
         workers = subprocess.Popen([*py, "worker"], env=env, start_new_session=True)

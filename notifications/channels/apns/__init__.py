@@ -18,15 +18,15 @@ __all__ = ["PLUGIN"]
 
 
 def _real(settings: Settings, http: httpx.AsyncClient) -> PushSender | None:
-    if not settings.push_apns_key_file:
+    if not settings.push.apns_key_file:
         return None
     # APNs speaks only HTTP/2: the adapter owns its own client (closed with the channel).
     return ApnsGateway(
-        key_pem=Path(settings.push_apns_key_file).read_text(encoding="utf-8"),
-        key_id=settings.push_apns_key_id,
-        team_id=settings.push_apns_team_id,
-        topic=settings.push_apns_topic,
-        endpoint=settings.push_apns_endpoint,
+        key_pem=Path(settings.push.apns_key_file).read_text(encoding="utf-8"),
+        key_id=settings.push.apns_key_id,
+        team_id=settings.push.apns_team_id,
+        topic=settings.push.apns_topic,
+        endpoint=settings.push.apns_endpoint,
     )
 
 

@@ -104,8 +104,8 @@ class EmailChannel:
 
 def _build(settings: Settings, http: httpx.AsyncClient, redis: aioredis.Redis) -> Channel:
     mailer: Mailer
-    if settings.mail_api_url:
-        mailer = HttpMailer(http, settings.mail_api_url, settings.mail_api_token, settings.mail_from)
+    if settings.mail.api_url:
+        mailer = HttpMailer(http, settings.mail.api_url, settings.mail.api_token, settings.mail.from_address)
     elif settings.env == "production":
         mailer = _Unconfigured()
     else:

@@ -36,6 +36,6 @@ dev_mail = devbox.box_command(
     box="mailbox",
     argument="address",
     read_for=read_dev_mail,
-    in_use=lambda s: not s.mail_api_url,
+    in_use=lambda s: not s.mail.api_url,
     line=lambda m: f"{m['subject']}\n    " + str(m["text"]).replace("\n", "\n    "),
 )

@@ -18,10 +18,10 @@ __all__ = ["PLUGIN"]
 
 
 def _real(settings: Settings, http: httpx.AsyncClient) -> PushSender | None:
-    if not settings.push_fcm_service_account:
+    if not settings.push.fcm_service_account:
         return None
-    account = ServiceAccount.from_file(Path(settings.push_fcm_service_account))
-    return FcmGateway(http, account, settings.push_fcm_endpoint)
+    account = ServiceAccount.from_file(Path(settings.push.fcm_service_account))
+    return FcmGateway(http, account, settings.push.fcm_endpoint)
 
 
 PLUGIN = push_plugin("fcm", _real)

@@ -31,8 +31,8 @@ class _Unconfigured:
 
 def sms_sender(settings: Settings, http: httpx.AsyncClient, redis: aioredis.Redis) -> SmsSender:
     """The SMS sender of these settings (one per process, shared with one-time codes)."""
-    if settings.sms_gateway_url:
-        return HttpSmsGateway(http, settings.sms_gateway_url, settings.sms_gateway_token)
+    if settings.sms.url:
+        return HttpSmsGateway(http, settings.sms.url, settings.sms.token)
     if settings.env == "production":
         return _Unconfigured()
     return DevSmsSink(redis)

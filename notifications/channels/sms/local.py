@@ -46,6 +46,6 @@ dev_sms = devbox.box_command(
     box="SMS sink",
     argument="phone",
     read_for=_read_any_form,
-    in_use=lambda s: not s.sms_gateway_url,
+    in_use=lambda s: not s.sms.url,
     line=lambda m: str(m["text"]),
 )

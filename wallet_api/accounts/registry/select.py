@@ -18,6 +18,6 @@ def population_registry(settings: Settings, http: httpx.AsyncClient, pool: async
 
     Built once per process, with its services (wallet_api/services.py).
     """
-    if settings.registry_url:
-        return HttpRegistry(http, settings.registry_url, settings.registry_token)
+    if settings.accounts.registry_url:
+        return HttpRegistry(http, settings.accounts.registry_url, settings.accounts.registry_token)
     return LocalRegistry(pool)

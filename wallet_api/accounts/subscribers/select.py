@@ -18,6 +18,8 @@ def subscriber_registry(settings: Settings, http: httpx.AsyncClient, pool: async
 
     Built once per process, with its services (wallet_api/services.py).
     """
-    if settings.subscriber_registry_url:
-        return HttpSubscriberRegistry(http, settings.subscriber_registry_url, settings.subscriber_registry_token)
+    if settings.accounts.subscriber_registry_url:
+        return HttpSubscriberRegistry(
+            http, settings.accounts.subscriber_registry_url, settings.accounts.subscriber_registry_token
+        )
     return LocalSubscriberRegistry(pool)

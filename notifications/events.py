@@ -49,6 +49,11 @@ _TOPICS: dict[str, _Topic] = {
     # it is never kept, so no notice can carry their words.
     "account.device_bound": _Topic(("device_id",), ("device", "device_id"), ("device_id",)),
     "account.level_raised": _Topic(("level",), None, ("level",)),
+    # Told to each other current guardian when a parent links to a child's account. Nothing
+    # of either person is kept: the app finds the child by the reference (GET /v1/me/children).
+    "account.guardian_linked": _Topic(
+        (), ("child_account", "child_account_id"), ("child_account_id", "guardian_account_id")
+    ),
     "wallet.payout_changed": _Topic(("link_id", "provider", "hold_until"), ("wallet_link", "link_id")),
     "wallet.link_state": _Topic(("link_id", "provider", "state", "reason"), ("wallet_link", "link_id")),
 }

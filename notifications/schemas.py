@@ -39,7 +39,8 @@ class ActionView(msgspec.Struct, frozen=True):
 
 
 class RefView(msgspec.Struct, frozen=True):
-    #: payment, document, device or wallet_link: the app fetches it by id from its own API.
+    #: payment, document, device or wallet_link: the app fetches it by id from its own API;
+    #: child_account: a child's account the app lists in GET /v1/me/children.
     type: str
     id: str
 

@@ -187,3 +187,54 @@ async def test_both_parents_who_linked_get_copies_until_the_guardianship_ends(
     for parent in parents:
         assert [i["kind"] for i in await copies(parent)] == ["payment.succeeded"]
     assert len((await client.get("/v1/notifications", headers=await citizen_headers(child))).json()["items"]) == 2
+
+
+async def test_a_parent_is_told_when_another_parent_links_to_their_childs_account(
+    client: httpx.AsyncClient,
+    db: asyncpg.Pool,
+    redis: aioredis.Redis,
+    consume: Any,
+    deliver: Any,
+    citizen_headers: Any,
+    mint: Any,
+) -> None:
+    family = await family_at_level_2(client, redis, db, mint)
+    mum, dad = (uuid.UUID(p.account_id or "") for p in (family.mum, family.dad))
+    _, token = await create_device(db, mum, platform="fcm")
+
+    async def told(parent: uuid.UUID) -> list[dict[str, Any]]:
+        items = (await client.get("/v1/notifications", headers=await citizen_headers(parent))).json()["items"]
+        return [i for i in items if i["kind"] == "account.guardian_linked"]
+
+    child = (await link(client, family.mum, family.child)).json()["account_id"]
+    await consume()
+    assert await told(mum) == []  # the first parent has nobody to tell
+    await deliver("fcm")
+    before = len(await read_dev_push(redis, str(token)))
+
+    assert (await link(client, family.dad, family.child)).status_code == 201
+    assert await consume() == 1
+    [notice] = await told(mum)
+    assert notice["category"] == "security" and notice["about"] is None
+    assert notice["ref"] == {"type": "child_account", "id": child}  # the app finds it in /v1/me/children
+    assert notice["title"] == "Phụ huynh khác đã liên kết"
+    assert await told(dad) == []
+
+    # The push says what happened and names nobody.
+    await deliver("fcm")
+    pushes = await read_dev_push(redis, str(token))
+    assert len(pushes) == before + 1
+    push = pushes[0]
+    assert push["title"] == "Một phụ huynh khác vừa liên kết với tài khoản của con bạn"
+    assert push["data"] == {"notification_id": str(notice["id"]), "category": "security"}
+    raw = json.dumps(push, ensure_ascii=False)
+    for personal in (family.child.full_name, child, str(dad), str(mum), family.child.person_id):
+        assert personal not in raw
+
+    # Linking again, or a link refused, tells nobody anything.
+    assert (await link(client, family.dad, family.child)).status_code == 201
+    await db.execute("UPDATE account_guardians SET until = current_date WHERE guardian_account_id = $1", dad)
+    refused = await link(client, family.dad, family.child)
+    assert refused.status_code == 409 and refused.json()["type"].endswith("guardianship-ended")
+    assert await consume() == 0
+    assert len(await told(mum)) == 1 and await told(dad) == []

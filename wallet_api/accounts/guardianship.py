@@ -16,7 +16,9 @@ from datetime import date
 
 import asyncpg
 
-__all__ = ["GuardianshipEnded", "current_guardians", "link_guardian", "managed_among"]
+from wallet_api.outbox import publish_many
+
+__all__ = ["GuardianshipEnded", "current_guardians", "link_guardian", "managed_among", "tell_other_guardians"]
 
 
 class GuardianshipEnded(Exception):
@@ -42,6 +44,20 @@ async def link_guardian(conn: asyncpg.Connection, child: uuid.UUID, guardian: uu
     if await conn.fetchval(_IS_CURRENT, child, guardian) is None:
         raise GuardianshipEnded
     return False
+
+
+async def tell_other_guardians(conn: asyncpg.Connection, child: uuid.UUID, guardian: uuid.UUID) -> None:
+    """Tell each other current guardian of ``child`` that ``guardian`` has just linked.
+
+    Call it in the transaction that made the link: a parent must not learn of another's
+    control of their child's account only from the audit log. The event carries ids only;
+    the notice names no one (``account.guardian_linked`` in docs/notifications.md).
+    """
+    others = [g for g in await current_guardians(conn, child) if g != guardian]
+    payloads = [
+        {"account_id": str(g), "child_account_id": str(child), "guardian_account_id": str(guardian)} for g in others
+    ]
+    await publish_many(conn, "account.guardian_linked", [(str(child), p) for p in payloads])
 
 
 async def current_guardians(conn: asyncpg.Connection | asyncpg.Pool, child: uuid.UUID) -> list[uuid.UUID]:

@@ -24,7 +24,13 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 
 from wallet_api.accounts import otp
 from wallet_api.accounts.common import normalise_phone, phone_hint
-from wallet_api.accounts.guardianship import GuardianshipEnded, current_guardians, link_guardian, managed_among
+from wallet_api.accounts.guardianship import (
+    GuardianshipEnded,
+    current_guardians,
+    link_guardian,
+    managed_among,
+    tell_other_guardians,
+)
 from wallet_api.accounts.level_two import raise_to_level_2
 from wallet_api.accounts.ratelimit import hit
 from wallet_api.accounts.registration import MIN_SELF_REGISTRATION_AGE
@@ -242,6 +248,7 @@ async def link_child(principal: Caller, data: JSONBody[ChildLinkRequest], db: Db
                 subject=f"account:{row['id']}",
                 details={"guardian_account_id": str(own)},
             )
+            await tell_other_guardians(conn, row["id"], own)
     return ChildView(
         person_id=child.person_id,
         full_name=child.full_name,

@@ -261,8 +261,9 @@ async def test_expired_and_unknown_issuer_verdicts_online_and_offline(
     issuer: Any,
     make_citizen: Any,
 ) -> None:
-    """An expired QR, an expired document and a QR signed by a key no issuer published: each a
-    red verdict in Vietnamese and English that shows none of the holder's data."""
+    """An expired QR, an expired document, a QR signed by a key no issuer published and a tampered
+    QR checked online: each a red verdict in Vietnamese and English that shows none of the
+    holder's data."""
     username = await verifier_officer(db)
     holder = await make_citizen()
     licence = await issue(client, issuer)
@@ -271,6 +272,8 @@ async def test_expired_and_unknown_issuer_verdicts_online_and_offline(
     real_key = await issuer_signing_key(db, app.state.key_provider, "csgt")
     expired_qr = resigned(genuine, real_key, iat=now - 2 * 86400, exp=now - 86400)
     forged_qr = resigned(genuine, stranger_key("csgt"), iat=now, exp=now + 3600)
+    # One character changed, as in the offline check of the first test; here the server judges it.
+    tampered_qr = genuine[:40] + ("A" if genuine[40] != "A" else "B") + genuine[41:]
     old_claims = licence_claims(
         issue_date="2015-06-10",
         expiry_date="2020-06-10",
@@ -287,9 +290,10 @@ async def test_expired_and_unknown_issuer_verdicts_online_and_offline(
         "expired": ("HẾT HẠN", "EXPIRED", "Mã QR đã hết hạn", "expired"),
         "document-expired": ("HẾT HẠN", "EXPIRED", "Giấy tờ đã hết hạn", "expired on 2020-06-10"),
         "unknown-issuer": ("KHÔNG RÕ CƠ QUAN CẤP", "UNKNOWN ISSUER", "cơ quan hoặc khóa không xác định", "key"),
+        "tampered": ("BỊ SỬA ĐỔI HOẶC HỎNG", "TAMPERED", "Mã QR đã bị sửa đổi hoặc bị hỏng", "QR"),
     }
     checks = [("online", expired_qr, "expired"), ("online", forged_qr, "unknown-issuer")]
-    checks += [("online", old_code, "document-expired")]
+    checks += [("online", old_code, "document-expired"), ("online", tampered_qr, "tampered")]
     checks += [("offline", expired_qr, "expired"), ("offline", forged_qr, "unknown-issuer")]
     for mode, text, cause in checks:
         if mode == "offline":

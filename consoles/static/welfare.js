@@ -43,9 +43,28 @@ if (enrolForm) {
 }
 
 const section = document.getElementById("progress-section");
+const chart = document.querySelector("#progress-chart polyline");
+// [at (epoch seconds), settled, total]: first what the server counted when the page was drawn
+// (so a reloaded page still shows the chart), then each live event.
+const points = [];
+function drawChart() {
+  if (points.length === 0) return;
+  const t0 = points[0][0];
+  const span = Math.max(1, points[points.length - 1][0] - t0);
+  chart.setAttribute(
+    "points",
+    points.map(([at, done, total]) => `${((at - t0) / span) * 400},${120 - (total ? (done / total) * 110 : 0)}`).join(" "),
+  );
+}
+if (section) {
+  const total = Number(document.getElementById("progress-total").textContent);
+  const settled = JSON.parse(document.getElementById("progress-chart").dataset.settled || "[]");
+  // Nothing was settled before the first count: the line starts from zero.
+  if (settled.length > 0) points.push([settled[0][0] - 1, 0, total]);
+  for (const [at, done] of settled) points.push([at, done, total]);
+  drawChart();
+}
 if (section && section.dataset.live === "yes") {
-  const points = [];
-  const chart = document.querySelector("#progress-chart polyline");
   const source = new EventSource(`/welfare/batches/${section.dataset.batch}/events`);
   const doneAtLoad = document.getElementById("progress-done").textContent;
   source.addEventListener("progress", (e) => {
@@ -65,12 +84,7 @@ if (section && section.dataset.live === "yes") {
       row.insertCell().textContent = t.amount.toLocaleString("vi-VN");
     }
     points.push([p.at, p.done, p.total]);
-    const t0 = points[0][0];
-    const span = Math.max(1, p.at - t0);
-    chart.setAttribute(
-      "points",
-      points.map(([at, done, total]) => `${((at - t0) / span) * 400},${120 - (total ? (done / total) * 110 : 0)}`).join(" "),
-    );
+    drawChart();
     if (p.percent === 100) {
       section.dataset.done = "yes";
       source.close();

@@ -135,8 +135,13 @@ async def test_upload_batch_four_eyes_release_progress_and_reconciliation(
     await screenshot(checker, "welfare-batch-paid")
     # The lists drawn with the page say they are behind; reloaded, the failures list names
     # the failed payment and why, and no one was left unreached.
+    # Reloaded, the chart is drawn from what the server counted: no live event is let through.
+    await checker.route("**/events", lambda route: route.abort())
     await checker.get_by_role("link", name="reload").click()
     await checker.locator("#lists-stale").wait_for(state="hidden")
+    drawn = str(await checker.locator("#progress-chart polyline").get_attribute("points")).split()
+    assert len(drawn) >= 2 and drawn[-1].endswith(",10"), drawn  # up to every payment settled
+    await checker.unroute("**/events")
     failures = await checker.locator("#failures tbody").inner_text()
     assert people[2].person_id in failures and "wallet_closed" in failures, failures
     assert people[0].person_id not in failures

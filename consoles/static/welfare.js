@@ -38,6 +38,7 @@ if (enrolForm) {
     });
     message.className = "message";
     message.textContent = "Đang tải lên… / Uploading…";
+    bar.value = 0;
     xhr.send(file);
   });
 }

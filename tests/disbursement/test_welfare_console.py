@@ -19,6 +19,11 @@ from wallet_api.accounts.orgs import create_officer
 from wallet_api.worker_context import WorkerContext
 
 PASSWORD = "correct horse battery staple"
+#: Keeps every value the upload progress bar takes (a <progress> reflects its value as the
+#: attribute) where the next page of this tab can read it.
+_RECORD_BAR = """bar => new MutationObserver(() => sessionStorage.setItem('enrol-progress-values',
+    [sessionStorage.getItem('enrol-progress-values'), bar.getAttribute('value')].filter((v) => v !== null).join(',')))
+    .observe(bar, {attributes: true, attributeFilter: ['value']})"""
 
 
 async def officers(db: asyncpg.Pool) -> None:
@@ -80,8 +85,12 @@ async def test_upload_batch_four_eyes_release_progress_and_reconciliation(
     upload = tmp_path / "beneficiaries.csv"
     upload.write_text("person_id,amount,agency_reference\n" + "\n".join(rows) + "\n")
     await maker.get_by_label("Tệp CSV / CSV file").set_input_files(str(upload))
+    # The page moves to the report once the upload is done: the bar's values are kept meanwhile.
+    await maker.locator("#enrol-progress").evaluate(_RECORD_BAR)
     await maker.get_by_role("button", name="Tải lên / Upload").click()
     await maker.locator("#enrolment-totals").wait_for()
+    shown = await maker.evaluate("sessionStorage.getItem('enrol-progress-values')")
+    assert shown.split(",")[0] == "0" and shown.split(",")[-1] == "100", shown
     totals = await maker.locator("#enrolment-totals").inner_text()
     assert "4 dòng" in totals and "3 nhận" in totals and "1 từ chối" in totals
     await maker.get_by_label("Chỉ các dòng bị từ chối", exact=False).check()

@@ -27,10 +27,18 @@ if (enrolForm) {
         return;
       }
       message.className = "message error";
-      message.textContent =
-        xhr.status === 401
-          ? "Phiên đăng nhập đã hết hạn; hãy tải lại trang. / Your session has expired; reload the page."
-          : `${body.title || "Lỗi / Error"}: ${body.detail || xhr.status}`;
+      bar.value = 0;
+      if (xhr.status === 401) {
+        // Nothing was saved: the officer signs in again (this page, reloaded, asks) and re-sends the file.
+        message.textContent =
+          "Phiên đăng nhập đã hết hạn; chưa có gì được lưu. / Your session has expired; nothing was saved. ";
+        const again = document.createElement("a");
+        again.href = location.pathname;
+        again.textContent = "Đăng nhập lại / Sign in again";
+        message.append(again);
+        return;
+      }
+      message.textContent = `${body.title || "Lỗi / Error"}: ${body.detail || xhr.status}`;
     });
     xhr.addEventListener("error", () => {
       message.className = "message error";

@@ -173,3 +173,20 @@ async def test_upload_batch_four_eyes_release_progress_and_reconciliation(
     await checker.get_by_role("link", name="Trợ cấp người cao tuổi", exact=False).click()
     assert "reconciled" in await checker.locator("#programme-report").inner_text()
     await screenshot(checker, "welfare-programme-report")
+
+    # The maker's session ends before another upload: the page says so and leads to the
+    # sign-in; nothing was enrolled.
+    await maker.goto(batch_url)
+    await maker.get_by_role("link", name="← Trợ cấp người cao tuổi").click()
+    await maker.context.clear_cookies()
+    await maker.get_by_label("Tệp CSV / CSV file").set_input_files(str(upload))
+    await maker.get_by_role("button", name="Tải lên / Upload").click()
+    await maker.locator("#enrol-message.error").wait_for()
+    said = await maker.locator("#enrol-message").inner_text()
+    assert "Phiên đăng nhập đã hết hạn" in said and "nothing was saved" in said, said
+    assert await maker.locator("#enrol-progress").get_attribute("value") == "0"
+    await screenshot(maker, "welfare-upload-session-expired")
+    assert await db.fetchval("SELECT count(*) FROM enrolments") == 1
+    assert await db.fetchval("SELECT count(*) FROM beneficiaries") == 3
+    await maker.get_by_role("link", name="Đăng nhập lại / Sign in again").click()
+    await maker.get_by_label("Tên đăng nhập").wait_for()

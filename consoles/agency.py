@@ -32,8 +32,7 @@ from documents.service import (
     update_document,
 )
 from documents.types import all_types
-from wallet_api.problems import ValidationFailed
-from wallet_api.state import AppServices, Caller, Db
+from wallet_api.kernel import AppServices, Caller, Db, ValidationFailed
 
 __all__ = ["ROLE", "ROUTES"]
 

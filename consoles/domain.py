@@ -13,9 +13,7 @@ from consoles import agency, verifier, welfare
 from consoles.pages import HERE, SECURITY_HEADERS, TEMPLATES, page_exception_handlers
 from consoles.session import SessionCookieMiddleware
 from consoles.signin import sign_in_routes
-from wallet_api.auth.guards import PUBLIC
-from wallet_api.domains import Domain
-from wallet_api.idempotency import NOT_REPLAYED
+from wallet_api.kernel import NOT_REPLAYED, PUBLIC, Domain
 
 __all__ = ["DOMAIN"]
 

@@ -20,9 +20,7 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 from consoles.session import CSRF_FIELD, console_of, csrf_token, presession_cookie, session_expired
-from wallet_api.auth.principal import Principal
-from wallet_api.observability.context import current_request_id
-from wallet_api.problems import Problem, exception_handlers, problem_response
+from wallet_api.kernel import Principal, Problem, current_request_id, exception_handlers, problem_response
 
 __all__ = [
     "PAGE",

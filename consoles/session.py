@@ -21,11 +21,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 
-from wallet_api.asgi import ASGIApp, Receive, Scope, Send
-from wallet_api.auth.principal import Principal
-from wallet_api.auth.tokens import InvalidToken, TokenService
-from wallet_api.problems import Forbidden
-from wallet_api.settings import Settings
+from wallet_api.kernel import ASGIApp, Forbidden, InvalidToken, Principal, Receive, Scope, Send, Settings, TokenService
 
 __all__ = [
     "CONSOLES",

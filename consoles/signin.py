@@ -15,8 +15,7 @@ from consoles.pages import PAGE, page
 from consoles.session import SESSION_SECONDS, console_of, require_csrf, session_cookies, signed_out_cookies
 from wallet_api.accounts.common import request_source
 from wallet_api.accounts.oauth import authenticate_officer
-from wallet_api.auth.guards import PUBLIC
-from wallet_api.problems import Forbidden, Problem
+from wallet_api.kernel import PUBLIC, Forbidden, Problem
 
 __all__ = ["sign_in_routes"]
 

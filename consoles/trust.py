@@ -22,8 +22,7 @@ from documents import public
 from documents.offline_dictionary import OFFLINE_DICTIONARY
 from documents.statuslist import signed_list
 from documents.types import DocumentType, all_types
-from wallet_api.keys.provider import DatabaseKeyProvider
-from wallet_api.settings import Settings
+from wallet_api.kernel import DatabaseKeyProvider, Settings
 
 __all__ = ["trust_bundle"]
 

@@ -25,9 +25,7 @@ from documents.guards import verifier
 from documents.schemas import VerificationOut, VerifyRequest
 from documents.types import get_type
 from documents.verification import check
-from wallet_api.auth.guards import PUBLIC
-from wallet_api.problems import ValidationFailed
-from wallet_api.state import Caller
+from wallet_api.kernel import PUBLIC, Caller, ValidationFailed
 
 __all__ = ["ROLE", "ROUTES"]
 

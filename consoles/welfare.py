@@ -28,9 +28,7 @@ from consoles.pages import PAGE, page
 from consoles.session import SESSION_SECONDS, require_csrf
 from payments.disbursement import batches, programmes, reconciliation, reports
 from payments.disbursement.schemas import BatchApproval, BatchIn, EnrolmentOut, ProgrammeIn
-from wallet_api.auth.guards import officer_with_role
-from wallet_api.problems import NotFound, ValidationFailed
-from wallet_api.state import Caller, Db
+from wallet_api.kernel import Caller, Db, NotFound, ValidationFailed, officer_with_role
 
 __all__ = ["ROLES", "ROUTES"]
 

@@ -31,8 +31,7 @@ import asyncpg
 
 from documents.service import today_ict
 from documents.verdict import document_verdict_sql
-from wallet_api.batching import Batcher, Batchers, fetch_per_item
-from wallet_api.outbox import consumers_for, insert_events
+from wallet_api.kernel import Batcher, Batchers, consumers_for, fetch_per_item, insert_events
 
 __all__ = ["TOPIC", "recorder_for"]
 

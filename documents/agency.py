@@ -22,10 +22,7 @@ from documents.service import (
     parse_claims,
     update_document,
 )
-from wallet_api.auth.guards import principal_of
-from wallet_api.auth.principal import Principal
-from wallet_api.problems import ValidationFailed
-from wallet_api.state import AppServices, Caller, Db
+from wallet_api.kernel import AppServices, Caller, Db, Principal, ValidationFailed, principal_of
 
 __all__ = ["ROUTES"]
 

@@ -18,12 +18,9 @@ import msgspec
 from documents.holders import holder_refusal
 from documents.schemas import BulkIssueResult, BulkRow, IssueRequest
 from documents.types import DocumentInvalid, get_type
-from wallet_api import audit, jsonbody
 from wallet_api.accounts.registry import PopulationRegistry, RegistryUnavailable
 from wallet_api.accounts.registry.problem import registry_down
-from wallet_api.auth.principal import Principal
-from wallet_api.outbox import publish_many
-from wallet_api.problems import Forbidden, problem_type
+from wallet_api.kernel import Forbidden, JsonTooDeep, Principal, decode_json, problem_type, publish_many, record
 
 __all__ = ["bulk_issue", "ndjson_rows"]
 
@@ -37,8 +34,8 @@ def ndjson_rows(body: bytes) -> list[Any]:
         if not line.strip():
             continue
         try:
-            rows.append(jsonbody.decode(line))
-        except (msgspec.DecodeError, jsonbody.JsonTooDeep):
+            rows.append(decode_json(line))
+        except (msgspec.DecodeError, JsonTooDeep):
             rows.append(None)  # reported as a rejected row, the others go on
     return rows
 
@@ -87,7 +84,7 @@ async def bulk_issue(
     ordered = [results[i] for i in sorted(results)]
     counts = {s: sum(1 for r in ordered if r.status == s) for s in ("created", "unchanged", "rejected")}
     async with pool.acquire() as conn, conn.transaction():
-        await audit.record(
+        await record(
             conn, actor=principal.key, action="document.bulk_issue", subject=f"org:{principal.org_id}", details=counts
         )
     return BulkIssueResult(rows=ordered, **counts)

@@ -121,12 +121,12 @@ def documents_group() -> None:
 @click.argument("org_id")
 def rotate_key(org_id: str) -> None:
     """Rotate an issuer's signing key; the old key stays published until its last credential expires."""
-    from wallet_api.cli.runtime import load_settings, run_async, services
+    from wallet_api.kernel import cli_services as services
+    from wallet_api.kernel import load_settings, run_async
 
     async def main(database_url: str, kek: bytes) -> str:
         from documents.issuer_keys import rotate_issuer_key
-        from wallet_api.db import create_pool
-        from wallet_api.keys import DatabaseKeyProvider
+        from wallet_api.kernel import DatabaseKeyProvider, create_pool
 
         pool = await create_pool(database_url, min_size=1, max_size=2)
         try:
@@ -135,7 +135,7 @@ def rotate_key(org_id: str) -> None:
             await pool.close()
         return key.kid
 
-    from wallet_api.keys import KeyUnwrapError
+    from wallet_api.kernel import KeyUnwrapError
 
     with services(load_settings()) as settings:
         try:

@@ -20,11 +20,7 @@ from documents.sdjwt import mint_sd_jwt
 from documents.service import ICT, today_ict
 from documents.statuslist import INVALID, SUSPENDED, VALID, allocate_index, status_list_uri
 from documents.types import DERIVED_AGE_OVER_18, get_type
-from wallet_api.auth.guards import level_too_low
-from wallet_api.auth.principal import Principal
-from wallet_api.keys.provider import DatabaseKeyProvider
-from wallet_api.problems import Forbidden, NotFound, Problem
-from wallet_api.settings import Settings
+from wallet_api.kernel import DatabaseKeyProvider, Forbidden, NotFound, Principal, Problem, Settings, level_too_low
 
 __all__ = ["DOCUMENTS_LEVEL", "HeldCredential", "citizen_document", "ensure_credential", "issuer_url"]
 

@@ -7,7 +7,7 @@ from documents.cli import documents_group, verify_qr
 from documents.expiry import EXPIRY_LOOP
 from documents.issuer_keys import ISSUER_KEYS
 from documents.seed import seed_documents
-from wallet_api.domains import Domain
+from wallet_api.kernel import Domain
 
 __all__ = ["DOMAIN"]
 

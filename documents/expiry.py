@@ -13,8 +13,7 @@ import datetime as dt
 
 from documents.issuer_keys import settle_retired_keys
 from documents.service import today_ict
-from wallet_api.outbox import publish_many
-from wallet_api.worker_context import BackgroundLoop, WorkerContext
+from wallet_api.kernel import BackgroundLoop, WorkerContext, publish_many
 
 __all__ = ["EXPIRY_LOOP", "send_expiry_reminders"]
 

@@ -7,9 +7,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from wallet_api.auth.guards import principal_of
-from wallet_api.auth.principal import Principal
-from wallet_api.problems import Forbidden
+from wallet_api.kernel import Forbidden, Principal, principal_of
 
 __all__ = ["issuing_agency", "may_issue", "may_verify", "verifier"]
 

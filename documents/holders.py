@@ -20,7 +20,7 @@ from documents.types import DocumentType
 from wallet_api.accounts.names import names_match
 from wallet_api.accounts.registry import Person, PopulationRegistry, RegistryUnavailable
 from wallet_api.accounts.registry.problem import registry_down
-from wallet_api.problems import Problem
+from wallet_api.kernel import Problem
 
 __all__ = ["HOLDER_MISMATCH", "HOLDER_UNKNOWN", "check_holder", "holder_refusal"]
 

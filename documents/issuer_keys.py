@@ -16,8 +16,7 @@ from typing import Any
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from wallet_api.keys.jose import ec_public_key
-from wallet_api.keys.provider import DatabaseKeyProvider, KeyRequirement, SigningKey
+from wallet_api.kernel import DatabaseKeyProvider, KeyRequirement, SigningKey, ec_public_key
 
 __all__ = [
     "ISSUER_KEYS",

@@ -48,9 +48,7 @@ from documents.offline_dictionary import OFFLINE_DICTIONARY
 from documents.sdjwt import CredentialError
 from documents.types import DocumentType, get_type
 from documents.verdict import window_verdict
-from wallet_api.keys.jose import b64url_decode, b64url_encode, es256_verify
-from wallet_api.keys.provider import SigningKey
-from wallet_api.problems import Problem
+from wallet_api.kernel import Problem, SigningKey, b64url_decode, b64url_encode, es256_verify
 
 __all__ = [
     "MAX_LIFETIME_SECONDS",

@@ -31,14 +31,27 @@ from documents.qr import render_qr
 from documents.schemas import OfflinePresentationOut, OnlinePresentationOut, PresentationRequest
 from documents.service import today_ict
 from documents.types import DocumentInvalid, DocumentType, get_type
-from wallet_api.auth.guards import PUBLIC, citizen
-from wallet_api.auth.principal import Principal
-from wallet_api.idempotency import NOT_REPLAYED
-from wallet_api.keys.jose import JoseError, decode_compact, ec_public_key, es256_verify
-from wallet_api.problems import Conflict, Problem, ValidationFailed
-from wallet_api.ratelimit import LeasedWindowLimiter, enforce
-from wallet_api.settings import Settings
-from wallet_api.state import AppSettings, Caller, Db, KeyProviderDep, RedisClient
+from wallet_api.kernel import (
+    NOT_REPLAYED,
+    PUBLIC,
+    AppSettings,
+    Caller,
+    Conflict,
+    Db,
+    JoseError,
+    KeyProviderDep,
+    LeasedWindowLimiter,
+    Principal,
+    Problem,
+    RedisClient,
+    Settings,
+    ValidationFailed,
+    citizen,
+    decode_compact,
+    ec_public_key,
+    enforce,
+    es256_verify,
+)
 
 __all__ = ["ROUTES", "burn_open_codes", "code_keys", "store_code"]
 

@@ -13,11 +13,16 @@ from documents.credentials import issuer_url
 from documents.issuer_keys import ISSUER_KEY_PURPOSE
 from documents.statuslist import STATUS_LIST_MEDIA_TYPE, signed_list
 from documents.types import all_types, get_type
-from wallet_api.auth.guards import PUBLIC
-from wallet_api.keys.provider import key_set_cache_control
-from wallet_api.problems import NotFound
-from wallet_api.responses import GET_AND_HEAD, body_or_head
-from wallet_api.state import AppSettings, Db, KeyProviderDep
+from wallet_api.kernel import (
+    GET_AND_HEAD,
+    PUBLIC,
+    AppSettings,
+    Db,
+    KeyProviderDep,
+    NotFound,
+    body_or_head,
+    key_set_cache_control,
+)
 
 __all__ = ["ROUTES"]
 

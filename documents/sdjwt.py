@@ -19,8 +19,9 @@ from typing import Any
 
 from documents.issuer_keys import IssuerKey
 from documents.verdict import window_verdict
-from wallet_api.keys.jose import (
+from wallet_api.kernel import (
     JoseError,
+    SigningKey,
     b64url_decode,
     b64url_encode,
     decode_compact,
@@ -30,7 +31,6 @@ from wallet_api.keys.jose import (
     sign_compact,
     strict_json,
 )
-from wallet_api.keys.provider import SigningKey
 
 __all__ = [
     "KB_TYP",

@@ -13,9 +13,7 @@ import asyncpg
 
 from documents.bulk import bulk_issue
 from wallet_api.accounts.registry import LocalRegistry
-from wallet_api.auth.principal import Principal
-from wallet_api.domains import SeedOptions
-from wallet_api.settings import Settings
+from wallet_api.kernel import Principal, SeedOptions, Settings
 
 __all__ = ["ISSUERS", "seed_documents"]
 

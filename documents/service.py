@@ -16,11 +16,8 @@ import asyncpg
 from documents.holders import check_holder
 from documents.statuslist import INVALID, SUSPENDED, VALID, set_document_status
 from documents.types import DocumentInvalid, DocumentType, get_type
-from wallet_api import audit
 from wallet_api.accounts.registry import PopulationRegistry
-from wallet_api.auth.principal import Principal
-from wallet_api.outbox import publish
-from wallet_api.problems import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from wallet_api.kernel import Conflict, Forbidden, NotFound, Principal, Problem, ValidationFailed, publish, record
 
 __all__ = [
     "authorised_type",
@@ -130,7 +127,7 @@ async def issue_document(
                 )
             return existing, False
         await document_event(conn, "document.issued", row)
-        await audit.record(
+        await record(
             conn,
             actor=principal.key,
             action="document.issue",
@@ -192,7 +189,7 @@ async def update_document(
         )
         await set_document_status(conn, document_id, INVALID, below_version=row["version"])
         await document_event(conn, "document.updated", row)
-        await audit.record(
+        await record(
             conn,
             actor=principal.key,
             action="document.update",
@@ -239,7 +236,7 @@ async def change_state(
         await set_document_status(conn, document_id, status)
         extra = {"reason": reason} if reason else {}
         await document_event(conn, topic, row, **extra)
-        await audit.record(
+        await record(
             conn,
             actor=principal.key,
             action=f"document.{action}",

@@ -23,8 +23,7 @@ from uuid import UUID
 import asyncpg
 
 from documents.issuer_keys import issuer_signing_key
-from wallet_api.keys.jose import b64url_decode, b64url_encode, sign_compact
-from wallet_api.keys.provider import DatabaseKeyProvider
+from wallet_api.kernel import DatabaseKeyProvider, b64url_decode, b64url_encode, sign_compact
 
 __all__ = [
     "INVALID",

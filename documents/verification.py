@@ -37,15 +37,20 @@ from documents.sdjwt import CredentialError
 from documents.service import today_ict
 from documents.types import DocumentType, all_types, get_type
 from documents.verdict import refusal_detail
-from wallet_api.auth.guards import principal_of
-from wallet_api.auth.principal import Principal
-from wallet_api.batching import Batcher
-from wallet_api.direct_json import DIRECT_JSON
-from wallet_api.idempotency import NOT_REPLAYED
-from wallet_api.problems import Problem, ServiceUnavailable, TooManyRequests
-from wallet_api.ratelimit import LeasedWindowLimiter, enforce
-from wallet_api.redis_client import LuaScript
-from wallet_api.services import Services
+from wallet_api.kernel import (
+    DIRECT_JSON,
+    NOT_REPLAYED,
+    Batcher,
+    LeasedWindowLimiter,
+    LuaScript,
+    Principal,
+    Problem,
+    Services,
+    ServiceUnavailable,
+    TooManyRequests,
+    enforce,
+    principal_of,
+)
 
 __all__ = ["ROUTES", "VerificationRefused", "check"]
 

@@ -34,7 +34,7 @@ from documents.offline import OfflineClaims, check_offline, kid_prefix, open_off
 from documents.sdjwt import CredentialError
 from documents.statuslist import INVALID, SUSPENDED, VALID, status_at
 from documents.verdict import document_verdict, refusal_detail
-from wallet_api.keys.jose import JoseError, b64url_decode, decode_compact, ec_public_key, es256_verify
+from wallet_api.kernel import JoseError, b64url_decode, decode_compact, ec_public_key, es256_verify
 
 __all__ = ["Fetch", "OfflineVerifier", "StatusUnknown", "VerifiedQr"]
 

@@ -11,9 +11,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from documents.credentials import DOCUMENTS_LEVEL, citizen_document, ensure_credential
 from documents.schemas import AccessLogEntry, CredentialOut
 from documents.types import get_type
-from wallet_api.auth.guards import citizen, level_too_low
-from wallet_api.problems import problem_type
-from wallet_api.state import AppSettings, Caller, Db, KeyProviderDep
+from wallet_api.kernel import AppSettings, Caller, Db, KeyProviderDep, citizen, level_too_low, problem_type
 
 __all__ = ["ROUTES"]
 

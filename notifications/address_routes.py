@@ -18,13 +18,21 @@ from notifications import addresses, store
 from notifications.channels import AddressChannel
 from notifications.schemas import AddressBody, AddressCode, AddressCodeSent, AddressView
 from notifications.services import CHANNELS
-from wallet_api.auth.guards import citizen
-from wallet_api.auth.principal import Principal
-from wallet_api.idempotency import NOT_REPLAYED
-from wallet_api.outbound import SendFailed, SendUnavailable
-from wallet_api.problems import NotFound, ServiceUnavailable, TooManyRequests, ValidationFailed
-from wallet_api.services import Services
-from wallet_api.state import AppServices, Caller, Db
+from wallet_api.kernel import (
+    NOT_REPLAYED,
+    AppServices,
+    Caller,
+    Db,
+    NotFound,
+    Principal,
+    SendFailed,
+    SendUnavailable,
+    Services,
+    ServiceUnavailable,
+    TooManyRequests,
+    ValidationFailed,
+    citizen,
+)
 
 __all__ = ["ROUTES"]
 

@@ -30,8 +30,7 @@ from notifications.realtime import encode_message, publish_realtime_many
 from notifications.services import CHANNELS
 from notifications.store import view_of
 from notifications.templates import CATEGORIES, Language
-from wallet_api.outbox import Consumer, EventFailure, OutboxEvent
-from wallet_api.worker_context import WorkerContext
+from wallet_api.kernel import Consumer, EventFailure, OutboxEvent, WorkerContext
 
 __all__ = ["CONSUMER", "CONSUMER_NAME", "handle_events"]
 

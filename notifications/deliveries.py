@@ -31,8 +31,7 @@ from notifications.channels import PLUGINS, Channel, Contact, Destination, Devic
 from notifications.metrics import DELIVERIES, DELIVERY_SECONDS, TOKENS_GONE
 from notifications.services import CHANNELS
 from notifications.templates import Language, render
-from wallet_api.outbound import RecipientGone, SendFailed, SendRejected
-from wallet_api.worker_context import BackgroundLoop, WorkerContext
+from wallet_api.kernel import BackgroundLoop, RecipientGone, SendFailed, SendRejected, WorkerContext
 
 __all__ = ["LOOPS", "deliver_once"]
 

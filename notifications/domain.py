@@ -10,7 +10,7 @@ from notifications.realtime import RealtimePlugin
 from notifications.retention import LOOP as RETENTION_LOOP
 from notifications.routes import ROUTES
 from notifications.services import CHANNELS, SMS
-from wallet_api.domains import Domain
+from wallet_api.kernel import Domain
 
 __all__ = ["CONSUMER_NAME", "DOMAIN"]
 

@@ -39,7 +39,7 @@ from litestar.channels import ChannelsPlugin
 from notifications import store
 from notifications.metrics import REALTIME_MESSAGES
 from notifications.realtime import RESYNC, RealtimeSubscriber
-from wallet_api.session_signals import ended_device, realtime_channel
+from wallet_api.kernel import ended_device, realtime_channel
 
 __all__ = ["CATCH_UP_LIMIT", "HEARTBEAT_SECONDS", "Frame", "StreamSession", "feed"]
 

@@ -35,7 +35,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from notifications.metrics import REALTIME_MESSAGES
-from wallet_api.session_signals import realtime_channel
+from wallet_api.kernel import realtime_channel
 
 __all__ = [
     "RESYNC",

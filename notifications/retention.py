@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 
 from notifications.metrics import RETENTION_DELETED
-from wallet_api.worker_context import BackgroundLoop, WorkerContext
+from wallet_api.kernel import BackgroundLoop, WorkerContext
 
 __all__ = ["LOOP", "remove_expired_once"]
 

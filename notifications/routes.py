@@ -38,10 +38,18 @@ from notifications.schemas import (
 )
 from notifications.templates import CATEGORIES
 from wallet_api.accounts.sessions import session_alive
-from wallet_api.auth.guards import citizen, principal_of
-from wallet_api.auth.principal import Principal
-from wallet_api.problems import BadRequest, NotFound, Unauthorized, ValidationFailed
-from wallet_api.state import Caller, Db, RedisClient
+from wallet_api.kernel import (
+    BadRequest,
+    Caller,
+    Db,
+    NotFound,
+    Principal,
+    RedisClient,
+    Unauthorized,
+    ValidationFailed,
+    citizen,
+    principal_of,
+)
 
 __all__ = ["ROUTES"]
 

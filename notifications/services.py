@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from notifications.channels import build_channels
 from notifications.channels.sms import SmsChannel
-from wallet_api.outbound import SMS_SENDER, SmsSender
-from wallet_api.services import ServiceFactory, Services
+from wallet_api.kernel import SMS_SENDER, ServiceFactory, Services, SmsSender
 
 __all__ = ["CHANNELS", "SMS"]
 

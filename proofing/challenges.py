@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from proofing.chip import ChipRefused
-from wallet_api.redis_client import LuaScript
+from wallet_api.kernel import LuaScript
 
 __all__ = ["CHALLENGE_TTL_SECONDS", "ChipChallenge", "new_challenge", "take_challenge"]
 

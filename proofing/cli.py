@@ -15,7 +15,8 @@ from typing import Any
 
 import click
 
-from wallet_api.cli.runtime import load_settings, run_async, services
+from wallet_api.kernel import cli_services as services
+from wallet_api.kernel import load_settings, run_async
 
 __all__ = ["proofing_group"]
 
@@ -63,7 +64,7 @@ def phone_upload(id_number: str, challenge_id: str, challenge_hex: str, selfie_o
 
 def _lookup(settings: Any, id_number: str) -> Any:
     from wallet_api.accounts.registry import LocalRegistry
-    from wallet_api.db import create_pool
+    from wallet_api.kernel import create_pool
 
     async def main(dsn: str) -> Any:
         pool = await create_pool(dsn, min_size=1, max_size=1)

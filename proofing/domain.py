@@ -4,7 +4,7 @@ from proofing import recovery, routes
 from proofing.cli import proofing_group
 from proofing.face import FACE_MATCHER
 from proofing.seed import seed_chip_trust
-from wallet_api.domains import Domain
+from wallet_api.kernel import Domain
 
 __all__ = ["DOMAIN"]
 

@@ -23,10 +23,7 @@ from documents.presentation import burn_open_codes
 from payments.linking import store as links
 from wallet_api.accounts.level_two import raise_to_level_2
 from wallet_api.accounts.sessions import revoke_account_sessions
-from wallet_api.audit import record
-from wallet_api.outbound import SendFailed, SmsSender
-from wallet_api.problems import Conflict
-from wallet_api.session_signals import publish_session_end
+from wallet_api.kernel import Conflict, SendFailed, SmsSender, publish_session_end, record
 
 __all__ = ["Rebound", "after_rebind", "rebind_identity"]
 

@@ -51,11 +51,22 @@ from wallet_api.accounts.registration import redeem_code
 from wallet_api.accounts.schemas import DeviceIn, RegistrationComplete, SessionView
 from wallet_api.accounts.sessions import start_session
 from wallet_api.accounts.subscribers import phone_owned_by
-from wallet_api.audit import record
-from wallet_api.auth.guards import PUBLIC, officer_with_role
-from wallet_api.idempotency import NOT_REPLAYED
-from wallet_api.problems import BadRequest, NotFound, Problem, Unauthorized
-from wallet_api.state import AppServices, AppSettings, Caller, Db, RedisClient, Tokens
+from wallet_api.kernel import (
+    NOT_REPLAYED,
+    PUBLIC,
+    AppServices,
+    AppSettings,
+    BadRequest,
+    Caller,
+    Db,
+    NotFound,
+    Problem,
+    RedisClient,
+    Tokens,
+    Unauthorized,
+    officer_with_role,
+    record,
+)
 
 __all__ = ["ROUTES"]
 

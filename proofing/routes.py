@@ -27,11 +27,7 @@ from proofing.service import prove_holder
 from proofing.upload import UPLOAD_LIMITS
 from wallet_api.accounts.level_two import raise_to_level_2
 from wallet_api.accounts.ratelimit import hit
-from wallet_api.audit import record
-from wallet_api.auth.guards import citizen
-from wallet_api.idempotency import NOT_REPLAYED
-from wallet_api.problems import Conflict, NotFound
-from wallet_api.state import AppServices, Caller, Db, RedisClient
+from wallet_api.kernel import NOT_REPLAYED, AppServices, Caller, Conflict, Db, NotFound, RedisClient, citizen, record
 
 __all__ = ["ROUTES", "record_refusal"]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from proofing.devchip.material import ensure_dev_material
-from wallet_api.domains import SeedOptions
-from wallet_api.settings import Settings
+from wallet_api.kernel import SeedOptions, Settings
 
 __all__ = ["seed_chip_trust"]
 

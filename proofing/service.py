@@ -19,8 +19,7 @@ from proofing.schemas import ChipProof
 from wallet_api.accounts.names import names_match
 from wallet_api.accounts.registry import RegistryUnavailable
 from wallet_api.accounts.registry.problem import registry_down
-from wallet_api.services import Services
-from wallet_api.settings import Settings
+from wallet_api.kernel import Services, Settings
 
 __all__ = ["ProvenHolder", "prove_holder", "trust_list"]
 

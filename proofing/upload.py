@@ -15,7 +15,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 from proofing.chip import ChipRefused
 from proofing.schemas import MAX_UPLOAD_BYTES
-from wallet_api.problems import problem_response
+from wallet_api.kernel import problem_response
 
 __all__ = ["UPLOAD_LIMITS"]
 

@@ -18,20 +18,22 @@ import copy
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, Protocol, TypeVar, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, cast, runtime_checkable
 
 import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from wallet_api.accounts.registry import PopulationRegistry, population_registry
-from wallet_api.accounts.subscribers import SubscriberRegistry, subscriber_registry
 from wallet_api.auth.tokens import TokenService
 from wallet_api.batching import Batchers
 from wallet_api.db import create_pool
 from wallet_api.keys.provider import DatabaseKeyProvider, KeyRequirement
 from wallet_api.redis_client import create_redis
 from wallet_api.settings import Settings
+
+if TYPE_CHECKING:
+    from wallet_api.accounts.registry import PopulationRegistry
+    from wallet_api.accounts.subscribers import SubscriberRegistry
 
 __all__ = ["ServiceFactory", "Services", "UndeclaredService", "open_services", "provided_by_a_domain"]
 
@@ -92,6 +94,11 @@ class Services:
         self.tokens = TokenService(
             self.keys, issuer=settings.public_base_url, ttl_seconds=settings.access_token_ttl_seconds
         )
+        # The accounts domain's adapters are imported here, not at the top: accounts imports
+        # the kernel through wallet_api.kernel, which imports this module.
+        from wallet_api.accounts.registry import population_registry
+        from wallet_api.accounts.subscribers import subscriber_registry
+
         self.population: PopulationRegistry = population_registry(settings, http, pool)
         self.subscribers: SubscriberRegistry = subscriber_registry(settings, http, pool)
         self.batchers = Batchers()

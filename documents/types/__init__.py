@@ -15,7 +15,7 @@ from documents.types.base import (
     FieldError,
     Label,
 )
-from wallet_api.plugins import folder_plugins
+from wallet_api.kernel import folder_plugins
 
 __all__ = [
     "DERIVED_AGE_OVER_18",

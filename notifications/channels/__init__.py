@@ -21,8 +21,7 @@ from notifications.channels.base import (
     Device,
     Message,
 )
-from wallet_api.plugins import folder_plugins
-from wallet_api.settings import Settings
+from wallet_api.kernel import Settings, folder_plugins
 
 __all__ = [
     "PLUGINS",

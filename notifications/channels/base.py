@@ -24,12 +24,12 @@ import httpx
 import redis.asyncio as aioredis
 
 from notifications.templates import Language, Rendered
-from wallet_api.outbound import RecipientGone, SendFailed, SendRejected, SendUnavailable
+from wallet_api.kernel import RecipientGone, SendFailed, SendRejected, SendUnavailable
 
 if TYPE_CHECKING:
     import click
 
-    from wallet_api.settings import Settings
+    from wallet_api.kernel import Settings
 
 __all__ = [
     "AddressChannel",

@@ -13,7 +13,7 @@ from typing import Any
 import click
 import redis.asyncio as aioredis
 
-from wallet_api.settings import Settings
+from wallet_api.kernel import Settings
 
 __all__ = ["box_command", "keep", "read"]
 
@@ -51,8 +51,8 @@ def box_command(
     @click.option("--last", type=int, default=5, show_default=True, help="How many messages to show, newest first.")
     @click.option("--json", "as_json", is_flag=True, help="Print the messages as JSON.")
     def show(last: int, as_json: bool, **given: str) -> None:
-        from wallet_api.cli.runtime import load_settings, run_async, services
-        from wallet_api.redis_client import create_redis
+        from wallet_api.kernel import cli_services as services
+        from wallet_api.kernel import create_redis, load_settings, run_async
 
         destination = given[argument]
         settings = load_settings()

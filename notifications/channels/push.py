@@ -20,8 +20,7 @@ import redis.asyncio as aioredis
 
 from notifications.channels import devbox
 from notifications.channels.base import Channel, ChannelPlugin, Contact, Destination, Message
-from wallet_api.outbound import SendUnavailable
-from wallet_api.settings import Settings
+from wallet_api.kernel import SendUnavailable, Settings
 
 __all__ = ["DevPushSink", "PushChannel", "PushMessage", "PushSender", "push_plugin", "read_dev_push"]
 

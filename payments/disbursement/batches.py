@@ -16,11 +16,16 @@ import asyncpg
 from payments import events
 from payments.disbursement import BULK_TIMEOUT, ledger, machine
 from payments.disbursement.schemas import BatchApproval, BatchIn
-from wallet_api.audit import record
-from wallet_api.auth.principal import Principal
-from wallet_api.outbox import publish_many
-from wallet_api.problems import Conflict, NotFound, Problem, ValidationFailed
-from wallet_api.worker_context import WorkerContext
+from wallet_api.kernel import (
+    Conflict,
+    NotFound,
+    Principal,
+    Problem,
+    ValidationFailed,
+    WorkerContext,
+    publish_many,
+    record,
+)
 
 __all__ = [
     "approve_batch",

@@ -51,8 +51,7 @@ from payments.providers.base import (
     ProviderUnreachable,
     WalletProvider,
 )
-from wallet_api.services import ServiceFactory
-from wallet_api.worker_context import WorkerContext
+from wallet_api.kernel import ServiceFactory, WorkerContext
 
 __all__ = ["PAYOUT_PIPELINE", "dispatch_continuously", "dispatch_once", "recover_once"]
 

@@ -5,8 +5,7 @@ from payments.disbursement import batches, holds
 from payments.disbursement.cli import COMMANDS
 from payments.disbursement.dispatch import PAYOUT_PIPELINE, dispatch_continuously, recover_once
 from payments.disbursement.routes import ROUTES
-from wallet_api.domains import Domain
-from wallet_api.worker_context import BackgroundLoop
+from wallet_api.kernel import BackgroundLoop, Domain
 
 __all__ = ["DOMAIN"]
 

@@ -20,8 +20,7 @@ import asyncpg
 
 from payments.disbursement import ledger, machine
 from payments.events import ACCOUNT_LEVEL_RAISED, WALLET_LINK_STATE, WALLET_PAYOUT_CHANGED, account_of
-from wallet_api.outbox import Consumer, EventFailure, OutboxEvent
-from wallet_api.worker_context import WorkerContext
+from wallet_api.kernel import Consumer, EventFailure, OutboxEvent, WorkerContext
 
 __all__ = ["expire_holds", "release_holds", "stop_deceased", "sweep_holds_once"]
 

@@ -20,9 +20,7 @@ import asyncpg
 from payments.disbursement import BULK_TIMEOUT, ledger
 from payments.disbursement.csvcopy import quote_end_markers
 from payments.disbursement.schemas import EnrolmentOut, ProgrammeIn, RuleEnrolmentIn
-from wallet_api.audit import record
-from wallet_api.auth.principal import Principal
-from wallet_api.problems import Forbidden, NotFound, Problem, ValidationFailed
+from wallet_api.kernel import Forbidden, NotFound, Principal, Problem, ValidationFailed, record
 
 __all__ = [
     "CSV_HEADER",

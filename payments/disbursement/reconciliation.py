@@ -35,7 +35,7 @@ import asyncpg
 from payments.disbursement import BULK_TIMEOUT, ledger, machine
 from payments.disbursement.csvcopy import quote_end_markers
 from payments.providers.base import StatementLine
-from wallet_api.problems import ValidationFailed
+from wallet_api.kernel import ValidationFailed
 
 __all__ = ["STATEMENT_HEADER", "reconcile_csv", "reconcile_lines"]
 

@@ -26,11 +26,22 @@ from payments.disbursement.schemas import (
     RuleEnrolmentIn,
     StateTotal,
 )
-from wallet_api import bodylimits, jsonbody
-from wallet_api.auth.guards import PUBLIC, citizen, officer_with_role, principal_of
-from wallet_api.auth.principal import Principal
-from wallet_api.problems import NotFound, Problem, ValidationFailed
-from wallet_api.state import AppServices, Caller, Db
+from wallet_api.kernel import (
+    CALLBACK_BODY_LIMIT,
+    FILE_BODY_LIMIT,
+    PUBLIC,
+    AppServices,
+    Caller,
+    Db,
+    NotFound,
+    Principal,
+    Problem,
+    ValidationFailed,
+    citizen,
+    decode_json,
+    officer_with_role,
+    principal_of,
+)
 
 __all__ = ["ROUTES"]
 
@@ -73,7 +84,7 @@ class ProgrammeController(Controller):
         guards=[maker],
         status_code=HTTP_201_CREATED,
         summary="Enrol beneficiaries from a CSV upload (person_id,amount,agency_reference), streamed",
-        request_max_body_size=bodylimits.FILE,
+        request_max_body_size=FILE_BODY_LIMIT,
     )
     async def upload(self, request: _AnyRequest, db: Db, programme_id: FromPath[UUID]) -> EnrolmentOut:
         who = principal_of(request)
@@ -201,7 +212,7 @@ class BatchController(Controller):
     status_code=HTTP_201_CREATED,
     tags=["disbursement"],
     summary="Import a provider's daily statement (CSV) and classify every line",
-    request_max_body_size=bodylimits.FILE,
+    request_max_body_size=FILE_BODY_LIMIT,
 )
 async def import_statement(
     request: _AnyRequest, db: Db, provider: FromQuery[str], day: FromQuery[date]
@@ -218,13 +229,13 @@ async def import_statement(
     status_code=HTTP_200_OK,
     tags=["disbursement"],
     summary="Signed payout callback from an e-wallet provider (deduplicated)",
-    request_max_body_size=bodylimits.CALLBACK,
+    request_max_body_size=CALLBACK_BODY_LIMIT,
 )
 async def payout_event(request: _AnyRequest, db: Db, services: AppServices, provider: FromPath[str]) -> dict[str, Any]:
     body = await request.body()
     webhooks.verify(services, provider, request.headers.get("wallet-signature"), body)
     try:
-        incoming = jsonbody.decode(body, webhooks.IncomingEvents)
+        incoming = decode_json(body, webhooks.IncomingEvents)
     except msgspec.DecodeError as exc:
         raise ValidationFailed(str(exc)) from None
     if incoming.events is None:

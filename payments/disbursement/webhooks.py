@@ -25,8 +25,7 @@ import msgspec
 from payments.disbursement import machine
 from payments.providers.registry import UnknownProvider, registry_of
 from payments.providers.signing import WebhookSignatureError, verify_webhook
-from wallet_api.problems import NotFound, Problem, Unauthorized, ValidationFailed
-from wallet_api.services import Services
+from wallet_api.kernel import NotFound, Problem, Services, Unauthorized, ValidationFailed
 
 __all__ = ["IncomingEvents", "PayoutEvent", "apply_event", "apply_events", "verify"]
 

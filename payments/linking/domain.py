@@ -4,7 +4,7 @@ from payments.linking.flow import LINKING_CONSUMER
 from payments.linking.review import WalletLinkReviewController
 from payments.linking.routes import WalletLinkController, list_providers
 from payments.providers import PROVIDERS
-from wallet_api.domains import Domain
+from wallet_api.kernel import Domain
 
 __all__ = ["DOMAIN"]
 

@@ -36,8 +36,7 @@ from payments.providers import (
     WalletProvider,
     registry_of,
 )
-from wallet_api.outbox import Consumer, EventFailure, OutboxEvent
-from wallet_api.worker_context import WorkerContext
+from wallet_api.kernel import Consumer, EventFailure, OutboxEvent, WorkerContext
 
 __all__ = ["LINKING_CONSUMER", "OTP_KEY", "OTP_TTL_SECONDS", "process_event"]
 

@@ -18,9 +18,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, Parameter
 
 from payments.linking import store
-from wallet_api.auth.guards import officer_with_role
-from wallet_api.problems import Conflict, NotFound
-from wallet_api.state import Caller, Db
+from wallet_api.kernel import Caller, Conflict, Db, NotFound, officer_with_role
 
 __all__ = ["WalletLinkReviewController"]
 

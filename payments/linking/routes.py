@@ -23,12 +23,26 @@ from payments.linking import store
 from payments.linking.flow import OTP_KEY, OTP_TTL_SECONDS
 from payments.linking.schemas import LinkRequest, OtpSubmission, ProviderView, WalletLinkView, view_of
 from payments.providers import registry_of
-from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, level_too_low
-from wallet_api.auth.principal import Principal
-from wallet_api.idempotency import NOT_REPLAYED
-from wallet_api.outbox import publish
-from wallet_api.problems import Conflict, Forbidden, NotFound, Problem, TooManyRequests, ValidationFailed
-from wallet_api.state import AppServices, AppSettings, Caller, Db, RedisClient
+from wallet_api.kernel import (
+    NOT_REPLAYED,
+    AppServices,
+    AppSettings,
+    Caller,
+    Conflict,
+    Db,
+    Forbidden,
+    NotFound,
+    Principal,
+    Problem,
+    RedisClient,
+    TooManyRequests,
+    ValidationFailed,
+    citizen,
+    citizen_level,
+    fresh_device_signature,
+    level_too_low,
+    publish,
+)
 
 __all__ = ["WalletLinkController", "list_providers"]
 

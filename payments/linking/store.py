@@ -15,8 +15,7 @@ from uuid import UUID
 import asyncpg
 
 from payments import events
-from wallet_api.audit import record
-from wallet_api.outbox import publish
+from wallet_api.kernel import publish, record
 
 __all__ = [
     "activate",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from payments.providers import adapters
 from payments.providers.base import WalletProvider
-from wallet_api.plugins import folder_plugins
+from wallet_api.kernel import folder_plugins
 
 if TYPE_CHECKING:
     from payments.providers.config import ProviderConfig

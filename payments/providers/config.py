@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from wallet_api.settings import Settings, SettingsError
+from wallet_api.kernel import Settings, SettingsError
 
 __all__ = ["DEVELOPMENT_PROVIDERS", "ProviderConfig", "load_provider_configs"]
 

@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from payments.providers.base import ProviderRateLimited
-from wallet_api.redis_client import LuaScript
+from wallet_api.kernel import LuaScript
 
 __all__ = ["LocalTokenBucket", "ProviderRateLimiter"]
 

@@ -13,8 +13,7 @@ from payments.providers.adapter import OwnedProvider, adapter_named
 from payments.providers.base import ProviderError, WalletProvider
 from payments.providers.config import ProviderConfig, load_provider_configs
 from payments.providers.ratelimit import ProviderRateLimiter
-from wallet_api.services import ServiceFactory, Services
-from wallet_api.settings import Settings
+from wallet_api.kernel import ServiceFactory, Services, Settings
 
 __all__ = ["PROVIDERS", "ProviderRegistry", "UnknownProvider", "provider_for", "registry_of"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wallet_api.problems import Problem
+from wallet_api.kernel import Problem
 
 __all__ = ["REFUSALS", "ChipRefused"]
 

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from proofing.devchip.chips import Chip, Holder, make_chip
 from proofing.devchip.pki import Authority, make_crl, make_csca, make_signer
-from wallet_api.settings import Settings
+from wallet_api.kernel import Settings
 
 __all__ = ["DevMaterial", "ensure_dev_material", "load_dev_material"]
 

@@ -7,7 +7,7 @@ from typing import Any
 from proofing.face.base import FaceMatcher, FaceMatcherUnavailable
 from proofing.face.http import HttpFaceMatcher
 from proofing.face.local import LocalFaceMatcher
-from wallet_api.services import ServiceFactory
+from wallet_api.kernel import ServiceFactory
 
 __all__ = ["FACE_MATCHER", "face_matcher_from_state"]
 

@@ -11,7 +11,7 @@ import uuid
 
 import asyncpg
 
-from wallet_api.auth.principal import Principal
+from wallet_api.kernel import Principal
 
 __all__ = ["managed_account_ids", "may_act_for"]
 

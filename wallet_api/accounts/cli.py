@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 
 import click
 
-from wallet_api.cli.runtime import load_settings, run_async, services
+from wallet_api.kernel import cli_services as services
+from wallet_api.kernel import load_settings, run_async
 
 __all__ = ["officer", "org"]
 
@@ -22,7 +23,7 @@ T = TypeVar("T")
 def _run(action: Callable[[Any], Awaitable[T]]) -> T:
     """Run ``action(conn)`` in one transaction against the configured database."""
     from wallet_api.accounts.orgs import OrgError
-    from wallet_api.db import create_pool
+    from wallet_api.kernel import create_pool
 
     settings = load_settings()
 
@@ -160,7 +161,7 @@ def officer_disable(username: str) -> None:
     """Disable an officer: no new sign-ins (issued tokens expire within minutes)."""
 
     async def action(conn: Any) -> Any:
-        from wallet_api.audit import record
+        from wallet_api.kernel import record
 
         officer_id = await conn.fetchval(
             "UPDATE officers SET disabled_at = now() WHERE username = $1 RETURNING id", username

@@ -12,9 +12,7 @@ from litestar import Request
 from wallet_api.accounts.device_keys import InvalidDeviceKey, normalise_public_jwk, verify_signature
 from wallet_api.accounts.schemas import DeviceIn, SessionView
 from wallet_api.accounts.sessions import SessionTokens
-from wallet_api.asgi import Scope
-from wallet_api.client_address import caller_source
-from wallet_api.problems import Unauthorized, ValidationFailed
+from wallet_api.kernel import Scope, Unauthorized, ValidationFailed, caller_source
 
 __all__ = [
     "bind_message",

@@ -20,10 +20,16 @@ from typing import Any, Literal
 import redis.asyncio as aioredis
 
 from wallet_api.accounts.ratelimit import LOCKOUTS, subject_key
-from wallet_api.keys.jose import JoseError, b64url_decode, ec_public_key, es256_verify
-from wallet_api.keys.provider import jwk_thumbprint
-from wallet_api.problems import TooManyRequests, Unauthorized
-from wallet_api.redis_client import LuaScript
+from wallet_api.kernel import (
+    JoseError,
+    LuaScript,
+    TooManyRequests,
+    Unauthorized,
+    b64url_decode,
+    ec_public_key,
+    es256_verify,
+    jwk_thumbprint,
+)
 
 __all__ = [
     "Challenge",

@@ -50,15 +50,26 @@ from wallet_api.accounts.schemas import (
 )
 from wallet_api.accounts.sessions import revoke_device_sessions, start_session
 from wallet_api.accounts.subscribers import phone_owned_by
-from wallet_api.audit import record
-from wallet_api.auth.guards import PUBLIC, citizen, fresh_device_signature
-from wallet_api.auth.tokens import TokenService
-from wallet_api.idempotency import NOT_REPLAYED
-from wallet_api.outbox import publish
-from wallet_api.problems import Forbidden, NotFound, Unauthorized
-from wallet_api.session_signals import publish_session_end
-from wallet_api.settings import Settings
-from wallet_api.state import AppServices, AppSettings, Caller, Db, RedisClient, Tokens
+from wallet_api.kernel import (
+    NOT_REPLAYED,
+    PUBLIC,
+    AppServices,
+    AppSettings,
+    Caller,
+    Db,
+    Forbidden,
+    NotFound,
+    RedisClient,
+    Settings,
+    Tokens,
+    TokenService,
+    Unauthorized,
+    citizen,
+    fresh_device_signature,
+    publish,
+    publish_session_end,
+    record,
+)
 
 __all__ = [
     "complete_binding",

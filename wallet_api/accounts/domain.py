@@ -31,8 +31,7 @@ from wallet_api.accounts.signin import (
     sign_out_everywhere,
     step_up,
 )
-from wallet_api.domains import Domain
-from wallet_api.worker_context import BackgroundLoop
+from wallet_api.kernel import BackgroundLoop, Domain
 
 __all__ = ["DOMAIN"]
 

@@ -48,13 +48,25 @@ from wallet_api.accounts.schemas import (
 )
 from wallet_api.accounts.sessions import revoke_account_sessions
 from wallet_api.accounts.subscribers import phone_owned_by
-from wallet_api.audit import record
-from wallet_api.auth.guards import citizen, citizen_level, fresh_device_signature, officer_with_role
-from wallet_api.idempotency import NOT_REPLAYED
-from wallet_api.outbox import publish
-from wallet_api.problems import BadRequest, Conflict, NotFound, Unauthorized
-from wallet_api.session_signals import publish_session_end
-from wallet_api.state import AppServices, AppSettings, Caller, Db, RedisClient
+from wallet_api.kernel import (
+    NOT_REPLAYED,
+    AppServices,
+    AppSettings,
+    BadRequest,
+    Caller,
+    Conflict,
+    Db,
+    NotFound,
+    RedisClient,
+    Unauthorized,
+    citizen,
+    citizen_level,
+    fresh_device_signature,
+    officer_with_role,
+    publish,
+    publish_session_end,
+    record,
+)
 
 __all__ = [
     "change_phone",

@@ -7,8 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from wallet_api.audit import record
-from wallet_api.outbox import publish
+from wallet_api.kernel import publish, record
 
 __all__ = ["raise_to_level_2"]
 

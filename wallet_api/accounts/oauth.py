@@ -34,12 +34,19 @@ from wallet_api.accounts.orgs import secret_matches
 from wallet_api.accounts.passwords import verify_password
 from wallet_api.accounts.ratelimit import LOCKOUTS, hit
 from wallet_api.accounts.schemas import OfficerSignIn, TokenView
-from wallet_api.auth.guards import PUBLIC
-from wallet_api.auth.principal import Principal
-from wallet_api.idempotency import NOT_REPLAYED
-from wallet_api.keys.jose import JoseError, decode_compact
-from wallet_api.problems import Problem, Unauthorized
-from wallet_api.state import AppSettings, Db, RedisClient, Tokens
+from wallet_api.kernel import (
+    NOT_REPLAYED,
+    PUBLIC,
+    AppSettings,
+    Db,
+    JoseError,
+    Principal,
+    Problem,
+    RedisClient,
+    Tokens,
+    Unauthorized,
+    decode_compact,
+)
 
 __all__ = ["ASSERTION_TYPE", "authenticate_officer", "officer_sign_in", "token_endpoint"]
 

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from wallet_api.accounts.passwords import hash_password
-from wallet_api.audit import record
+from wallet_api.kernel import record
 
 __all__ = [
     "CLIENT_SCOPES",

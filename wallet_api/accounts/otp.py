@@ -14,9 +14,7 @@ import secrets
 
 import redis.asyncio as aioredis
 
-from wallet_api.outbound import SMS_SENDER, SendFailed, SmsSender
-from wallet_api.redis_client import LuaScript
-from wallet_api.services import Services
+from wallet_api.kernel import SMS_SENDER, LuaScript, SendFailed, Services, SmsSender
 
 __all__ = ["MAX_ATTEMPTS", "check_code", "issue_code", "plant_unusable_code", "sms_gateway"]
 

@@ -37,9 +37,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from wallet_api.problems import TooManyRequests
-from wallet_api.ratelimit import FixedWindow, enforce
-from wallet_api.redis_client import LuaScript
+from wallet_api.kernel import FixedWindow, LuaScript, TooManyRequests, enforce
 
 __all__ = ["LOCKOUTS", "Lockout", "hit", "key_names_secret", "subject_key", "use_key_names_secret"]
 

@@ -44,12 +44,21 @@ from wallet_api.accounts.registry import RegistryUnavailable
 from wallet_api.accounts.schemas import DeviceIn, Pending, RegistrationComplete, RegistrationStart, SessionView
 from wallet_api.accounts.sessions import start_session
 from wallet_api.accounts.subscribers import phone_owned_by
-from wallet_api.audit import record
-from wallet_api.auth.guards import PUBLIC
-from wallet_api.idempotency import NOT_REPLAYED
-from wallet_api.outbound import SendFailed
-from wallet_api.problems import Conflict, Problem, Unauthorized, ValidationFailed
-from wallet_api.state import AppServices, AppSettings, Db, RedisClient, Tokens
+from wallet_api.kernel import (
+    NOT_REPLAYED,
+    PUBLIC,
+    AppServices,
+    AppSettings,
+    Conflict,
+    Db,
+    Problem,
+    RedisClient,
+    SendFailed,
+    Tokens,
+    Unauthorized,
+    ValidationFailed,
+    record,
+)
 
 __all__ = ["complete_registration", "redeem_code", "start_registration"]
 

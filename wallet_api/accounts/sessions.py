@@ -23,13 +23,16 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import redis.asyncio as aioredis
 
-from wallet_api.audit import record
-from wallet_api.auth.principal import Principal
-from wallet_api.auth.tokens import TokenService
-from wallet_api.batching import Batcher, Batchers
-from wallet_api.problems import Unauthorized
-from wallet_api.session_signals import publish_session_end
-from wallet_api.worker_context import WorkerContext
+from wallet_api.kernel import (
+    Batcher,
+    Batchers,
+    Principal,
+    TokenService,
+    Unauthorized,
+    WorkerContext,
+    publish_session_end,
+    record,
+)
 
 __all__ = [
     "NewSession",

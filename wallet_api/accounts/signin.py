@@ -42,16 +42,23 @@ from wallet_api.accounts.sessions import (
     revoke_account_sessions,
     session_store,
 )
-from wallet_api.audit import record
-from wallet_api.auth.guards import PUBLIC, citizen, principal_of
-from wallet_api.auth.tokens import TokenService
-from wallet_api.direct_json import DIRECT_JSON
-from wallet_api.idempotency import NOT_REPLAYED
-from wallet_api.problems import Forbidden, Unauthorized
-from wallet_api.services import Services
-from wallet_api.session_signals import publish_session_end
-from wallet_api.settings import Settings
-from wallet_api.state import Caller, Db, RedisClient
+from wallet_api.kernel import (
+    DIRECT_JSON,
+    NOT_REPLAYED,
+    PUBLIC,
+    Caller,
+    Db,
+    Forbidden,
+    RedisClient,
+    Services,
+    Settings,
+    TokenService,
+    Unauthorized,
+    citizen,
+    principal_of,
+    publish_session_end,
+    record,
+)
 
 __all__ = [
     "challenge",

@@ -12,7 +12,7 @@ import httpx
 
 from notifications.channels.apns.http import ApnsGateway
 from notifications.channels.push import PushSender, push_plugin
-from wallet_api.settings import Settings
+from wallet_api.kernel import Settings
 
 __all__ = ["PLUGIN"]
 

@@ -17,7 +17,7 @@ import jwt
 
 from notifications.channels.base import retry_after_of
 from notifications.channels.push import PushMessage
-from wallet_api.outbound import RecipientGone, SendRejected, SendUnavailable
+from wallet_api.kernel import RecipientGone, SendRejected, SendUnavailable
 
 __all__ = ["ApnsGateway"]
 

@@ -27,8 +27,7 @@ from notifications.channels.base import Channel, ChannelPlugin, Contact, Destina
 from notifications.channels.email.http import HttpMailer
 from notifications.channels.email.local import DevMailbox, dev_mail
 from notifications.templates import Language
-from wallet_api.outbound import SendUnavailable
-from wallet_api.settings import Settings
+from wallet_api.kernel import SendUnavailable, Settings
 
 __all__ = ["PLUGIN", "EmailChannel", "normalise_address"]
 

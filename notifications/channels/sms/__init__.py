@@ -18,8 +18,7 @@ import redis.asyncio as aioredis
 from notifications.channels.base import Channel, ChannelPlugin, Contact, Destination, Message
 from notifications.channels.sms.http import HttpSmsGateway
 from notifications.channels.sms.local import DevSmsSink, dev_sms
-from wallet_api.outbound import SendUnavailable, SmsSender
-from wallet_api.settings import Settings
+from wallet_api.kernel import SendUnavailable, Settings, SmsSender
 
 __all__ = ["PLUGIN", "SmsChannel", "sms_sender"]
 

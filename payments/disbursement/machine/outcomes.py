@@ -17,7 +17,7 @@ import asyncpg
 from payments import events
 from payments.disbursement import ledger
 from payments.disbursement.machine.moves import GIVE_UP, LOSE_TRACK, REQUEUE
-from wallet_api.outbox import publish_many
+from wallet_api.kernel import publish_many
 
 __all__ = [
     "act_as",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wallet_api.problems import Problem
+from wallet_api.kernel import Problem
 
 __all__ = ["registry_down"]
 

@@ -8,7 +8,7 @@ import httpx
 from wallet_api.accounts.registry.base import PopulationRegistry
 from wallet_api.accounts.registry.http import HttpRegistry
 from wallet_api.accounts.registry.local import LocalRegistry
-from wallet_api.settings import Settings
+from wallet_api.kernel import Settings
 
 __all__ = ["population_registry"]
 

@@ -10,8 +10,7 @@ import click
 
 from wallet_api.accounts.seed.demo import load_demo
 from wallet_api.accounts.seed.population import generate_people, load_population
-from wallet_api.domains import SeedOptions
-from wallet_api.settings import Settings
+from wallet_api.kernel import SeedOptions, Settings
 
 __all__ = ["generate_people", "load_demo", "load_population", "seed_identity"]
 

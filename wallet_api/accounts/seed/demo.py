@@ -20,7 +20,7 @@ import asyncpg
 from wallet_api.accounts.id_numbers import check_consistent, provinces
 from wallet_api.accounts.orgs import create_client, create_officer, upsert_org
 from wallet_api.accounts.passwords import hash_password
-from wallet_api.settings import Settings
+from wallet_api.kernel import Settings
 
 __all__ = ["load_demo"]
 

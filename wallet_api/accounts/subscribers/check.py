@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wallet_api.accounts.subscribers.base import SubscriberRegistry, SubscriberRegistryUnavailable
-from wallet_api.problems import Problem
+from wallet_api.kernel import Problem
 
 __all__ = ["phone_owned_by"]
 

@@ -8,7 +8,7 @@ import httpx
 from wallet_api.accounts.subscribers.base import SubscriberRegistry
 from wallet_api.accounts.subscribers.http import HttpSubscriberRegistry
 from wallet_api.accounts.subscribers.local import LocalSubscriberRegistry
-from wallet_api.settings import Settings
+from wallet_api.kernel import Settings
 
 __all__ = ["subscriber_registry"]
 

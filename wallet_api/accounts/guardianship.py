@@ -16,7 +16,7 @@ from datetime import date
 
 import asyncpg
 
-from wallet_api.outbox import publish_many
+from wallet_api.kernel import publish_many
 
 __all__ = ["GuardianshipEnded", "current_guardians", "link_guardian", "managed_among", "tell_other_guardians"]
 

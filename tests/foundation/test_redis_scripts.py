@@ -16,11 +16,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hypothesis import given
+from hypothesis import strategies as st
+from redis.asyncio.connection import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from wallet_api.redis_client import LuaScript, Redis, create_redis
+from wallet_api.redis_client import LuaScript, Redis, create_redis, pack_commands
 
 _ECHO = LuaScript("return {ARGV[1], redis.call('INCR', KEYS[1])}")
 
@@ -60,6 +63,25 @@ async def test_a_script_flushed_from_redis_is_sent_again(redis: aioredis.Redis) 
     await _ECHO(redis, ("test:count",), "cached")
     await redis.script_flush()
     assert (await _ECHO(redis, ("test:count",), "again"))[0] == b"again"
+
+
+_ARGUMENT = st.one_of(
+    st.text(alphabet=st.characters(codec="utf-8")), st.binary(), st.integers(), st.floats(), st.booleans()
+)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["EVALSHA", "EVAL"]), st.lists(_ARGUMENT, max_size=6)), min_size=1))
+def test_script_calls_are_packed_as_redis_py_packs_them(calls: list[tuple[str, list[Any]]]) -> None:
+    """The fast packer sends exactly redis-py's bytes, and refuses what redis-py refuses."""
+    conn = Connection()
+    commands = [(name, *arguments) for name, arguments in calls]
+    try:
+        expected = b"".join(conn.pack_commands(commands))
+    except Exception as refused:
+        with pytest.raises(type(refused)):
+            pack_commands(commands, conn)
+        return
+    assert b"".join(pack_commands(commands, conn)) == expected
 
 
 def test_a_script_file_beside_its_module_is_loaded_like_a_string(tmp_path: Any) -> None:

@@ -54,6 +54,7 @@ from wallet_api.accounts.subscribers import phone_owned_by
 from wallet_api.kernel import (
     NOT_REPLAYED,
     PUBLIC,
+    SMS_SENDER,
     AppServices,
     AppSettings,
     BadRequest,
@@ -108,7 +109,7 @@ async def start_recovery(
     await redis.set(f"recover:{recovery_id}", json.dumps({"person_id": data.person_id, "phone": phone}), ex=ttl)
     if sim_owner and account is not None and account["state"] == "active":
         await otp.issue_code(
-            redis, otp.sms_gateway(services), purpose="recover", reference=recovery_id, phone=phone, ttl=ttl
+            redis, services.get(SMS_SENDER), purpose="recover", reference=recovery_id, phone=phone, ttl=ttl
         )
     else:
         await otp.plant_unusable_code(redis, purpose="recover", reference=recovery_id, ttl=ttl)
@@ -170,7 +171,7 @@ async def complete_recovery(
             details={"document_signer": proven.document_signer, "face_score": proven.face_score},
         )
         device_id = await _bind(conn, rebound.account_id, data.device, jwk, actor="recovery:app")
-    await after_rebind(db, redis, otp.sms_gateway(services), rebound, actor="recovery:app")
+    await after_rebind(db, redis, services.get(SMS_SENDER), rebound, actor="recovery:app")
     return await _signed_in(db, tokens, settings.accounts.refresh_token_ttl_days, rebound.account_id, device_id)
 
 
@@ -241,7 +242,7 @@ async def police_rebind(
             cooling_off_seconds=settings.accounts.payout_cooling_off_seconds,
             details={"org_id": principal.org_id},
         )
-    sms = otp.sms_gateway(services)
+    sms = services.get(SMS_SENDER)
     await after_rebind(db, redis, sms, rebound, actor=principal.key)
     rebind_id = secrets.token_urlsafe(24)
     await redis.set(f"rebind:{rebind_id}", json.dumps({"account_id": str(rebound.account_id)}), ex=_REBIND_TTL)

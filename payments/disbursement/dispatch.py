@@ -39,7 +39,7 @@ from uuid import UUID
 import asyncpg
 
 from payments.disbursement import ledger, machine
-from payments.providers import UnknownProvider, registry_of
+from payments.providers import PROVIDERS, UnknownProvider
 from payments.providers.base import (
     PayoutItem,
     PayoutResult,
@@ -83,7 +83,7 @@ RETURNING p.id, p.provider, p.status_checks, p.amount,
 def _adapters(ctx: WorkerContext, codes: set[str]) -> dict[str, WalletProvider]:
     """The adapters of those providers this worker can reach: a payment for any other stays
     where it is, for a worker that can."""
-    registry = registry_of(ctx.services)
+    registry = ctx.services.get(PROVIDERS)
     found: dict[str, WalletProvider] = {}
     for code in codes:
         try:
@@ -128,7 +128,7 @@ def _chunks(ctx: WorkerContext, claimed: Sequence[_Claimed]) -> Iterator[tuple[W
     by_provider: dict[str, list[_Claimed]] = defaultdict(list)
     for c in claimed:
         by_provider[c.provider].append(c)
-    registry = registry_of(ctx.services)
+    registry = ctx.services.get(PROVIDERS)
     for code, items in by_provider.items():
         provider = registry.get(code)  # configured: checked at claim
         size = max(1, provider.bulk_size)

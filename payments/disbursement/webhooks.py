@@ -23,7 +23,7 @@ import asyncpg
 import msgspec
 
 from payments.disbursement import machine
-from payments.providers.registry import UnknownProvider, registry_of
+from payments.providers.registry import PROVIDERS, UnknownProvider
 from payments.providers.signing import WebhookSignatureError, verify_webhook
 from wallet_api.kernel import NotFound, Problem, Services, Unauthorized, ValidationFailed
 
@@ -57,7 +57,7 @@ class IncomingEvents(msgspec.Struct):
 def verify(services: Services, provider: str, header: str | None, body: bytes) -> None:
     """Refuse a callback not signed with the provider's webhook secret, or too old."""
     try:
-        secret = registry_of(services).config(provider).webhook_secret
+        secret = services.get(PROVIDERS).config(provider).webhook_secret
     except UnknownProvider:
         raise NotFound("No such provider.") from None
     try:

@@ -28,13 +28,13 @@ from payments import events
 from payments.linking import store
 from payments.linking.names import names_match
 from payments.providers import (
+    PROVIDERS,
     ProviderError,
     ProviderRateLimited,
     ProviderRejected,
     ProviderUnavailable,
     UnknownProvider,
     WalletProvider,
-    registry_of,
 )
 from wallet_api.kernel import Consumer, EventFailure, OutboxEvent, WorkerContext
 
@@ -193,7 +193,7 @@ async def process_event(event: OutboxEvent, ctx: WorkerContext) -> EventFailure 
     link_id = call.link_id
     final = event.attempts >= MAX_ATTEMPTS
     try:
-        provider = registry_of(ctx.services).get(call.provider)
+        provider = ctx.services.get(PROVIDERS).get(call.provider)
         if event.topic == events.LINK_REQUESTED:
             await _on_requested(ctx.pool, provider, link_id)
         else:

@@ -22,7 +22,7 @@ from payments import events
 from payments.linking import store
 from payments.linking.flow import OTP_KEY, OTP_TTL_SECONDS
 from payments.linking.schemas import LinkRequest, OtpSubmission, ProviderView, WalletLinkView, view_of
-from payments.providers import registry_of
+from payments.providers import PROVIDERS
 from wallet_api.kernel import (
     NOT_REPLAYED,
     AppServices,
@@ -101,7 +101,7 @@ async def _own_link(conn: asyncpg.Connection | asyncpg.Pool, account_id: UUID, l
     sync_to_thread=False,
 )
 def list_providers(services: AppServices) -> list[ProviderView]:
-    registry = registry_of(services)
+    registry = services.get(PROVIDERS)
     return [ProviderView(code=c.code, name=c.name) for c in registry.configs.values()]
 
 
@@ -120,7 +120,7 @@ class WalletLinkController(Controller):
         self, principal: Caller, data: LinkRequest, db: Db, services: AppServices
     ) -> Response[WalletLinkView]:
         account_id = _account_id(principal)
-        registry = registry_of(services)
+        registry = services.get(PROVIDERS)
         if data.provider not in registry.configs:
             raise ValidationFailed(
                 "This e-wallet provider is not available.", slug="unknown-provider", title="Unknown e-wallet provider"

@@ -2,8 +2,8 @@
 
 Callers import from here::
 
-    from payments.providers import provider_for, ProviderUnavailable
-    provider = provider_for("momo", services)     # the process's Services (ctx.services)
+    from payments.providers import PROVIDERS, ProviderUnavailable
+    provider = services.get(PROVIDERS).get("momo")   # the process's registry, from its Services
 
 Each provider's configuration names the adapter that speaks its API; each adapter is one
 folder under ``adapters/`` (``adapters/http``: the documented provider API), found by
@@ -36,7 +36,7 @@ from payments.providers.base import (
     WalletProvider,
 )
 from payments.providers.config import ProviderConfig, load_provider_configs
-from payments.providers.registry import PROVIDERS, ProviderRegistry, UnknownProvider, provider_for, registry_of
+from payments.providers.registry import PROVIDERS, ProviderRegistry, UnknownProvider, provider_for
 from payments.providers.signing import WebhookSignatureError, sign_webhook, verify_webhook
 
 __all__ = [
@@ -63,7 +63,6 @@ __all__ = [
     "adapter_names",
     "load_provider_configs",
     "provider_for",
-    "registry_of",
     "sign_webhook",
     "verify_webhook",
 ]

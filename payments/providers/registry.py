@@ -13,9 +13,9 @@ from payments.providers.adapter import OwnedProvider, adapter_named
 from payments.providers.base import ProviderError, WalletProvider
 from payments.providers.config import ProviderConfig, load_provider_configs
 from payments.providers.ratelimit import ProviderRateLimiter
-from wallet_api.kernel import ServiceFactory, Services, Settings
+from wallet_api.kernel import ServiceFactory, Settings
 
-__all__ = ["PROVIDERS", "ProviderRegistry", "UnknownProvider", "provider_for", "registry_of"]
+__all__ = ["PROVIDERS", "ProviderRegistry", "UnknownProvider", "provider_for"]
 
 
 class UnknownProvider(ProviderError):
@@ -72,12 +72,6 @@ class ProviderRegistry:
 PROVIDERS = ServiceFactory("wallet-providers", lambda services: ProviderRegistry(services.settings, services.redis))
 
 
-def registry_of(services: Services) -> ProviderRegistry:
-    """The process's provider registry."""
-    return services.get(PROVIDERS)
-
-
-def provider_for(code: str, source: Services | ProviderRegistry) -> WalletProvider:
+def provider_for(code: str, registry: ProviderRegistry) -> WalletProvider:
     """The adapter for provider ``code``; raises :class:`UnknownProvider` for an unknown code."""
-    registry = source if isinstance(source, ProviderRegistry) else registry_of(source)
     return registry.get(code)

@@ -13,7 +13,6 @@ import httpx
 from payments.disbursement import holds, ledger
 from payments.disbursement.dispatch import dispatch_once, recover_once
 from payments.providers import PROVIDERS
-from payments.providers.registry import registry_of
 from payments.providers.signing import sign_webhook
 from tests.disbursement.conftest import Agency, add_residents, csv_body, enrol, make_programme, released_batch
 from tests.disbursement.local_provider import LocalProvider, LocalRegistry
@@ -163,7 +162,7 @@ async def test_callbacks_are_verified_and_applied_once(
     await dispatch_once(ctx)
     assert await _states(db) == {"unknown": 1}
     payment_id = str(await db.fetchval("SELECT id FROM payments"))
-    secret = registry_of(app.state.services).config("momo").webhook_secret
+    secret = app.state.services.get(PROVIDERS).config("momo").webhook_secret
     event = {"event_id": "e1", "payment_id": payment_id, "state": "succeeded", "provider_ref": "ref-1"}
     raw, headers = _signed(event, "not-the-secret")
     r = await client.post("/v1/providers/momo/payout-events", content=raw, headers=headers)
@@ -193,7 +192,7 @@ async def test_batched_callbacks_are_applied_set_wise_once_each(
     await dispatch_once(ctx)
     assert await _states(db) == {"unknown": 3}
     paid, refused, other = [str(r["id"]) for r in await db.fetch("SELECT id FROM payments ORDER BY id")]
-    secret = registry_of(app.state.services).config("momo").webhook_secret
+    secret = app.state.services.get(PROVIDERS).config("momo").webhook_secret
     events = [
         {"event_id": "b1", "payment_id": paid, "state": "succeeded", "provider_ref": "ref-1"},
         {"event_id": "b1", "payment_id": paid, "state": "succeeded", "provider_ref": "ref-1"},

@@ -53,6 +53,7 @@ from wallet_api.accounts.subscribers import phone_owned_by
 from wallet_api.kernel import (
     NOT_REPLAYED,
     PUBLIC,
+    SMS_SENDER,
     AppServices,
     AppSettings,
     Caller,
@@ -126,7 +127,7 @@ async def start_binding(
         await redis.set(f"bind:{binding_id}", json.dumps({"account_id": str(row["id"])}), ex=ttl)
         await otp.issue_code(
             redis,
-            otp.sms_gateway(services),
+            services.get(SMS_SENDER),
             purpose="bind",
             reference=binding_id,
             phone=phone,

@@ -50,6 +50,7 @@ from wallet_api.accounts.sessions import revoke_account_sessions
 from wallet_api.accounts.subscribers import phone_owned_by
 from wallet_api.kernel import (
     NOT_REPLAYED,
+    SMS_SENDER,
     AppServices,
     AppSettings,
     BadRequest,
@@ -302,7 +303,7 @@ async def change_phone(
     await redis.set(f"phone:{change_id}", json.dumps({"account_id": principal.subject, "phone": phone}), ex=ttl)
     if owned:
         await otp.issue_code(
-            redis, otp.sms_gateway(services), purpose="phone", reference=change_id, phone=phone, ttl=ttl
+            redis, services.get(SMS_SENDER), purpose="phone", reference=change_id, phone=phone, ttl=ttl
         )
     else:
         await otp.plant_unusable_code(redis, purpose="phone", reference=change_id, ttl=ttl)

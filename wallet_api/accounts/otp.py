@@ -14,9 +14,9 @@ import secrets
 
 import redis.asyncio as aioredis
 
-from wallet_api.kernel import SMS_SENDER, LuaScript, SendFailed, Services, SmsSender
+from wallet_api.kernel import LuaScript, SendFailed, SmsSender
 
-__all__ = ["MAX_ATTEMPTS", "check_code", "issue_code", "plant_unusable_code", "sms_gateway"]
+__all__ = ["MAX_ATTEMPTS", "check_code", "issue_code", "plant_unusable_code"]
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +43,6 @@ def _key(purpose: str, reference: str) -> str:
 
 def _digest(reference: str, code: str) -> str:
     return hashlib.sha256(f"{reference}:{code}".encode()).hexdigest()
-
-
-def sms_gateway(services: Services) -> SmsSender:
-    """The process's one SMS sender (the SMS notification channel's)."""
-    return services.get(SMS_SENDER)
 
 
 async def issue_code(

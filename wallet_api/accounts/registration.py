@@ -47,6 +47,7 @@ from wallet_api.accounts.subscribers import phone_owned_by
 from wallet_api.kernel import (
     NOT_REPLAYED,
     PUBLIC,
+    SMS_SENDER,
     AppServices,
     AppSettings,
     Conflict,
@@ -169,7 +170,7 @@ async def start_registration(
     reg_id = secrets.token_urlsafe(24)
     ttl = settings.accounts.otp_ttl_seconds
     await redis.set(f"reg:{reg_id}", json.dumps({"person_id": data.person_id, "phone": phone}), ex=ttl)
-    sms = otp.sms_gateway(services)
+    sms = services.get(SMS_SENDER)
     if eligible:
         await otp.issue_code(redis, sms, purpose="register", reference=reg_id, phone=phone, ttl=ttl)
     else:

@@ -63,9 +63,11 @@ async def floor_direct(request: Request[Any, Any, Any], data: JSONBody[VerifyReq
 async def floor_io(request: Request[Any, Any, Any], data: JSONBody[VerifyRequest]) -> FloorOut:
     state = request.app.state
     principal = principal_of(request)
-    await state.redis.incr(f"bench:floor:{principal.key}")
-    doc = await state.pool.fetchrow("SELECT id, state, valid_until FROM documents WHERE id = $1::uuid", data.payload)
-    await state.pool.execute(
+    await state.services.redis.incr(f"bench:floor:{principal.key}")
+    doc = await state.services.pool.fetchrow(
+        "SELECT id, state, valid_until FROM documents WHERE id = $1::uuid", data.payload
+    )
+    await state.services.pool.execute(
         """INSERT INTO document_views (document_id, verifier_org_id, verifier, channel, fields, outcome)
            VALUES ($1, $2, $3, 'online', '{}', $4)""",
         doc["id"],

@@ -79,7 +79,7 @@ def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 2
         # (error pages, the sign-in page for 401): every page sets them itself.
         headers={"Cache-Control": "no-store", **{h.name: h.value or "" for h in SECURITY_HEADERS}},
     )
-    settings = request.app.state.settings
+    settings = request.app.state.services.settings
     presession_cookie(request, response, settings)
     response.context["csrf"] = csrf_token(request)
     return response

@@ -140,7 +140,7 @@ class SessionCookieMiddleware:
         if scope["type"] == "http" and scope.get("user") is None:
             token = _cookie_value(scope, SESSION_COOKIE)
             if token:
-                tokens: TokenService = scope["litestar_app"].state.tokens
+                tokens: TokenService = scope["litestar_app"].state.services.tokens
                 try:
                     principal: Principal = await tokens.verify(token)
                 except InvalidToken:

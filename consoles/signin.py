@@ -41,7 +41,9 @@ def sign_in_routes(roles: frozenset[str]) -> list[HTTPRouteHandler]:
             )
         state = request.app.state
         try:
-            principal = await authenticate_officer(state.pool, state.redis, request_source(request), username, password)
+            principal = await authenticate_officer(
+                state.services.pool, state.services.redis, request_source(request), username, password
+            )
         except Problem as exc:
             if exc.status == 401:
                 return page(
@@ -53,10 +55,12 @@ def sign_in_routes(roles: frozenset[str]) -> list[HTTPRouteHandler]:
             raise
         if not principal.roles & roles:
             raise Forbidden(f"This console is for officers with one of the roles: {', '.join(sorted(roles))}.")
-        token, _ = await state.tokens.issue(principal, ttl_seconds=SESSION_SECONDS)
+        token, _ = await state.services.tokens.issue(principal, ttl_seconds=SESSION_SECONDS)
         console = console_of(request.url.path)
         return Redirect(
-            f"/{console}", status_code=HTTP_303_SEE_OTHER, cookies=session_cookies(token, state.settings, console)
+            f"/{console}",
+            status_code=HTTP_303_SEE_OTHER,
+            cookies=session_cookies(token, state.services.settings, console),
         )
 
     @post("/sign-out", opt={**PUBLIC, **PAGE}, include_in_schema=False)
@@ -66,7 +70,7 @@ def sign_in_routes(roles: frozenset[str]) -> list[HTTPRouteHandler]:
         return Redirect(
             f"/{console}/sign-in",
             status_code=HTTP_303_SEE_OTHER,
-            cookies=signed_out_cookies(request.app.state.settings, console),
+            cookies=signed_out_cookies(request.app.state.services.settings, console),
         )
 
     @get("/{rest:path}", opt={**PUBLIC, **PAGE}, include_in_schema=False)

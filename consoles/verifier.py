@@ -61,7 +61,7 @@ async def verify_scanned(request: Request[Any, Any, Any], principal: Caller) -> 
 @get("/trust.json", guards=[verifier], include_in_schema=False)
 async def trust(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     state = request.app.state
-    body = await trust_bundle(state.pool, state.key_provider, state.settings)
+    body = await trust_bundle(state.services.pool, state.services.keys, state.services.settings)
     return Response(body, headers={"Cache-Control": "no-store"})
 
 

@@ -276,7 +276,7 @@ class RealtimePlugin(InitPlugin):
     """Adds a ``channels`` dependency (a ChannelsPlugin on Redis pub/sub) to the app.
 
     One instance may serve several apps (tests build more than one): each app gets its own
-    ChannelsPlugin and Redis connection, made from ``app.state.settings`` at startup.
+    ChannelsPlugin and Redis connection, made from ``app.state.services.settings`` at startup.
     """
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
@@ -291,10 +291,10 @@ class RealtimePlugin(InitPlugin):
 
         @contextlib.asynccontextmanager
         async def connect(app: Litestar) -> AsyncIterator[None]:
-            backend.connect(app.state.settings.redis_url)
+            backend.connect(app.state.services.settings.redis_url)
             yield
 
-        # Runs after the app's own lifespan (which sets app.state.settings) and before the
+        # Runs after the app's own lifespan (which sets app.state.services.settings) and before the
         # ChannelsPlugin's, which ``channels.on_app_init`` appends next.
         app_config.lifespan.append(connect)
         return channels.on_app_init(app_config)

@@ -127,7 +127,7 @@ def mint(app: Litestar) -> Mint:
             fields.setdefault("kind", "citizen")
             fields.setdefault("subject", str(uuid.uuid4()))
             principal = Principal(**fields)
-        token, _ = await app.state.tokens.issue(principal)
+        token, _ = await app.state.services.tokens.issue(principal)
         return {"Authorization": f"Bearer {token}"}
 
     return _mint

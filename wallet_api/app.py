@@ -55,17 +55,9 @@ def create_app(settings: Settings | None = None, *, extra_routes: Sequence[Any] 
             # fetches the JWKS at start-up finds them all, not only those that signed already.
             if not await services.keys.ensure_published():
                 raise KeyUnwrapError("Signing keys stored under another WALLET_KEK; refusing to start.")
-            # Handlers receive ``services`` (wallet_api/state.py); the kernel's clients are also
-            # attributes of the state for the middleware, which runs before any dependency.
-            app.state.update(
-                services=services,
-                settings=settings,
-                pool=services.pool,
-                redis=services.redis,
-                http=services.http,
-                key_provider=services.keys,
-                tokens=services.tokens,
-            )
+            # Handlers receive ``services`` (wallet_api/state.py); the middleware, which runs
+            # before any dependency, reads the same object from the app's state.
+            app.state.update(services=services)
             # Everything built so far (routes, schemas, OpenAPI, pools) lives as long as the
             # process: moved out of the collector's generations, it is no longer traversed by
             # each full collection, which took ~70 ms of a worker's CPU under sign-in load.

@@ -92,7 +92,7 @@ class IdempotencyMiddleware:
         body, replay_receive = await _read_body(scope, receive)
         fingerprint = _fingerprint(scope, body)
         principal = _scope_principal(scope, fingerprint)
-        pool: asyncpg.Pool = scope["litestar_app"].state.pool
+        pool: asyncpg.Pool = scope["litestar_app"].state.services.pool
         path = scope["path"]
         claimed = await pool.fetchval(_CLAIM, principal, key, fingerprint, "POST", path, _LOCK_SECONDS)
         if not claimed:

@@ -54,7 +54,7 @@ async def test_private_key_jwt_gets_a_scoped_token(client: httpx.AsyncClient, db
     key = await _with_key(db)
     r = await _token(client, client_assertion_type=ASSERTION_TYPE, client_assertion=_assertion(key, "bach-mai"))
     assert r.status_code == 200, r.text
-    principal = await app.state.tokens.verify(r.json()["access_token"])
+    principal = await app.state.services.tokens.verify(r.json()["access_token"])
     assert (principal.kind, principal.subject, principal.org_id) == ("client", "bach-mai", "verifier-bach-mai")
     assert principal.scopes == {"documents:verify"}
 
@@ -122,7 +122,7 @@ async def test_officer_signs_in_with_roles_and_rotation_ends_the_old_password(
         )
     r = await client.post("/v1/officers/sign-in", json={"username": "an.nguyen", "password": password})
     assert r.status_code == 200
-    p = await app.state.tokens.verify(r.json()["access_token"])
+    p = await app.state.services.tokens.verify(r.json()["access_token"])
     assert (p.kind, p.subject, p.org_id, p.roles) == ("officer", officer_id, "police-hanoi", {"police_officer"})
     async with db.acquire() as conn:
         new_password = await rotate_officer_password(conn, "an.nguyen")

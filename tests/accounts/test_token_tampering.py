@@ -72,7 +72,7 @@ async def test_right_kid_wrong_key_is_refused(client: httpx.AsyncClient, genuine
 
 async def test_expired_token_is_refused(client: httpx.AsyncClient, app: Any, genuine: str) -> None:
     _, claims = _parts(genuine)
-    key = await app.state.key_provider.active_key("access-token")
+    key = await app.state.services.keys.active_key("access-token")
     now = int(time.time())
     expired = jwt.encode(
         {**claims, "iat": now - 3600, "nbf": now - 3600, "exp": now - 60},
@@ -85,7 +85,7 @@ async def test_expired_token_is_refused(client: httpx.AsyncClient, app: Any, gen
 
 async def test_wrong_audience_is_refused(client: httpx.AsyncClient, app: Any, genuine: str) -> None:
     _, claims = _parts(genuine)
-    key = await app.state.key_provider.active_key("access-token")
+    key = await app.state.services.keys.active_key("access-token")
     for aud in ("some-other-api", ["some-other-api"]):
         forged = jwt.encode({**claims, "aud": aud}, key.private_key, algorithm="ES256", headers={"kid": key.kid})
         assert (await _me(client, forged)).status_code == 401

@@ -242,7 +242,7 @@ async def test_rotated_key_stays_published_and_valid_for_old_credentials(
     doc = await issue(client, issuer)
     old = await _credential(client, holder, doc["id"])
     old_kid = _parts(old)[0]["kid"]
-    await rotate_issuer_key(db, app.state.key_provider, "csgt")
+    await rotate_issuer_key(db, app.state.services.keys, "csgt")
     other = await make_citizen(person_id="079301000001")
     doc2 = await issue(client, issuer, holder_id=other.person_id)
     new = await _credential(client, other, doc2["id"])

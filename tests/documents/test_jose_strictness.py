@@ -41,7 +41,7 @@ def _device_signer(citizen: Citizen) -> Sign:
 
 
 async def _issuer_signer(app: Litestar, db: asyncpg.Pool) -> Sign:
-    return (await issuer_signing_key(db, app.state.key_provider, "csgt")).sign_es256
+    return (await issuer_signing_key(db, app.state.services.keys, "csgt")).sign_es256
 
 
 @pytest.fixture

@@ -105,7 +105,7 @@ async def test_a_key_wrapped_under_another_kek_is_a_clear_problem_not_a_500(
             {"kty": "EC", "kid": "foreign-kek-key"},
             os.urandom(12) + foreign._aead.encrypt(os.urandom(12), b"not ours", b"foreign-kek-key"),
         )
-        app.state.key_provider.forget_cached()
+        app.state.services.keys.forget_cached()
         r = await client.get(f"/v1/me/documents/{doc['id']}/credential", headers=holder.headers)
         assert r.status_code == 503, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
@@ -113,7 +113,7 @@ async def test_a_key_wrapped_under_another_kek_is_a_clear_problem_not_a_500(
     finally:
         await db.execute("DELETE FROM signing_keys WHERE kid = 'foreign-kek-key'")
         await db.execute("UPDATE signing_keys SET active = true, retired_at = NULL WHERE kid = $1", good[0])
-        app.state.key_provider.forget_cached()
+        app.state.services.keys.forget_cached()
 
 
 async def test_a_partial_key_set_is_not_to_be_cached(

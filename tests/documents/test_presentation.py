@@ -325,7 +325,7 @@ async def test_offline_payload_after_key_rotation_and_unknown_kid(
 ) -> None:
     doc = await issue(client, issuer)
     before = (await offline(client, holder, doc["id"], ["points"]))["payload"]
-    await rotate_issuer_key(db, app.state.key_provider, "csgt")
+    await rotate_issuer_key(db, app.state.services.keys, "csgt")
     after = (await offline(client, holder, doc["id"], ["points"]))["payload"]
     assert kid_prefix(open_offline(before)) != kid_prefix(open_offline(after))
     for payload in (before, after):
@@ -356,7 +356,7 @@ async def test_rate_limit_per_verifier(
 ) -> None:
     import time as _time
 
-    limit = app.state.settings.documents.verify_rate_per_minute
+    limit = app.state.services.settings.documents.verify_rate_per_minute
     window = int(_time.time()) // 60
     await redis.set(f"doc:verify-rate:client:hotel-sen-client:{window}", limit)
     await redis.set(f"doc:verify-rate:client:hotel-sen-client:{window + 1}", limit)

@@ -20,7 +20,7 @@ async def test_seeding_issues_valid_id_cards_once(db: asyncpg.Pool, app: Any) ->
                   ('001155000001', 'Lê Thị Lan', '1955-09-09', 'female', 'Hà Nội', 'Ba Đình, Hà Nội', '001'),
                   ('001215000001', 'Phạm Minh An', '2015-01-01', 'male', 'Hà Nội', 'Ba Đình, Hà Nội', '001')"""
     )
-    settings = app.state.settings
+    settings = app.state.services.settings
     await seed_documents(db, settings, SeedOptions(citizens=0))
     await seed_documents(db, settings, SeedOptions(citizens=0))
     rows = await db.fetch("SELECT holder_id, claims FROM documents ORDER BY holder_id")

@@ -269,7 +269,7 @@ async def test_expired_and_unknown_issuer_verdicts_online_and_offline(
     licence = await issue(client, issuer)
     genuine = (await presentation(client, holder, licence["id"], ["full_name", "points"], "offline"))["payload"]
     now = int(time.time())
-    real_key = await issuer_signing_key(db, app.state.key_provider, "csgt")
+    real_key = await issuer_signing_key(db, app.state.services.keys, "csgt")
     expired_qr = resigned(genuine, real_key, iat=now - 2 * 86400, exp=now - 86400)
     forged_qr = resigned(genuine, stranger_key("csgt"), iat=now, exp=now + 3600)
     # One character changed, as in the offline check of the first test; here the server judges it.

@@ -110,7 +110,7 @@ def test_a_private_or_foreign_key_is_no_verification_key() -> None:
 
 
 async def _token_parts(app: Litestar) -> tuple[dict[str, Any], dict[str, Any], Any]:
-    key = await app.state.key_provider.active_key("access-token")
+    key = await app.state.services.keys.active_key("access-token")
     now = int(time.time())
     claims = {
         "iss": "http://testserver", "aud": "citizen-wallet-api", "sub": "acc-1", "knd": "citizen",

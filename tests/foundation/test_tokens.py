@@ -19,7 +19,9 @@ def b64(data: dict[str, object]) -> str:
 
 
 async def token_for(app: Litestar) -> str:
-    token, _ = await app.state.tokens.issue(Principal(kind="citizen", subject="acc-1", level=2, device_id="d1"))
+    token, _ = await app.state.services.tokens.issue(
+        Principal(kind="citizen", subject="acc-1", level=2, device_id="d1")
+    )
     return str(token)
 
 
@@ -79,7 +81,7 @@ async def test_a_key_that_is_not_ours_is_refused(client: httpx.AsyncClient, app:
 
 
 async def test_expired_token_is_refused(client: httpx.AsyncClient, app: Litestar) -> None:
-    key = await app.state.key_provider.active_key("access-token")
+    key = await app.state.services.keys.active_key("access-token")
     now = int(time.time())
     claims = {
         "iss": "http://testserver", "aud": "citizen-wallet-api", "sub": "a", "knd": "citizen",
@@ -90,7 +92,7 @@ async def test_expired_token_is_refused(client: httpx.AsyncClient, app: Litestar
 
 
 async def test_wrong_audience_or_issuer_is_refused(client: httpx.AsyncClient, app: Litestar) -> None:
-    key = await app.state.key_provider.active_key("access-token")
+    key = await app.state.services.keys.active_key("access-token")
     now = int(time.time())
     base = {"sub": "a", "knd": "citizen", "iat": now, "exp": now + 60, "jti": "j"}
     for extra in (
@@ -102,7 +104,7 @@ async def test_wrong_audience_or_issuer_is_refused(client: httpx.AsyncClient, ap
 
 
 async def test_unknown_principal_kind_is_refused(client: httpx.AsyncClient, app: Litestar) -> None:
-    key = await app.state.key_provider.active_key("access-token")
+    key = await app.state.services.keys.active_key("access-token")
     now = int(time.time())
     claims = {
         "iss": "http://testserver", "aud": "citizen-wallet-api", "sub": "a", "knd": "root",
@@ -114,7 +116,7 @@ async def test_unknown_principal_kind_is_refused(client: httpx.AsyncClient, app:
 
 async def test_rotated_token_key_keeps_old_tokens_valid(client: httpx.AsyncClient, app: Litestar) -> None:
     old = await token_for(app)
-    await app.state.key_provider.rotate("access-token")
+    await app.state.services.keys.rotate("access-token")
     new = await token_for(app)
     assert jwt.get_unverified_header(old)["kid"] != jwt.get_unverified_header(new)["kid"]
     assert (await call(client, old)).status_code == 200

@@ -468,7 +468,7 @@ async def test_a_stream_ends_when_its_token_expires(
     claims = jwt_claims(headers)
     from wallet_api.auth.principal import Principal
 
-    short, _ = await app.state.tokens.issue(
+    short, _ = await app.state.services.tokens.issue(
         Principal(
             kind="citizen", subject=str(account), level=2, device_id=claims["dev"], auth_time=claims["auth_time"]
         ),

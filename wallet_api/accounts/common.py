@@ -47,7 +47,7 @@ def phone_hint(phone: str) -> str:
 
 def request_source(request: Request[Any, Any, Any]) -> str:
     """The caller's source for rate limits and lockouts (client address via trusted proxies)."""
-    return caller_source(cast(Scope, request.scope), request.app.state.settings.trusted_proxies)
+    return caller_source(cast(Scope, request.scope), request.app.state.services.settings.trusted_proxies)
 
 
 def signed_message(purpose: str, value: str) -> bytes:

@@ -109,15 +109,15 @@ def _services(state: State) -> Services:
 
 
 def _redis(state: State) -> aioredis.Redis:
-    return cast(aioredis.Redis, state.redis)
+    return _services(state).redis
 
 
 def _settings(state: State) -> Settings:
-    return cast(Settings, state.settings)
+    return _services(state).settings
 
 
 def _tokens(state: State) -> TokenService:
-    return cast(TokenService, state.tokens)
+    return _services(state).tokens
 
 
 # Challenge and sign-in: their ordinary requests are served by ``DirectJson``
@@ -203,7 +203,7 @@ async def sign_in_device(services: Services, data: SignInRequest, source: str) -
     status_code=200,
 )
 async def refresh(data: JSONBody[RefreshRequest], state: State) -> SessionView:
-    return session_view(await refresh_session(state.pool, _redis(state), _tokens(state), data.refresh_token))
+    return session_view(await refresh_session(_services(state).pool, _redis(state), _tokens(state), data.refresh_token))
 
 
 @post(

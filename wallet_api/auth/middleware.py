@@ -26,7 +26,7 @@ class BearerTokenMiddleware:
         scope["user"] = None
         token = _bearer(scope)
         if token is not None:
-            tokens: TokenService = scope["litestar_app"].state.tokens
+            tokens: TokenService = scope["litestar_app"].state.services.tokens
             try:
                 scope["user"] = await tokens.verify(token)
             except InvalidToken as exc:

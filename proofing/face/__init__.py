@@ -8,7 +8,7 @@ comparison and dropped with the request.
 from proofing.face.base import FaceImageInvalid, FaceMatcher, FaceMatcherUnavailable, FaceVerdict
 from proofing.face.http import HttpFaceMatcher
 from proofing.face.local import LocalFaceMatcher
-from proofing.face.select import FACE_MATCHER, face_matcher_from_state
+from proofing.face.select import FACE_MATCHER, choose_face_matcher
 
 __all__ = [
     "FACE_MATCHER",
@@ -18,5 +18,5 @@ __all__ = [
     "FaceVerdict",
     "HttpFaceMatcher",
     "LocalFaceMatcher",
-    "face_matcher_from_state",
+    "choose_face_matcher",
 ]

@@ -6,7 +6,6 @@ import json
 import os
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -20,7 +19,7 @@ from proofing.face import (
     FaceMatcherUnavailable,
     HttpFaceMatcher,
     LocalFaceMatcher,
-    face_matcher_from_state,
+    choose_face_matcher,
 )
 from tests.support.settings import replaced
 from wallet_api.settings import Settings
@@ -79,12 +78,12 @@ async def test_local_matcher_tells_people_apart_and_a_copy_of_the_photo_is_not_l
         await local.compare(b"\x89PNG\r\n\x1a\n broken", portrait("001195004211"))
 
 
-def test_production_without_a_face_service_refuses(settings: Settings) -> None:
-    state = SimpleNamespace(settings=replaced(settings, env="production"), http=None)
-    with pytest.raises(FaceMatcherUnavailable):
-        face_matcher_from_state(state)
-    state = SimpleNamespace(settings=replaced(settings, face_match_url="https://faces.example"), http=None)
-    assert isinstance(face_matcher_from_state(state), HttpFaceMatcher)
+async def test_production_without_a_face_service_refuses(settings: Settings) -> None:
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(FaceMatcherUnavailable):
+            choose_face_matcher(replaced(settings, env="production"), http)
+        chosen = choose_face_matcher(replaced(settings, face_match_url="https://faces.example"), http)
+        assert isinstance(chosen, HttpFaceMatcher)
 
 
 def test_the_trust_list_follows_its_directory(tmp_path: Path) -> None:

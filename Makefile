@@ -3,6 +3,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The independent implementations the interop tests drive (tests/interop/README.md): npm
+# packages pinned in package-lock.json, installed when Node.js is here (stamped like the venv).
+INTEROP := tests/interop
+NODE_STAMP := $(INTEROP)/node_modules/.installed
+NODE_DEPS := $(if $(shell command -v npm),$(NODE_STAMP))
 
 .PHONY: run test lint format bench clean-data help screenshots vendor
 
@@ -21,11 +26,16 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+$(NODE_STAMP): $(INTEROP)/package.json $(INTEROP)/package-lock.json
+	cd $(INTEROP) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 run: $(STAMP)
 	$(BIN)/wallet dev
 
-test: $(STAMP)
-	@test -x /usr/bin/chromium || echo "NOTE: Chromium is not installed: the console browser tests will be SKIPPED (apt-get install -y chromium)."
+test: $(STAMP) $(NODE_DEPS)
+	@test -x /usr/bin/chromium || echo "NOTE: Chromium is not installed: the console browser tests will be SKIPPED, and FAIL under CI=1 (apt-get install -y chromium)."
+	@test -n "$(NODE_DEPS)" || echo "NOTE: Node.js/npm are not installed: the interop tests will be SKIPPED, and FAIL under CI=1 (apt-get install -y nodejs npm)."
 	$(BIN)/pytest
 
 # The console screenshots in docs/img/, taken by the browser tests.

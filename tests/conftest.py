@@ -36,7 +36,7 @@ from wallet_api.observability.listener import start_listener
 from wallet_api.redis_client import create_redis
 from wallet_api.settings import Settings
 
-pytest_plugins = ["tests.support.browser"]
+pytest_plugins = ["tests.support.browser", "tests.support.node", "tests.support.served"]
 
 # Tables that migrations fill and tests must keep.
 _KEEP_TABLES = {"schema_migrations", "signing_keys", "audit_head"}

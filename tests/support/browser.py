@@ -1,10 +1,9 @@
 """Real-browser tests of the consoles: the app served on 127.0.0.1, Debian's Chromium via Playwright.
 
-``served`` runs ``wallet serve`` (granian) in its own process against the session's test
-databases, with the test settings' key-encryption key and public URL, so data arranged
-through the in-process ``client`` and tokens from ``mint`` are the served app's too.
+``served`` is the app served by ``wallet serve`` (tests/support/served.py).
 ``chromium`` launches /usr/bin/chromium (never Playwright's own downloads); when it is
-missing the browser tests are skipped with a reason that says how to install it.
+missing the browser tests are skipped with a reason that says how to install it (failed
+in CI: tests/support/tools.py).
 
 Screenshots go to ``$WALLET_SCREENSHOTS`` (``make screenshots`` sets docs/img) when set.
 """
@@ -13,20 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import qrcode
 
-from tests.support.cli import wallet_environment
-from tests.support.ports import free_port
-from wallet_api.settings import Settings
+from tests.support.tools import tool_missing
 
 __all__ = ["CHROMIUM", "Browsers", "qr_video", "screenshot"]
 
@@ -38,45 +31,11 @@ NO_CHROMIUM = (
 
 
 @pytest.fixture(scope="session")
-def served(settings: Settings, app: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of the app served for real (after the in-process app made the keys)."""
+def served(served_api: str) -> str:
+    """The base URL of the app served for real, for Chromium (skipped when it is missing)."""
     if not CHROMIUM.exists():
-        pytest.skip(NO_CHROMIUM)
-    port = free_port()
-    env = wallet_environment(
-        settings,
-        tmp_path_factory.mktemp("served"),
-        WALLET_KEK=settings.kek,
-        WALLET_PUBLIC_BASE_URL=settings.public_base_url,
-        WALLET_DB_POOL_MIN="1",
-        WALLET_DB_POOL_MAX="5",
-        WALLET_METRICS_ADDRESS="127.0.0.1:0",  # any free port: sessions run at once
-    )
-    log = tmp_path_factory.mktemp("served-log") / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "wallet_api.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "-p", "1"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/health/live", timeout=2).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"wallet serve did not start: {log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        tool_missing(NO_CHROMIUM)
+    return served_api
 
 
 class Browsers:

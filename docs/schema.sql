@@ -723,6 +723,25 @@ ALTER TABLE public.ledger_transactions ALTER COLUMN id ADD GENERATED ALWAYS AS I
 
 
 --
+-- Name: mdoc_certificates; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.mdoc_certificates (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    role text NOT NULL,
+    org_id text NOT NULL,
+    kid text NOT NULL,
+    issuer_kid text NOT NULL,
+    not_before timestamp with time zone NOT NULL,
+    not_after timestamp with time zone NOT NULL,
+    der bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT mdoc_certificates_check CHECK ((not_before < not_after)),
+    CONSTRAINT mdoc_certificates_role_check CHECK ((role = ANY (ARRAY['iaca'::text, 'document_signer'::text])))
+);
+
+
+--
 -- Name: mobile_subscribers; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1414,6 +1433,14 @@ ALTER TABLE ONLY public.ledger_transactions
 
 
 --
+-- Name: mdoc_certificates mdoc_certificates_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mdoc_certificates
+    ADD CONSTRAINT mdoc_certificates_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: mobile_subscribers mobile_subscribers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1761,6 +1788,20 @@ CREATE INDEX ledger_entries_transaction ON public.ledger_entries USING btree (tr
 --
 
 CREATE UNIQUE INDEX ledger_one_appropriation ON public.ledger_transactions USING btree (programme_id) WHERE (kind = 'appropriate'::text);
+
+
+--
+-- Name: mdoc_certificates_by_org; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX mdoc_certificates_by_org ON public.mdoc_certificates USING btree (org_id, role, not_after);
+
+
+--
+-- Name: mdoc_certificates_one_root_per_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX mdoc_certificates_one_root_per_key ON public.mdoc_certificates USING btree (kid) WHERE (role = 'iaca'::text);
 
 
 --
@@ -2272,6 +2313,14 @@ ALTER TABLE ONLY public.enrolments
 
 ALTER TABLE ONLY public.ledger_accounts
     ADD CONSTRAINT ledger_accounts_programme_id_fkey FOREIGN KEY (programme_id) REFERENCES public.programmes(id);
+
+
+--
+-- Name: mdoc_certificates mdoc_certificates_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mdoc_certificates
+    ADD CONSTRAINT mdoc_certificates_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organisations(id);
 
 
 --

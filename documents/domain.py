@@ -6,6 +6,8 @@ from documents import agency, presentation, public, verification, wallet
 from documents.cli import documents_group, verify_qr
 from documents.expiry import EXPIRY_LOOP
 from documents.issuer_keys import ISSUER_KEYS
+from documents.mdoc import DS_KEYS, IACA_KEYS
+from documents.mdoc import routes as mdoc_routes
 from documents.seed import seed_documents
 from wallet_api.kernel import Domain
 
@@ -32,9 +34,10 @@ DOMAIN = Domain(
         presentation.code_landing,
         public.issuer_metadata,
         public.status_list,
+        *mdoc_routes.ROUTES,
     ],
     loops=[EXPIRY_LOOP],
     commands=[verify_qr, documents_group],
     seeders=[seed_documents],
-    signing_keys=[ISSUER_KEYS],
+    signing_keys=[ISSUER_KEYS, IACA_KEYS, DS_KEYS],
 )

@@ -22,6 +22,7 @@ __all__ = [
     "ISSUER_KEYS",
     "ISSUER_KEY_PURPOSE",
     "IssuerKey",
+    "current_signing_key",
     "issuer_signing_key",
     "lookup_issuer_key",
     "lookup_issuer_key_prefix",
@@ -46,13 +47,21 @@ class IssuerKey:
 
 async def issuer_signing_key(pool: asyncpg.Pool, provider: DatabaseKeyProvider, org_id: str) -> SigningKey:
     """The organisation's active key, re-read if another process rotated it."""
-    key = await provider.active_key(ISSUER_KEY_PURPOSE, org_id)
+    return await current_signing_key(pool, provider, ISSUER_KEY_PURPOSE, org_id)
+
+
+async def current_signing_key(
+    pool: asyncpg.Pool, provider: DatabaseKeyProvider, purpose: str, owner: str
+) -> SigningKey:
+    """The owner's active key for ``purpose``, re-read if another process rotated it (the
+    provider trusts its cache for a few seconds)."""
+    key = await provider.active_key(purpose, owner)
     current = await pool.fetchval(
-        "SELECT kid FROM signing_keys WHERE purpose = $1 AND owner = $2 AND active", ISSUER_KEY_PURPOSE, org_id
+        "SELECT kid FROM signing_keys WHERE purpose = $1 AND owner = $2 AND active", purpose, owner
     )
     if current is not None and current != key.kid:
         provider.forget_cached()
-        key = await provider.active_key(ISSUER_KEY_PURPOSE, org_id)
+        key = await provider.active_key(purpose, owner)
     return key
 
 

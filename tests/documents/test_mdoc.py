@@ -14,10 +14,12 @@ from typing import Any
 import asyncpg
 import cbor2
 import httpx
+import hypothesis
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
+from hypothesis import strategies as st
 from litestar import Litestar
 
 from documents.mdoc import (
@@ -32,8 +34,11 @@ from documents.mdoc import (
     MdocNotValid,
     UnsupportedMdoc,
     UntrustedIssuer,
+    check_device_response,
+    check_issuer_signed,
     document_signer,
     mint_mdoc,
+    trusted_roots,
     verify_device_response,
 )
 from documents.mdoc.certificates import MDOC_DS_EKU
@@ -268,3 +273,52 @@ async def test_an_mdoc_signed_under_a_root_we_do_not_publish_is_untrusted(
     )
     with pytest.raises(UntrustedIssuer):
         await verify_device_response(db, holder.device_response(raw, device, TRANSCRIPT), TRANSCRIPT)
+
+
+async def test_any_single_byte_change_of_an_item_or_the_mso_is_refused(
+    app: Litestar, db: asyncpg.Pool, settings: Settings, issuer: Any, device: ec.EllipticCurvePrivateKey
+) -> None:
+    raw = await _mint(app, db, settings, device)
+    roots = await trusted_roots(db, refresh=True)
+    assert check_issuer_signed(raw, roots=roots).issuer_org_id == "csgt"
+
+    @hypothesis.settings(max_examples=400, deadline=None)
+    @hypothesis.given(position=st.integers(0, len(raw) - 1), flip=st.integers(1, 255))
+    def changed(position: int, flip: int) -> None:
+        tampered = bytearray(raw)
+        tampered[position] ^= flip
+        with pytest.raises(MdocError):
+            check_issuer_signed(bytes(tampered), roots=roots)
+
+    changed()
+
+
+async def test_whatever_bytes_arrive_the_verifier_answers_with_an_mdoc_error(
+    app: Litestar, db: asyncpg.Pool, settings: Settings, issuer: Any, device: ec.EllipticCurvePrivateKey
+) -> None:
+    good = holder.device_response(await _mint(app, db, settings, device), device, TRANSCRIPT)
+    roots = await trusted_roots(db, refresh=True)
+    values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.binary(max_size=16),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12) | st.integers(), inner, max_size=4)
+        ),
+        max_leaves=12,
+    )
+
+    @hypothesis.settings(max_examples=300, deadline=None)
+    @hypothesis.given(
+        data=st.one_of(
+            st.binary(max_size=64),
+            values.map(cbor2.dumps),
+            st.tuples(st.integers(0, len(good) - 1), st.binary(min_size=1, max_size=4)).map(
+                lambda cut: good[: cut[0]] + cut[1] + good[cut[0] + len(cut[1]) :]
+            ),
+        )
+    )
+    def arrives(data: bytes) -> None:
+        hypothesis.assume(data != good)
+        with pytest.raises(MdocError):
+            check_device_response(data, TRANSCRIPT, roots=roots)
+
+    arrives()

@@ -528,7 +528,7 @@ CREATE TABLE public.document_views (
     fields text[] NOT NULL,
     outcome text NOT NULL,
     viewed_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT document_views_channel_check CHECK ((channel = ANY (ARRAY['online'::text, 'offline'::text])))
+    CONSTRAINT document_views_channel_check CHECK ((channel = ANY (ARRAY['online'::text, 'offline'::text, 'openid4vp'::text])))
 );
 
 
@@ -900,6 +900,20 @@ CREATE TABLE public.officers (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     disabled_at timestamp with time zone,
     password_changed_at timestamp with time zone
+);
+
+
+--
+-- Name: openid4vp_certificates; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.openid4vp_certificates (
+    kid text NOT NULL,
+    host text NOT NULL,
+    issuer_kid text,
+    der bytea NOT NULL,
+    not_after timestamp with time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -1526,6 +1540,14 @@ ALTER TABLE ONLY public.officers
 
 ALTER TABLE ONLY public.officers
     ADD CONSTRAINT officers_username_key UNIQUE (username);
+
+
+--
+-- Name: openid4vp_certificates openid4vp_certificates_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.openid4vp_certificates
+    ADD CONSTRAINT openid4vp_certificates_pkey PRIMARY KEY (kid, host);
 
 
 --
@@ -2393,6 +2415,22 @@ ALTER TABLE ONLY public.oauth_clients
 
 ALTER TABLE ONLY public.officers
     ADD CONSTRAINT officers_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.organisations(id);
+
+
+--
+-- Name: openid4vp_certificates openid4vp_certificates_issuer_kid_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.openid4vp_certificates
+    ADD CONSTRAINT openid4vp_certificates_issuer_kid_fkey FOREIGN KEY (issuer_kid) REFERENCES public.signing_keys(kid);
+
+
+--
+-- Name: openid4vp_certificates openid4vp_certificates_kid_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.openid4vp_certificates
+    ADD CONSTRAINT openid4vp_certificates_kid_fkey FOREIGN KEY (kid) REFERENCES public.signing_keys(kid);
 
 
 --

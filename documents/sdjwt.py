@@ -131,11 +131,14 @@ async def verify_sd_jwt(
     audience: str | None = None,
     nonce: str | None = None,
     leeway: int = 60,
+    kb_max_age: int = 300,
 ) -> VerifiedCredential:
     """Find the issuer key named by the credential, then :func:`check_sd_jwt`."""
     kid = peek_kid(presentation)
     issuer = await lookup(kid) if kid is not None else None
-    return check_sd_jwt(presentation, issuer, now=now, audience=audience, nonce=nonce, leeway=leeway)
+    return check_sd_jwt(
+        presentation, issuer, now=now, audience=audience, nonce=nonce, leeway=leeway, kb_max_age=kb_max_age
+    )
 
 
 def check_sd_jwt(
@@ -146,8 +149,12 @@ def check_sd_jwt(
     audience: str | None = None,
     nonce: str | None = None,
     leeway: int = 60,
+    kb_max_age: int = 300,
 ) -> VerifiedCredential:
     """Verify an SD-JWT (with or without KB-JWT); every flaw raises ``CredentialError``.
+
+    A key-binding JWT is fresh when its ``iat`` is within ``kb_max_age`` seconds (plus the
+    ``leeway``) of ``now``, either side.
 
     A disclosure whose digest is not in the signed payload is an error, not ignored: a
     presentation is accepted only if every byte of it is covered by a signature.
@@ -197,7 +204,8 @@ def check_sd_jwt(
         raise CredentialError(outside, _OUTSIDE_WINDOW[outside])
     key_bound = False
     if kb_jwt:
-        _verify_kb(kb_jwt, payload, presentation[: len(presentation) - len(kb_jwt)], now, audience, nonce, leeway)
+        presented = presentation[: len(presentation) - len(kb_jwt)]
+        _verify_kb(kb_jwt, payload, presented, now, audience, nonce, leeway + kb_max_age)
         key_bound = True
     elif audience is not None or nonce is not None:
         raise CredentialError("holder-binding", "The presentation carries no key-binding proof.")
@@ -211,7 +219,7 @@ def _verify_kb(
     now: int,
     audience: str | None,
     nonce: str | None,
-    leeway: int,
+    max_skew: int,
 ) -> None:
     try:
         header, kb, signing_input, signature = decode_compact(kb_jwt)
@@ -227,5 +235,5 @@ def _verify_kb(
     if nonce is not None and kb.get("nonce") != nonce:
         raise CredentialError("holder-binding", "The key-binding proof answers another request.")
     iat = kb.get("iat")
-    if not isinstance(iat, int) or abs(now - iat) > 300 + leeway:
+    if not isinstance(iat, int) or abs(now - iat) > max_skew:
         raise CredentialError("holder-binding", "The key-binding proof is stale.")

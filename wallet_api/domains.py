@@ -65,6 +65,7 @@ _DOMAIN_MODULES = (
     "wallet_api.core_domain",
     "wallet_api.accounts.domain",
     "documents.domain",
+    "openid4vp.domain",
     "payments.linking.domain",
     "payments.disbursement.domain",
     "notifications.domain",

@@ -59,10 +59,12 @@ from wallet_api.keys.jose import (
     b64url_decode,
     b64url_encode,
     decode_compact,
+    decrypt_ecdh_es,
     ec_public_key,
     es256_verify,
     json_bytes,
     sign_compact,
+    sign_compact_with,
     strict_json,
 )
 from wallet_api.keys.provider import (
@@ -72,6 +74,7 @@ from wallet_api.keys.provider import (
     SigningKey,
     jwk_thumbprint,
     key_set_cache_control,
+    public_jwk,
 )
 from wallet_api.observability.context import current_request_id
 
@@ -189,6 +192,7 @@ __all__ = [
     "current_request_id",
     "decode_compact",
     "decode_json",
+    "decrypt_ecdh_es",
     "ec_public_key",
     "ended_device",
     "enforce",
@@ -207,6 +211,7 @@ __all__ = [
     "principal_of",
     "problem_response",
     "problem_type",
+    "public_jwk",
     "publish",
     "publish_many",
     "publish_session_end",
@@ -214,5 +219,6 @@ __all__ = [
     "record",
     "run_async",
     "sign_compact",
+    "sign_compact_with",
     "strict_json",
 ]

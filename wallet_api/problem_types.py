@@ -101,6 +101,8 @@ PROBLEM_TYPES: Mapping[str, tuple[int, ...]] = {
     "code-replayed": (409,),
     "wrong-verifier": (403,),
     "unknown-verifier": (422,),
+    # The verifier service, OpenID4VP (docs/problems.md)
+    "dcql-invalid": (422,),
     "tampered": (422,),
     "unknown-issuer": (422,),
     "expired": (422,),

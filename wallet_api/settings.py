@@ -34,6 +34,7 @@ __all__ = [
     "Environment",
     "MailSettings",
     "NotificationSettings",
+    "OpenID4VPSettings",
     "PayoutSettings",
     "ProofingSettings",
     "ProviderSettings",
@@ -106,6 +107,21 @@ class DocumentSettings(Section, frozen=True, kw_only=True, rename=lambda name: f
     status_list_ttl_seconds: _Positive = 300
     #: Verifications one verifier (client or officer) may make per minute.
     verify_rate_per_minute: _Positive = 6000
+
+
+class OpenID4VPSettings(Section, frozen=True, kw_only=True, rename=lambda name: f"openid4vp_{name}"):
+    """The verifier service for third-party verifiers (openid4vp/, docs/openid4vp.md)."""
+
+    heading: ClassVar[str] = "Verifier service (OpenID4VP, `openid4vp/`)"
+    #: Seconds a presentation request stays open: its request object, then the wallet's response.
+    request_ttl_seconds: Annotated[int, msgspec.Meta(ge=30, le=3600)] = 300
+    #: Seconds the verifier may still read the result after the wallet answered.
+    result_ttl_seconds: Annotated[int, msgspec.Meta(ge=30, le=3600)] = 600
+    #: The DNS name of the client identifier ``x509_san_dns:<host>`` and of the request-signing
+    #: certificate's SAN; empty: the host of ``WALLET_PUBLIC_BASE_URL``.
+    client_host: str = ""
+    #: Largest age in seconds of a key-binding JWT (its ``iat``) in a presentation.
+    key_binding_max_age_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 300
 
 
 class NotificationSettings(Section, frozen=True, kw_only=True, rename=lambda name: f"notify_{name}"):
@@ -236,6 +252,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     proofing: ProofingSettings = msgspec.field(default_factory=ProofingSettings)
     documents: DocumentSettings = msgspec.field(default_factory=DocumentSettings)
     notifications: NotificationSettings = msgspec.field(default_factory=NotificationSettings)
+    openid4vp: OpenID4VPSettings = msgspec.field(default_factory=OpenID4VPSettings)
     push: PushSettings = msgspec.field(default_factory=PushSettings)
     sms: SmsSettings = msgspec.field(default_factory=SmsSettings)
     mail: MailSettings = msgspec.field(default_factory=MailSettings)

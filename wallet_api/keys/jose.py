@@ -31,7 +31,7 @@ from collections.abc import Collection, Mapping
 from typing import Any, NamedTuple, Protocol
 
 import msgspec
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import (
@@ -39,6 +39,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 
 from wallet_api.jsonbody import JsonTooDeep, check_depth
 
@@ -49,6 +51,7 @@ __all__ = [
     "b64url_decode",
     "b64url_encode",
     "decode_compact",
+    "decrypt_ecdh_es",
     "device_signature_der",
     "ec_public_key",
     "es256_verify",
@@ -56,6 +59,7 @@ __all__ = [
     "parse_json_object",
     "raw_signature",
     "sign_compact",
+    "sign_compact_with",
     "strict_json",
 ]
 
@@ -236,6 +240,13 @@ def sign_compact(key: Es256Signer, payload: Mapping[str, Any], *, typ: str) -> s
     return f"{signing_input}.{b64url_encode(key.sign_es256(signing_input.encode('ascii')))}"
 
 
+def sign_compact_with(key: Es256Signer, payload: Mapping[str, Any], header: Mapping[str, Any]) -> str:
+    """An ES256 compact JWS whose header also carries ``header``'s members (``typ``, ``x5c``, ...)."""
+    segment = b64url_encode(json_bytes({**header, "alg": "ES256", "kid": key.kid}))
+    signing_input = f"{segment}.{b64url_encode(json_bytes(payload))}"
+    return f"{signing_input}.{b64url_encode(key.sign_es256(signing_input.encode('ascii')))}"
+
+
 def decode_compact(token: str, *, algorithms: Collection[str] = ("ES256",), typ: str | None = None) -> CompactJws:
     """Parse and check the form of a compact JWS; its signature is not checked here."""
     if not isinstance(token, str) or token.count(".") != 2:
@@ -253,3 +264,56 @@ def decode_compact(token: str, *, algorithms: Collection[str] = ("ES256",), typ:
     if typ is not None and header.get("typ") != typ:
         raise JoseError(f"not a {typ}")
     return CompactJws(header, payload, f"{head}.{body}".encode("ascii"), b64url_decode(sig))
+
+
+# --- compact JWE, ECDH-ES (direct key agreement) on P-256 ----------------------------------
+
+#: Content encryption algorithms we decrypt, and their key lengths in bytes.
+_GCM_KEY_BYTES = {"A128GCM": 16, "A256GCM": 32}
+
+
+def _length_prefixed(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
+
+
+def decrypt_ecdh_es(
+    token: str, key: ec.EllipticCurvePrivateKey, *, kid: str, encs: Collection[str] = ("A128GCM",)
+) -> dict[str, Any]:
+    """The JSON object a compact JWE (RFC 7516) encrypted to ``key`` holds, strictly read.
+
+    Only ``alg: ECDH-ES`` (direct key agreement, RFC 7518 section 4.6) with an ephemeral
+    P-256 ``epk``, AES-GCM content encryption from ``encs``, the ``kid`` of our key, no
+    compression and no ``crit``; anything else raises :class:`JoseError`, as does a wrong
+    tag (the whole protected header is authenticated as the AAD).
+    """
+    if not isinstance(token, str) or token.count(".") != 4:
+        raise JoseError("not a compact JWE")
+    head, encrypted_key, iv_text, ciphertext_text, tag_text = token.split(".")
+    header = parse_json_object(b64url_decode(head))
+    enc = header.get("enc")
+    if header.get("alg") != "ECDH-ES" or enc not in encs or not isinstance(enc, str):
+        raise JoseError("unsupported JWE algorithm")
+    if "crit" in header or "zip" in header or header.get("kid") != kid or encrypted_key:
+        raise JoseError("unsupported JWE header")
+    epk = header.get("epk")
+    peer = ec_public_key(epk if isinstance(epk, Mapping) else {})
+    iv, ciphertext, tag = b64url_decode(iv_text), b64url_decode(ciphertext_text), b64url_decode(tag_text)
+    if len(iv) != 12 or len(tag) != 16:
+        raise JoseError("AES-GCM takes a 96-bit IV and a 128-bit tag")
+    party_u, party_v = (header.get(name, "") for name in ("apu", "apv"))
+    if not isinstance(party_u, str) or not isinstance(party_v, str):
+        raise JoseError("apu and apv must be base64url")
+    size = _GCM_KEY_BYTES[enc]
+    other_info = (
+        _length_prefixed(enc.encode("ascii"))
+        + _length_prefixed(b64url_decode(party_u))
+        + _length_prefixed(b64url_decode(party_v))
+        + (size * 8).to_bytes(4, "big")
+    )
+    shared = key.exchange(ec.ECDH(), peer)
+    cek = ConcatKDFHash(hashes.SHA256(), size, other_info).derive(shared)
+    try:
+        plaintext = AESGCM(cek).decrypt(iv, ciphertext + tag, head.encode("ascii"))
+    except InvalidTag as exc:
+        raise JoseError("the JWE does not decrypt") from exc
+    return parse_json_object(plaintext)

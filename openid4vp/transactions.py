@@ -1,0 +1,164 @@
+"""Presentation requests in Redis: what may be lost (the verifier then asks again), and expires.
+
+One hash per request, ``vp:tx:{<id>}``, kept for ``WALLET_OPENID4VP_REQUEST_TTL_SECONDS`` and,
+once the wallet answered, for ``…_RESULT_TTL_SECONDS``. Its ``phase`` moves one way only,
+each step taken by a script so that two callers racing cannot both take it:
+
+    created --(wallet fetches the request object: once)--> fetched
+    fetched --(first response to reach the response URI)--> checking --> answered | refused
+    answered --(the verifier reads the result: once)--> delivered
+
+So a request object is served once, a response is checked once (a replay finds ``checking``
+or later), and the claims leave Redis with the verifier's first read. The record holds ids,
+the nonce and state, the query, and for ``direct_post.jwt`` the request's ephemeral
+decryption key; the claims only between the answer and that read.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from wallet_api.kernel import LuaScript
+
+__all__ = ["Found", "Transaction", "claim", "create", "find", "finish", "peek", "take_result"]
+
+_FIELDS = (
+    "txn", "org", "verifier", "verifier_name", "client_id", "nonce", "state", "dcql", "mode", "enc_key", "enc_kid",
+    "redirect_uri", "response_uri", "expires_at",
+)  # fmt: skip
+
+# KEYS[1] the record; ARGV[1] the phase required, ARGV[2] the phase to move to.
+# Returns {'ok', field, value, ...} or {phase} ({'unknown'} when there is no such request).
+_STEP = LuaScript("""
+local phase = redis.call('HGET', KEYS[1], 'phase')
+if not phase then return {'unknown'} end
+if phase ~= ARGV[1] then return {phase} end
+redis.call('HSET', KEYS[1], 'phase', ARGV[2])
+local out = redis.call('HGETALL', KEYS[1])
+table.insert(out, 1, 'ok')
+return out
+""")
+
+# KEYS[1] the record. The result once: answered -> delivered, the claims gone.
+_TAKE = LuaScript("""
+if redis.call('HGET', KEYS[1], 'phase') ~= 'answered' then return false end
+local result = redis.call('HGET', KEYS[1], 'result')
+redis.call('HSET', KEYS[1], 'phase', 'delivered')
+redis.call('HDEL', KEYS[1], 'result')
+return result
+""")
+
+
+def _key(request_id: str) -> str:
+    return f"vp:tx:{{{request_id}}}"
+
+
+def _txn_key(transaction_id: str) -> str:
+    return f"vp:txn:{{{transaction_id}}}"
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    id: str
+    txn: str
+    org: str
+    verifier: str
+    verifier_name: str
+    client_id: str
+    nonce: str
+    state: str
+    dcql: dict[str, Any]
+    mode: str
+    enc_key: str
+    enc_kid: str
+    redirect_uri: str
+    response_uri: str
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A request as its verifier sees it: its phase, and the refusal when it was refused."""
+
+    request_id: str
+    phase: str
+    org: str
+    result: dict[str, Any] | None
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _transaction(request_id: str, flat: list[Any]) -> Transaction:
+    record = dict(zip(map(_text, flat[::2]), map(_text, flat[1::2]), strict=True))
+    values: dict[str, Any] = {name: record.get(name, "") for name in _FIELDS}
+    values["dcql"] = json.loads(values["dcql"])
+    values["expires_at"] = int(values["expires_at"])
+    return Transaction(id=request_id, **values)
+
+
+async def create(redis: aioredis.Redis, ttl: int, *, request_id: str, **fields: Any) -> str:
+    """Store a new request (``fields``: every field of :class:`Transaction` but the ids); its transaction id.
+
+    The transaction id, which only the verifier gets, is another secret than the request
+    id, which the QR code shows: seeing the code does not give the result.
+    """
+    transaction_id = secrets.token_urlsafe(24)
+    record: dict[Any, Any] = {k: json.dumps(v) if k == "dcql" else str(v) for k, v in fields.items()}
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.hset(_key(request_id), mapping={**record, "txn": transaction_id, "phase": "created"})
+        pipe.expire(_key(request_id), ttl)
+        pipe.set(_txn_key(transaction_id), request_id, ex=ttl)
+        await pipe.execute()
+    return transaction_id
+
+
+async def claim(redis: aioredis.Redis, request_id: str, *, phase: str, to: str) -> Transaction | str:
+    """Move the request from ``phase`` to ``to``; the request, or the phase it was in instead."""
+    reply = list(await _STEP(redis, (_key(request_id),), phase, to))
+    if _text(reply[0]) != "ok":
+        return _text(reply[0])
+    return _transaction(request_id, reply[1:])
+
+
+async def peek(redis: aioredis.Redis, request_id: str) -> Transaction | str:
+    """The request if a wallet fetched it and has not answered yet; else the phase it is in."""
+    record = await redis.hgetall(_key(request_id))
+    phase = _text(record.get(b"phase", record.get("phase", "unknown")))
+    if phase != "fetched":
+        return phase
+    return _transaction(request_id, [v for pair in record.items() for v in pair])
+
+
+async def finish(redis: aioredis.Redis, tx: Transaction, *, phase: str, result: dict[str, Any], ttl: int) -> None:
+    """Record the outcome of the check (``answered`` with the result, or ``refused`` with the error)."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.hset(_key(tx.id), mapping={"phase": phase, "result": json.dumps(result)})
+        pipe.expire(_key(tx.id), ttl)
+        pipe.expire(_txn_key(tx.txn), ttl)
+        await pipe.execute()
+
+
+async def find(redis: aioredis.Redis, transaction_id: str) -> Found | None:
+    """The request of a transaction id, without taking anything (None: unknown or expired)."""
+    request_id = await redis.get(_txn_key(transaction_id))
+    if request_id is None:
+        return None
+    request_id = _text(request_id)
+    phase, org, result = await redis.hmget(_key(request_id), ["phase", "org", "result"])
+    if phase is None:
+        return None
+    refusal = json.loads(result) if _text(phase) == "refused" and result is not None else None
+    return Found(request_id, _text(phase), _text(org), refusal)
+
+
+async def take_result(redis: aioredis.Redis, found: Found) -> dict[str, Any] | None:
+    """The result of an answered request, once (None: another read took it)."""
+    result = await _TAKE(redis, (_key(found.request_id),))
+    return json.loads(result) if result is not None else None

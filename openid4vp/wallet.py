@@ -1,0 +1,203 @@
+"""What a wallet talks to: the request URI, the response URI, and what it trusts us by.
+
+Both endpoints answer in OAuth's own error format (``{"error", "error_description"}``),
+never a problem document: a wallet reads them. A request object is served once
+(``invalid_request_uri`` afterwards). A response is taken only if it carries the request's
+``state`` (for ``direct_post.jwt``: inside the JWE, which must decrypt with the request's key),
+so a stranger who saw the QR code cannot spoil the request; the first such response is then
+checked and any later one is a replay (``invalid_request``). A refused response stores
+only why (no claims) for the verifier to read; nothing is logged for the holder unless a
+document was identified, as for every verification.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from litestar import MediaType, Request, Response, get, post
+from litestar.params import FromPath
+from redis.exceptions import RedisError
+
+from openid4vp import transactions
+from openid4vp.api import base_url
+from openid4vp.dcql import parse_dcql
+from openid4vp.identity import VERIFIER_IDENTITY
+from openid4vp.request_object import (
+    ENCRYPTION_ENCS,
+    REQUEST_TYP,
+    VP_FORMATS,
+    private_encryption_key,
+    signed_request_object,
+)
+from openid4vp.responses import ResponseRefused, judge
+from wallet_api.kernel import NOT_REPLAYED, PUBLIC, AppServices, JoseError, decrypt_ecdh_es
+
+__all__ = ["RESPONSE_BODY_LIMIT", "ROUTES"]
+
+#: Largest response a wallet may post: a few SD-JWT VCs with a 16 KiB portrait each, encrypted.
+RESPONSE_BODY_LIMIT = 256 * 1024
+_TAGS = ["openid4vp"]
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _error(error: str, description: str, status: int = 400) -> Response[dict[str, str]]:
+    body = {"error": error, "error_description": description}
+    return Response(body, status_code=status, headers=_NO_STORE, media_type=MediaType.JSON)
+
+
+def _unavailable() -> Response[dict[str, str]]:
+    return _error("temporarily_unavailable", "Try again shortly.", 503)
+
+
+@get(
+    "/openid4vp/requests/{request_id:str}",
+    opt=PUBLIC,
+    tags=_TAGS,
+    summary="The signed request object of a presentation request (OpenID4VP request_uri; served once)",
+    media_type=REQUEST_TYP,
+)
+async def request_object(services: AppServices, request_id: FromPath[str]) -> Response[Any]:
+    try:
+        tx = await transactions.claim(services.redis, request_id, phase="created", to="fetched")
+    except RedisError:
+        return _unavailable()
+    if isinstance(tx, str):
+        reason = "is unknown or expired" if tx == "unknown" else "was already fetched"
+        return _error("invalid_request_uri", f"This request {reason}; ask the verifier for a new one.")
+    identity = await services.get(VERIFIER_IDENTITY).current()
+    body = signed_request_object(tx, identity, tx.verifier_name)
+    return Response(body, media_type=f"application/{REQUEST_TYP}", headers=_NO_STORE)
+
+
+def _form(raw: bytes) -> dict[str, str] | None:
+    """The form fields of a response, each once; None if it is not such a form."""
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), strict_parsing=True, max_num_fields=8, errors="strict")
+    except (UnicodeError, ValueError):
+        return None
+    form = dict(pairs)
+    return form if len(form) == len(pairs) else None
+
+
+def _opened(tx: transactions.Transaction, form: dict[str, str]) -> dict[str, Any]:
+    """The response parameters: the form itself, or for ``direct_post.jwt`` the decrypted JWE."""
+    if tx.mode != "direct_post.jwt" or "error" in form:
+        if "vp_token" in form and tx.mode == "direct_post.jwt":
+            raise ResponseRefused("unencrypted-response", "This request asked for an encrypted response.")
+        return dict(form)
+    if set(form) != {"response"}:
+        raise ResponseRefused("malformed-response", "direct_post.jwt carries one parameter: response.")
+    try:
+        return decrypt_ecdh_es(
+            form["response"], private_encryption_key(tx.enc_key), kid=tx.enc_kid, encs=ENCRYPTION_ENCS
+        )
+    except JoseError as exc:
+        raise ResponseRefused("undecryptable-response", f"The response does not decrypt ({exc}).") from None
+
+
+def _redirect(tx: transactions.Transaction, code: str) -> dict[str, str]:
+    if not tx.redirect_uri:
+        return {}
+    joiner = "&" if urlsplit(tx.redirect_uri).query else "?"
+    return {"redirect_uri": f"{tx.redirect_uri}{joiner}{urlencode({'response_code': code})}"}
+
+
+@post(
+    "/openid4vp/responses/{request_id:str}",
+    opt={**PUBLIC, **NOT_REPLAYED},
+    tags=_TAGS,
+    summary="Where the wallet posts its response (direct_post or direct_post.jwt)",
+    request_max_body_size=RESPONSE_BODY_LIMIT,
+    status_code=200,
+    media_type=MediaType.JSON,
+)
+async def response_endpoint(
+    request: Request[Any, Any, Any], services: AppServices, request_id: FromPath[str]
+) -> Response[Any]:
+    form = _form(await request.body())
+    if form is None:
+        return _error("invalid_request", "The response must be an application/x-www-form-urlencoded form.")
+    try:
+        tx = await transactions.peek(services.redis, request_id)
+    except RedisError:
+        return _unavailable()
+    if isinstance(tx, str):
+        said = {"unknown": "is unknown or expired", "created": "was never fetched"}.get(tx, "was already answered")
+        return _error("invalid_request", f"This request {said}.")
+    try:
+        params = _opened(tx, form)
+    except ResponseRefused as exc:
+        return _error(exc.error, exc.detail)  # not yet known to come from the wallet: nothing is burnt
+    state = params.get("state")
+    if not isinstance(state, str) or not secrets.compare_digest(state.encode(), tx.state.encode()):
+        return _error("invalid_request", "The response does not carry this request's state.")
+    try:
+        taken = await transactions.claim(services.redis, request_id, phase="fetched", to="checking")
+    except RedisError:
+        return _unavailable()
+    if isinstance(taken, str):
+        return _error("invalid_request", "This request was already answered.")
+    ttl = services.settings.openid4vp.result_ttl_seconds
+    code = secrets.token_urlsafe(16)
+    if "error" in params:  # the wallet declined (the person said no, no matching credential, ...)
+        wallet_error = ResponseRefused(
+            "wallet-error", str(params.get("error_description", ""))[:300], str(params["error"])[:64]
+        )
+        await transactions.finish(services.redis, taken, phase="refused", result=wallet_error.as_result(), ttl=ttl)
+        return Response(_redirect(taken, code), headers=_NO_STORE)
+    try:
+        result = await judge(services, taken, parse_dcql(taken.dcql), state, params.get("vp_token"))
+    except ResponseRefused as exc:
+        await transactions.finish(services.redis, taken, phase="refused", result=exc.as_result(), ttl=ttl)
+        return _error(exc.error, exc.detail)
+    await transactions.finish(
+        services.redis, taken, phase="answered", result={**result, "response_code": code}, ttl=ttl
+    )
+    return Response(_redirect(taken, code), headers=_NO_STORE)
+
+
+@get(
+    "/openid4vp/verifier-ca.pem",
+    opt=PUBLIC,
+    tags=_TAGS,
+    summary="The root certificate wallets trust the verifier service's request objects by",
+    media_type="application/x-pem-file",
+)
+async def verifier_ca(services: AppServices) -> Response[bytes]:
+    identity = await services.get(VERIFIER_IDENTITY).current()
+    pem = x509.load_der_x509_certificate(identity.root).public_bytes(serialization.Encoding.PEM)
+    return Response(pem, media_type="application/x-pem-file", headers={"Cache-Control": "public, max-age=3600"})
+
+
+@get(
+    "/openid4vp/clients/{client_id:str}",
+    opt=PUBLIC,
+    tags=_TAGS,
+    summary="A pre-registered verifier's client metadata (its name, formats, our request-signing certificate)",
+)
+async def client_metadata(services: AppServices, client_id: FromPath[str]) -> Response[Any]:
+    name = await services.pool.fetchval(
+        "SELECT name FROM organisations WHERE id = $1 AND disabled_at IS NULL", client_id
+    )
+    if name is None:
+        return _error("invalid_client", "No such pre-registered verifier.", 404)
+    identity = await services.get(VERIFIER_IDENTITY).current()
+    return Response(
+        {
+            "client_id": client_id,
+            "client_name": name,
+            "vp_formats_supported": VP_FORMATS,
+            "request_object_signing_alg": "ES256",
+            "jwks": {"keys": [{**identity.key.public_jwk, "x5c": [base64.b64encode(identity.chain[0]).decode()]}]},
+            "response_uris_prefix": f"{base_url(services.settings)}/openid4vp/responses/",
+        },
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+ROUTES = [request_object, response_endpoint, verifier_ca, client_metadata]

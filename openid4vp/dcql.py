@@ -19,9 +19,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from documents.types import DocumentType, all_types
+from documents.types import DocumentType, all_types, get_type
+from openid4vp.mdoc import DOCTYPES, ELEMENTS, MDOC, element_key
 
-__all__ = ["SD_JWT", "CredentialQuery", "DcqlInvalid", "DcqlQuery", "parse_dcql"]
+__all__ = ["MDOC", "SD_JWT", "CredentialQuery", "DcqlInvalid", "DcqlQuery", "parse_dcql"]
 
 SD_JWT = "dc+sd-jwt"
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -47,7 +48,7 @@ class CredentialQuery:
     id: str
     format: str
     doc_type: DocumentType
-    #: The claim names (SD-JWT disclosures, or mdoc element identifiers) asked for, in query order.
+    #: The claims asked for, in query order: SD-JWT disclosure names, or mdoc ``namespace/element``.
     fields: tuple[str, ...]
     #: Each acceptable set of disclosed claims, the verifier's preferred first.
     options: tuple[frozenset[str], ...]
@@ -109,7 +110,28 @@ def _types_by_vct() -> dict[str, DocumentType]:
     return {t.vct: t for t in all_types()}
 
 
-def _claims(r: _Reader, raw: Any, key: str, doc_type: DocumentType) -> tuple[list[str], dict[str, str]]:
+def _sd_jwt_claim(r: _Reader, path: Any, key: str, doc_type: DocumentType) -> str | None:
+    if not (isinstance(path, list) and len(path) == 1 and isinstance(path[0], str)):
+        # Every field of our credentials is one disclosure: a claim is named by one key.
+        r.fail(key, 'must name one top-level claim, e.g. ["full_name"]')
+        return None
+    if path[0] not in doc_type.disclosable:
+        r.fail(key, f"{doc_type.code} has no claim {path[0]!r}")
+        return None
+    return str(path[0])
+
+
+def _mdoc_claim(r: _Reader, path: Any, key: str, doc_type: DocumentType) -> str | None:
+    if not (isinstance(path, list) and len(path) == 2 and all(isinstance(p, str) for p in path)):
+        r.fail(key, 'must be [namespace, element], e.g. ["org.iso.18013.5.1", "birth_date"]')
+        return None
+    if (path[0], path[1]) not in ELEMENTS:
+        r.fail(key, f"the mDL has no element {path[1]!r} in {path[0]!r}")
+        return None
+    return element_key(path[0], path[1])
+
+
+def _claims(r: _Reader, raw: Any, key: str, doc_type: DocumentType, fmt: str) -> tuple[list[str], dict[str, str]]:
     """The asked claim names in order, and claim id → name."""
     fields: list[str] = []
     ids: dict[str, str] = {}
@@ -118,15 +140,12 @@ def _claims(r: _Reader, raw: Any, key: str, doc_type: DocumentType) -> tuple[lis
         if not isinstance(claim, dict):
             r.fail(here, "must be an object")
             continue
-        r.only(claim, here, {"id", "path"})
-        path = claim.get("path")
-        if not (isinstance(path, list) and len(path) == 1 and isinstance(path[0], str)):
-            # Every field of our credentials is one disclosure: a claim is named by one key.
-            r.fail(f"{here}.path", 'must name one top-level claim, e.g. ["full_name"]')
-            continue
-        name = path[0]
-        if name not in doc_type.disclosable:
-            r.fail(f"{here}.path", f"{doc_type.code} has no claim {name!r}")
+        r.only(claim, here, {"id", "path"} if fmt == SD_JWT else {"id", "path", "intent_to_retain"})
+        if not isinstance(claim.get("intent_to_retain", False), bool):
+            r.fail(f"{here}.intent_to_retain", "must be true or false")
+        read = _sd_jwt_claim if fmt == SD_JWT else _mdoc_claim
+        name = read(r, claim.get("path"), f"{here}.path", doc_type)
+        if name is None:
             continue
         if name in fields:
             r.fail(f"{here}.path", "asks for the same claim twice")
@@ -163,23 +182,18 @@ def _credential(r: _Reader, raw: Any, key: str, seen: set[str]) -> CredentialQue
         r.fail(f"{key}.multiple", "one credential per query: multiple is not supported")
     if raw.get("require_cryptographic_holder_binding", True) is not True:
         r.fail(f"{key}.require_cryptographic_holder_binding", "holder binding is always required")
-    if raw.get("format") != SD_JWT:
-        r.fail(f"{key}.format", f"must be {SD_JWT!r}")
+    fmt = raw.get("format")
+    if fmt not in (SD_JWT, MDOC):
+        r.fail(f"{key}.format", f"must be {SD_JWT!r} or {MDOC!r}")
         return None
-    meta = raw.get("meta")
-    vcts = meta.get("vct_values") if isinstance(meta, dict) else None
-    if isinstance(meta, dict):
-        r.only(meta, f"{key}.meta", {"vct_values"})
-    known = _types_by_vct()
-    if not (isinstance(vcts, list) and len(vcts) == 1 and vcts[0] in known):
-        r.fail(f"{key}.meta.vct_values", "must hold one of our document types' vct (GET /v1/document-types)")
+    doc_type = _doc_type(r, raw.get("meta"), f"{key}.meta", fmt)
+    if doc_type is None:
         return None
-    doc_type = known[vcts[0]]
     if "claims" not in raw:
         if "claim_sets" in raw:
             r.fail(f"{key}.claim_sets", "needs claims")
-        return CredentialQuery(query_id, SD_JWT, doc_type, (), (frozenset(),))
-    fields, ids = _claims(r, raw["claims"], f"{key}.claims", doc_type)
+        return CredentialQuery(query_id, fmt, doc_type, (), (frozenset(),))
+    fields, ids = _claims(r, raw["claims"], f"{key}.claims", doc_type, fmt)
     if "claim_sets" not in raw:
         options = [frozenset(fields)]
     else:
@@ -190,9 +204,29 @@ def _credential(r: _Reader, raw: Any, key: str, seen: set[str]) -> CredentialQue
                 r.fail(here, "must be a non-empty array of claim ids")
                 continue
             options.append(frozenset(ids[c] for c in claim_set))
-    for i, option in enumerate(options):
+    for i, option in enumerate(options if fmt == SD_JWT else ()):
         _check_groups(r, f"{key}.claims" if len(options) == 1 else f"{key}.claim_sets[{i}]", doc_type, option)
-    return CredentialQuery(query_id, SD_JWT, doc_type, tuple(fields), tuple(dict.fromkeys(options)))
+    return CredentialQuery(query_id, fmt, doc_type, tuple(fields), tuple(dict.fromkeys(options)))
+
+
+def _doc_type(r: _Reader, meta: Any, key: str, fmt: str) -> DocumentType | None:
+    """The document type ``meta`` names: one of our SD-JWT VC types, or the mDL."""
+    member = "vct_values" if fmt == SD_JWT else "doctype_value"
+    if not isinstance(meta, dict):
+        r.fail(key, f"must be an object with {member}")
+        return None
+    r.only(meta, key, {member})
+    if fmt == MDOC:
+        if meta.get(member) not in DOCTYPES:
+            r.fail(f"{key}.{member}", f"must be one of {', '.join(DOCTYPES)}")
+            return None
+        return get_type("driving_licence")
+    known = _types_by_vct()
+    vcts = meta.get(member)
+    if not (isinstance(vcts, list) and len(vcts) == 1 and vcts[0] in known):
+        r.fail(f"{key}.{member}", "must hold one of our document types' vct (GET /v1/document-types)")
+        return None
+    return known[vcts[0]]
 
 
 def _credential_sets(r: _Reader, raw: Any, ids: set[str]) -> list[tuple[tuple[frozenset[str], ...], bool]]:

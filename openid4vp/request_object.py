@@ -38,7 +38,11 @@ X509_SAN_DNS = "x509_san_dns"
 #: The content encryption a wallet may use for ``direct_post.jwt`` (A128GCM is the default).
 ENCRYPTION_ENCS = ("A128GCM", "A256GCM")
 #: What this verifier accepts (OpenID4VP 1.0 appendix B): ES256 everywhere.
-VP_FORMATS: dict[str, Any] = {"dc+sd-jwt": {"sd-jwt_alg_values": ["ES256"], "kb-jwt_alg_values": ["ES256"]}}
+VP_FORMATS: dict[str, Any] = {
+    "dc+sd-jwt": {"sd-jwt_alg_values": ["ES256"], "kb-jwt_alg_values": ["ES256"]},
+    # COSE ES256 (-7) for the issuer's and the device's signatures; no deviceMac.
+    "mso_mdoc": {"issuerauth_alg_values": [-7], "deviceauth_alg_values": [-7]},
+}
 #: Static discovery (section 5.8): the wallet is not known to the verifier in advance.
 _AUDIENCE = "https://self-issued.me/v2"
 

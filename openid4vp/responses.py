@@ -26,11 +26,13 @@ import asyncpg
 from documents.access_log import recorder_for
 from documents.credentials import issuer_url
 from documents.issuer_keys import lookup_issuer_key
+from documents.mdoc import MdocError, verify_device_response
 from documents.sdjwt import CredentialError, VerifiedCredential, verify_sd_jwt
 from documents.verdict import refusal_detail
-from openid4vp.dcql import CredentialQuery, DcqlQuery
+from openid4vp.dcql import SD_JWT, CredentialQuery, DcqlQuery
+from openid4vp.mdoc import DOCTYPES, ELEMENTS, element_key, session_transcript
 from openid4vp.transactions import Transaction
-from wallet_api.kernel import JoseError, Services, strict_json
+from wallet_api.kernel import JoseError, Services, b64url_decode, strict_json
 
 __all__ = ["CHANNEL", "ResponseRefused", "judge"]
 
@@ -64,8 +66,14 @@ class ResponseRefused(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class _Checked:
+    """A presentation that passed every check but its document's status."""
+
     query: CredentialQuery
-    credential: VerifiedCredential
+    issuer_org_id: str
+    #: What the verifier gets: the disclosed claims (mdoc: per namespace), only the asked ones.
+    claims: dict[str, Any]
+    #: The document fields they show, for the holder's access log.
+    shown: list[str]
     list_id: UUID
     idx: int
 
@@ -84,10 +92,14 @@ def vp_token_of(raw: Any) -> dict[str, list[Any]]:
     return token
 
 
-def _status_entry(credential: VerifiedCredential, base_url: str) -> tuple[UUID, int]:
+def _sd_jwt_status(credential: VerifiedCredential, base_url: str) -> tuple[UUID, int]:
     entry = credential.payload.get("status", {})
     entry = entry.get("status_list") if isinstance(entry, dict) else None
     uri, idx = (entry.get("uri"), entry.get("idx")) if isinstance(entry, dict) else (None, None)
+    return _status_entry(uri, idx, base_url)
+
+
+def _status_entry(uri: Any, idx: Any, base_url: str) -> tuple[UUID, int]:
     prefix = f"{base_url.rstrip('/')}/status-lists/"
     if not isinstance(uri, str) or not uri.startswith(prefix) or not isinstance(idx, int) or isinstance(idx, bool):
         raise ResponseRefused("tampered", "The credential points at no status list of ours.")
@@ -119,15 +131,55 @@ async def _check_sd_jwt(services: Services, tx: Transaction, query: CredentialQu
             "disclosure-not-requested",
             f"The presentation for {query.id} discloses other claims than the request asked for.",
         )
-    list_id, idx = _status_entry(credential, services.settings.public_base_url)
-    return _Checked(query, credential, list_id, idx)
+    list_id, idx = _sd_jwt_status(credential, services.settings.public_base_url)
+    claims = {name: credential.claims[name] for name in query.fields}
+    return _Checked(query, credential.issuer.org_id, claims, sorted(claims), list_id, idx)
+
+
+# Why documents/mdoc refused a DeviceResponse, as the reasons the verifier reads.
+_MDOC_REASONS = {
+    "untrusted-issuer": "unknown-issuer",
+    "device-signature-invalid": "holder-binding",
+    "doctype-mismatch": "credential-not-requested",
+    "expired": "expired",
+    "not-yet-valid": "not-yet-valid",
+    "unsupported": "malformed-response",
+}
+
+
+async def _check_mdoc(services: Services, tx: Transaction, query: CredentialQuery, presentation: Any) -> _Checked:
+    try:
+        device_response = b64url_decode(presentation) if isinstance(presentation, str) else None
+    except JoseError:
+        device_response = None
+    if device_response is None:
+        raise ResponseRefused(
+            "malformed-response", f"The presentation for {query.id} must be a base64url DeviceResponse."
+        )
+    transcript = session_transcript(tx.client_id, tx.nonce, tx.enc_kid, tx.response_uri)
+    try:
+        documents = await verify_device_response(services.pool, device_response, transcript, doc_types=DOCTYPES)
+    except MdocError as exc:
+        raise ResponseRefused(_MDOC_REASONS.get(exc.code, "tampered"), f"The mdoc was refused ({exc.code}).") from None
+    if len(documents) != 1:
+        raise ResponseRefused("malformed-response", f"The presentation for {query.id} holds one document.")
+    (document,) = documents
+    disclosed = {element_key(ns, el) for ns, elements in document.namespaces.items() for el in elements}
+    if not query.allows(disclosed):
+        raise ResponseRefused(
+            "disclosure-not-requested",
+            f"The presentation for {query.id} discloses other elements than the request asked for.",
+        )
+    if document.status is None:
+        raise ResponseRefused("tampered", "The mdoc points at no status list of ours.")
+    list_id, idx = _status_entry(document.status.uri, document.status.idx, services.settings.public_base_url)
+    claims = document.json_namespaces()
+    shown = sorted({f for ns, els in claims.items() for el in els if (f := ELEMENTS.get((ns, el))) is not None})
+    return _Checked(query, document.issuer_org_id, claims, shown, list_id, idx)
 
 
 def _answer(checked: _Checked, row: asyncpg.Record) -> dict[str, Any]:
     doc_type = checked.query.doc_type
-    claims = {
-        name: checked.credential.claims[name] for name in checked.query.fields if name in checked.credential.claims
-    }
     return {
         "format": checked.query.format,
         "document_type": doc_type.code,
@@ -139,8 +191,8 @@ def _answer(checked: _Checked, row: asyncpg.Record) -> dict[str, Any]:
         "valid_until": _date(row["valid_until"]),
         "holder_level": row["level"],
         "holder_binding": "verified",
-        "claims": claims,
-        "labels": {name: doc_type.label(name).as_dict() for name in claims},
+        "claims": checked.claims,
+        "labels": {name: doc_type.label(name).as_dict() for name in checked.shown},
     }
 
 
@@ -162,7 +214,8 @@ async def judge(services: Services, tx: Transaction, query: DcqlQuery, state: An
     for key, (presentation,) in token.items():
         credential_query = query.by_id(key)
         assert credential_query is not None
-        checked.append(await _check_sd_jwt(services, tx, credential_query, presentation))
+        check = _check_sd_jwt if credential_query.format == SD_JWT else _check_mdoc
+        checked.append(await check(services, tx, credential_query, presentation))
     recorder = recorder_for(services.batchers, services.pool, CHANNEL, _READ)
     rows = [
         await recorder.submit(
@@ -171,9 +224,9 @@ async def judge(services: Services, tx: Transaction, query: DcqlQuery, state: An
                 c.idx,
                 tx.org,
                 tx.verifier,
-                c.credential.issuer.org_id,
+                c.issuer_org_id,
                 c.query.doc_type.code,
-                json.dumps(sorted(c.credential.claims)),
+                json.dumps(c.shown),
             )
         )
         for c in checked

@@ -17,7 +17,8 @@ DOMAIN = Domain(
     name="documents",
     routes=[
         # The API proper is versioned like every other domain's; the public documents that
-        # credentials and QR codes point to (status lists, issuer metadata, /v/{code}) are not,
+        # credentials and QR codes point to (status lists, issuer metadata, type metadata at
+        # each vct's path, /v/{code}) are not,
         # because their URLs are signed into credentials that outlive any API version.
         Router(
             path="/v1",
@@ -35,6 +36,7 @@ DOMAIN = Domain(
         public.issuer_metadata,
         public.status_list,
         *mdoc_routes.ROUTES,
+        public.vct_type_metadata,
     ],
     loops=[EXPIRY_LOOP],
     commands=[verify_qr, documents_group],

@@ -1,4 +1,5 @@
-"""Public routes verifiers and apps read without signing in: types, issuer keys, status lists."""
+"""Public routes verifiers and apps read without signing in: types, issuer keys, status lists,
+and the SD-JWT VC type metadata each ``vct`` resolves to."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from documents.credentials import issuer_url
 from documents.issuer_keys import ISSUER_KEY_PURPOSE
 from documents.statuslist import STATUS_LIST_MEDIA_TYPE, signed_list
+from documents.type_metadata import type_metadata_at
 from documents.types import all_types, get_type
 from wallet_api.kernel import (
     GET_AND_HEAD,
@@ -102,13 +104,36 @@ async def status_list(
     )
     if signed is None:
         raise NotFound("No such status list.")
-    headers = {
-        "ETag": signed.etag,
-        "Cache-Control": f"public, max-age={settings.documents.status_list_ttl_seconds}",
-    }
-    if signed.etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
+    cache = f"public, max-age={settings.documents.status_list_ttl_seconds}"
+    return _unless_unchanged(request, signed.token.encode("ascii"), signed.etag, STATUS_LIST_MEDIA_TYPE, cache)
+
+
+@route(
+    "/credentials/{doc_type:str}/{version:str}",
+    http_method=GET_AND_HEAD,
+    opt=PUBLIC,
+    tags=["documents"],
+    summary="SD-JWT VC type metadata: what a credential's vct URL resolves to (display vi/en, claims), with ETag",
+    media_type="application/json",
+)
+async def vct_type_metadata(
+    request: Request[Any, Any, Any], doc_type: FromPath[str], version: FromPath[str]
+) -> Response[bytes]:
+    # The path is the vct's own (https://citizenwallet.vn/credentials/<type>/v<n>) on our host.
+    found = type_metadata_at(f"/credentials/{doc_type}/{version}")
+    if found is None:
+        raise NotFound("No such credential type.")
+    return _unless_unchanged(request, found.body, found.etag, "application/json", "public, max-age=3600")
+
+
+def _unless_unchanged(
+    request: Request[Any, Any, Any], content: bytes, etag: str, media_type: str, cache_control: str
+) -> Response[bytes]:
+    """304 when the reader's ``If-None-Match`` names ``etag``; otherwise the document (or HEAD's headers)."""
+    headers = {"ETag": etag, "Cache-Control": cache_control}
+    if etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
         return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
-    return body_or_head(request, signed.token.encode("ascii"), media_type=STATUS_LIST_MEDIA_TYPE, headers=headers)
+    return body_or_head(request, content, media_type=media_type, headers=headers)
 
 
-ROUTES = [document_types, document_type_schema, issuer_metadata, status_list]
+ROUTES = [document_types, document_type_schema, issuer_metadata, status_list, vct_type_metadata]

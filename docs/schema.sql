@@ -466,6 +466,29 @@ CREATE TABLE public.beneficiaries (
 
 
 --
+-- Name: credential_offers; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.credential_offers (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    ref_hash bytea NOT NULL,
+    code_hash bytea NOT NULL,
+    tx_code_hash text,
+    account_id uuid NOT NULL,
+    document_ids uuid[] NOT NULL,
+    made_by text NOT NULL,
+    issuer_org_id text,
+    tx_failures smallint DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    redeemed_at timestamp with time zone,
+    CONSTRAINT credential_offers_check CHECK (((made_by = 'agency'::text) = (issuer_org_id IS NOT NULL))),
+    CONSTRAINT credential_offers_document_ids_check CHECK (((cardinality(document_ids) >= 1) AND (cardinality(document_ids) <= 20))),
+    CONSTRAINT credential_offers_made_by_check CHECK ((made_by = ANY (ARRAY['citizen'::text, 'agency'::text])))
+);
+
+
+--
 -- Name: credentials; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -473,14 +496,21 @@ CREATE TABLE public.credentials (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     document_id uuid NOT NULL,
     version integer NOT NULL,
-    device_id uuid NOT NULL,
+    device_id uuid,
     kid text NOT NULL,
     status_list_id uuid NOT NULL,
     status_idx integer NOT NULL,
     status smallint DEFAULT 0 NOT NULL,
-    sd_jwt text NOT NULL,
+    sd_jwt text,
     issued_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone,
+    holder_jkt text,
+    format text DEFAULT 'dc+sd-jwt'::text NOT NULL,
+    batch_id uuid,
+    mdoc bytea,
+    CONSTRAINT credentials_body CHECK ((((format = 'dc+sd-jwt'::text) AND (sd_jwt IS NOT NULL) AND (mdoc IS NULL)) OR ((format = 'mso_mdoc'::text) AND (mdoc IS NOT NULL) AND (sd_jwt IS NULL)))),
+    CONSTRAINT credentials_bound CHECK (((device_id IS NOT NULL) OR (holder_jkt IS NOT NULL))),
+    CONSTRAINT credentials_format_check CHECK ((format = ANY (ARRAY['dc+sd-jwt'::text, 'mso_mdoc'::text]))),
     CONSTRAINT credentials_status_check CHECK ((status = ANY (ARRAY[0, 1, 2])))
 );
 
@@ -1319,6 +1349,30 @@ ALTER TABLE ONLY public.beneficiaries
 
 
 --
+-- Name: credential_offers credential_offers_code_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.credential_offers
+    ADD CONSTRAINT credential_offers_code_hash_key UNIQUE (code_hash);
+
+
+--
+-- Name: credential_offers credential_offers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.credential_offers
+    ADD CONSTRAINT credential_offers_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: credential_offers credential_offers_ref_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.credential_offers
+    ADD CONSTRAINT credential_offers_ref_hash_key UNIQUE (ref_hash);
+
+
+--
 -- Name: credentials credentials_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1712,6 +1766,27 @@ CREATE UNIQUE INDEX batches_one_per_cycle ON public.batches USING btree (program
 --
 
 CREATE INDEX beneficiaries_person ON public.beneficiaries USING btree (person_id) WHERE (state = 'active'::text);
+
+
+--
+-- Name: credential_offers_account; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX credential_offers_account ON public.credential_offers USING btree (account_id, created_at DESC);
+
+
+--
+-- Name: credential_offers_expiry; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX credential_offers_expiry ON public.credential_offers USING btree (expires_at);
+
+
+--
+-- Name: credentials_batch; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX credentials_batch ON public.credentials USING btree (batch_id) WHERE (batch_id IS NOT NULL);
 
 
 --
@@ -2247,6 +2322,22 @@ ALTER TABLE ONLY public.account_guardians
 
 ALTER TABLE ONLY public.batches
     ADD CONSTRAINT batches_programme_id_fkey FOREIGN KEY (programme_id) REFERENCES public.programmes(id);
+
+
+--
+-- Name: credential_offers credential_offers_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.credential_offers
+    ADD CONSTRAINT credential_offers_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.accounts(id);
+
+
+--
+-- Name: credential_offers credential_offers_issuer_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.credential_offers
+    ADD CONSTRAINT credential_offers_issuer_org_id_fkey FOREIGN KEY (issuer_org_id) REFERENCES public.organisations(id);
 
 
 --

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -20,9 +21,25 @@ from documents.sdjwt import mint_sd_jwt
 from documents.service import ICT, today_ict
 from documents.statuslist import INVALID, SUSPENDED, VALID, allocate_index, status_list_uri
 from documents.types import DERIVED_AGE_OVER_18, get_type
-from wallet_api.kernel import DatabaseKeyProvider, Forbidden, NotFound, Principal, Problem, Settings, level_too_low
+from wallet_api.kernel import (
+    DatabaseKeyProvider,
+    Forbidden,
+    NotFound,
+    Principal,
+    Problem,
+    Settings,
+    SigningKey,
+    level_too_low,
+)
 
-__all__ = ["DOCUMENTS_LEVEL", "HeldCredential", "citizen_document", "ensure_credential", "issuer_url"]
+__all__ = [
+    "DOCUMENTS_LEVEL",
+    "HeldCredential",
+    "citizen_document",
+    "ensure_credential",
+    "issuer_url",
+    "mint_document_credential",
+]
 
 #: Government documents are delivered, shown and presented only to accounts of this level
 #: (chip + face in the app, or in person); a level-1 account only sees that they exist.
@@ -113,26 +130,9 @@ async def ensure_credential(
         if existing is not None:
             return _held(existing)
         await _revoke_unbound(conn, document_id)
-        doc_type = get_type(doc["doc_type"])
-        assert doc_type is not None
-        claims: dict[str, Any] = dict(doc["claims"])
-        if DERIVED_AGE_OVER_18 in doc_type.derived and doc_type.derive(DERIVED_AGE_OVER_18, claims, today_ict()):
-            # Only ever true once true, so a credential never goes stale on it.
-            claims[DERIVED_AGE_OVER_18] = True
         list_id, idx = await allocate_index(conn, doc["issuer_org_id"])
-        expires_at = _end_of(doc["valid_until"])
-        valid_from = _end_of(doc["valid_from"] - dt.timedelta(days=1))
-        sd_jwt = mint_sd_jwt(
-            key,
-            iss=issuer_url(settings.public_base_url, doc["issuer_org_id"]),
-            vct=doc_type.vct,
-            claims=claims,
-            holder_jwk=device["public_jwk"],
-            status_uri=status_list_uri(settings.public_base_url, list_id),
-            status_idx=idx,
-            iat=int(time.time()),
-            nbf=int(valid_from.timestamp()) if valid_from is not None else None,
-            exp=int(expires_at.timestamp()) if expires_at is not None else None,
+        sd_jwt, expires_at = mint_document_credential(
+            key, settings, doc, device["public_jwk"], list_id, idx, iat=int(time.time())
         )
         row = await conn.fetchrow(
             """INSERT INTO credentials (document_id, version, device_id, kid, status_list_id, status_idx, status,
@@ -149,6 +149,41 @@ async def ensure_credential(
             expires_at,
         )
     return _held(row)
+
+
+def mint_document_credential(
+    key: SigningKey,
+    settings: Settings,
+    doc: asyncpg.Record,
+    holder_jwk: Mapping[str, Any],
+    list_id: UUID,
+    idx: int,
+    *,
+    iat: int,
+) -> tuple[str, dt.datetime | None]:
+    """The SD-JWT VC of one version of a document for one holder key, with fresh salts and
+    decoys; and when it expires (the end of the document's last valid day)."""
+    doc_type = get_type(doc["doc_type"])
+    assert doc_type is not None
+    claims: dict[str, Any] = dict(doc["claims"])
+    if DERIVED_AGE_OVER_18 in doc_type.derived and doc_type.derive(DERIVED_AGE_OVER_18, claims, today_ict()):
+        # Only ever true once true, so a credential never goes stale on it.
+        claims[DERIVED_AGE_OVER_18] = True
+    expires_at = _end_of(doc["valid_until"])
+    valid_from = _end_of(doc["valid_from"] - dt.timedelta(days=1))
+    sd_jwt = mint_sd_jwt(
+        key,
+        iss=issuer_url(settings.public_base_url, doc["issuer_org_id"]),
+        vct=doc_type.vct,
+        claims=claims,
+        holder_jwk=holder_jwk,
+        status_uri=status_list_uri(settings.public_base_url, list_id),
+        status_idx=idx,
+        iat=iat,
+        nbf=int(valid_from.timestamp()) if valid_from is not None else None,
+        exp=int(expires_at.timestamp()) if expires_at is not None else None,
+    )
+    return sd_jwt, expires_at
 
 
 async def _revoke_unbound(conn: asyncpg.Connection, document_id: UUID) -> None:

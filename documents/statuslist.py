@@ -33,6 +33,7 @@ __all__ = [
     "VALID",
     "SignedList",
     "allocate_index",
+    "allocate_indexes",
     "decode_list",
     "encode_list",
     "set_document_status",
@@ -81,6 +82,16 @@ async def allocate_index(conn: asyncpg.Connection, org_id: str) -> tuple[UUID, i
     Runs inside the caller's transaction; the row lock on the list serialises allocations,
     and the caller inserts the credential before committing.
     """
+    list_id, (idx,) = await allocate_indexes(conn, org_id, 1)
+    return list_id, idx
+
+
+async def allocate_indexes(conn: asyncpg.Connection, org_id: str, count: int) -> tuple[UUID, list[int]]:
+    """``count`` distinct random free positions in one list of the issuer (a batch of credentials).
+
+    As :func:`allocate_index`: under the open list's row lock, in the caller's transaction.
+    Positions are drawn independently, so those of one batch are as unrelated as any two.
+    """
     row = await conn.fetchrow(
         """SELECT id, size FROM status_lists
            WHERE issuer_org_id = $1 AND allocated * 2 < size
@@ -95,15 +106,17 @@ async def allocate_index(conn: asyncpg.Connection, org_id: str) -> tuple[UUID, i
             BITS,
         )
     list_id: UUID = row["id"]
-    while True:
-        idx = secrets.randbelow(row["size"])
-        taken = await conn.fetchval(
-            "SELECT 1 FROM credentials WHERE status_list_id = $1 AND status_idx = $2", list_id, idx
+    chosen: list[int] = []
+    while len(chosen) < count:
+        drawn = {secrets.randbelow(row["size"]) for _ in range(count - len(chosen))} - set(chosen)
+        taken = await conn.fetch(
+            "SELECT status_idx FROM credentials WHERE status_list_id = $1 AND status_idx = ANY($2::int[])",
+            list_id,
+            list(drawn),
         )
-        if taken is None:
-            break
-    await conn.execute("UPDATE status_lists SET allocated = allocated + 1 WHERE id = $1", list_id)
-    return list_id, idx
+        chosen += drawn - {r["status_idx"] for r in taken}
+    await conn.execute("UPDATE status_lists SET allocated = allocated + $2 WHERE id = $1", list_id, count)
+    return list_id, chosen
 
 
 async def set_document_status(

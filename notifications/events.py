@@ -45,6 +45,9 @@ _TOPICS: dict[str, _Topic] = {
     # A reminder scheduler may run daily; one reminder per document and expiry date.
     "document.expiring": _Topic((*_DOC, "expires_on"), ("document", "document_id"), ("document_id", "expires_on")),
     "document.viewed": _Topic((*_DOC, "verifier_org_id", "verifier_name", "fields"), ("document", "document_id")),
+    # An agency offered the holder's documents to another wallet (openid4vci/): the app opens
+    # the offer to show its transaction code, which is never in the notice.
+    "credential_offer.made": _Topic(("doc_type",), ("credential_offer", "offer_id"), ("offer_id",)),
     # The device name is chosen by whoever bound the device (an attacker, if this notice matters):
     # it is never kept, so no notice can carry their words.
     "account.device_bound": _Topic(("device_id",), ("device", "device_id"), ("device_id",)),

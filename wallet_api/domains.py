@@ -66,6 +66,7 @@ _DOMAIN_MODULES = (
     "wallet_api.accounts.domain",
     "documents.domain",
     "openid4vp.domain",
+    "openid4vci.domain",
     "payments.linking.domain",
     "payments.disbursement.domain",
     "notifications.domain",

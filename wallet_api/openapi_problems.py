@@ -27,7 +27,7 @@ from wallet_api.problems import Problem
 __all__ = ["ProblemDoc", "problems_raised"]
 
 #: Packages whose functions are followed; anything else (the framework, libraries) is not ours to read.
-_OURS = ("wallet_api", "documents", "payments", "notifications", "proofing", "consoles")
+_OURS = ("wallet_api", "documents", "payments", "notifications", "proofing", "consoles", "openid4vci")
 _MAX_DEPTH = 12
 
 

@@ -86,6 +86,8 @@ PROBLEM_TYPES: Mapping[str, tuple[int, ...]] = {
     "holder-not-in-registry": (422,),
     "holder-claims-mismatch": (422,),
     "document-state": (409,),
+    # OpenID4VCI offers (docs/openid4vci.md); the protocol endpoints answer in OAuth's format
+    "holder-unreachable": (409,),
     "document-revoked": (409, 410, 422),
     "document-suspended": (409, 422),
     "document-expired": (422,),

@@ -34,6 +34,7 @@ __all__ = [
     "Environment",
     "MailSettings",
     "NotificationSettings",
+    "OpenID4VCISettings",
     "OpenID4VPSettings",
     "PayoutSettings",
     "ProofingSettings",
@@ -122,6 +123,26 @@ class OpenID4VPSettings(Section, frozen=True, kw_only=True, rename=lambda name: 
     client_host: str = ""
     #: Largest age in seconds of a key-binding JWT (its ``iat``) in a presentation.
     key_binding_max_age_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 300
+
+
+class OpenID4VCISettings(Section, frozen=True, kw_only=True, rename=lambda name: f"openid4vci_{name}"):
+    """The OpenID4VCI credential issuer and its authorization server (docs/openid4vci.md)."""
+
+    heading: ClassVar[str] = "OpenID4VCI credential issuer (docs/openid4vci.md)"
+    #: Most key proofs (so credentials) one credential request may carry: batch issuance.
+    batch_size: Annotated[int, msgspec.Meta(ge=2, le=100)] = 10
+    #: Seconds a credential offer (its pre-authorized code) can be redeemed (single use).
+    offer_ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=7 * 86400)] = 900
+    #: Digits of the transaction code the holder types into the other wallet.
+    tx_code_length: Annotated[int, msgspec.Meta(ge=4, le=12)] = 6
+    #: Wrong transaction codes after which an offer is dead.
+    tx_code_max_failures: Annotated[int, msgspec.Meta(ge=1, le=20)] = 5
+    #: Seconds a c_nonce from the nonce endpoint may be used (single use).
+    c_nonce_ttl_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 300
+    #: Seconds an access token of the token endpoint lives (DPoP-bound).
+    access_token_ttl_seconds: Annotated[int, msgspec.Meta(ge=30, le=3600)] = 300
+    #: Seconds of age (and of clock skew ahead) accepted on DPoP proofs and key proofs.
+    proof_max_age_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 300
 
 
 class NotificationSettings(Section, frozen=True, kw_only=True, rename=lambda name: f"notify_{name}"):
@@ -251,6 +272,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     accounts: AccountSettings = msgspec.field(default_factory=AccountSettings)
     proofing: ProofingSettings = msgspec.field(default_factory=ProofingSettings)
     documents: DocumentSettings = msgspec.field(default_factory=DocumentSettings)
+    openid4vci: OpenID4VCISettings = msgspec.field(default_factory=OpenID4VCISettings)
     notifications: NotificationSettings = msgspec.field(default_factory=NotificationSettings)
     openid4vp: OpenID4VPSettings = msgspec.field(default_factory=OpenID4VPSettings)
     push: PushSettings = msgspec.field(default_factory=PushSettings)

@@ -16,7 +16,16 @@ from wallet_api import kernel
 
 ROOT = Path(__file__).resolve().parents[2]
 FACE = "wallet_api.kernel"
-DOMAIN_DIRS = ("documents", "openid4vp", "payments", "notifications", "proofing", "consoles", "wallet_api/accounts")
+DOMAIN_DIRS = (
+    "documents",
+    "openid4vci",
+    "openid4vp",
+    "payments",
+    "notifications",
+    "proofing",
+    "consoles",
+    "wallet_api/accounts",
+)
 
 
 def is_kernel_module(module: str | None) -> bool:

@@ -15,7 +15,7 @@ from wallet_api.problem_types import PROBLEM_TYPES
 from wallet_api.problems import Problem
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("wallet_api", "documents", "payments", "notifications", "proofing", "consoles")
+PACKAGES = ("wallet_api", "documents", "payments", "notifications", "proofing", "consoles", "openid4vci")
 #: A row of a slug table: backticked slugs in the first cell, statuses in the second.
 _ROW = re.compile(r"^\| ((?:`[a-z0-9-]+`(?:, )?)+) \| ([0-9 /]+) \|", re.M)
 

@@ -120,7 +120,7 @@ def test_every_consumer_is_declared_by_a_domain_and_none_registers_itself() -> N
     assert {c.name for c in found.values()} <= set(declared)
 
 
-_PACKAGES = {"wallet_api", "documents", "payments", "notifications", "proofing", "consoles"}
+_PACKAGES = {"wallet_api", "documents", "payments", "notifications", "proofing", "consoles", "openid4vci"}
 
 
 def test_domains_do_not_import_the_worker() -> None:

@@ -54,6 +54,7 @@ __all__ = [
     "decrypt_ecdh_es",
     "device_signature_der",
     "ec_public_key",
+    "embedded_key",
     "es256_verify",
     "json_bytes",
     "parse_json_object",
@@ -317,3 +318,19 @@ def decrypt_ecdh_es(
     except InvalidTag as exc:
         raise JoseError("the JWE does not decrypt") from exc
     return parse_json_object(plaintext)
+
+
+def embedded_key(header: Mapping[str, Any]) -> tuple[dict[str, str], ec.EllipticCurvePublicKey]:
+    """The public key a self-signed JWS carries in its ``jwk`` header (DPoP and key proofs).
+
+    Only a bare P-256 public key: naming the key another way beside it (``kid``, ``x5c``,
+    ``jku``, ``x5u``) is refused rather than one of the two chosen, and a private key is
+    refused. Returns the key's ``kty``/``crv``/``x``/``y`` members and the parsed key.
+    """
+    if any(name in header for name in ("kid", "x5c", "jku", "x5u")):
+        raise JoseError("the key must be given by the jwk header alone")
+    jwk = header.get("jwk")
+    if not isinstance(jwk, dict):
+        raise JoseError("no jwk header")
+    key = ec_public_key(jwk)
+    return {name: jwk[name] for name in ("kty", "crv", "x", "y")}, key

@@ -1,0 +1,25 @@
+"""What the OpenID4VCI credential issuer contributes to the service."""
+
+from litestar import Router
+
+from openid4vci import routes, token
+from openid4vci.access_tokens import ACCESS_TOKEN_KEYS
+from openid4vci.errors import ProtocolError, protocol_error_response
+from wallet_api.kernel import Domain
+
+__all__ = ["DOMAIN"]
+
+DOMAIN = Domain(
+    name="openid4vci",
+    routes=[
+        *routes.WELL_KNOWN_ROUTES,
+        # The protocol endpoints answer errors in OAuth's format, not as problems.
+        Router(
+            path="/",
+            route_handlers=[token.token_endpoint, *routes.PROTOCOL_ROUTES],
+            exception_handlers={ProtocolError: protocol_error_response},
+        ),
+        *routes.APP_ROUTES,
+    ],
+    signing_keys=[ACCESS_TOKEN_KEYS],
+)

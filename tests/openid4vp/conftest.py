@@ -11,12 +11,15 @@ JWTs by hand (:func:`presentation`).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
+import cbor2
 import httpx
 import pytest
 from cryptography import x509
@@ -24,20 +27,26 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from jwcrypto import jwe, jwk
+from litestar import Litestar
 from sd_jwt.holder import SDJWTHolder
 
+from documents.mdoc import document_signer, mint_mdoc
 from tests.documents.conftest import (  # noqa: F401  (fixtures)
     Citizen,
     MakeOrg,
     holder,
     issue,
     issuer,
+    licence_claims,
     make_citizen,
     make_org,
 )
+from tests.support import mdoc_holder
 from tests.support.signing import b64url, signed_jwt
+from wallet_api.settings import Settings
 
 LICENCE_VCT = "https://citizenwallet.vn/credentials/driving_licence/v1"
+MDL_NS = "org.iso.18013.5.1"
 
 
 def _unb64url(text: str) -> bytes:
@@ -148,3 +157,49 @@ async def bank(make_org: MakeOrg) -> dict[str, str]:  # noqa: F811
 async def held(client: httpx.AsyncClient, issuer: dict[str, str], holder: Citizen) -> str:  # noqa: F811
     """The holder's driving-licence credential (SD-JWT VC), issued by the traffic police."""
     return await credential(client, issuer, holder)
+
+
+@pytest.fixture
+async def mdoc(
+    app: Litestar,
+    db: asyncpg.Pool,
+    settings: Settings,
+    held: str,
+    holder: Citizen,  # noqa: F811
+) -> bytes:
+    """The holder's licence as an mdoc, bound to the device key, on its SD-JWT credential's status entry."""
+    status = json.loads(_unb64url(held.split("~")[0].split(".")[1]))["status"]["status_list"]
+    signer = await document_signer(db, app.state.services.keys, "csgt", base_url=settings.public_base_url)
+    return mint_mdoc(
+        signer,
+        claims=licence_claims(),
+        holder_jwk=mdoc_holder.public_jwk(holder.key),
+        status_uri=status["uri"],
+        status_idx=status["idx"],
+        valid_until=dt.datetime.now(dt.UTC) + dt.timedelta(days=30),
+    )
+
+
+def mdl_query(*elements: str, namespace: str = MDL_NS) -> dict[str, Any]:
+    return {
+        "credentials": [
+            {
+                "id": "mdl",
+                "format": "mso_mdoc",
+                "meta": {"doctype_value": "org.iso.18013.5.1.mDL"},
+                "claims": [{"path": [namespace, e], "intent_to_retain": False} for e in elements],
+            }
+        ]
+    }
+
+
+def transcript(request: Request) -> list[Any]:
+    """OID4VP 1.0 appendix B.2.6.1, from the request object the wallet read."""
+    p = request.payload
+    thumbprint = None
+    if p["response_mode"] == "direct_post.jwt":
+        key = p["client_metadata"]["jwks"]["keys"][0]
+        canonical = json.dumps({k: key[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
+        thumbprint = hashlib.sha256(canonical.encode()).digest()
+    info = cbor2.dumps([p["client_id"], p["nonce"], thumbprint, p["response_uri"]])
+    return [None, None, ["OpenID4VPHandover", hashlib.sha256(info).digest()]]

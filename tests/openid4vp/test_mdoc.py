@@ -8,70 +8,17 @@ document refuses both.
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import hashlib
-import json
 from typing import Any
 
 import asyncpg
 import cbor2
 import httpx
 import pytest
-from litestar import Litestar
 
-from documents.mdoc import document_signer, mint_mdoc
-from tests.documents.conftest import Citizen, licence_claims
-from tests.openid4vp.conftest import Request, open_request, response_form
+from tests.documents.conftest import Citizen
+from tests.openid4vp.conftest import MDL_NS, Request, mdl_query, open_request, response_form, transcript
 from tests.support import mdoc_holder
 from tests.support.signing import b64url
-from wallet_api.settings import Settings
-
-MDL_NS = "org.iso.18013.5.1"
-
-
-def _unb64url(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def mdl_query(*elements: str, namespace: str = MDL_NS) -> dict[str, Any]:
-    return {
-        "credentials": [
-            {
-                "id": "mdl",
-                "format": "mso_mdoc",
-                "meta": {"doctype_value": "org.iso.18013.5.1.mDL"},
-                "claims": [{"path": [namespace, e], "intent_to_retain": False} for e in elements],
-            }
-        ]
-    }
-
-
-def transcript(request: Request) -> list[Any]:
-    """OID4VP 1.0 appendix B.2.6.1, from the request object the wallet read."""
-    p = request.payload
-    thumbprint = None
-    if p["response_mode"] == "direct_post.jwt":
-        key = p["client_metadata"]["jwks"]["keys"][0]
-        canonical = json.dumps({k: key[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
-        thumbprint = hashlib.sha256(canonical.encode()).digest()
-    info = cbor2.dumps([p["client_id"], p["nonce"], thumbprint, p["response_uri"]])
-    return [None, None, ["OpenID4VPHandover", hashlib.sha256(info).digest()]]
-
-
-@pytest.fixture
-async def mdoc(app: Litestar, db: asyncpg.Pool, settings: Settings, held: str, holder: Citizen) -> bytes:
-    """The holder's licence as an mdoc, bound to the device key, on its SD-JWT credential's status entry."""
-    status = json.loads(_unb64url(held.split("~")[0].split(".")[1]))["status"]["status_list"]
-    signer = await document_signer(db, app.state.services.keys, "csgt", base_url=settings.public_base_url)
-    return mint_mdoc(
-        signer,
-        claims=licence_claims(),
-        holder_jwk=mdoc_holder.public_jwk(holder.key),
-        status_uri=status["uri"],
-        status_idx=status["idx"],
-        valid_until=dt.datetime.now(dt.UTC) + dt.timedelta(days=30),
-    )
 
 
 def _present(request: Request, mdoc: bytes, holder: Citizen, *elements: str, **over: Any) -> dict[str, str]:

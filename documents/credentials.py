@@ -36,6 +36,8 @@ __all__ = [
     "DOCUMENTS_LEVEL",
     "HeldCredential",
     "citizen_document",
+    "credential_claims",
+    "credential_validity",
     "ensure_credential",
     "issuer_url",
     "mint_document_credential",
@@ -151,6 +153,24 @@ async def ensure_credential(
     return _held(row)
 
 
+def credential_claims(doc: asyncpg.Record) -> dict[str, Any]:
+    """What a credential of the document says: its claims, and the derived ones that hold."""
+    doc_type = get_type(doc["doc_type"])
+    assert doc_type is not None
+    claims: dict[str, Any] = dict(doc["claims"])
+    if DERIVED_AGE_OVER_18 in doc_type.derived and doc_type.derive(DERIVED_AGE_OVER_18, claims, today_ict()):
+        # Only ever true once true, so a credential never goes stale on it.
+        claims[DERIVED_AGE_OVER_18] = True
+    return claims
+
+
+def credential_validity(doc: asyncpg.Record) -> tuple[dt.datetime, dt.datetime | None]:
+    """(start of the document's first valid day, end of its last; None: it never expires), in ICT."""
+    valid_from = _end_of(doc["valid_from"] - dt.timedelta(days=1))
+    assert valid_from is not None
+    return valid_from, _end_of(doc["valid_until"])
+
+
 def mint_document_credential(
     key: SigningKey,
     settings: Settings,
@@ -165,12 +185,8 @@ def mint_document_credential(
     decoys; and when it expires (the end of the document's last valid day)."""
     doc_type = get_type(doc["doc_type"])
     assert doc_type is not None
-    claims: dict[str, Any] = dict(doc["claims"])
-    if DERIVED_AGE_OVER_18 in doc_type.derived and doc_type.derive(DERIVED_AGE_OVER_18, claims, today_ict()):
-        # Only ever true once true, so a credential never goes stale on it.
-        claims[DERIVED_AGE_OVER_18] = True
-    expires_at = _end_of(doc["valid_until"])
-    valid_from = _end_of(doc["valid_from"] - dt.timedelta(days=1))
+    claims = credential_claims(doc)
+    valid_from, expires_at = credential_validity(doc)
     sd_jwt = mint_sd_jwt(
         key,
         iss=issuer_url(settings.public_base_url, doc["issuer_org_id"]),
@@ -180,7 +196,7 @@ def mint_document_credential(
         status_uri=status_list_uri(settings.public_base_url, list_id),
         status_idx=idx,
         iat=iat,
-        nbf=int(valid_from.timestamp()) if valid_from is not None else None,
+        nbf=int(valid_from.timestamp()),
         exp=int(expires_at.timestamp()) if expires_at is not None else None,
     )
     return sd_jwt, expires_at

@@ -1,10 +1,11 @@
 """Minting a batch: one credential per holder key, all rows of ``credentials`` under one batch id.
 
 Each credential of a batch has its own status-list position (drawn at random like any
-other), its own salts and decoy digests, and its own holder key, so that two verifiers
-shown two credentials of one batch find nothing in common but what the document says and
-who signed it. For the same reason ``iat`` is the start of the day of issuance (UTC), the
-same for every credential issued that day, not the second of the batch.
+other), its own salts and decoy digests (SD-JWT VC) or random digest ids and decoys (mdoc,
+documents/mdoc), and its own holder key, so that two verifiers shown two credentials of one
+batch find nothing in common but what the document says and who signed it. For the same
+reason an SD-JWT VC's ``iat`` is the start of the day of issuance (UTC), the same for every
+credential issued that day, not the second of the batch.
 
 The rows carry the document's id and version, so the agency's update, suspension and
 revocation (documents/service.py, acting on credentials by document) reach every
@@ -15,44 +16,90 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from uuid import UUID
 
 import asyncpg
 
-from documents.credentials import DOCUMENTS_LEVEL, mint_document_credential
+from documents.credentials import (
+    DOCUMENTS_LEVEL,
+    credential_claims,
+    credential_validity,
+    mint_document_credential,
+)
 from documents.issuer_keys import issuer_signing_key
-from documents.statuslist import VALID, allocate_indexes
+from documents.mdoc import document_signer, mint_mdoc
+from documents.statuslist import VALID, allocate_indexes, status_list_uri
+from openid4vci.configurations import MSO_MDOC, Configuration
 from openid4vci.errors import ProtocolError
 from openid4vci.proofs import HolderKey
-from wallet_api.kernel import DatabaseKeyProvider, Settings
+from wallet_api.kernel import DatabaseKeyProvider, Settings, b64url_encode
 
 __all__ = ["issue_batch"]
 
 _DAY = 86400
+
+#: Mints one credential of a locked document row for a holder key at a status position:
+#: (the credential as the response carries it, the SD-JWT text or the mdoc bytes stored).
+Minter = Callable[[asyncpg.Record, HolderKey, UUID, int], tuple[str, str | None, bytes | None]]
 
 
 def _denied(description: str) -> ProtocolError:
     return ProtocolError("credential_request_denied", description)
 
 
+async def _minter(
+    pool: asyncpg.Pool, keys: DatabaseKeyProvider, settings: Settings, wanted: Configuration, org_id: str
+) -> tuple[str, Minter]:
+    """The signing key's ``kid`` and the minting function of the configuration's format.
+
+    Keys are fetched before the transaction, as the app's own credentials are (a first key
+    of an issuer takes a connection of its own); a batch signs all its credentials with them.
+    """
+    base_url = settings.public_base_url
+    if wanted.format == MSO_MDOC:
+        signer = await document_signer(pool, keys, org_id, base_url=base_url)
+
+        def mdoc(doc: asyncpg.Record, holder: HolderKey, list_id: UUID, idx: int) -> tuple[str, str | None, bytes]:
+            valid_from, valid_until = credential_validity(doc)
+            minted = mint_mdoc(
+                signer,
+                claims=credential_claims(doc),
+                holder_jwk=holder.jwk,
+                status_uri=status_list_uri(base_url, list_id),
+                status_idx=idx,
+                valid_until=valid_until,
+                valid_from=valid_from,
+            )
+            return b64url_encode(minted), None, minted
+
+        return signer.key.kid, mdoc
+    key = await issuer_signing_key(pool, keys, org_id)
+    iat = int(time.time()) // _DAY * _DAY
+
+    def sd_jwt(doc: asyncpg.Record, holder: HolderKey, list_id: UUID, idx: int) -> tuple[str, str, None]:
+        minted, _ = mint_document_credential(key, settings, doc, holder.jwk, list_id, idx, iat=iat)
+        return minted, minted, None
+
+    return key.kid, sd_jwt
+
+
 async def issue_batch(
     pool: asyncpg.Pool,
     keys: DatabaseKeyProvider,
     settings: Settings,
+    wanted: Configuration,
     *,
     account_id: UUID,
     document_id: UUID,
     holders: list[HolderKey],
 ) -> list[str]:
-    """SD-JWT VCs of the document for each holder key, stored; refused unless the document is
-    still the account's, active, and the account at the documents' level."""
-    issuer_org_id = await pool.fetchval("SELECT issuer_org_id FROM documents WHERE id = $1", document_id)
-    if issuer_org_id is None:
+    """Credentials of the document in the configuration, one per holder key, stored; refused
+    unless the document is still the account's, active, and the account at the documents' level."""
+    org_id = await pool.fetchval("SELECT issuer_org_id FROM documents WHERE id = $1", document_id)
+    if org_id is None:
         raise ProtocolError("unknown_credential_identifier", "No such document.")
-    # Fetched before the transaction, as the app's own credentials are (a first key of an
-    # issuer takes a connection of its own).
-    key = await issuer_signing_key(pool, keys, issuer_org_id)
-    iat = int(time.time()) // _DAY * _DAY
+    kid, mint = await _minter(pool, keys, settings, wanted, org_id)
     batch_id = uuid.uuid4()
     async with pool.acquire() as conn, conn.transaction():
         doc = await conn.fetchrow(
@@ -67,25 +114,28 @@ async def issue_batch(
             raise _denied("The holder's account is below identification level 2.")
         if doc["state"] != "active":
             raise _denied(f"The document is {doc['state']}.")
-        list_id, indexes = await allocate_indexes(conn, issuer_org_id, len(holders))
-        minted = [
-            mint_document_credential(key, settings, doc, holder.jwk, list_id, idx, iat=iat)
-            for holder, idx in zip(holders, indexes, strict=True)
-        ]
+        list_id, indexes = await allocate_indexes(conn, org_id, len(holders))
+        try:
+            minted = [mint(doc, holder, list_id, idx) for holder, idx in zip(holders, indexes, strict=True)]
+        except ValueError as exc:  # an mdoc whose validity has ended, a key mdoc cannot carry
+            raise _denied(f"This credential cannot be issued now ({exc}).") from None
+        _, expires_at = credential_validity(doc)
         await conn.execute(
-            """INSERT INTO credentials (document_id, version, kid, status_list_id, status_idx, status, sd_jwt,
-                                        expires_at, holder_jkt, format, batch_id)
-               SELECT $1, $2, $3, $4, idx, $5, sd_jwt, $6, jkt, 'dc+sd-jwt', $7
-               FROM unnest($8::int[], $9::text[], $10::text[]) AS t(idx, sd_jwt, jkt)""",
+            """INSERT INTO credentials (document_id, version, kid, status_list_id, status_idx, status, expires_at,
+                                        format, batch_id, holder_jkt, sd_jwt, mdoc)
+               SELECT $1, $2, $3, $4, idx, $5, $6, $7, $8, jkt, sd_jwt, mdoc
+               FROM unnest($9::int[], $10::text[], $11::text[], $12::bytea[]) AS t(idx, jkt, sd_jwt, mdoc)""",
             document_id,
             doc["version"],
-            key.kid,
+            kid,
             list_id,
             VALID,
-            minted[0][1],
+            expires_at,
+            wanted.format,
             batch_id,
             indexes,
-            [sd_jwt for sd_jwt, _ in minted],
             [holder.jkt for holder in holders],
+            [text for _, text, _ in minted],
+            [data for _, _, data in minted],
         )
-    return [sd_jwt for sd_jwt, _ in minted]
+    return [credential for credential, _, _ in minted]

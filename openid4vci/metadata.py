@@ -42,7 +42,7 @@ def endpoint(settings: Settings, path: str) -> str:
     return credential_issuer(settings) + path
 
 
-def issuer_metadata(settings: Settings, *, mdoc: bool) -> dict[str, Any]:
+def issuer_metadata(settings: Settings) -> dict[str, Any]:
     return {
         "credential_issuer": credential_issuer(settings),
         "credential_endpoint": endpoint(settings, CREDENTIAL_PATH),
@@ -52,7 +52,7 @@ def issuer_metadata(settings: Settings, *, mdoc: bool) -> dict[str, Any]:
             {"name": "Ví công dân — Cổng cấp giấy tờ số quốc gia", "locale": "vi"},
             {"name": "Citizen Wallet — national digital credential issuer", "locale": "en"},
         ],
-        "credential_configurations_supported": configurations_metadata(mdoc=mdoc),
+        "credential_configurations_supported": configurations_metadata(),
     }
 
 

@@ -28,7 +28,7 @@ from uuid import UUID
 
 import asyncpg
 
-from openid4vci.configurations import sd_jwt_configuration_id
+from openid4vci.configurations import configurations_of
 from openid4vci.metadata import OFFERS_PATH, PRE_AUTHORIZED_GRANT, credential_issuer, endpoint
 from wallet_api.accounts.ratelimit import subject_key
 from wallet_api.kernel import Settings
@@ -136,7 +136,7 @@ async def offer_json(pool: asyncpg.Pool, settings: Settings, ref: str) -> dict[s
     where = _TX_CODE_WHERE[row["made_by"]]
     return {
         "credential_issuer": credential_issuer(settings),
-        "credential_configuration_ids": [sd_jwt_configuration_id(t) for t in row["doc_types"]],
+        "credential_configuration_ids": [c for t in row["doc_types"] for c in configurations_of(t)],
         "grants": {
             PRE_AUTHORIZED_GRANT: {
                 "pre-authorized_code": _code_of(ref),

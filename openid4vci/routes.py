@@ -16,7 +16,13 @@ from documents.guards import issuing_agency
 from documents.qr import render_qr
 from documents.service import load_agency_document
 from openid4vci.access_tokens import read_access_token
-from openid4vci.configurations import configuration
+from openid4vci.configurations import (
+    MDOC_CONFIGURATION,
+    Configuration,
+    configuration,
+    parse_identifier,
+    sd_jwt_configuration_id,
+)
 from openid4vci.dpop import check_dpop
 from openid4vci.errors import ProtocolError, invalid_token
 from openid4vci.issuance import issue_batch
@@ -70,7 +76,7 @@ _TAGS = ["openid4vci"]
     summary="OpenID4VCI credential issuer metadata (configurations generated from the document types)",
 )
 async def credential_issuer_metadata(settings: AppSettings) -> Response[dict[str, Any]]:
-    return Response(issuer_metadata(settings, mdoc=False), headers={"Cache-Control": "public, max-age=300"})
+    return Response(issuer_metadata(settings), headers={"Cache-Control": "public, max-age=300"})
 
 
 @get(
@@ -119,39 +125,36 @@ def _access_token(request: Request[Any, Any, Any]) -> str:
     return token.strip()
 
 
-async def _requested_document(db: asyncpg.Pool, body: dict[str, Any], granted: tuple[UUID, ...]) -> UUID:
-    """The document a credential request names, by identifier or by configuration."""
+async def _requested(db: asyncpg.Pool, body: dict[str, Any], granted: tuple[UUID, ...]) -> tuple[UUID, Configuration]:
+    """The document and configuration a credential request names, by identifier or by configuration."""
     identifier, configuration_id = body.get("credential_identifier"), body.get("credential_configuration_id")
     if (identifier is None) == (configuration_id is None):
         raise ProtocolError(
             "invalid_credential_request", "Name either credential_identifier or credential_configuration_id."
         )
     if identifier is not None:
-        try:
-            named = UUID(identifier) if isinstance(identifier, str) else None
-        except ValueError:
-            named = None
-        if named is None or named not in granted:
-            raise ProtocolError(
-                "unknown_credential_identifier", "The access token grants no such credential_identifier."
-            )
-        return named
-    wanted = configuration(configuration_id, mdoc=False) if isinstance(configuration_id, str) else None
+        named = parse_identifier(identifier) if isinstance(identifier, str) else None
+        if named is None or named[0] not in granted:
+            raise ProtocolError("unknown_credential_identifier", "The access token grants no such identifier.")
+        document_id, mdoc = named
+        doc_type = await db.fetchval("SELECT doc_type FROM documents WHERE id = $1", document_id)
+        wanted = configuration(MDOC_CONFIGURATION if mdoc else sd_jwt_configuration_id(doc_type or ""))
+        if wanted is None or wanted.doc_type.code != doc_type:
+            raise ProtocolError("unknown_credential_identifier", "The access token grants no such identifier.")
+        return document_id, wanted
+    wanted = configuration(configuration_id) if isinstance(configuration_id, str) else None
     if wanted is None:
         raise ProtocolError("unknown_credential_configuration", "No such credential_configuration_id.")
     matching = await db.fetch(
         "SELECT id FROM documents WHERE id = ANY($1::uuid[]) AND doc_type = $2", list(granted), wanted.doc_type.code
     )
     if not matching:
-        raise ProtocolError(
-            "unknown_credential_configuration", "The access token grants no credential of this configuration."
-        )
+        raise ProtocolError("unknown_credential_configuration", "The access token grants no such configuration.")
     if len(matching) > 1:
         raise ProtocolError(
             "invalid_credential_request", "Several documents have this configuration: name a credential_identifier."
         )
-    document_id: UUID = matching[0]["id"]
-    return document_id
+    return matching[0]["id"], wanted
 
 
 @post(
@@ -187,7 +190,7 @@ async def credential_endpoint(
         raise ProtocolError("invalid_credential_request", "The body must be one JSON object.")
     if "credential_response_encryption" in body:
         raise ProtocolError("invalid_encryption_parameters", "Encrypted credential responses are not offered.")
-    document_id = await _requested_document(db, body, grant.document_ids)
+    document_id, wanted = await _requested(db, body, grant.document_ids)
     holders = check_key_proofs(
         body.get("proofs"),
         audience=issuer,
@@ -197,7 +200,7 @@ async def credential_endpoint(
     if not await spend_nonces(redis, {h.nonce for h in holders}):
         raise ProtocolError("invalid_nonce", "A key proof's c_nonce is unknown, expired or used; get a new one.")
     credentials = await issue_batch(
-        db, key_provider, settings, account_id=grant.account_id, document_id=document_id, holders=holders
+        db, key_provider, settings, wanted, account_id=grant.account_id, document_id=document_id, holders=holders
     )
     return Response({"credentials": [{"credential": c} for c in credentials]}, headers=_NO_STORE)
 

@@ -27,7 +27,7 @@ import redis.asyncio as aioredis
 from litestar import Request, Response, post
 
 from openid4vci.access_tokens import issue_access_token
-from openid4vci.configurations import sd_jwt_configuration_id
+from openid4vci.configurations import configurations_of, credential_identifier
 from openid4vci.dpop import DpopKey, check_dpop
 from openid4vci.errors import ProtocolError
 from openid4vci.metadata import PRE_AUTHORIZED_GRANT, TOKEN_PATH, credential_issuer, endpoint
@@ -155,7 +155,9 @@ async def _authorization_details(pool: asyncpg.Pool, document_ids: list[UUID]) -
     )
     by_configuration: dict[str, list[str]] = {}
     for row in rows:
-        by_configuration.setdefault(sd_jwt_configuration_id(row["doc_type"]), []).append(str(row["id"]))
+        for configuration_id in configurations_of(row["doc_type"]):
+            identifier = credential_identifier(row["id"], configuration_id)
+            by_configuration.setdefault(configuration_id, []).append(identifier)
     return [
         {"type": "openid_credential", "credential_configuration_id": configuration, "credential_identifiers": ids}
         for configuration, ids in by_configuration.items()

@@ -15,6 +15,7 @@ import httpx
 from jwcrypto.jwk import JWK
 from sd_jwt.verifier import SDJWTVerifier
 
+from documents.mdoc import check_issuer_signed, trusted_roots
 from documents.statuslist import decode_list, status_at
 from tests.documents.conftest import Citizen, issue
 from tests.openid4vci.wallet import ISSUER, PRE_AUTHORIZED, Wallet, public_jwk, thumbprint
@@ -108,7 +109,7 @@ async def test_holder_offers_a_document_and_another_wallet_gets_a_batch(
     wallet = Wallet(client)
     offer = await wallet.offer(made["offer"])
     assert offer["credential_issuer"] == ISSUER
-    assert offer["credential_configuration_ids"] == ["driving_licence_sd_jwt"]
+    assert offer["credential_configuration_ids"] == ["driving_licence_sd_jwt", "driving_licence_mdoc"]
     assert offer["grants"][PRE_AUTHORIZED]["tx_code"]["length"] == 6
 
     token = await wallet.redeem(made["offer"], made["tx_code"])
@@ -118,7 +119,12 @@ async def test_holder_offers_a_document_and_another_wallet_gets_a_batch(
             "type": "openid_credential",
             "credential_configuration_id": "driving_licence_sd_jwt",
             "credential_identifiers": [doc["id"]],
-        }
+        },
+        {
+            "type": "openid_credential",
+            "credential_configuration_id": "driving_licence_mdoc",
+            "credential_identifiers": [f"{doc['id']}:mdoc"],
+        },
     ]
     keys, r = await wallet.batch(token["access_token"], doc["id"], 3)
     assert r.status_code == 200, r.text
@@ -192,6 +198,7 @@ async def test_by_configuration_id_when_the_token_names_one_document_of_that_typ
     token = await wallet.redeem(made["offer"], made["tx_code"])
     assert {d["credential_configuration_id"] for d in token["authorization_details"]} == {
         "driving_licence_sd_jwt",
+        "driving_licence_mdoc",
         "chip_id_card_sd_jwt",
     }
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -206,3 +213,29 @@ async def test_by_configuration_id_when_the_token_names_one_document_of_that_typ
     r = await wallet.credential(token["access_token"], body)
     assert r.status_code == 200, r.text
     assert payload_of(r.json()["credentials"][0]["credential"])["vct"].endswith("/chip_id_card/v1")
+
+
+async def test_the_driving_licence_comes_as_a_batch_of_mdocs_too(
+    client: httpx.AsyncClient, issuer: Any, holder: Citizen, db: asyncpg.Pool
+) -> None:
+    meta = (await client.get("/.well-known/openid-credential-issuer")).json()
+    mdl = meta["credential_configurations_supported"]["driving_licence_mdoc"]
+    assert mdl["format"] == "mso_mdoc" and mdl["doctype"] == "org.iso.18013.5.1.mDL"
+    assert mdl["credential_signing_alg_values_supported"] == [-7]
+    doc = await issue(client, issuer)
+    made = await offer_from_app(client, holder, doc["id"])
+    wallet = Wallet(client)
+    token = await wallet.redeem(made["offer"], made["tx_code"])
+    keys, r = await wallet.batch(token["access_token"], f"{doc['id']}:mdoc", 3)
+    assert r.status_code == 200, r.text
+    roots = await trusted_roots(db, refresh=True)
+    checked = [check_issuer_signed(b64url_decode(c["credential"]), roots=roots) for c in r.json()["credentials"]]
+    assert [d.device_jwk for d in checked] == [public_jwk(k) for k in keys]
+    assert {d.issuer_org_id for d in checked} == {"csgt"}
+    assert {d.namespaces["org.iso.18013.5.1"]["document_number"] for d in checked} == {"001090012345"}
+    assert len({d.status.idx for d in checked if d.status is not None}) == 3
+    rows = await db.fetch("SELECT format, sd_jwt, mdoc FROM credentials WHERE document_id = $1", doc["id"])
+    assert {r["format"] for r in rows} == {"mso_mdoc"} and all(r["sd_jwt"] is None and r["mdoc"] for r in rows)
+    # Revoking the licence reaches the mdocs' status entries as well.
+    await client.post(f"/v1/agency/documents/{doc['id']}/revoke", headers=issuer, json={"reason": "lost"})
+    assert set(await db.fetchval("SELECT array_agg(status) FROM credentials WHERE document_id = $1", doc["id"])) == {1}

@@ -124,8 +124,11 @@ def configurations_metadata() -> dict[str, Any]:
     supported: dict[str, Any] = {}
     for doc_type in all_types():
         claims = [_claim([n], doc_type.label(n).vi, doc_type.label(n).en) for n in doc_type.disclosable]
-        supported[sd_jwt_configuration_id(doc_type.code)] = {
+        configuration_id = sd_jwt_configuration_id(doc_type.code)
+        supported[configuration_id] = {
             "format": SD_JWT,
+            # HAIP §4.1: a scope for every configuration (the authorization code flow asks by it).
+            "scope": configuration_id,
             "vct": doc_type.vct,
             "cryptographic_binding_methods_supported": ["jwk"],
             "credential_signing_alg_values_supported": ["ES256"],
@@ -138,6 +141,7 @@ def configurations_metadata() -> dict[str, Any]:
         claims += [_claim([VN_NAMESPACE, e], vi, en) for e, (vi, en) in _VN_ELEMENTS.items()]
         supported[MDOC_CONFIGURATION] = {
             "format": MSO_MDOC,
+            "scope": MDOC_CONFIGURATION,
             "doctype": MDL_DOCTYPE,
             "cryptographic_binding_methods_supported": ["cose_key"],
             "credential_signing_alg_values_supported": [_COSE_ES256],

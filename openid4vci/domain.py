@@ -5,6 +5,7 @@ from litestar import Router
 from openid4vci import routes, token
 from openid4vci.access_tokens import ACCESS_TOKEN_KEYS
 from openid4vci.errors import ProtocolError, protocol_error_response
+from openid4vci.sweep import OFFERS_SWEEP
 from wallet_api.kernel import Domain
 
 __all__ = ["DOMAIN"]
@@ -21,5 +22,6 @@ DOMAIN = Domain(
         ),
         *routes.APP_ROUTES,
     ],
+    loops=[OFFERS_SWEEP],
     signing_keys=[ACCESS_TOKEN_KEYS],
 )

@@ -77,7 +77,7 @@ async def test_issuer_metadata_offers_every_document_type_as_sd_jwt_vc(client: h
     assert meta["nonce_endpoint"] == f"{ISSUER}/openid4vci/nonce"
     assert meta["batch_credential_issuance"] == {"batch_size": 10}
     licence = meta["credential_configurations_supported"]["driving_licence_sd_jwt"]
-    assert licence["format"] == "dc+sd-jwt"
+    assert licence["format"] == "dc+sd-jwt" and licence["scope"] == "driving_licence_sd_jwt"
     assert licence["vct"] == "https://citizenwallet.vn/credentials/driving_licence/v1"
     assert licence["cryptographic_binding_methods_supported"] == ["jwk"]
     assert licence["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256"]

@@ -333,3 +333,19 @@ async def test_any_batch_has_one_credential_per_key_with_distinct_positions_and_
     assert len(positions) == count
     disclosures = [d for c in credentials for d in c.split("~")[1:-1]]
     assert len(set(disclosures)) == len(disclosures)
+
+
+async def test_dead_offers_are_swept_a_day_after_they_expire(
+    offered: dict[str, Any], db: asyncpg.Pool, settings: Any
+) -> None:
+    from openid4vci.sweep import OFFERS_SWEEP
+    from tests.support.workers import worker_context
+
+    ctx = worker_context(settings, db, None, None, worker_id="t")  # type: ignore[arg-type]
+    assert await OFFERS_SWEEP.run_once(ctx) == 0
+    await db.execute(
+        "UPDATE credential_offers SET expires_at = now() - interval '25 hours' WHERE id = $1",
+        offered["made"]["offer_id"],
+    )
+    assert await OFFERS_SWEEP.run_once(ctx) == 1
+    assert await db.fetchval("SELECT count(*) FROM credential_offers") == 0

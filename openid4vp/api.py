@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlencode, urlsplit
 
 from litestar import get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from redis.exceptions import RedisError
 
@@ -24,13 +24,14 @@ from documents.guards import verifier
 from documents.qr import render_qr
 from openid4vp import transactions
 from openid4vp.dcql import DcqlInvalid, parse_dcql
-from openid4vp.identity import client_host
-from openid4vp.request_object import X509_SAN_DNS, new_encryption_key
+from openid4vp.identity import VERIFIER_IDENTITY, client_host
+from openid4vp.request_object import X509_HASH, X509_SAN_DNS, new_encryption_key, x509_hash_client_id
 from openid4vp.schemas import PresentationRequestIn, PresentationRequestOut, PresentationStatusOut
 from wallet_api.kernel import (
     NOT_REPLAYED,
     AppServices,
     Caller,
+    Forbidden,
     NotFound,
     Principal,
     Services,
@@ -111,6 +112,8 @@ async def create_presentation_request(
     redirect_uri = _redirect_uri(settings, data.redirect_uri)
     if data.client_id_prefix == X509_SAN_DNS:
         client_id = f"{X509_SAN_DNS}:{client_host(settings)}"
+    elif data.client_id_prefix == X509_HASH:
+        client_id = x509_hash_client_id(await services.get(VERIFIER_IDENTITY).current())
     else:
         client_id = str(principal.org_id)
     enc_key, enc_kid = new_encryption_key() if data.response_mode == "direct_post.jwt" else ("", "")
@@ -169,16 +172,27 @@ def _not_found() -> NotFound:
     summary="The outcome of a presentation request: pending, the requested claims (once), or why it was refused",
 )
 async def presentation_request_status(
-    principal: Caller, services: AppServices, transaction_id: FromPath[str]
+    principal: Caller,
+    services: AppServices,
+    transaction_id: FromPath[str],
+    response_code: Annotated[str | None, QueryParameter(max_length=64)] = None,
 ) -> PresentationStatusOut:
-    return await _status(services, principal, transaction_id)
+    return await _status(services, principal, transaction_id, response_code)
 
 
-async def _status(services: Services, principal: Principal, transaction_id: str) -> PresentationStatusOut:
+async def _status(
+    services: Services, principal: Principal, transaction_id: str, response_code: str | None
+) -> PresentationStatusOut:
     try:
         found = await transactions.find(services.redis, transaction_id)
         if found is None or found.org != principal.org_id:
             raise _not_found()  # another verifier's request is not ours to confirm
+        if found.response_code and not secrets.compare_digest(found.response_code, response_code or ""):
+            # Same-device (HAIP 5.1): the result goes only to the session the wallet was sent back to.
+            raise Forbidden(
+                "Show the response_code the wallet's redirect brought back to read this result.",
+                slug="response-code-mismatch",
+            )
         if found.phase != "answered":
             return PresentationStatusOut(
                 transaction_id=transaction_id,
@@ -196,7 +210,7 @@ async def _status(services: Services, principal: Principal, transaction_id: str)
         status="presented",
         request_fetched=True,
         credentials=result["credentials"],
-        response_code=result.get("response_code"),
+        response_code=found.response_code or None,
     )
 
 

@@ -31,8 +31,10 @@ _MAX_CREDENTIALS = 10
 _MAX_CLAIMS = 64
 _MAX_SETS = 16
 _CREDENTIAL_QUERY_MEMBERS = {"id", "format", "meta", "claims", "claim_sets", "multiple"} | {
-    "require_cryptographic_holder_binding"
+    "require_cryptographic_holder_binding",
+    "trusted_authorities",
 }
+_KEY_IDENTIFIER = re.compile(r"^[A-Za-z0-9_-]{4,128}$")
 
 
 class DcqlInvalid(ValueError):
@@ -160,6 +162,19 @@ def _claims(r: _Reader, raw: Any, key: str, doc_type: DocumentType, fmt: str) ->
     return fields, ids
 
 
+def _trusted_authorities(r: _Reader, raw: Any, key: str) -> None:
+    """Authority Key Identifiers (HAIP 5): passed to the wallet to choose credentials; our own
+    issuer trust is what decides (a wallet may ignore the hint)."""
+    for i, entry in enumerate(r.array(raw, key, _MAX_SETS)):
+        values = entry.get("values") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict) or entry.get("type") != "aki" or set(entry) != {"type", "values"}:
+            r.fail(f"{key}[{i}]", 'only {"type": "aki", "values": [...]} is supported')
+        elif not (
+            isinstance(values, list) and values and all(isinstance(v, str) and _KEY_IDENTIFIER.match(v) for v in values)
+        ):
+            r.fail(f"{key}[{i}].values", "must be base64url key identifiers")
+
+
 def _check_groups(r: _Reader, key: str, doc_type: DocumentType, option: frozenset[str]) -> None:
     for group in doc_type.groups:
         if option & group and not group <= option:
@@ -170,9 +185,7 @@ def _credential(r: _Reader, raw: Any, key: str, seen: set[str]) -> CredentialQue
     if not isinstance(raw, dict):
         r.fail(key, "must be an object")
         return None
-    r.only(
-        raw, key, {"id", "format", "meta", "claims", "claim_sets", "multiple", "require_cryptographic_holder_binding"}
-    )
+    r.only(raw, key, _CREDENTIAL_QUERY_MEMBERS)
     query_id = raw.get("id")
     if not isinstance(query_id, str) or not _ID.match(query_id) or query_id in seen:
         r.fail(f"{key}.id", "must be a unique identifier of letters, digits, _ and -")
@@ -180,6 +193,8 @@ def _credential(r: _Reader, raw: Any, key: str, seen: set[str]) -> CredentialQue
     seen.add(query_id)
     if raw.get("multiple", False) is not False:
         r.fail(f"{key}.multiple", "one credential per query: multiple is not supported")
+    if "trusted_authorities" in raw:
+        _trusted_authorities(r, raw["trusted_authorities"], f"{key}.trusted_authorities")
     if raw.get("require_cryptographic_holder_binding", True) is not True:
         r.fail(f"{key}.require_cryptographic_holder_binding", "holder binding is always required")
     fmt = raw.get("format")

@@ -15,7 +15,6 @@ A rotated key (``wallet keys rotate openid4vp-request``) gets its certificate th
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -32,8 +31,6 @@ CA_PURPOSE = "openid4vp-ca"
 REQUEST_PURPOSE = "openid4vp-request"
 _ROOT_YEARS = 10
 _LEAF_DAYS = 397
-#: Seconds a process keeps its identity before checking for a rotated key.
-_RECHECK_SECONDS = 30.0
 
 
 def client_host(settings: Settings) -> str:
@@ -138,23 +135,43 @@ async def _store(pool: asyncpg.Pool, kid: str, host: str, issuer_kid: str | None
     return kept or await _stored(pool, kid, host, issuer_kid) or der
 
 
+_ACTIVE_LEAF = """SELECT k.kid, c.der FROM signing_keys k
+LEFT JOIN openid4vp_certificates c
+       ON c.kid = k.kid AND c.host = $2 AND c.not_after > now() + interval '1 day'
+WHERE k.purpose = $1 AND k.owner IS NULL AND k.active"""
+
+
 class VerifierIdentity:
     """This process's view of the service's request-signing key and certificate chain."""
 
     def __init__(self, pool: asyncpg.Pool, keys: DatabaseKeyProvider, settings: Settings) -> None:
         self._pool, self._keys, self._host = pool, keys, client_host(settings)
-        self._current: tuple[VerifierKey, float] | None = None
+        self._current: VerifierKey | None = None
+
+    async def _active_key(self, purpose: str, active: str | None = None) -> SigningKey:
+        """The provider's active key for ``purpose``, re-read if another process rotated it."""
+        if active is None:
+            active = await self._pool.fetchval(
+                "SELECT kid FROM signing_keys WHERE purpose = $1 AND owner IS NULL AND active", purpose
+            )
+        key = await self._keys.active_key(purpose)
+        if key.kid != active:
+            self._keys.forget_cached()
+            key = await self._keys.active_key(purpose)
+        return key
 
     async def current(self) -> VerifierKey:
         """The active key and its chain, made (key, root, leaf) where missing."""
+        # The active key and its stored certificate are read each time (one small query), so every
+        # process signs with the key and shows the certificate the others do, also right after a
+        # rotation or a renewal: an x509_hash client id names that very certificate.
+        row = await self._pool.fetchrow(_ACTIVE_LEAF, REQUEST_PURPOSE, self._host)
+        active, leaf = (row["kid"], row["der"]) if row is not None else (None, None)
         cached = self._current
-        if cached is not None and time.monotonic() - cached[1] < _RECHECK_SECONDS:
-            return cached[0]
-        key = await self._keys.active_key(REQUEST_PURPOSE)
-        if cached is not None and cached[0].key.kid == key.kid:
-            self._current = (cached[0], time.monotonic())
-            return cached[0]
-        ca = await self._keys.active_key(CA_PURPOSE)
+        if cached is not None and cached.key.kid == active and cached.chain[0] == leaf:
+            return cached
+        key = await self._active_key(REQUEST_PURPOSE, active)
+        ca = await self._active_key(CA_PURPOSE)
         root_der = await _stored(self._pool, ca.kid, "", None)
         if root_der is None:
             root_der = await _store(self._pool, ca.kid, "", None, _root_certificate(ca))
@@ -165,7 +182,7 @@ class VerifierIdentity:
                 self._pool, key.kid, self._host, ca.kid, _leaf_certificate(key, self._host, ca, root)
             )
         found = VerifierKey(key=key, chain=(leaf_der, root_der), host=self._host)
-        self._current = (found, time.monotonic())
+        self._current = found
         return found
 
 

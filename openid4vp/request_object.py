@@ -13,6 +13,7 @@ its requests carry none (a wallet that knows a client refuses ``client_metadata`
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 from typing import Any
 
@@ -26,15 +27,18 @@ __all__ = [
     "ENCRYPTION_ENCS",
     "REQUEST_TYP",
     "VP_FORMATS",
+    "X509_HASH",
     "X509_SAN_DNS",
     "encryption_jwk",
     "new_encryption_key",
     "private_encryption_key",
     "signed_request_object",
+    "x509_hash_client_id",
 ]
 
 REQUEST_TYP = "oauth-authz-req+jwt"
 X509_SAN_DNS = "x509_san_dns"
+X509_HASH = "x509_hash"
 #: The content encryption a wallet may use for ``direct_post.jwt`` (A128GCM is the default).
 ENCRYPTION_ENCS = ("A128GCM", "A256GCM")
 #: What this verifier accepts (OpenID4VP 1.0 appendix B): ES256 everywhere.
@@ -64,6 +68,11 @@ def encryption_jwk(tx: Transaction) -> dict[str, str]:
     return {**public_jwk(public), "kid": tx.enc_kid, "use": "enc", "alg": "ECDH-ES"}
 
 
+def x509_hash_client_id(identity: VerifierKey) -> str:
+    """``x509_hash:`` and the base64url SHA-256 of the leaf certificate (OID4VP 1.0 section 5.9.3)."""
+    return f"{X509_HASH}:{b64url_encode(hashlib.sha256(identity.chain[0]).digest())}"
+
+
 def signed_request_object(tx: Transaction, identity: VerifierKey, verifier_name: str) -> str:
     now = int(time.time())
     payload: dict[str, Any] = {
@@ -79,7 +88,7 @@ def signed_request_object(tx: Transaction, identity: VerifierKey, verifier_name:
         "state": tx.state,
         "dcql_query": tx.dcql,
     }
-    if tx.client_id.startswith(X509_SAN_DNS + ":"):
+    if ":" in tx.client_id:  # x509_san_dns, x509_hash: the metadata comes with the request
         metadata: dict[str, Any] = {"client_name": verifier_name, "vp_formats_supported": VP_FORMATS}
         if tx.mode == "direct_post.jwt":
             metadata["jwks"] = {"keys": [encryption_jwk(tx)]}

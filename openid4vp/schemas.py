@@ -17,8 +17,9 @@ class PresentationRequestIn(msgspec.Struct, forbid_unknown_fields=True):
     #: ``direct_post.jwt`` (the default, HAIP): the wallet encrypts its response to a key of this request.
     response_mode: Literal["direct_post", "direct_post.jwt"] = "direct_post.jwt"
     #: ``x509_san_dns`` (the default): client_id ``x509_san_dns:<our host>``, checked by the wallet
-    #: against the request's certificate. ``pre-registered``: client_id = the verifier's organisation id.
-    client_id_prefix: Literal["x509_san_dns", "pre-registered"] = "x509_san_dns"
+    #: against the request's certificate; ``x509_hash`` (HAIP): ``x509_hash:<sha-256 of that
+    #: certificate>``; ``pre-registered``: client_id = the verifier's organisation id.
+    client_id_prefix: Literal["x509_san_dns", "x509_hash", "pre-registered"] = "x509_san_dns"
     #: Same-device: where the wallet sends the person back after answering (https).
     redirect_uri: Annotated[str, Meta(min_length=1, max_length=2000)] | None = None
 
@@ -47,6 +48,7 @@ class PresentationStatusOut(msgspec.Struct, omit_defaults=True):
     request_fetched: bool = False
     #: Per DCQL credential query id: the document's type, issuer, status and the requested claims only.
     credentials: dict[str, Any] | None = None
-    #: The value the wallet's redirect carried (same-device), to match it to the browser session.
+    #: The value the wallet's redirect carried (same-device): the result is given only to a
+    #: read that shows it (``?response_code=``), so only the browser session the wallet came back to.
     response_code: str | None = None
     error: dict[str, str] | None = None

@@ -89,6 +89,8 @@ class Found:
     phase: str
     org: str
     result: dict[str, Any] | None
+    #: Same-device: the code the wallet's redirect carried, which a read of the result must show.
+    response_code: str
 
 
 def _text(value: Any) -> str:
@@ -136,10 +138,13 @@ async def peek(redis: aioredis.Redis, request_id: str) -> Transaction | str:
     return _transaction(request_id, [v for pair in record.items() for v in pair])
 
 
-async def finish(redis: aioredis.Redis, tx: Transaction, *, phase: str, result: dict[str, Any], ttl: int) -> None:
+async def finish(
+    redis: aioredis.Redis, tx: Transaction, *, phase: str, result: dict[str, Any], ttl: int, response_code: str = ""
+) -> None:
     """Record the outcome of the check (``answered`` with the result, or ``refused`` with the error)."""
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.hset(_key(tx.id), mapping={"phase": phase, "result": json.dumps(result)})
+        outcome: dict[Any, Any] = {"phase": phase, "result": json.dumps(result), "response_code": response_code}
+        pipe.hset(_key(tx.id), mapping=outcome)
         pipe.expire(_key(tx.id), ttl)
         pipe.expire(_txn_key(tx.txn), ttl)
         await pipe.execute()
@@ -151,11 +156,11 @@ async def find(redis: aioredis.Redis, transaction_id: str) -> Found | None:
     if request_id is None:
         return None
     request_id = _text(request_id)
-    phase, org, result = await redis.hmget(_key(request_id), ["phase", "org", "result"])
+    phase, org, result, code = await redis.hmget(_key(request_id), ["phase", "org", "result", "response_code"])
     if phase is None:
         return None
     refusal = json.loads(result) if _text(phase) == "refused" and result is not None else None
-    return Found(request_id, _text(phase), _text(org), refusal)
+    return Found(request_id, _text(phase), _text(org), refusal, _text(code) if code is not None else "")
 
 
 async def take_result(redis: aioredis.Redis, found: Found) -> dict[str, Any] | None:

@@ -101,7 +101,7 @@ def _opened(tx: transactions.Transaction, form: dict[str, str]) -> dict[str, Any
 
 
 def _redirect(tx: transactions.Transaction, code: str) -> dict[str, str]:
-    if not tx.redirect_uri:
+    if not code:
         return {}
     joiner = "&" if urlsplit(tx.redirect_uri).query else "?"
     return {"redirect_uri": f"{tx.redirect_uri}{joiner}{urlencode({'response_code': code})}"}
@@ -143,7 +143,8 @@ async def response_endpoint(
     if isinstance(taken, str):
         return _error("invalid_request", "This request was already answered.")
     ttl = services.settings.openid4vp.result_ttl_seconds
-    code = secrets.token_urlsafe(16)
+    # Same-device: the redirect carries a fresh code, and only a read showing it gets the result.
+    code = secrets.token_urlsafe(16) if taken.redirect_uri else ""
     if "error" in params:  # the wallet declined (the person said no, no matching credential, ...)
         wallet_error = ResponseRefused(
             "wallet-error", str(params.get("error_description", ""))[:300], str(params["error"])[:64]
@@ -155,9 +156,7 @@ async def response_endpoint(
     except ResponseRefused as exc:
         await transactions.finish(services.redis, taken, phase="refused", result=exc.as_result(), ttl=ttl)
         return _error(exc.error, exc.detail)
-    await transactions.finish(
-        services.redis, taken, phase="answered", result={**result, "response_code": code}, ttl=ttl
-    )
+    await transactions.finish(services.redis, taken, phase="answered", result=result, ttl=ttl, response_code=code)
     return Response(_redirect(taken, code), headers=_NO_STORE)
 
 

@@ -105,6 +105,7 @@ PROBLEM_TYPES: Mapping[str, tuple[int, ...]] = {
     "unknown-verifier": (422,),
     # The verifier service, OpenID4VP (docs/problems.md)
     "dcql-invalid": (422,),
+    "response-code-mismatch": (403,),
     "tampered": (422,),
     "unknown-issuer": (422,),
     "expired": (422,),

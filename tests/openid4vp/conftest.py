@@ -59,6 +59,8 @@ class Request:
 
     created: dict[str, Any]
     payload: dict[str, Any]
+    #: The request object's x5c leaf certificate (DER).
+    leaf: bytes = b""
 
 
 def dcql(*claims: str, query_id: str = "licence", vct: str = LICENCE_VCT) -> dict[str, Any]:
@@ -106,7 +108,8 @@ async def open_request(client: httpx.AsyncClient, headers: dict[str, str], **bod
     assert fetched.status_code == 200, fetched.text
     assert fetched.headers["content-type"].startswith("application/oauth-authz-req+jwt")
     root = (await client.get("/openid4vp/verifier-ca.pem")).content
-    return Request(created, check_request_object(fetched.text, root))
+    header = json.loads(_unb64url(fetched.text.split(".")[0]))
+    return Request(created, check_request_object(fetched.text, root), base64.b64decode(header["x5c"][0]))
 
 
 def library_presentation(sd_jwt: str, citizen: Citizen, claims: list[str], *, nonce: str, aud: str) -> str:

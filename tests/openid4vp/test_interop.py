@@ -28,11 +28,20 @@ async def _request(client: httpx.AsyncClient, bank: dict[str, str], **body: Any)
     return dict(r.json())
 
 
-@pytest.mark.parametrize("mode", ["direct_post.jwt", "direct_post"])
+@pytest.mark.parametrize(
+    ("mode", "prefix"),
+    [("direct_post.jwt", "x509_san_dns"), ("direct_post", "x509_san_dns"), ("direct_post.jwt", "x509_hash")],
+)
 async def test_an_independent_wallet_resolves_our_request_and_its_answer_is_accepted(
-    node_served: Node, client: httpx.AsyncClient, bank: dict[str, str], held: str, holder: Citizen, mode: str
+    node_served: Node,
+    client: httpx.AsyncClient,
+    bank: dict[str, str],
+    held: str,
+    holder: Citizen,
+    mode: str,
+    prefix: str,
 ) -> None:
-    created = await _request(client, bank, response_mode=mode)
+    created = await _request(client, bank, response_mode=mode, client_id_prefix=prefix)
     out = await node_served.run(
         "oid4vp-wallet.mjs",
         {
@@ -41,8 +50,9 @@ async def test_an_independent_wallet_resolves_our_request_and_its_answer_is_acce
             "holderJwk": _private_jwk(holder),
         },
     )
-    # The library checked the x5c chain, the SAN against x509_san_dns:<host> and the response URI's host.
-    assert out["clientPrefix"] == "x509_san_dns" and out["responseMode"] == mode and out["version"] == 100
+    # The library checked the x5c chain, the SAN against x509_san_dns:<host> (or the leaf's hash for
+    # x509_hash) and the response URI's host.
+    assert out["clientPrefix"] == prefix and out["responseMode"] == mode and out["version"] == 100
     assert (out["status"], out["body"]) == (200, {})
     r = await client.get(f"/v1/presentation-requests/{created['transaction_id']}", headers=bank)
     licence = r.json()["credentials"]["licence"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 from typing import Any
 
@@ -72,6 +73,26 @@ async def test_a_pre_registered_client_is_the_verifier_and_its_metadata_is_publi
         json={"dcql_query": dcql("expiry_date"), "client_id_prefix": "pre-registered"},
     )
     assert (refused.status_code, _slug(refused)) == (422, "validation")
+
+
+async def test_an_x509_hash_client_id_names_the_request_certificate(
+    client: httpx.AsyncClient, bank: dict[str, str]
+) -> None:
+    request = await open_request(client, bank, dcql_query=dcql("expiry_date"), client_id_prefix="x509_hash")
+    digest = base64.urlsafe_b64encode(hashlib.sha256(request.leaf).digest()).rstrip(b"=").decode()
+    assert request.payload["client_id"] == f"x509_hash:{digest}" and "client_metadata" in request.payload
+
+
+async def test_trusted_authorities_by_key_identifier_reach_the_wallet(
+    client: httpx.AsyncClient, bank: dict[str, str]
+) -> None:
+    query = dcql("expiry_date")
+    query["credentials"][0]["trusted_authorities"] = [{"type": "aki", "values": ["s9tIpPmhxdiuNkHMEWNpYim8S8Y"]}]
+    request = await open_request(client, bank, dcql_query=query)
+    assert request.payload["dcql_query"] == query
+    query["credentials"][0]["trusted_authorities"] = [{"type": "etsi_tl", "values": ["https://lotl.example"]}]
+    r = await client.post("/v1/presentation-requests", headers=bank, json={"dcql_query": query})
+    assert (r.status_code, _slug(r)) == (422, "dcql-invalid")
 
 
 async def test_only_a_registered_verifier_may_ask(client: httpx.AsyncClient, mint: Mint) -> None:

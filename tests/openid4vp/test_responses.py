@@ -72,7 +72,7 @@ async def test_the_verifier_gets_exactly_the_requested_claims_and_the_holder_see
     assert event["payload"]["verifier_name"] == "Ngân hàng ACB" and event["payload"]["channel"] == "openid4vp"
 
 
-async def test_same_device_the_wallet_is_sent_back_with_a_response_code(
+async def test_same_device_the_result_goes_only_to_the_session_the_wallet_returned_to(
     client: httpx.AsyncClient, held: str, holder: Citizen, bank: dict[str, str]
 ) -> None:
     sd_jwt = held
@@ -85,7 +85,13 @@ async def test_same_device_the_wallet_is_sent_back_with_a_response_code(
     r = await _post(client, request, response_form(request, {"licence": [shown]}))
     redirect = r.json()["redirect_uri"]
     assert redirect.startswith("https://bank.example/kyc?step=2&response_code=")
-    assert (await _status(client, request, bank))["response_code"] == redirect.rsplit("=", 1)[1]
+    code = redirect.rsplit("=", 1)[1]
+    path = f"/v1/presentation-requests/{request.created['transaction_id']}"
+    for wrong in ("", "?response_code=guessed"):
+        r = await client.get(path + wrong, headers=bank)
+        assert (r.status_code, r.json()["type"].rsplit("/", 1)[1]) == (403, "response-code-mismatch")
+    result = (await client.get(f"{path}?response_code={code}", headers=bank)).json()
+    assert result["status"] == "presented" and result["response_code"] == code
 
 
 async def _refused(

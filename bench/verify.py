@@ -124,21 +124,26 @@ async def arrange(settings: Settings) -> dict[str, Any]:
     }
 
 
+def issue_licence(http: httpx.Client, who: dict[str, Any]) -> str:
+    """Over HTTP, as the agency would: a driving licence for the arranged citizen; its id."""
+    r = http.post(
+        "/v1/agency/documents",
+        headers={"Authorization": f"Bearer {who['issuer']}"},
+        json={
+            "doc_type": "driving_licence",
+            "agency_ref": f"BENCH-{uuid.uuid4().hex[:12]}",
+            "holder_id": who["person"],
+            "claims": {**LICENCE, "licence_number": who["person"]},
+        },
+    )
+    r.raise_for_status()
+    return str(r.json()["id"])
+
+
 def issue_and_show(base: str, who: dict[str, Any]) -> tuple[str, str, str]:
     """Over HTTP, as the agency and the app would: issue a licence, make an offline payload."""
     with httpx.Client(base_url=base, timeout=30) as http:
-        r = http.post(
-            "/v1/agency/documents",
-            headers={"Authorization": f"Bearer {who['issuer']}"},
-            json={
-                "doc_type": "driving_licence",
-                "agency_ref": f"BENCH-{uuid.uuid4().hex[:12]}",
-                "holder_id": who["person"],
-                "claims": {**LICENCE, "licence_number": who["person"]},
-            },
-        )
-        r.raise_for_status()
-        doc_id = r.json()["id"]
+        doc_id = issue_licence(http, who)
         proof = signed_jwt(
             who["key"],
             {

@@ -33,8 +33,9 @@ __all__ = [
     "VALID",
     "SignedList",
     "allocate_index",
-    "allocate_indexes",
+    "claim_positions",
     "decode_list",
+    "draw_positions",
     "encode_list",
     "set_document_status",
     "signed_list",
@@ -76,26 +77,13 @@ def status_at(raw: bytes, idx: int, bits: int = BITS) -> int:
     return (raw[idx // per_byte] >> ((idx % per_byte) * bits)) & ((1 << bits) - 1)
 
 
-async def allocate_index(conn: asyncpg.Connection, org_id: str) -> tuple[UUID, int]:
-    """A random free position in the issuer's open list (opening a new list when needed).
-
-    Runs inside the caller's transaction; the row lock on the list serialises allocations,
-    and the caller inserts the credential before committing.
-    """
-    list_id, (idx,) = await allocate_indexes(conn, org_id, 1)
-    return list_id, idx
-
-
-async def allocate_indexes(conn: asyncpg.Connection, org_id: str, count: int) -> tuple[UUID, list[int]]:
-    """``count`` distinct random free positions in one list of the issuer (a batch of credentials).
-
-    As :func:`allocate_index`: under the open list's row lock, in the caller's transaction.
-    Positions are drawn independently, so those of one batch are as unrelated as any two.
-    """
+async def _open_list(conn: asyncpg.Connection | asyncpg.Pool, org_id: str, *, lock: bool) -> asyncpg.Record:
+    """The issuer's open list (id, size), opened if it has none."""
     row = await conn.fetchrow(
         """SELECT id, size FROM status_lists
            WHERE issuer_org_id = $1 AND allocated * 2 < size
-           ORDER BY created_at LIMIT 1 FOR UPDATE""",
+           ORDER BY created_at LIMIT 1"""
+        + (" FOR UPDATE" if lock else ""),
         org_id,
     )
     if row is None:
@@ -105,18 +93,61 @@ async def allocate_indexes(conn: asyncpg.Connection, org_id: str, count: int) ->
             LIST_SIZE,
             BITS,
         )
+    return row
+
+
+async def allocate_index(conn: asyncpg.Connection, org_id: str) -> tuple[UUID, int]:
+    """A random free position in the issuer's open list (opening a new list when needed).
+
+    Runs inside the caller's transaction; the row lock on the list serialises allocations,
+    and the caller inserts the credential before committing.
+    """
+    row = await _open_list(conn, org_id, lock=True)
     list_id: UUID = row["id"]
-    chosen: list[int] = []
-    while len(chosen) < count:
-        drawn = {secrets.randbelow(row["size"]) for _ in range(count - len(chosen))} - set(chosen)
-        taken = await conn.fetch(
+    while True:
+        idx = secrets.randbelow(row["size"])
+        taken = await conn.fetchval(
+            "SELECT 1 FROM credentials WHERE status_list_id = $1 AND status_idx = $2", list_id, idx
+        )
+        if taken is None:
+            break
+    await conn.execute("UPDATE status_lists SET allocated = allocated + 1 WHERE id = $1", list_id)
+    return list_id, idx
+
+
+async def draw_positions(pool: asyncpg.Pool, org_id: str, count: int) -> tuple[UUID, list[int]]:
+    """``count`` distinct random positions in the issuer's open list, free when drawn.
+
+    For a batch minted before its transaction (the positions are signed into the
+    credentials): the caller mints with them, then :func:`claim_positions` in the
+    transaction that stores the credentials, and draws again in the rare case a concurrent
+    batch took one meanwhile. No lock is held while credentials are signed. Positions are drawn
+    independently, so those of one batch are as unrelated as any two.
+    """
+    row = await _open_list(pool, org_id, lock=False)
+    free: set[int] = set()
+    while len(free) < count:
+        drawn = {secrets.randbelow(row["size"]) for _ in range(count - len(free))} - free
+        taken = await pool.fetch(
             "SELECT status_idx FROM credentials WHERE status_list_id = $1 AND status_idx = ANY($2::int[])",
-            list_id,
+            row["id"],
             list(drawn),
         )
-        chosen += drawn - {r["status_idx"] for r in taken}
-    await conn.execute("UPDATE status_lists SET allocated = allocated + $2 WHERE id = $1", list_id, count)
-    return list_id, chosen
+        free |= drawn - {r["status_idx"] for r in taken}
+    return row["id"], list(free)
+
+
+async def claim_positions(conn: asyncpg.Connection, list_id: UUID, positions: list[int]) -> bool:
+    """Claim drawn positions in the caller's transaction (under the list's row lock, held only
+    for this and the caller's insert); False if one was taken since it was drawn."""
+    await conn.execute("SELECT 1 FROM status_lists WHERE id = $1 FOR UPDATE", list_id)
+    taken = await conn.fetchval(
+        "SELECT count(*) FROM credentials WHERE status_list_id = $1 AND status_idx = ANY($2::int[])", list_id, positions
+    )
+    if taken:
+        return False
+    await conn.execute("UPDATE status_lists SET allocated = allocated + $2 WHERE id = $1", list_id, len(positions))
+    return True
 
 
 async def set_document_status(

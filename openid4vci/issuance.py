@@ -29,7 +29,7 @@ from documents.credentials import (
 )
 from documents.issuer_keys import issuer_signing_key
 from documents.mdoc import document_signer, mint_mdoc
-from documents.statuslist import VALID, allocate_indexes, status_list_uri
+from documents.statuslist import VALID, claim_positions, draw_positions, status_list_uri
 from openid4vci.configurations import MSO_MDOC, Configuration
 from openid4vci.errors import ProtocolError
 from openid4vci.proofs import HolderKey
@@ -38,6 +38,8 @@ from wallet_api.kernel import DatabaseKeyProvider, Settings, b64url_encode
 __all__ = ["issue_batch"]
 
 _DAY = 86400
+#: Mint-and-store rounds before giving up (another round only after a concurrent change).
+_ATTEMPTS = 3
 
 #: Mints one credential of a locked document row for a holder key at a status position:
 #: (the credential as the response carries it, the SD-JWT text or the mdoc bytes stored).
@@ -84,6 +86,22 @@ async def _minter(
     return key.kid, sd_jwt
 
 
+async def _held_document(pool: asyncpg.Pool, account_id: UUID, document_id: UUID) -> asyncpg.Record:
+    doc = await pool.fetchrow(
+        """SELECT d.*, a.level AS holder_level FROM documents d JOIN accounts a ON a.person_id = d.holder_id
+           WHERE d.id = $1 AND a.id = $2""",
+        document_id,
+        account_id,
+    )
+    if doc is None:
+        raise _denied("The document is no longer held by the account the offer was made for.")
+    if doc["holder_level"] < DOCUMENTS_LEVEL:
+        raise _denied("The holder's account is below identification level 2.")
+    if doc["state"] != "active":
+        raise _denied(f"The document is {doc['state']}.")
+    return doc
+
+
 async def issue_batch(
     pool: asyncpg.Pool,
     keys: DatabaseKeyProvider,
@@ -95,47 +113,46 @@ async def issue_batch(
     holders: list[HolderKey],
 ) -> list[str]:
     """Credentials of the document in the configuration, one per holder key, stored; refused
-    unless the document is still the account's, active, and the account at the documents' level."""
-    org_id = await pool.fetchval("SELECT issuer_org_id FROM documents WHERE id = $1", document_id)
-    if org_id is None:
-        raise ProtocolError("unknown_credential_identifier", "No such document.")
-    kid, mint = await _minter(pool, keys, settings, wanted, org_id)
-    batch_id = uuid.uuid4()
-    async with pool.acquire() as conn, conn.transaction():
-        doc = await conn.fetchrow(
-            """SELECT d.*, a.level AS holder_level FROM documents d JOIN accounts a ON a.person_id = d.holder_id
-               WHERE d.id = $1 AND a.id = $2 FOR UPDATE OF d""",
-            document_id,
-            account_id,
-        )
-        if doc is None:
-            raise _denied("The document is no longer held by the account the offer was made for.")
-        if doc["holder_level"] < DOCUMENTS_LEVEL:
-            raise _denied("The holder's account is below identification level 2.")
-        if doc["state"] != "active":
-            raise _denied(f"The document is {doc['state']}.")
-        list_id, indexes = await allocate_indexes(conn, org_id, len(holders))
+    unless the document is still the account's, active, and the account at the documents' level.
+
+    Minted before the transaction that stores them, so that no lock is held while they are
+    signed: the transaction holds the document ``FOR SHARE`` (an agency's change waits for it,
+    then reaches these rows too; a change committed first is seen and the batch is minted
+    again from the new version, or refused) and claims the drawn status positions (drawn
+    again in the rare case one was taken meanwhile).
+    """
+    for _ in range(_ATTEMPTS):
+        doc = await _held_document(pool, account_id, document_id)
+        kid, mint = await _minter(pool, keys, settings, wanted, doc["issuer_org_id"])
+        list_id, positions = await draw_positions(pool, doc["issuer_org_id"], len(holders))
         try:
-            minted = [mint(doc, holder, list_id, idx) for holder, idx in zip(holders, indexes, strict=True)]
+            minted = [mint(doc, holder, list_id, idx) for holder, idx in zip(holders, positions, strict=True)]
         except ValueError as exc:  # an mdoc whose validity has ended, a key mdoc cannot carry
             raise _denied(f"This credential cannot be issued now ({exc}).") from None
-        _, expires_at = credential_validity(doc)
-        await conn.execute(
-            """INSERT INTO credentials (document_id, version, kid, status_list_id, status_idx, status, expires_at,
-                                        format, batch_id, holder_jkt, sd_jwt, mdoc)
-               SELECT $1, $2, $3, $4, idx, $5, $6, $7, $8, jkt, sd_jwt, mdoc
-               FROM unnest($9::int[], $10::text[], $11::text[], $12::bytea[]) AS t(idx, jkt, sd_jwt, mdoc)""",
-            document_id,
-            doc["version"],
-            kid,
-            list_id,
-            VALID,
-            expires_at,
-            wanted.format,
-            batch_id,
-            indexes,
-            [holder.jkt for holder in holders],
-            [text for _, text, _ in minted],
-            [data for _, _, data in minted],
-        )
-    return [credential for credential, _, _ in minted]
+        async with pool.acquire() as conn, conn.transaction():
+            now = await conn.fetchrow("SELECT version, state FROM documents WHERE id = $1 FOR SHARE", document_id)
+            if now["state"] != "active":
+                raise _denied(f"The document is {now['state']}.")
+            if now["version"] != doc["version"] or not await claim_positions(conn, list_id, positions):
+                continue
+            _, expires_at = credential_validity(doc)
+            await conn.execute(
+                """INSERT INTO credentials (document_id, version, kid, status_list_id, status_idx, status, expires_at,
+                                            format, batch_id, holder_jkt, sd_jwt, mdoc)
+                   SELECT $1, $2, $3, $4, idx, $5, $6, $7, $8, jkt, sd_jwt, mdoc
+                   FROM unnest($9::int[], $10::text[], $11::text[], $12::bytea[]) AS t(idx, jkt, sd_jwt, mdoc)""",
+                document_id,
+                doc["version"],
+                kid,
+                list_id,
+                VALID,
+                expires_at,
+                wanted.format,
+                uuid.uuid4(),
+                positions,
+                [holder.jkt for holder in holders],
+                [text for _, text, _ in minted],
+                [data for _, _, data in minted],
+            )
+            return [credential for credential, _, _ in minted]
+    raise ProtocolError("temporarily_unavailable", "The document changed while issuing; try again.", status=503)

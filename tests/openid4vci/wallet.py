@@ -71,6 +71,8 @@ def ref_of(offer_link: str) -> str:
 class Wallet:
     client: httpx.AsyncClient
     dpop_key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
+    #: The credential issuer identifier (the server's public base URL).
+    issuer: str = ISSUER
 
     def dpop(
         self,
@@ -103,7 +105,7 @@ class Wallet:
         form = {"grant_type": PRE_AUTHORIZED, "pre-authorized_code": code}
         if tx_code is not None:
             form["tx_code"] = tx_code
-        headers = {"DPoP": dpop or self.dpop("POST", f"{ISSUER}/openid4vci/token")}
+        headers = {"DPoP": dpop or self.dpop("POST", f"{self.issuer}/openid4vci/token")}
         return await self.client.post("/openid4vci/token", data=form, headers=headers)
 
     async def nonce(self) -> str:
@@ -114,7 +116,7 @@ class Wallet:
     async def credential(self, access_token: str, body: dict[str, Any], *, dpop: str | None = None) -> httpx.Response:
         headers = {
             "Authorization": f"DPoP {access_token}",
-            "DPoP": dpop or self.dpop("POST", f"{ISSUER}/openid4vci/credential", access_token=access_token),
+            "DPoP": dpop or self.dpop("POST", f"{self.issuer}/openid4vci/credential", access_token=access_token),
         }
         return await self.client.post("/openid4vci/credential", json=body, headers=headers)
 
@@ -131,5 +133,8 @@ class Wallet:
     ) -> tuple[list[ec.EllipticCurvePrivateKey], httpx.Response]:
         keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(count)]
         nonce = await self.nonce()
-        body = {"credential_identifier": document_id, "proofs": {"jwt": [key_proof(k, nonce) for k in keys]}}
+        body = {
+            "credential_identifier": document_id,
+            "proofs": {"jwt": [key_proof(k, nonce, aud=self.issuer) for k in keys]},
+        }
         return keys, await self.credential(access_token, body)

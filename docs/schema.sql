@@ -766,6 +766,7 @@ CREATE TABLE public.mdoc_certificates (
     not_after timestamp with time zone NOT NULL,
     der bytea NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    final_crl bytea,
     CONSTRAINT mdoc_certificates_check CHECK ((not_before < not_after)),
     CONSTRAINT mdoc_certificates_role_check CHECK ((role = ANY (ARRAY['iaca'::text, 'document_signer'::text])))
 );

@@ -10,10 +10,12 @@ Profiles (Annex B.1.2 and B.1.4), ECDSA P-256 with SHA-256 throughout:
 
 - IACA: subject = issuer = C=VN, O=<agency>, CN=<agency> IACA; basicConstraints CA, pathLen 0
   (critical); keyUsage keyCertSign + cRLSign (critical); subject key identifier; issuer
-  alternative name = the agency's issuer URL; valid :data:`IACA_LIFETIME`.
+  alternative name = the agency's issuer URL; CRL distribution point = the root's CRL;
+  valid :data:`IACA_LIFETIME`.
 - DS: issuer = the IACA's subject; subject C=VN, O=<agency>, CN=<agency> Document Signer;
   keyUsage digitalSignature (critical); extendedKeyUsage 1.0.18013.5.1.2 (critical);
-  authority and subject key identifiers; issuer alternative name; valid :data:`DS_LIFETIME`
+  authority and subject key identifiers; issuer alternative name; the root's CRL
+  distribution point; valid :data:`DS_LIFETIME`
   (Annex B allows at most 457 days), never past its IACA.
 
 Serial numbers are 159 random bits (Annex B asks for at least 63, at most 20 octets).
@@ -41,6 +43,7 @@ __all__ = [
     "check_document_signer",
     "document_signer_certificate",
     "iaca_certificate",
+    "revocation_list",
 ]
 
 #: Extended key usage of an mdoc Document Signer (ISO/IEC 18013-5 Annex B).
@@ -66,8 +69,13 @@ def _start(now: dt.datetime) -> dt.datetime:
     return now.astimezone(dt.UTC).replace(microsecond=0)
 
 
+def _crl_points(crl_url: str) -> x509.CRLDistributionPoints:
+    point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+    return x509.CRLDistributionPoints([point])
+
+
 def iaca_certificate(
-    key: ec.EllipticCurvePrivateKey, *, org_name: str, issuer_url: str, now: dt.datetime
+    key: ec.EllipticCurvePrivateKey, *, org_name: str, issuer_url: str, crl_url: str, now: dt.datetime
 ) -> x509.Certificate:
     """The self-signed IACA root of an agency."""
     name = _name(org_name, "IACA")
@@ -85,6 +93,7 @@ def iaca_certificate(
         .add_extension(_key_usage(cert_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .add_extension(x509.IssuerAlternativeName([x509.UniformResourceIdentifier(issuer_url)]), critical=False)
+        .add_extension(_crl_points(crl_url), critical=False)
     )
     return builder.sign(key, hashes.SHA256())
 
@@ -96,6 +105,7 @@ def document_signer_certificate(
     iaca_key: ec.EllipticCurvePrivateKey,
     org_name: str,
     issuer_url: str,
+    crl_url: str,
     now: dt.datetime,
 ) -> x509.Certificate:
     """A Document Signer certificate for ``ds_public``, issued by the agency's IACA."""
@@ -113,8 +123,27 @@ def document_signer_certificate(
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(iaca_key.public_key()), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ds_public), critical=False)
         .add_extension(x509.IssuerAlternativeName([x509.UniformResourceIdentifier(issuer_url)]), critical=False)
+        .add_extension(_crl_points(crl_url), critical=False)
     )
     return builder.sign(iaca_key, hashes.SHA256())
+
+
+def revocation_list(
+    iaca: x509.Certificate, key: ec.EllipticCurvePrivateKey, *, now: dt.datetime, next_update: dt.datetime
+) -> x509.CertificateRevocationList:
+    """The root's CRL (Annex B.1.5 profile: AKI, CRL number). It lists nothing: a DS key is
+    replaced with its certificate, never revoked, and one mdoc is revoked in the status list.
+    The CRL number is the time of signing, so it only grows."""
+    start = _start(now)
+    return (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(iaca.subject)
+        .last_update(start)
+        .next_update(min(next_update, iaca.not_valid_after_utc))
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+        .add_extension(x509.CRLNumber(int(start.timestamp())), critical=False)
+        .sign(key, hashes.SHA256())
+    )
 
 
 def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:

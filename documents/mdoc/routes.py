@@ -5,6 +5,8 @@
 - ``GET /issuers/{org}/iaca.pem``: one agency's roots as a PEM file, beside the agency's
   issuer URL, for a verifier that trusts chosen agencies (or loads roots by hand into an
   mdoc reader app).
+- ``GET /issuers/{org}/iaca/{kid}.crl``: a root's CRL, the distribution point named in the
+  root and in the Document Signer certificates it issued.
 
 Both list the current root and older ones still valid (mdocs signed under them are still
 in wallets). A root not made yet is made before answering, so a complete set may be cached.
@@ -20,7 +22,7 @@ from litestar import Request, Response, route
 from litestar.params import FromPath
 
 from documents.credentials import issuer_url
-from documents.mdoc.store import IacaRoot, published_roots
+from documents.mdoc.store import IacaRoot, published_roots, root_crl
 from wallet_api.kernel import (
     GET_AND_HEAD,
     PUBLIC,
@@ -33,9 +35,12 @@ from wallet_api.kernel import (
     key_set_cache_control,
 )
 
-__all__ = ["ROUTES", "agency_iaca_pem", "iaca_certificates"]
+__all__ = ["ROUTES", "agency_iaca_pem", "iaca_certificates", "iaca_crl"]
 
 PEM_MEDIA_TYPE = "application/x-pem-file"
+#: RFC 5280 §4.2.1.13: a CRL fetched over HTTP is DER, ``application/pkix-crl``.
+CRL_MEDIA_TYPE = "application/pkix-crl"
+CRL_MAX_AGE = 3600
 
 
 def _describe(root: IacaRoot, base_url: str) -> dict[str, Any]:
@@ -93,4 +98,28 @@ async def agency_iaca_pem(
     )
 
 
-ROUTES = [iaca_certificates, agency_iaca_pem]
+@route(
+    # Litestar parameters are whole path segments: the file name is "<root kid>.crl".
+    "/issuers/{org_id:str}/iaca/{file_name:str}",
+    http_method=GET_AND_HEAD,
+    opt=PUBLIC,
+    tags=["keys"],
+    summary="The certificate revocation list of one of an agency's IACA roots (DER)",
+    media_type=CRL_MEDIA_TYPE,
+)
+async def iaca_crl(
+    request: Request[Any, Any, Any],
+    db: Db,
+    key_provider: KeyProviderDep,
+    org_id: FromPath[str],
+    file_name: FromPath[str],
+) -> Response[bytes]:
+    kid, dot, extension = file_name.rpartition(".")
+    crl = await root_crl(db, key_provider, org_id, kid) if dot and extension == "crl" else None
+    if crl is None:
+        raise NotFound("No such IACA root.")
+    headers = {"Cache-Control": f"public, max-age={CRL_MAX_AGE}"}
+    return body_or_head(request, crl, media_type=CRL_MEDIA_TYPE, headers=headers)
+
+
+ROUTES = [iaca_certificates, agency_iaca_pem, iaca_crl]

@@ -31,6 +31,7 @@ from documents.mdoc.certificates import (
     TrustedRoot,
     document_signer_certificate,
     iaca_certificate,
+    revocation_list,
 )
 from wallet_api.kernel import DatabaseKeyProvider, KeyRequirement, NotFound, SigningKey
 
@@ -42,9 +43,11 @@ __all__ = [
     "MAX_MDOC_LIFETIME",
     "DocumentSigner",
     "IacaRoot",
+    "crl_url",
     "document_signer",
     "forget_cached",
     "published_roots",
+    "root_crl",
     "trusted_roots",
 ]
 
@@ -59,6 +62,8 @@ DS_KEYS = KeyRequirement(DS_KEY_PURPOSE, _MDL_ISSUERS)
 #: the ISO practice (status through the list, no stale claims for years).
 MAX_MDOC_LIFETIME = dt.timedelta(days=90)
 _CACHE_SECONDS = 30.0
+#: How long a verifier may rely on the current root's CRL (it is signed when asked for).
+CRL_LIFETIME = dt.timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,34 @@ _roots: list[tuple[float, list[TrustedRoot]]] = []
 def forget_cached() -> None:
     """Drop this process's cached roots."""
     _roots.clear()
+
+
+def crl_url(base_url: str, org_id: str, iaca_kid: str) -> str:
+    """The CRL distribution point of a root (in the root and in every DS certificate it issues)."""
+    return f"{issuer_url(base_url, org_id)}/iaca/{iaca_kid}.crl"
+
+
+async def root_crl(pool: asyncpg.Pool, keys: DatabaseKeyProvider, org_id: str, iaca_kid: str) -> bytes | None:
+    """The DER CRL of one of the agency's roots: a replaced root's last one, the current
+    root's signed now; None for a root we do not know."""
+    row = await pool.fetchrow(
+        "SELECT der, final_crl FROM mdoc_certificates WHERE role = 'iaca' AND org_id = $1 AND kid = $2",
+        org_id,
+        iaca_kid,
+    )
+    if row is None:
+        return None
+    if row["final_crl"] is not None:
+        final: bytes = row["final_crl"]
+        return final
+    key = await current_signing_key(pool, keys, IACA_KEY_PURPOSE, org_id)
+    if key.kid != iaca_kid:
+        return None  # replaced outside this module (``wallet keys rotate``): no key to sign with
+    now = dt.datetime.now(dt.UTC)
+    crl = revocation_list(
+        x509.load_der_x509_certificate(row["der"]), key.private_key, now=now, next_update=now + CRL_LIFETIME
+    )
+    return crl.public_bytes(serialization.Encoding.DER)
 
 
 async def _agency_name(pool: asyncpg.Pool, org_id: str) -> str:
@@ -141,11 +174,25 @@ async def _current_root(
         key = await current_signing_key(pool, keys, IACA_KEY_PURPOSE, org_id)
         row = await _certificate_of(conn, key.kid)
         if row is not None and row["not_after"] - now <= DS_LIFETIME:
-            # Too close to its end to certify a DS key for its whole life: a new root.
+            # Too close to its end to certify a DS key for its whole life: a new root. The
+            # old one's last CRL is signed now, while its key is the active one, and lasts
+            # until the root expires (it certifies nothing more).
+            final = revocation_list(
+                x509.load_der_x509_certificate(row["der"]), key.private_key, now=now, next_update=row["not_after"]
+            )
+            await conn.execute(
+                "UPDATE mdoc_certificates SET final_crl = $2 WHERE id = $1",
+                row["id"],
+                final.public_bytes(serialization.Encoding.DER),
+            )
             key, row = await keys.rotate(IACA_KEY_PURPOSE, org_id), None
         if row is None:
             cert = iaca_certificate(
-                key.private_key, org_name=org_name, issuer_url=issuer_url(base_url, org_id), now=now
+                key.private_key,
+                org_name=org_name,
+                issuer_url=issuer_url(base_url, org_id),
+                crl_url=crl_url(base_url, org_id, key.kid),
+                now=now,
             )
             row = await _insert(conn, "iaca", org_id, key.kid, key.kid, cert)
     _roots.clear()
@@ -179,6 +226,7 @@ async def document_signer(
                     iaca_key=iaca_key.private_key,
                     org_name=org_name,
                     issuer_url=issuer_url(base_url, org_id),
+                    crl_url=crl_url(base_url, org_id, iaca_key.kid),
                     now=now,
                 )
                 row = await _insert(conn, "document_signer", org_id, key.kid, iaca_key.kid, cert)

@@ -23,6 +23,12 @@ CACHEABLE = {
     "/status-lists/{list_id:uuid}",
     "/v1/document-types",
     "/v1/document-types/{doc_type:str}/schema",
+    "/mdoc/iaca-certificates",
+    "/issuers/{org_id:str}/iaca.pem",
+    "/issuers/{org_id:str}/iaca/{file_name:str}",
+    "/openid4vp/verifier-ca.pem",
+    "/.well-known/openid-credential-issuer",
+    "/.well-known/oauth-authorization-server",
 }
 
 

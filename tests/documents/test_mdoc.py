@@ -247,13 +247,20 @@ async def test_an_mdoc_signed_under_a_root_we_do_not_publish_is_untrusted(
     # A forger's own IACA and DS, with our profile and our agency's name.
     now = dt.datetime.now(dt.UTC)
     root_key, ds_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    root = iaca_certificate(root_key, org_name="Cục Cảnh sát giao thông", issuer_url="https://x.example", now=now)
+    root = iaca_certificate(
+        root_key,
+        org_name="Cục Cảnh sát giao thông",
+        issuer_url="https://x.example",
+        crl_url="https://x.example/c.crl",
+        now=now,
+    )
     ds = document_signer_certificate(
         ds_key.public_key(),
         iaca=root,
         iaca_key=root_key,
         org_name="Cục Cảnh sát giao thông",
         issuer_url="https://x.example",
+        crl_url="https://x.example/c.crl",
         now=now,
     )
     ours = await _signer(app, db, settings)
@@ -322,3 +329,46 @@ async def test_whatever_bytes_arrive_the_verifier_answers_with_an_mdoc_error(
             check_device_response(data, TRANSCRIPT, roots=roots)
 
     arrives()
+
+
+def _crl_path(cert: x509.Certificate, settings: Settings) -> str:
+    (point,) = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    (uri,) = point.full_name or []
+    assert isinstance(uri, x509.UniformResourceIdentifier) and uri.value.startswith(settings.public_base_url)
+    return uri.value.removeprefix(settings.public_base_url)
+
+
+async def test_each_root_publishes_its_crl_where_its_certificates_point_even_after_it_is_replaced(
+    app: Litestar, db: asyncpg.Pool, settings: Settings, client: httpx.AsyncClient, issuer: Any
+) -> None:
+    signer = await _signer(app, db, settings)
+    ds = x509.load_der_x509_certificate(signer.certificate)
+    root = x509.load_pem_x509_certificate((await client.get("/issuers/csgt/iaca.pem")).content)
+    assert _crl_path(ds, settings) == _crl_path(root, settings)
+    r = await client.get(_crl_path(root, settings))
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pkix-crl"
+    crl = x509.load_der_x509_crl(r.content)
+    public = root.public_key()
+    assert isinstance(public, ec.EllipticCurvePublicKey)
+    assert crl.issuer == root.subject and crl.is_signature_valid(public) and len(crl) == 0
+    assert crl.next_update_utc is not None and crl.next_update_utc > dt.datetime.now(dt.UTC)
+    assert crl.extensions.get_extension_for_class(x509.CRLNumber)
+
+    # The root comes too close to its end to cover a fresh DS certificate: the next signer
+    # gets a new root and a new DS key; the old root stays published with its last CRL.
+    await db.execute(
+        "UPDATE mdoc_certificates SET not_after = now() + interval '400 days' WHERE role = 'iaca' AND org_id = 'csgt'"
+    )
+    renewed = await _signer(app, db, settings)
+    assert renewed.key.kid != signer.key.kid
+    new_ds = x509.load_der_x509_certificate(renewed.certificate)
+    assert new_ds.issuer == root.subject and _crl_path(new_ds, settings) != _crl_path(ds, settings)
+    published = (await client.get("/issuers/csgt/iaca.pem")).text
+    assert published.count("BEGIN CERTIFICATE") == 2
+    final = x509.load_der_x509_crl((await client.get(_crl_path(root, settings))).content)
+    # Valid until the root ends (here the shortened end the test gave it).
+    ends = await db.fetchval(
+        "SELECT not_after FROM mdoc_certificates WHERE role = 'iaca' AND der = $1", root.public_bytes(Encoding.DER)
+    )
+    assert final.is_signature_valid(public) and final.next_update_utc == ends.replace(microsecond=0)
+    assert (await client.get("/issuers/csgt/iaca/no-such-root.crl")).status_code == 404

@@ -140,7 +140,11 @@ async def test_tampering_and_a_root_we_did_not_publish_are_refused_on_both_sides
     # A verifier trusting another IACA root refuses the chain.
     key = ec.generate_private_key(ec.SECP256R1())
     other = iaca_certificate(
-        key, org_name="Cục Cảnh sát giao thông", issuer_url="https://x.example", now=dt.datetime.now(dt.UTC)
+        key,
+        org_name="Cục Cảnh sát giao thông",
+        issuer_url="https://x.example",
+        crl_url="https://x.example/c.crl",
+        now=dt.datetime.now(dt.UTC),
     )
     with pytest.raises(NodeScriptError, match=r"(?i)certificate"):
         await verify_with_node(response, iacaPem=other.public_bytes(Encoding.PEM).decode())

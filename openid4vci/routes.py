@@ -57,6 +57,7 @@ from wallet_api.kernel import (
     citizen,
     level_too_low,
     publish,
+    record,
     strict_json,
 )
 
@@ -302,6 +303,13 @@ async def agency_credential_offer(
                 "issuer_org_id": principal.org_id,
             },
             key=str(made.offer_id),
+        )
+        await record(
+            conn,
+            actor=principal.key,
+            action="credential_offer.make",
+            subject=f"credential_offer:{made.offer_id}",
+            details={"document_ids": [str(d) for d in document_ids]},
         )
     return _offer_out(settings, made, None)
 

@@ -272,6 +272,11 @@ async def test_an_agency_offer_sends_no_tx_code_to_the_agency_and_the_holder_rev
     )
     assert event is not None and event["payload"]["account_id"] == holder.account_id
     assert not set(event["payload"]) & {"tx_code", "pre-authorized_code", "offer"}
+    audit = await db.fetchrow(
+        "SELECT actor, details FROM audit_log WHERE action = 'credential_offer.make' AND subject = $1",
+        f"credential_offer:{made['offer_id']}",
+    )
+    assert audit is not None and audit["actor"] == "client:csgt-client"
     wallet = Wallet(client)
     offer = await wallet.offer(made["offer"])
     code = offer["grants"][PRE_AUTHORIZED]["pre-authorized_code"]

@@ -1253,6 +1253,41 @@ CREATE TABLE public.status_lists (
 
 
 --
+-- Name: vci_authorizations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.vci_authorizations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    request_uri_hash bytea NOT NULL,
+    client_id text NOT NULL,
+    attested_by text,
+    wallet_name text,
+    redirect_uri text NOT NULL,
+    state text,
+    code_challenge text NOT NULL,
+    dpop_jkt text,
+    issuer_state text,
+    requested jsonb NOT NULL,
+    pushed_at timestamp with time zone DEFAULT now() NOT NULL,
+    request_expires_at timestamp with time zone NOT NULL,
+    opened_at timestamp with time zone,
+    handle_hash bytea,
+    browser_hash bytea,
+    approval_expires_at timestamp with time zone,
+    account_id uuid,
+    decision text,
+    decided_at timestamp with time zone,
+    document_ids uuid[],
+    code_hash bytea,
+    code_expires_at timestamp with time zone,
+    redeemed_at timestamp with time zone,
+    CONSTRAINT vci_authorizations_check CHECK (((decision = 'approved'::text) = (document_ids IS NOT NULL))),
+    CONSTRAINT vci_authorizations_check1 CHECK (((code_hash IS NULL) OR (decision = 'approved'::text))),
+    CONSTRAINT vci_authorizations_decision_check CHECK ((decision = ANY (ARRAY['approved'::text, 'denied'::text])))
+);
+
+
+--
 -- Name: wallet_links; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1734,6 +1769,46 @@ ALTER TABLE ONLY public.status_lists
 
 
 --
+-- Name: vci_authorizations vci_authorizations_browser_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.vci_authorizations
+    ADD CONSTRAINT vci_authorizations_browser_hash_key UNIQUE (browser_hash);
+
+
+--
+-- Name: vci_authorizations vci_authorizations_code_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.vci_authorizations
+    ADD CONSTRAINT vci_authorizations_code_hash_key UNIQUE (code_hash);
+
+
+--
+-- Name: vci_authorizations vci_authorizations_handle_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.vci_authorizations
+    ADD CONSTRAINT vci_authorizations_handle_hash_key UNIQUE (handle_hash);
+
+
+--
+-- Name: vci_authorizations vci_authorizations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.vci_authorizations
+    ADD CONSTRAINT vci_authorizations_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: vci_authorizations vci_authorizations_request_uri_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.vci_authorizations
+    ADD CONSTRAINT vci_authorizations_request_uri_hash_key UNIQUE (request_uri_hash);
+
+
+--
 -- Name: wallet_links wallet_links_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2145,6 +2220,13 @@ CREATE UNIQUE INDEX signing_keys_one_active ON public.signing_keys USING btree (
 --
 
 CREATE INDEX status_lists_open ON public.status_lists USING btree (issuer_org_id, created_at) WHERE ((allocated * 2) < size);
+
+
+--
+-- Name: vci_authorizations_purge; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX vci_authorizations_purge ON public.vci_authorizations USING btree (pushed_at);
 
 
 --
@@ -2571,6 +2653,14 @@ ALTER TABLE ONLY public.refresh_tokens
 
 ALTER TABLE ONLY public.status_lists
     ADD CONSTRAINT status_lists_issuer_org_id_fkey FOREIGN KEY (issuer_org_id) REFERENCES public.organisations(id);
+
+
+--
+-- Name: vci_authorizations vci_authorizations_account_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.vci_authorizations
+    ADD CONSTRAINT vci_authorizations_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.accounts(id) ON DELETE CASCADE;
 
 
 --

@@ -4,6 +4,8 @@ from litestar import Router
 
 from openid4vci import routes, token
 from openid4vci.access_tokens import ACCESS_TOKEN_KEYS
+from openid4vci.attestation import WALLET_PROVIDERS
+from openid4vci.authorization import routes as authorization
 from openid4vci.errors import ProtocolError, protocol_error_response
 from openid4vci.sweep import OFFERS_SWEEP
 from wallet_api.kernel import Domain
@@ -17,11 +19,14 @@ DOMAIN = Domain(
         # The protocol endpoints answer errors in OAuth's format, not as problems.
         Router(
             path="/",
-            route_handlers=[token.token_endpoint, *routes.PROTOCOL_ROUTES],
+            route_handlers=[token.token_endpoint, *routes.PROTOCOL_ROUTES, *authorization.PROTOCOL_ROUTES],
             exception_handlers={ProtocolError: protocol_error_response},
         ),
         *routes.APP_ROUTES,
+        *authorization.PAGE_ROUTES,
+        *authorization.APP_ROUTES,
     ],
-    loops=[OFFERS_SWEEP],
+    loops=[OFFERS_SWEEP, *authorization.LOOPS],
+    services=[WALLET_PROVIDERS],
     signing_keys=[ACCESS_TOKEN_KEYS],
 )

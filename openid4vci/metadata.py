@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from openid4vci.authorization.endpoints import AUTHORIZATION_CODE_GRANT, AUTHORIZE_PATH, PAR_PATH
 from openid4vci.configurations import configurations_metadata
 from wallet_api.kernel import Settings
 
@@ -57,17 +58,26 @@ def issuer_metadata(settings: Settings) -> dict[str, Any]:
 
 
 def authorization_server_metadata(settings: Settings) -> dict[str, Any]:
-    """RFC 8414 metadata of the authorization server (the authorization code flow adds its
-    endpoints here: ``authorization_endpoint``, ``pushed_authorization_request_endpoint``…)."""
+    """RFC 8414 metadata of the authorization server."""
     return {
         "issuer": credential_issuer(settings),
         "token_endpoint": endpoint(settings, TOKEN_PATH),
-        "grant_types_supported": [PRE_AUTHORIZED_GRANT],
-        "response_types_supported": [],
+        "grant_types_supported": [PRE_AUTHORIZED_GRANT, AUTHORIZATION_CODE_GRANT],
         # A wallet redeeming a pre-authorized code need not be a registered client: the
         # offer's code and the holder's transaction code are what authorise it.
         "pre-authorized_grant_anonymous_access_supported": True,
-        "token_endpoint_auth_methods_supported": ["none"],
+        # The authorization code flow (openid4vci/authorization/): pushed requests only, PKCE
+        # S256; wallets are public clients, an attested one authenticates with its attestation.
+        "authorization_endpoint": endpoint(settings, AUTHORIZE_PATH),
+        "pushed_authorization_request_endpoint": endpoint(settings, PAR_PATH),
+        "require_pushed_authorization_requests": True,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+        "token_endpoint_auth_methods_supported": ["none", "attest_jwt_client_auth"],
+        "client_attestation_signing_alg_values_supported": ["ES256"],
+        "client_attestation_pop_signing_alg_values_supported": ["ES256"],
         "dpop_signing_alg_values_supported": ["ES256"],
         "authorization_details_types_supported": ["openid_credential"],
     }

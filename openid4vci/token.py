@@ -16,32 +16,32 @@ lockout (slowing one source across offers).
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import parse_qsl
 from uuid import UUID
 
 import asyncpg
-import redis.asyncio as aioredis
 from litestar import Request, Response, post
 
 from openid4vci.access_tokens import issue_access_token
+from openid4vci.authorization.endpoints import AUTHORIZATION_CODE_GRANT
+from openid4vci.authorization.grant import authorization_code_grant
 from openid4vci.configurations import configurations_of, credential_identifier
-from openid4vci.dpop import DpopKey, check_dpop
+from openid4vci.dpop import check_dpop
 from openid4vci.errors import ProtocolError
+from openid4vci.grants import Granted, GrantHandler, GrantRequest
 from openid4vci.metadata import PRE_AUTHORIZED_GRANT, TOKEN_PATH, credential_issuer, endpoint
 from openid4vci.offers import code_digest, tx_code_matches
 from wallet_api.accounts.ratelimit import Lockout
 from wallet_api.kernel import (
     NOT_REPLAYED,
     PUBLIC,
+    AppServices,
     AppSettings,
     Db,
     KeyProviderDep,
     RedisClient,
     Scope,
-    Settings,
     caller_source,
 )
 
@@ -52,30 +52,6 @@ _MAX_PARAM = 2048
 #: Wrong transaction codes from one address: slowed across offers (each offer dies alone at the
 #: configured maximum, below this threshold, so the lockout only matters across offers).
 TX_CODE_LOCKOUT = Lockout("oid4vci-tx-code", threshold=10, window=900, base=300, cap=3600, source_threshold=20)
-
-
-@dataclass(frozen=True, slots=True)
-class GrantRequest:
-    """What a grant handler gets: the request's parameters, its checked DPoP key, and services."""
-
-    params: Mapping[str, str]
-    dpop: DpopKey
-    pool: asyncpg.Pool
-    redis: aioredis.Redis
-    settings: Settings
-    #: The caller's address, for lockouts.
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class Granted:
-    """Whose documents, and which, the access token may fetch."""
-
-    account_id: UUID
-    document_ids: list[UUID]
-
-
-GrantHandler = Callable[[GrantRequest], Awaitable[Granted]]
 
 
 def _invalid_grant(description: str) -> ProtocolError:
@@ -128,7 +104,10 @@ async def pre_authorized_grant(request: GrantRequest) -> Granted:
 
 
 #: ``grant_type`` → its handler. The authorization code flow adds ``authorization_code``.
-GRANTS: dict[str, GrantHandler] = {PRE_AUTHORIZED_GRANT: pre_authorized_grant}
+GRANTS: dict[str, GrantHandler] = {
+    PRE_AUTHORIZED_GRANT: pre_authorized_grant,
+    AUTHORIZATION_CODE_GRANT: authorization_code_grant,
+}
 
 
 def form_parameters(body: bytes, content_type: str | None) -> dict[str, str]:
@@ -170,12 +149,17 @@ async def _authorization_details(pool: asyncpg.Pool, document_ids: list[UUID]) -
     # authorization code with PKCE) is the authorisation, checked by its handler.
     opt={**PUBLIC, **NOT_REPLAYED},
     tags=["openid4vci"],
-    summary="OAuth token endpoint of the credential issuer (pre-authorized code + tx_code; DPoP required)",
+    summary="OAuth token endpoint: pre-authorized code + tx_code, or authorization code + PKCE; DPoP required",
     status_code=200,
     request_max_body_size=16 * 1024,
 )
 async def token_endpoint(
-    request: Request[Any, Any, Any], db: Db, redis: RedisClient, settings: AppSettings, key_provider: KeyProviderDep
+    request: Request[Any, Any, Any],
+    db: Db,
+    redis: RedisClient,
+    settings: AppSettings,
+    key_provider: KeyProviderDep,
+    services: AppServices,
 ) -> Response[dict[str, Any]]:
     params = form_parameters(await request.body(), request.headers.get("content-type"))
     grant_type = params.get("grant_type")
@@ -192,7 +176,7 @@ async def token_endpoint(
         max_age=settings.openid4vci.proof_max_age_seconds,
     )
     source = caller_source(cast(Scope, request.scope), settings.trusted_proxies)
-    granted = await handler(GrantRequest(params, dpop, db, redis, settings, source))
+    granted = await handler(GrantRequest(params, dpop, db, redis, settings, source, request.headers, services))
     ttl = settings.openid4vci.access_token_ttl_seconds
     token = await issue_access_token(
         key_provider,
@@ -206,6 +190,8 @@ async def token_endpoint(
         "access_token": token,
         "token_type": "DPoP",
         "expires_in": ttl,
-        "authorization_details": await _authorization_details(db, granted.document_ids),
+        "authorization_details": granted.authorization_details
+        if granted.authorization_details is not None
+        else await _authorization_details(db, granted.document_ids),
     }
     return Response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

@@ -88,6 +88,9 @@ PROBLEM_TYPES: Mapping[str, tuple[int, ...]] = {
     "document-state": (409,),
     # OpenID4VCI offers (docs/openid4vci.md); the protocol endpoints answer in OAuth's format
     "holder-unreachable": (409,),
+    # OpenID4VCI authorization code flow: the citizen's approval in the app (docs/standards.md)
+    "authorization-unknown": (404,),
+    "documents-not-approvable": (422,),
     "document-revoked": (409, 410, 422),
     "document-suspended": (409, 422),
     "document-expired": (422,),

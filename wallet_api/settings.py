@@ -143,6 +143,17 @@ class OpenID4VCISettings(Section, frozen=True, kw_only=True, rename=lambda name:
     access_token_ttl_seconds: Annotated[int, msgspec.Meta(ge=30, le=3600)] = 300
     #: Seconds of age (and of clock skew ahead) accepted on DPoP proofs and key proofs.
     proof_max_age_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 300
+    #: Refuse pushed authorization and token requests that carry no valid OAuth client
+    #: attestation (wallet attestation) from a trusted wallet provider.
+    attestation_required: bool = False
+    #: The trusted wallet providers' public keys, a JWKS: a file's path, or the JSON itself.
+    wallet_providers_jwks: str = ""
+    #: Seconds a pushed authorization request's request_uri stays usable (single use).
+    par_ttl_seconds: Annotated[int, msgspec.Meta(ge=10, le=600)] = 60
+    #: Seconds the citizen has to approve or deny in the app once the page is shown.
+    approval_ttl_seconds: Annotated[int, msgspec.Meta(ge=30, le=1800)] = 300
+    #: Seconds an authorization code stays redeemable (single use).
+    code_ttl_seconds: Annotated[int, msgspec.Meta(ge=10, le=600)] = 60
 
 
 class NotificationSettings(Section, frozen=True, kw_only=True, rename=lambda name: f"notify_{name}"):
@@ -340,6 +351,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 raise SettingsError("WALLET_PROVIDERS is not valid JSON") from exc
             if not isinstance(parsed, list):
                 raise SettingsError("WALLET_PROVIDERS must be a JSON list of provider objects")
+        if self.openid4vci.attestation_required and not self.openid4vci.wallet_providers_jwks:
+            raise SettingsError("WALLET_OPENID4VCI_ATTESTATION_REQUIRED needs WALLET_OPENID4VCI_WALLET_PROVIDERS_JWKS")
         if self.db_pool_max < self.db_pool_min:
             raise SettingsError("WALLET_DB_POOL_MIN must be >= 1 and <= WALLET_DB_POOL_MAX")
 

@@ -75,6 +75,19 @@ async def _present(node: Node, issuer_signed: bytes, device: ec.EllipticCurvePri
     return b64url_decode(out["deviceResponse"])
 
 
+def _foreign_root_pem() -> str:
+    """An IACA root with our profile and our agency's name that we never published."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    root = iaca_certificate(
+        key,
+        org_name="Cục Cảnh sát giao thông",
+        issuer_url="https://x.example",
+        crl_url="https://x.example/c.crl",
+        now=dt.datetime.now(dt.UTC),
+    )
+    return root.public_bytes(Encoding.PEM).decode()
+
+
 @pytest.fixture
 async def presented(app: Litestar, db: asyncpg.Pool, settings: Settings, issuer: Any, node_served: Node) -> bytes:
     """A DeviceResponse the independent wallet built from one of our mdocs."""
@@ -138,13 +151,40 @@ async def test_tampering_and_a_root_we_did_not_publish_are_refused_on_both_sides
         await verify_device_response(db, cbor2.dumps(forged), TRANSCRIPT)
 
     # A verifier trusting another IACA root refuses the chain.
-    key = ec.generate_private_key(ec.SECP256R1())
-    other = iaca_certificate(
-        key,
-        org_name="Cục Cảnh sát giao thông",
-        issuer_url="https://x.example",
-        crl_url="https://x.example/c.crl",
-        now=dt.datetime.now(dt.UTC),
-    )
     with pytest.raises(NodeScriptError, match=r"(?i)certificate"):
-        await verify_with_node(response, iacaPem=other.public_bytes(Encoding.PEM).decode())
+        await verify_with_node(response, iacaPem=_foreign_root_pem())
+
+
+async def test_a_second_library_reads_our_issuer_signed_against_the_published_root(
+    app: Litestar, db: asyncpg.Pool, settings: Settings, issuer: Any, node_served: Node
+) -> None:
+    """@animo-id/mdoc (its platform half on Node's OpenSSL, tests/interop/lib/animo-context.mjs)."""
+    device = ec.generate_private_key(ec.SECP256R1())
+    issuer_signed = await _mint(app, db, settings, device)
+    iaca_url = f"{settings.public_base_url}/issuers/csgt/iaca.pem"
+    out = await node_served.run(
+        "mdoc-issuer-signed.mjs", {"issuerSigned": b64url_encode(issuer_signed), "iacaUrl": iaca_url}
+    )
+    assert out["docType"] == "org.iso.18013.5.1.mDL"
+    mdl, vn = out["namespaces"][MDL_NAMESPACE], out["namespaces"][VN_NAMESPACE]
+    assert (mdl["family_name"], mdl["given_name"], mdl["document_number"]) == ("Nguyen", "Van Hung", "001090012345")
+    assert mdl["given_name_national_character"] == "Văn Hùng" and mdl["age_over_18"] is True
+    assert vn["full_name"] == "Nguyễn Văn Hùng" and vn["points"] == 12
+    assert out["status"]["status_list"]["idx"] == 77
+    assert {k: out["deviceKey"][k] for k in ("x", "y")} == {k: holder.public_jwk(device)[k] for k in ("x", "y")}
+
+    # One item changed: its digest no longer matches.
+    value = cbor2.loads(issuer_signed)
+    items = value["nameSpaces"][VN_NAMESPACE]
+    item = cbor2.loads(items[0].value)
+    item["elementValue"] = 0 if isinstance(item["elementValue"], int) else "Trần Văn Hùng"
+    items[0] = cbor2.CBORTag(24, cbor2.dumps(item))
+    with pytest.raises(NodeScriptError, match=r"(?i)digest"):
+        await node_served.run(
+            "mdoc-issuer-signed.mjs", {"issuerSigned": b64url_encode(cbor2.dumps(value)), "iacaUrl": iaca_url}
+        )
+    # A root we did not publish.
+    with pytest.raises(NodeScriptError, match=r"(?i)trusted IACA"):
+        await node_served.run(
+            "mdoc-issuer-signed.mjs", {"issuerSigned": b64url_encode(issuer_signed), "iacaPem": _foreign_root_pem()}
+        )

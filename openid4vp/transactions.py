@@ -32,12 +32,14 @@ _FIELDS = (
     "redirect_uri", "response_uri", "expires_at",
 )  # fmt: skip
 
-# KEYS[1] the record; ARGV[1] the phase required, ARGV[2] the phase to move to.
-# Returns {'ok', field, value, ...} or {phase} ({'unknown'} when there is no such request).
+# KEYS[1] the record; ARGV[1] the phase required, ARGV[2] the phase to move to, ARGV[3] the
+# state the caller must show ('' : none to check). Returns {'ok', field, value, ...}, or
+# {phase} ({'unknown'} when there is no such request, {'state-mismatch'}: nothing moved).
 _STEP = LuaScript("""
 local phase = redis.call('HGET', KEYS[1], 'phase')
 if not phase then return {'unknown'} end
 if phase ~= ARGV[1] then return {phase} end
+if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'state') ~= ARGV[3] then return {'state-mismatch'} end
 redis.call('HSET', KEYS[1], 'phase', ARGV[2])
 local out = redis.call('HGETALL', KEYS[1])
 table.insert(out, 1, 'ok')
@@ -121,9 +123,10 @@ async def create(redis: aioredis.Redis, ttl: int, *, request_id: str, **fields: 
     return transaction_id
 
 
-async def claim(redis: aioredis.Redis, request_id: str, *, phase: str, to: str) -> Transaction | str:
-    """Move the request from ``phase`` to ``to``; the request, or the phase it was in instead."""
-    reply = list(await _STEP(redis, (_key(request_id),), phase, to))
+async def claim(redis: aioredis.Redis, request_id: str, *, phase: str, to: str, state: str = "") -> Transaction | str:
+    """Move the request from ``phase`` to ``to`` (if it has this ``state``, when given): the request,
+    or the phase it was in instead (``state-mismatch``)."""
+    reply = list(await _STEP(redis, (_key(request_id),), phase, to, state))
     if _text(reply[0]) != "ok":
         return _text(reply[0])
     return _transaction(request_id, reply[1:])

@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 
 from openid4vp import transactions
 from openid4vp.api import base_url
-from openid4vp.dcql import parse_dcql
+from openid4vp.dcql import DcqlInvalid, DcqlQuery, parse_dcql
 from openid4vp.identity import VERIFIER_IDENTITY
 from openid4vp.request_object import (
     ENCRYPTION_ENCS,
@@ -35,7 +35,7 @@ from openid4vp.request_object import (
     signed_request_object,
 )
 from openid4vp.responses import ResponseRefused, judge
-from wallet_api.kernel import NOT_REPLAYED, PUBLIC, AppServices, JoseError, decrypt_ecdh_es
+from wallet_api.kernel import NOT_REPLAYED, PUBLIC, AppServices, JoseError, Services, decrypt_ecdh_es
 
 __all__ = ["RESPONSE_BODY_LIMIT", "ROUTES"]
 
@@ -85,11 +85,9 @@ def _form(raw: bytes) -> dict[str, str] | None:
 
 
 def _opened(tx: transactions.Transaction, form: dict[str, str]) -> dict[str, Any]:
-    """The response parameters: the form itself, or for ``direct_post.jwt`` the decrypted JWE."""
-    if tx.mode != "direct_post.jwt" or "error" in form:
-        if "vp_token" in form and tx.mode == "direct_post.jwt":
-            raise ResponseRefused("unencrypted-response", "This request asked for an encrypted response.")
-        return dict(form)
+    """The parameters of an encrypted response (``direct_post.jwt``): the decrypted JWE."""
+    if tx.mode != "direct_post.jwt":
+        raise ResponseRefused("malformed-response", "This request asked for a plain direct_post response.")
     if set(form) != {"response"}:
         raise ResponseRefused("malformed-response", "direct_post.jwt carries one parameter: response.")
     try:
@@ -98,6 +96,45 @@ def _opened(tx: transactions.Transaction, form: dict[str, str]) -> dict[str, Any
         )
     except JoseError as exc:
         raise ResponseRefused("undecryptable-response", f"The response does not decrypt ({exc}).") from None
+
+
+def _query(tx: transactions.Transaction) -> DcqlQuery:
+    """The request's query, read again (it was checked when the request was made)."""
+    try:
+        return parse_dcql(tx.dcql)
+    except DcqlInvalid:  # the document types changed since (a deployment): the request cannot be judged
+        raise ResponseRefused("request-outdated", "This request can no longer be judged; ask for a new one.") from None
+
+
+def ttl_of(services: Services) -> int:
+    """How long the outcome stays for the verifier to read."""
+    return services.settings.openid4vp.result_ttl_seconds
+
+
+async def _take(
+    services: Services, request_id: str, form: dict[str, str]
+) -> tuple[transactions.Transaction, dict[str, Any]] | str:
+    """The request, taken for checking, and the response's parameters; or the phase it was in.
+
+    A response is taken only if it shows the request's state. A plain form's state is checked
+    by the script that takes the request (one round trip); an encrypted response's state is
+    inside the JWE, which is opened with the request's key first.
+    """
+    if "response" not in form:
+        state = form.get("state")
+        if not state:
+            raise ResponseRefused("malformed-response", "The response carries no state.")
+        taken = await transactions.claim(services.redis, request_id, phase="fetched", to="checking", state=state)
+        return taken if isinstance(taken, str) else (taken, dict(form))
+    tx = await transactions.peek(services.redis, request_id)
+    if isinstance(tx, str):
+        return tx
+    params = _opened(tx, form)
+    state = params.get("state")
+    if not isinstance(state, str) or not secrets.compare_digest(state.encode(), tx.state.encode()):
+        return "state-mismatch"
+    taken = await transactions.claim(services.redis, request_id, phase="fetched", to="checking")
+    return taken if isinstance(taken, str) else (taken, params)
 
 
 def _redirect(tx: transactions.Transaction, code: str) -> dict[str, str]:
@@ -123,41 +160,40 @@ async def response_endpoint(
     if form is None:
         return _error("invalid_request", "The response must be an application/x-www-form-urlencoded form.")
     try:
-        tx = await transactions.peek(services.redis, request_id)
+        taken = await _take(services, request_id, form)
     except RedisError:
         return _unavailable()
-    if isinstance(tx, str):
-        said = {"unknown": "is unknown or expired", "created": "was never fetched"}.get(tx, "was already answered")
-        return _error("invalid_request", f"This request {said}.")
-    try:
-        params = _opened(tx, form)
     except ResponseRefused as exc:
-        return _error(exc.error, exc.detail)  # not yet known to come from the wallet: nothing is burnt
-    state = params.get("state")
-    if not isinstance(state, str) or not secrets.compare_digest(state.encode(), tx.state.encode()):
-        return _error("invalid_request", "The response does not carry this request's state.")
-    try:
-        taken = await transactions.claim(services.redis, request_id, phase="fetched", to="checking")
-    except RedisError:
-        return _unavailable()
+        return _error(exc.error, exc.detail)  # not known to come from the request's wallet: nothing is spent
     if isinstance(taken, str):
-        return _error("invalid_request", "This request was already answered.")
-    ttl = services.settings.openid4vp.result_ttl_seconds
+        said = {
+            "unknown": "is unknown or expired",
+            "created": "was never fetched",
+            "state-mismatch": "has another state",
+        }.get(taken, "was already answered")
+        return _error("invalid_request", f"This request {said}.")
+    tx, params = taken
+    ttl = ttl_of(services)
+    if tx.mode == "direct_post.jwt" and "response" not in form and "error" not in form:
+        plain = ResponseRefused("unencrypted-response", "This request asked for an encrypted response.")
+        await transactions.finish(services.redis, tx, phase="refused", result=plain.as_result(), ttl=ttl)
+        return _error(plain.error, plain.detail)
+    state = params["state"]
     # Same-device: the redirect carries a fresh code, and only a read showing it gets the result.
-    code = secrets.token_urlsafe(16) if taken.redirect_uri else ""
+    code = secrets.token_urlsafe(16) if tx.redirect_uri else ""
     if "error" in params:  # the wallet declined (the person said no, no matching credential, ...)
         wallet_error = ResponseRefused(
             "wallet-error", str(params.get("error_description", ""))[:300], str(params["error"])[:64]
         )
-        await transactions.finish(services.redis, taken, phase="refused", result=wallet_error.as_result(), ttl=ttl)
-        return Response(_redirect(taken, code), headers=_NO_STORE)
+        await transactions.finish(services.redis, tx, phase="refused", result=wallet_error.as_result(), ttl=ttl)
+        return Response(_redirect(tx, code), headers=_NO_STORE)
     try:
-        result = await judge(services, taken, parse_dcql(taken.dcql), state, params.get("vp_token"))
+        result = await judge(services, tx, _query(tx), state, params.get("vp_token"))
     except ResponseRefused as exc:
-        await transactions.finish(services.redis, taken, phase="refused", result=exc.as_result(), ttl=ttl)
+        await transactions.finish(services.redis, tx, phase="refused", result=exc.as_result(), ttl=ttl)
         return _error(exc.error, exc.detail)
-    await transactions.finish(services.redis, taken, phase="answered", result=result, ttl=ttl, response_code=code)
-    return Response(_redirect(taken, code), headers=_NO_STORE)
+    await transactions.finish(services.redis, tx, phase="answered", result=result, ttl=ttl, response_code=code)
+    return Response(_redirect(tx, code), headers=_NO_STORE)
 
 
 @get(

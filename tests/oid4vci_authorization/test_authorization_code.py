@@ -444,3 +444,59 @@ async def test_a_wallet_attested_at_par_must_attest_at_the_token_endpoint(
     pop = wallet.pop()
     headers = {"OAuth-Client-Attestation-PoP": pop}
     assert (await wallet.token(client, code, headers=headers)).status_code == 200
+
+
+async def test_a_licence_asked_for_as_sd_jwt_and_mdoc_gets_an_identifier_for_each_and_an_mdoc(
+    client: httpx.AsyncClient, trusting: Any, wallet: Wallet, licence_holder: Citizen, approved: Approved
+) -> None:
+    both = json.dumps(
+        [
+            {"type": "openid_credential", "credential_configuration_id": "driving_licence_sd_jwt"},
+            {"type": "openid_credential", "credential_configuration_id": "driving_licence_mdoc"},
+        ]
+    )
+    back = await approved(wallet, licence_holder, authorization_details=both)
+    token = (await wallet.token(client, back["code"])).json()
+    licence = licence_holder.licence_id  # type: ignore[attr-defined]
+    assert token["authorization_details"] == [
+        {
+            "type": "openid_credential",
+            "credential_configuration_id": "driving_licence_sd_jwt",
+            "credential_identifiers": [licence],
+        },
+        {
+            "type": "openid_credential",
+            "credential_configuration_id": "driving_licence_mdoc",
+            "credential_identifiers": [f"{licence}:mdoc"],
+        },
+    ]
+    nonce = (await client.post("/openid4vci/nonce")).json()["c_nonce"]
+    holder = wallet.instance
+    proof = jws(
+        holder,
+        {"typ": "openid4vci-proof+jwt", "jwk": public_jwk(holder.public_key())},
+        {"aud": ISSUER, "iat": int(time.time()), "nonce": nonce},
+    )
+    mdoc = await client.post(
+        "/openid4vci/credential",
+        headers={
+            "Authorization": f"DPoP {token['access_token']}",
+            "DPoP": _dpop_for(wallet, "/openid4vci/credential", token["access_token"]),
+        },
+        json={"credential_identifier": f"{licence}:mdoc", "proofs": {"jwt": [proof]}},
+    )
+    assert mdoc.status_code == 200, mdoc.text
+    assert "~" not in mdoc.json()["credentials"][0]["credential"]  # base64url IssuerSigned, not an SD-JWT
+
+
+async def test_rows_are_purged_a_day_after_their_push(
+    client: httpx.AsyncClient, trusting: Any, wallet: Wallet, db: asyncpg.Pool
+) -> None:
+    from openid4vci.authorization.store import purge_expired
+
+    await wallet.push(client)
+    await wallet.push(client)
+    oldest = await db.fetchval("SELECT id FROM vci_authorizations LIMIT 1")
+    await db.execute("UPDATE vci_authorizations SET pushed_at = now() - interval '25 hours' WHERE id = $1", oldest)
+    assert await purge_expired(db) == 1
+    assert await rows(db) == 1

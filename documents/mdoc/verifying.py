@@ -169,6 +169,8 @@ def _issuer_signed(issuer_signed: Any, doc_type: str, roots: list[TrustedRoot], 
         _moment(validity["validFrom"]),
         _moment(validity["validUntil"]),
     )
+    if not signer.valid_from <= signed <= signer.valid_until:
+        raise UntrustedIssuer("the MSO was signed outside its Document Signer certificate's validity")
     if now + _LEEWAY < valid_from:
         raise MdocNotValid("not-yet-valid", "the mdoc is not valid yet")
     if now - _LEEWAY > valid_until:

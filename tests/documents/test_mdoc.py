@@ -204,6 +204,15 @@ async def test_refusals_name_their_reason(
     good = holder.device_response(raw, device, TRANSCRIPT)
     other = ec.generate_private_key(ec.SECP256R1())
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=91)
+    backdated = mint_mdoc(
+        await _signer(app, db, settings),
+        claims=licence_claims(),
+        holder_jwk=holder.public_jwk(device),
+        status_uri=STATUS_URI,
+        status_idx=1,
+        valid_until=None,
+        signed_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2),
+    )
     cases: list[tuple[bytes, Any, dict[str, Any], type[MdocError], str]] = [
         (_tamper_item(good), TRANSCRIPT, {}, DigestMismatch, "digest-mismatch"),
         (
@@ -229,6 +238,8 @@ async def test_refusals_name_their_reason(
             "doctype-mismatch",
         ),
         (good, TRANSCRIPT, {"now": later}, MdocNotValid, "expired"),
+        # Signed (so it says) before its Document Signer certificate existed.
+        (holder.device_response(backdated, device, TRANSCRIPT), TRANSCRIPT, {}, UntrustedIssuer, "untrusted-issuer"),
         (b"\xa1\x01", TRANSCRIPT, {}, MalformedMdoc, "malformed"),
         (b"not cbor at all", TRANSCRIPT, {}, MalformedMdoc, "malformed"),
     ]

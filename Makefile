@@ -41,7 +41,7 @@ test: $(STAMP) $(NODE_DEPS)
 # The console screenshots in docs/img/, taken by the browser tests.
 screenshots: $(STAMP)
 	WALLET_SCREENSHOTS=docs/img $(BIN)/pytest -q tests/documents/test_verifier_web.py \
-		tests/documents/test_agency_console.py tests/disbursement/test_welfare_console.py
+		tests/documents/test_verifier_openid4vp.py tests/documents/test_agency_console.py tests/disbursement/test_welfare_console.py
 
 # Third-party browser code of the consoles, from npm at pinned versions (scripts/vendor.sh).
 vendor:

@@ -5,7 +5,8 @@ Online, what was scanned goes to the same verification as ``POST /v1/verificatio
 access log records it. Offline, the page verifies a ``VN2:`` payload itself against the
 trust bundle its service worker cached (consoles/trust.py, static/verify-offline.js).
 The page draws the holder's portrait, when disclosed, as a picture: the answer names the
-type's portrait field.
+type's portrait field. It also asks a wallet for chosen claims over OpenID4VP
+(consoles/presentation_requests.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from litestar import Request, Response, get, post
 from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK
 
+from consoles import presentation_requests
 from consoles.pages import PAGE, page
 from consoles.session import require_csrf
 from consoles.trust import trust_bundle
@@ -41,7 +43,7 @@ class ScreenVerdict(VerificationOut, kw_only=True):
 
 @get("/", guards=[verifier], opt=PAGE, include_in_schema=False)
 async def home(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "verify.html")
+    return page(request, "verify.html", choices=presentation_requests.choices(), presets=presentation_requests.PRESETS)
 
 
 @post("/check", guards=[verifier], include_in_schema=False, status_code=HTTP_200_OK)
@@ -89,4 +91,4 @@ async def manifest() -> dict[str, Any]:
     }
 
 
-ROUTES = [home, verify_scanned, trust, service_worker, manifest]
+ROUTES = [home, verify_scanned, trust, service_worker, manifest, *presentation_requests.ROUTES]

@@ -40,7 +40,7 @@ from wallet_api.kernel import (
     ValidationFailed,
 )
 
-__all__ = ["ROUTES", "base_url", "verifier_name"]
+__all__ = ["ROUTES", "base_url", "create_request", "request_status", "verifier_name"]
 
 _TAGS = ["openid4vp"]
 
@@ -92,6 +92,13 @@ def _redirect_uri(settings: Settings, value: str | None) -> str | None:
 async def create_presentation_request(
     principal: Caller, services: AppServices, data: JSONBody[PresentationRequestIn]
 ) -> PresentationRequestOut:
+    return await create_request(services, principal, data)
+
+
+async def create_request(
+    services: Services, principal: Principal, data: PresentationRequestIn
+) -> PresentationRequestOut:
+    """A presentation request of ``principal``'s organisation (the API's, and the verifier console's)."""
     settings = services.settings
     name = await verifier_name(services, principal.org_id)
     try:
@@ -177,12 +184,13 @@ async def presentation_request_status(
     transaction_id: FromPath[str],
     response_code: Annotated[str | None, QueryParameter(max_length=64)] = None,
 ) -> PresentationStatusOut:
-    return await _status(services, principal, transaction_id, response_code)
+    return await request_status(services, principal, transaction_id, response_code)
 
 
-async def _status(
-    services: Services, principal: Principal, transaction_id: str, response_code: str | None
+async def request_status(
+    services: Services, principal: Principal, transaction_id: str, response_code: str | None = None
 ) -> PresentationStatusOut:
+    """The outcome of ``principal``'s organisation's request (the API's, and the verifier console's)."""
     try:
         found = await transactions.find(services.redis, transaction_id)
         if found is None or found.org != principal.org_id:

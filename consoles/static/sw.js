@@ -1,11 +1,13 @@
 // Service worker of the verifier web app: keeps the app shell and the trust bundle (issuer
 // keys and status lists) so that offline QR codes can be verified with no network at all.
-const SHELL = "cw-verify-shell-v2";
+const SHELL = "cw-verify-shell-v3";
 const TRUST = "cw-verify-trust-v1";
 const ASSETS = [
   "/verify",
   "/verify/manifest.webmanifest",
   "/static/consoles/verify.js",
+  "/static/consoles/verdict.js",
+  "/static/consoles/verify-ask.js",
   "/static/consoles/verify-offline.js",
   "/static/consoles/console.css",
   "/static/consoles/vendor/jsQR.js",

@@ -7,7 +7,9 @@ from typing import Any
 
 import asyncpg
 import httpx
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from tests.documents.conftest import Citizen
 from tests.openid4vp.conftest import (
@@ -231,3 +233,28 @@ async def test_a_revoked_or_suspended_document_is_refused_and_logged_without_fie
     await _refused(client, request, response_form(request, token), bank, reason)
     rows = await db.fetch("SELECT outcome, fields FROM document_views")
     assert [(r["outcome"], r["fields"]) for r in rows] == [(reason, [])]
+
+
+async def test_any_changed_character_of_a_presentation_is_refused_never_a_500(
+    client: httpx.AsyncClient, held: str, holder: Citizen, bank: dict[str, str], db: asyncpg.Pool
+) -> None:
+    """Each change is made to a presentation bound to its own request (so only the change is wrong)."""
+    changes: list[tuple[float, str]] = []
+
+    @hypothesis.settings(max_examples=40, deadline=None, suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(st.floats(0, 1, exclude_max=True), st.sampled_from("AQgw_-~.%z9"))
+    def collect(where: float, replacement: str) -> None:
+        changes.append((where, replacement))
+
+    collect()
+    for where, replacement in changes:
+        request = await open_request(client, bank, dcql_query=dcql("date_of_birth"), response_mode="direct_post")
+        p = request.payload
+        shown = presentation(held, holder, ["date_of_birth"], nonce=p["nonce"], aud=p["client_id"])
+        position = int(where * len(shown))
+        if shown[position] == replacement:
+            continue
+        mutated = shown[:position] + replacement + shown[position + 1 :]
+        r = await _post(client, request, response_form(request, {"licence": [mutated]}))
+        assert r.status_code == 400 and r.json()["error"] == "invalid_request", (position, r.text)
+    assert await db.fetchval("SELECT count(*) FROM document_views") == 0

@@ -311,11 +311,11 @@ def decrypt_ecdh_es(
         + _length_prefixed(b64url_decode(party_v))
         + (size * 8).to_bytes(4, "big")
     )
-    shared = key.exchange(ec.ECDH(), peer)
-    cek = ConcatKDFHash(hashes.SHA256(), size, other_info).derive(shared)
     try:
+        shared = key.exchange(ec.ECDH(), peer)
+        cek = ConcatKDFHash(hashes.SHA256(), size, other_info).derive(shared)
         plaintext = AESGCM(cek).decrypt(iv, ciphertext + tag, head.encode("ascii"))
-    except InvalidTag as exc:
+    except (InvalidTag, ValueError) as exc:
         raise JoseError("the JWE does not decrypt") from exc
     return parse_json_object(plaintext)
 

@@ -24,7 +24,6 @@ import hashlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -34,12 +33,13 @@ from wallet_api.kernel import (
     JoseError,
     ServiceFactory,
     Services,
+    Settings,
     SettingsError,
     decode_compact,
+    ec_key_set,
     ec_public_key,
     es256_verify,
     jwk_thumbprint,
-    strict_json,
 )
 
 __all__ = [
@@ -93,27 +93,18 @@ class WalletProviders:
         return [found] if found is not None else []
 
     @classmethod
-    def from_setting(cls, value: str) -> WalletProviders:
-        """The JWKS given as JSON text or as a file's path; a malformed one is a :class:`SettingsError`."""
-        text = value.strip()
-        if not text:
+    def from_settings(cls, settings: Settings) -> WalletProviders:
+        """The configured JWKS (checked when the settings were read: wallet_api/settings.py)."""
+        if not settings.openid4vci.wallet_providers_jwks.strip():
             return cls({})
         try:
-            raw = text.encode() if text.startswith("{") else Path(text).read_bytes()
-            jwks = strict_json(raw)
-            keys = {}
-            for jwk in jwks["keys"]:
-                kid = jwk["kid"]
-                if not isinstance(kid, str) or not kid or kid in keys:
-                    raise SettingsError("every key needs its own kid")
-                keys[kid] = ec_public_key(jwk)
-        except (OSError, JoseError, KeyError, TypeError) as exc:
+            return cls(ec_key_set(settings.openid4vci.wallet_providers_jwks_bytes()))
+        except (OSError, JoseError) as exc:
             raise SettingsError(f"WALLET_OPENID4VCI_WALLET_PROVIDERS_JWKS is not a JWKS of P-256 keys: {exc}") from exc
-        return cls(keys)
 
 
 def _providers(services: Services) -> WalletProviders:
-    return WalletProviders.from_setting(services.settings.openid4vci.wallet_providers_jwks)
+    return WalletProviders.from_settings(services.settings)
 
 
 #: The process's trusted wallet providers, read once from the settings.

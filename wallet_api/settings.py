@@ -26,6 +26,7 @@ from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 import msgspec
 
 from wallet_api.client_address import trusted_proxies
+from wallet_api.keys.jose import JoseError, ec_key_set
 from wallet_api.observability.listener import is_loopback, parse_address
 
 __all__ = [
@@ -154,6 +155,11 @@ class OpenID4VCISettings(Section, frozen=True, kw_only=True, rename=lambda name:
     approval_ttl_seconds: Annotated[int, msgspec.Meta(ge=30, le=1800)] = 300
     #: Seconds an authorization code stays redeemable (single use).
     code_ttl_seconds: Annotated[int, msgspec.Meta(ge=10, le=600)] = 60
+
+    def wallet_providers_jwks_bytes(self) -> bytes:
+        """The trusted wallet providers' JWKS: the setting's JSON, or the file it names."""
+        text = self.wallet_providers_jwks.strip()
+        return text.encode() if text.startswith("{") else Path(text).read_bytes()
 
 
 class NotificationSettings(Section, frozen=True, kw_only=True, rename=lambda name: f"notify_{name}"):
@@ -353,6 +359,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 raise SettingsError("WALLET_PROVIDERS must be a JSON list of provider objects")
         if self.openid4vci.attestation_required and not self.openid4vci.wallet_providers_jwks:
             raise SettingsError("WALLET_OPENID4VCI_ATTESTATION_REQUIRED needs WALLET_OPENID4VCI_WALLET_PROVIDERS_JWKS")
+        if self.openid4vci.wallet_providers_jwks:
+            try:
+                ec_key_set(self.openid4vci.wallet_providers_jwks_bytes())
+            except (OSError, JoseError) as exc:
+                raise SettingsError(
+                    f"WALLET_OPENID4VCI_WALLET_PROVIDERS_JWKS is not a JWKS of P-256 keys: {exc}"
+                ) from exc
         if self.db_pool_max < self.db_pool_min:
             raise SettingsError("WALLET_DB_POOL_MIN must be >= 1 and <= WALLET_DB_POOL_MAX")
 

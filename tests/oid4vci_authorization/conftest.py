@@ -40,7 +40,7 @@ async def trusting(app: Litestar, provider: Provider) -> AsyncIterator[Callable[
 
     def configure(**settings: Any) -> None:
         changed = replaced(own.settings, openid4vci_wallet_providers_jwks=provider.jwks, **settings)
-        providers = WalletProviders.from_setting(provider.jwks)
+        providers = WalletProviders.from_settings(changed)
         app.state.services = own.replaced(settings=changed, services={WALLET_PROVIDERS: providers})
 
     configure()

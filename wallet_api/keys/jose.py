@@ -53,6 +53,7 @@ __all__ = [
     "decode_compact",
     "decrypt_ecdh_es",
     "device_signature_der",
+    "ec_key_set",
     "ec_public_key",
     "embedded_key",
     "es256_verify",
@@ -208,6 +209,22 @@ def ec_public_key(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey:
     if not isinstance(x, str) or not isinstance(y, str):
         raise JoseError("x and y must be base64url")
     return _p256_key(x, y)
+
+
+def ec_key_set(raw: bytes) -> dict[str, ec.EllipticCurvePublicKey]:
+    """The P-256 public keys of a JWKS (``{"keys": [...]}``) by ``kid``; a key without a ``kid``,
+    a ``kid`` twice, another key type or a private key is refused."""
+    jwks = parse_json_object(raw)
+    keys = jwks.get("keys")
+    if not isinstance(keys, list):
+        raise JoseError("a JWKS has a list of keys")
+    found: dict[str, ec.EllipticCurvePublicKey] = {}
+    for jwk in keys:
+        kid = jwk.get("kid") if isinstance(jwk, dict) else None
+        if not isinstance(kid, str) or not kid or kid in found:
+            raise JoseError("every key of the set needs a kid of its own")
+        found[kid] = ec_public_key(jwk)
+    return found
 
 
 # --- compact JWS -------------------------------------------------------------------------

@@ -221,11 +221,24 @@ async def test_refusals_expiry_and_cancel_are_clear_messages(
     assert "create a new one" in await page.locator("#verdict-detail").inner_text()
     await screenshot(page, "verify-openid4vp-expired")
 
-    # Cancelled: the QR code goes and the page stops waiting.
+    # Cancelled, by keyboard: from the request's description Tab reaches the link, then the
+    # cancel button; the QR code goes and the page stops waiting.
     link = await ask(page, "over-18")
-    await page.get_by_role("button", name="Hủy yêu cầu / Cancel the request").click()
+    await page.locator("#ask-what:focus").wait_for(timeout=HANG_GUARD_MS)
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "ask-link"
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Hủy yêu cầu / Cancel the request"
+    await page.keyboard.press("Enter")
     await verdict(page, "cancelled")
     assert await page.locator("#ask-pending").is_hidden()
+
+    # The session ends while the page waits: it says so instead of waiting on.
+    await ask(page, "over-18")
+    session = next(c for c in await page.context.cookies() if c["name"] == "cw_session")
+    await page.context.add_cookies([{**session, "value": session["value"][:-4] + "AAAA"}])
+    await verdict(page, "error")
+    assert "Your session has expired" in await page.locator("#verdict-detail").inner_text()
 
     # A request scanned as if it were a citizen's code: not a document, and the page says what it is.
     await check_pasted(page, link)

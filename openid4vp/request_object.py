@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import time
 from typing import Any
 
@@ -86,7 +87,7 @@ def signed_request_object(tx: Transaction, identity: VerifierKey, verifier_name:
         "response_uri": tx.response_uri,
         "nonce": tx.nonce,
         "state": tx.state,
-        "dcql_query": tx.dcql,
+        "dcql_query": json.loads(tx.dcql),
     }
     if ":" in tx.client_id:  # x509_san_dns, x509_hash: the metadata comes with the request
         metadata: dict[str, Any] = {"client_name": verifier_name, "vp_formats_supported": VP_FORMATS}

@@ -74,7 +74,8 @@ class Transaction:
     client_id: str
     nonce: str
     state: str
-    dcql: dict[str, Any]
+    #: The DCQL query as JSON text (parsed once per process and text: openid4vp/wallet.py).
+    dcql: str
     mode: str
     enc_key: str
     enc_kid: str
@@ -102,7 +103,6 @@ def _text(value: Any) -> str:
 def _transaction(request_id: str, flat: list[Any]) -> Transaction:
     record = dict(zip(map(_text, flat[::2]), map(_text, flat[1::2]), strict=True))
     values: dict[str, Any] = {name: record.get(name, "") for name in _FIELDS}
-    values["dcql"] = json.loads(values["dcql"])
     values["expires_at"] = int(values["expires_at"])
     return Transaction(id=request_id, **values)
 

@@ -16,11 +16,14 @@ Error codes used (the OpenID4VCI 1.0 spellings):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+import redis.asyncio as aioredis
 from litestar import Request, Response
 
-__all__ = ["ProtocolError", "invalid_token", "protocol_error_response"]
+from wallet_api.kernel import LeasedWindowLimiter, Scope, Settings, caller_source
+
+__all__ = ["ProtocolError", "invalid_token", "protocol_error_response", "within_limit"]
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -41,6 +44,23 @@ def invalid_token(description: str, *, error: str = "invalid_token") -> Protocol
     """A refused access token or DPoP proof at a protected resource: 401 naming the DPoP scheme."""
     challenge = f'DPoP error="{error}", error_description="{description}", algs="ES256"'
     return ProtocolError(error, description, status=401, headers={"WWW-Authenticate": challenge})
+
+
+async def within_limit(
+    limiter: LeasedWindowLimiter, redis: aioredis.Redis, request: Request[Any, Any, Any], settings: Settings
+) -> str:
+    """Count one call of the caller's address; 429 ``temporarily_unavailable`` with
+    ``Retry-After`` over the limit (OAuth has no code of its own for it). Returns the address."""
+    source = caller_source(cast(Scope, request.scope), settings.trusted_proxies)
+    wait = await limiter.acquire(redis, source)
+    if wait:
+        raise ProtocolError(
+            "temporarily_unavailable",
+            "Too many requests from this address.",
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
+    return source
 
 
 def protocol_error_response(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, str]]:

@@ -24,7 +24,7 @@ from openid4vci.configurations import (
     sd_jwt_configuration_id,
 )
 from openid4vci.dpop import check_dpop
-from openid4vci.errors import ProtocolError, invalid_token
+from openid4vci.errors import ProtocolError, invalid_token, within_limit
 from openid4vci.issuance import issue_batch
 from openid4vci.metadata import (
     CREDENTIAL_PATH,
@@ -48,6 +48,7 @@ from wallet_api.kernel import (
     Forbidden,
     JoseError,
     KeyProviderDep,
+    LeasedWindowLimiter,
     NotFound,
     Principal,
     Problem,
@@ -64,6 +65,9 @@ from wallet_api.kernel import (
 __all__ = ["APP_ROUTES", "PROTOCOL_ROUTES", "WELL_KNOWN_ROUTES"]
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+#: Nonces one address may ask for per minute: each is kept in Redis for minutes, so an
+#: unbounded caller could fill it. A wallet needs one per credential request.
+_NONCES = LeasedWindowLimiter("vci:nonce-rate", 600)
 _TAGS = ["openid4vci"]
 
 
@@ -101,7 +105,10 @@ async def oauth_server_metadata(settings: AppSettings) -> Response[dict[str, Any
     status_code=200,
     request_max_body_size=1024,
 )
-async def nonce_endpoint(redis: RedisClient, settings: AppSettings) -> Response[dict[str, str]]:
+async def nonce_endpoint(
+    request: Request[Any, Any, Any], redis: RedisClient, settings: AppSettings
+) -> Response[dict[str, str]]:
+    await within_limit(_NONCES, redis, request, settings)
     nonce = await issue_nonce(redis, settings.openid4vci.c_nonce_ttl_seconds)
     return Response({"c_nonce": nonce}, headers=_NO_STORE)
 

@@ -16,7 +16,7 @@ lockout (slowing one source across offers).
 from __future__ import annotations
 
 import time
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qsl
 from uuid import UUID
 
@@ -28,7 +28,7 @@ from openid4vci.authorization.endpoints import AUTHORIZATION_CODE_GRANT
 from openid4vci.authorization.grant import authorization_code_grant
 from openid4vci.configurations import configurations_of, credential_identifier
 from openid4vci.dpop import check_dpop
-from openid4vci.errors import ProtocolError
+from openid4vci.errors import ProtocolError, within_limit
 from openid4vci.grants import Granted, GrantHandler, GrantRequest
 from openid4vci.metadata import PRE_AUTHORIZED_GRANT, TOKEN_PATH, credential_issuer, endpoint
 from openid4vci.offers import code_digest, tx_code_matches
@@ -40,14 +40,15 @@ from wallet_api.kernel import (
     AppSettings,
     Db,
     KeyProviderDep,
+    LeasedWindowLimiter,
     RedisClient,
-    Scope,
-    caller_source,
 )
 
 __all__ = ["GRANTS", "TX_CODE_LOCKOUT", "GrantHandler", "GrantRequest", "Granted", "token_endpoint"]
 
 _FORM = "application/x-www-form-urlencoded"
+#: Token requests one address may make per minute (each valid DPoP proof is remembered in Redis).
+_TOKEN_REQUESTS = LeasedWindowLimiter("vci:token-rate", 300)
 _MAX_PARAM = 2048
 #: Wrong transaction codes from one address: slowed across offers (each offer dies alone at the
 #: configured maximum, below this threshold, so the lockout only matters across offers).
@@ -161,6 +162,7 @@ async def token_endpoint(
     key_provider: KeyProviderDep,
     services: AppServices,
 ) -> Response[dict[str, Any]]:
+    source = await within_limit(_TOKEN_REQUESTS, redis, request, settings)
     params = form_parameters(await request.body(), request.headers.get("content-type"))
     grant_type = params.get("grant_type")
     if not grant_type:
@@ -175,7 +177,6 @@ async def token_endpoint(
         url=endpoint(settings, TOKEN_PATH),
         max_age=settings.openid4vci.proof_max_age_seconds,
     )
-    source = caller_source(cast(Scope, request.scope), settings.trusted_proxies)
     granted = await handler(GrantRequest(params, dpop, db, redis, settings, source, request.headers, services))
     ttl = settings.openid4vci.access_token_ttl_seconds
     token = await issue_access_token(

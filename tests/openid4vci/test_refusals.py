@@ -5,6 +5,7 @@ where the refusal was the wallet's mistake)."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import asyncpg
@@ -354,3 +355,23 @@ async def test_dead_offers_are_swept_a_day_after_they_expire(
     )
     assert await OFFERS_SWEEP.run_once(ctx) == 1
     assert await db.fetchval("SELECT count(*) FROM credential_offers") == 0
+
+
+async def test_nonce_and_token_requests_are_limited_per_address(app: Any, redis: Any) -> None:
+    from litestar import Litestar
+
+    from openid4vci.routes import _NONCES
+    from openid4vci.token import _TOKEN_REQUESTS
+    from tests.support.asgi import client_of
+
+    assert isinstance(app, Litestar)
+    source = "198.51.100.7"
+    now = time.time()
+    for limiter in (_NONCES, _TOKEN_REQUESTS):
+        for moment in (now, now + 60):  # the minute may turn during the test
+            await redis.set(limiter.key(source, moment), limiter.limit, ex=120)
+    async with client_of(app, (source, 40000)) as busy:
+        r = await busy.post("/openid4vci/nonce")
+        assert error_of(r, 429) == "temporarily_unavailable" and int(r.headers["retry-after"]) >= 1
+        r = await busy.post("/openid4vci/token", data={"grant_type": PRE_AUTHORIZED})
+        assert error_of(r, 429) == "temporarily_unavailable"

@@ -28,6 +28,7 @@ from uuid import UUID
 
 import asyncpg
 
+from openid4vci.authorization.endpoints import AUTHORIZATION_CODE_GRANT
 from openid4vci.configurations import configurations_of
 from openid4vci.metadata import OFFERS_PATH, PRE_AUTHORIZED_GRANT, credential_issuer, endpoint
 from wallet_api.accounts.ratelimit import subject_key
@@ -138,6 +139,9 @@ async def offer_json(pool: asyncpg.Pool, settings: Settings, ref: str) -> dict[s
         "credential_issuer": credential_issuer(settings),
         "credential_configuration_ids": [c for t in row["doc_types"] for c in configurations_of(t)],
         "grants": {
+            # The wallet may instead run the authorization code flow (HAIP §4.1.2: offered too),
+            # where the holder approves in the app; this offer's code then simply expires.
+            AUTHORIZATION_CODE_GRANT: {},
             PRE_AUTHORIZED_GRANT: {
                 "pre-authorized_code": _code_of(ref),
                 "tx_code": {

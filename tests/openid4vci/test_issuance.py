@@ -111,6 +111,7 @@ async def test_holder_offers_a_document_and_another_wallet_gets_a_batch(
     assert offer["credential_issuer"] == ISSUER
     assert offer["credential_configuration_ids"] == ["driving_licence_sd_jwt", "driving_licence_mdoc"]
     assert offer["grants"][PRE_AUTHORIZED]["tx_code"]["length"] == 6
+    assert offer["grants"]["authorization_code"] == {}
 
     token = await wallet.redeem(made["offer"], made["tx_code"])
     assert token["token_type"] == "DPoP"

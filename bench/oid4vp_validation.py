@@ -98,7 +98,7 @@ async def prepare(settings: Settings, who: dict[str, Any], sd_jwt: str, n: int, 
                 request_id = secrets.token_urlsafe(24)
                 nonce, state = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
                 enc_key, enc_kid = new_encryption_key() if mode == "direct_post.jwt" else ("", "")
-                fields = {
+                fields: dict[str, Any] = {
                     "org": "bench-verifier",
                     "verifier": "client:bench-verifier",
                     "verifier_name": "Bench verifier",

@@ -133,6 +133,7 @@ async def create_request(
             services.redis,
             ttl,
             request_id=request_id,
+            result_ttl=settings.openid4vp.result_ttl_seconds,
             org=principal.org_id,
             verifier=principal.key,
             client_id=client_id,

@@ -46,6 +46,13 @@ table.insert(out, 1, 'ok')
 return out
 """)
 
+# KEYS[1] the record; ARGV: phase, result, response code, seconds it stays. The outcome of the check.
+_FINISH = LuaScript("""
+redis.call('HSET', KEYS[1], 'phase', ARGV[1], 'result', ARGV[2], 'response_code', ARGV[3])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 1
+""")
+
 # KEYS[1] the record. The result once: answered -> delivered, the claims gone.
 _TAKE = LuaScript("""
 if redis.call('HGET', KEYS[1], 'phase') ~= 'answered' then return false end
@@ -107,8 +114,11 @@ def _transaction(request_id: str, flat: list[Any]) -> Transaction:
     return Transaction(id=request_id, **values)
 
 
-async def create(redis: aioredis.Redis, ttl: int, *, request_id: str, **fields: Any) -> str:
+async def create(redis: aioredis.Redis, ttl: int, *, request_id: str, result_ttl: int = 3600, **fields: Any) -> str:
     """Store a new request (``fields``: every field of :class:`Transaction` but the ids); its transaction id.
+
+    The transaction id lasts as long as the request may (``ttl``, then ``result_ttl`` for the
+    result), so that finishing touches the request's own key only.
 
     The transaction id, which only the verifier gets, is another secret than the request
     id, which the QR code shows: seeing the code does not give the result.
@@ -118,7 +128,7 @@ async def create(redis: aioredis.Redis, ttl: int, *, request_id: str, **fields: 
     async with redis.pipeline(transaction=False) as pipe:
         pipe.hset(_key(request_id), mapping={**record, "txn": transaction_id, "phase": "created"})
         pipe.expire(_key(request_id), ttl)
-        pipe.set(_txn_key(transaction_id), request_id, ex=ttl)
+        pipe.set(_txn_key(transaction_id), request_id, ex=ttl + result_ttl)
         await pipe.execute()
     return transaction_id
 
@@ -145,12 +155,7 @@ async def finish(
     redis: aioredis.Redis, tx: Transaction, *, phase: str, result: dict[str, Any], ttl: int, response_code: str = ""
 ) -> None:
     """Record the outcome of the check (``answered`` with the result, or ``refused`` with the error)."""
-    async with redis.pipeline(transaction=False) as pipe:
-        outcome: dict[Any, Any] = {"phase": phase, "result": json.dumps(result), "response_code": response_code}
-        pipe.hset(_key(tx.id), mapping=outcome)
-        pipe.expire(_key(tx.id), ttl)
-        pipe.expire(_txn_key(tx.txn), ttl)
-        await pipe.execute()
+    await _FINISH(redis, (_key(tx.id),), phase, json.dumps(result), response_code, ttl)
 
 
 async def find(redis: aioredis.Redis, transaction_id: str) -> Found | None:

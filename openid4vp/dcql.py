@@ -4,8 +4,12 @@ A verifier asks for credentials by type (SD-JWT VC ``vct``; mdoc ``doctype``) an
 by path; it may offer alternatives (``claim_sets`` within a credential, ``credential_sets``
 across credentials). We refuse what we cannot honour rather than ignore it: an unknown
 type, claim or property, a claim path deeper than one disclosure, value matching
-(``values``), ``multiple``, presentations without holder binding, trusted authorities. A
-claim set must hold the whole of any group the type discloses together.
+(``values``), ``multiple``, presentations without holder binding, trusted authorities other
+than by key identifier. A verifier may ask for part of a group our app shows together
+(``full_name`` without ``photo_ref``): each field is its own disclosure, and asking for
+less is what data minimisation wants; a group member a document may lack (``photo_ref`` is
+optional) is asked for in a second claim set, since a wallet must not answer a claim set it
+cannot fill.
 
 The same reading then judges the wallet's answer: :meth:`DcqlQuery.returned_ids_satisfy`
 for the set of credentials, :meth:`CredentialQuery.allows` for the claims of each one
@@ -175,12 +179,6 @@ def _trusted_authorities(r: _Reader, raw: Any, key: str) -> None:
             r.fail(f"{key}[{i}].values", "must be base64url key identifiers")
 
 
-def _check_groups(r: _Reader, key: str, doc_type: DocumentType, option: frozenset[str]) -> None:
-    for group in doc_type.groups:
-        if option & group and not group <= option:
-            r.fail(key, f"{', '.join(sorted(group))} are disclosed together: ask for all of them or none")
-
-
 def _credential(r: _Reader, raw: Any, key: str, seen: set[str]) -> CredentialQuery | None:
     if not isinstance(raw, dict):
         r.fail(key, "must be an object")
@@ -219,8 +217,6 @@ def _credential(r: _Reader, raw: Any, key: str, seen: set[str]) -> CredentialQue
                 r.fail(here, "must be a non-empty array of claim ids")
                 continue
             options.append(frozenset(ids[c] for c in claim_set))
-    for i, option in enumerate(options if fmt == SD_JWT else ()):
-        _check_groups(r, f"{key}.claims" if len(options) == 1 else f"{key}.claim_sets[{i}]", doc_type, option)
     return CredentialQuery(query_id, fmt, doc_type, tuple(fields), tuple(dict.fromkeys(options)))
 
 

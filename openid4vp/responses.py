@@ -132,7 +132,8 @@ async def _check_sd_jwt(services: Services, tx: Transaction, query: CredentialQu
             f"The presentation for {query.id} discloses other claims than the request asked for.",
         )
     list_id, idx = _sd_jwt_status(credential, services.settings.public_base_url)
-    claims = {name: credential.claims[name] for name in query.fields}
+    # In the query's order; the option answered may hold fewer than all the claims asked.
+    claims = {name: credential.claims[name] for name in query.fields if name in credential.claims}
     return _Checked(query, credential.issuer.org_id, claims, sorted(claims), list_id, idx)
 
 

@@ -75,7 +75,14 @@ async def verifier_headers(make: MakeOrg, org_id: str = "bank-acb") -> dict[str,
 
 
 async def credential(client: httpx.AsyncClient, issuer_headers: dict[str, str], citizen: Citizen) -> str:
-    doc = await issue(client, issuer_headers)
+    return await credential_of(client, issuer_headers, citizen, None)
+
+
+async def credential_of(
+    client: httpx.AsyncClient, issuer_headers: dict[str, str], citizen: Citizen, claims: dict[str, Any] | None
+) -> str:
+    """The citizen's credential for a driving licence with these claims (None: the sample ones)."""
+    doc = await issue(client, issuer_headers, claims=claims)
     r = await client.get(f"/v1/me/documents/{doc['id']}/credential", headers=citizen.headers)
     assert r.status_code == 200, r.text
     return str(r.json()["credential"])

@@ -129,8 +129,6 @@ async def test_the_dcql_query_is_read_strictly(client: httpx.AsyncClient, bank: 
         (dcql("favourite_colour"), f"{first}.claims[0].path"),
         (one(claims=[{"path": ["classes", 0, "code"]}]), f"{first}.claims[0].path"),
         (one(claims=[{"path": ["expiry_date"], "values": ["A"]}]), f"{first}.claims[0].values"),
-        # full_name and photo_ref are disclosed together.
-        (one(claims=[{"path": ["photo_ref"]}]), f"{first}.claims"),
         (one(multiple=True), f"{first}.multiple"),
         (one(require_cryptographic_holder_binding=False), f"{first}.require_cryptographic_holder_binding"),
         ({"credentials": [licence, licence]}, "dcql_query.credentials[1].id"),

@@ -15,6 +15,7 @@ from tests.documents.conftest import Citizen
 from tests.openid4vp.conftest import (
     Request,
     credential,
+    credential_of,
     dcql,
     library_presentation,
     open_request,
@@ -258,3 +259,24 @@ async def test_any_changed_character_of_a_presentation_is_refused_never_a_500(
         r = await _post(client, request, response_form(request, {"licence": [mutated]}))
         assert r.status_code == 400 and r.json()["error"] == "invalid_request", (position, r.text)
     assert await db.fetchval("SELECT count(*) FROM document_views") == 0
+
+
+async def test_a_document_without_an_optional_field_answers_the_claim_set_without_it(
+    client: httpx.AsyncClient, issuer: dict[str, str], holder: Citizen, bank: dict[str, str]
+) -> None:
+    from tests.documents.conftest import licence_claims
+
+    claims = licence_claims()
+    del claims["photo_ref"]
+    sd_jwt = await credential_of(client, issuer, holder, claims)
+    query = dcql("full_name", "photo_ref")
+    query["credentials"][0]["claims"] = [{"id": "name", "path": ["full_name"]}, {"id": "photo", "path": ["photo_ref"]}]
+    query["credentials"][0]["claim_sets"] = [["name", "photo"], ["name"]]
+    request = await open_request(client, bank, dcql_query=query, response_mode="direct_post")
+    p = request.payload
+    shown = library_presentation(sd_jwt, holder, ["full_name"], nonce=p["nonce"], aud=p["client_id"])
+    r = await _post(client, request, response_form(request, {"licence": [shown]}))
+    assert (r.status_code, r.json()) == (200, {}), r.text
+    assert (await _status(client, request, bank))["credentials"]["licence"]["claims"] == {
+        "full_name": "Nguyễn Văn Hùng"
+    }

@@ -767,6 +767,7 @@ CREATE TABLE public.mdoc_certificates (
     der bytea NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     final_crl bytea,
+    revoked_at timestamp with time zone,
     CONSTRAINT mdoc_certificates_check CHECK ((not_before < not_after)),
     CONSTRAINT mdoc_certificates_role_check CHECK ((role = ANY (ARRAY['iaca'::text, 'document_signer'::text])))
 );

@@ -1,17 +1,21 @@
-"""Command-line tools of the documents domain: the reference QR verifier and issuer-key upkeep."""
+"""Command-line tools of the documents domain: the reference QR verifier, issuer-key and mdoc-signer upkeep."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 if TYPE_CHECKING:
+    import asyncpg
+
     from documents.verifier import Fetch
+    from wallet_api.kernel import DatabaseKeyProvider
 
 __all__ = ["documents_group", "verify_qr"]
 
@@ -114,32 +118,53 @@ def _refuse(slug: str, detail: str, as_json: bool) -> None:
 
 @click.group("documents")
 def documents_group() -> None:
-    """Verifiable documents: issuer keys."""
+    """Verifiable documents: issuer keys and mdoc Document Signers."""
+
+
+def _with_keys(action: Callable[[asyncpg.Pool, DatabaseKeyProvider], Awaitable[str]]) -> str:
+    """Run ``action`` with a small pool and the deployment's key provider (its WALLET_KEK)."""
+    from wallet_api.kernel import DatabaseKeyProvider, KeyUnwrapError, create_pool, load_settings, run_async
+    from wallet_api.kernel import cli_services as services
+
+    async def main(database_url: str, kek: bytes) -> str:
+        pool = await create_pool(database_url, min_size=1, max_size=2)
+        try:
+            return await action(pool, DatabaseKeyProvider(pool, kek))
+        finally:
+            await pool.close()
+
+    with services(load_settings()) as settings:
+        try:
+            return run_async(lambda: main(settings.database_url, settings.kek_bytes()))
+        except KeyUnwrapError as exc:
+            raise click.ClickException(KeyUnwrapError.refusal) from exc
 
 
 @documents_group.command("rotate-key")
 @click.argument("org_id")
 def rotate_key(org_id: str) -> None:
     """Rotate an issuer's signing key; the old key stays published until its last credential expires."""
-    from wallet_api.kernel import cli_services as services
-    from wallet_api.kernel import load_settings, run_async
+    from documents.issuer_keys import rotate_issuer_key
 
-    async def main(database_url: str, kek: bytes) -> str:
-        from documents.issuer_keys import rotate_issuer_key
-        from wallet_api.kernel import DatabaseKeyProvider, create_pool
+    async def rotate(pool: asyncpg.Pool, keys: DatabaseKeyProvider) -> str:
+        return (await rotate_issuer_key(pool, keys, org_id)).kid
 
-        pool = await create_pool(database_url, min_size=1, max_size=2)
-        try:
-            key = await rotate_issuer_key(pool, DatabaseKeyProvider(pool, kek), org_id)
-        finally:
-            await pool.close()
-        return key.kid
+    click.echo(f"new key {_with_keys(rotate)} for {org_id}")
 
-    from wallet_api.kernel import KeyUnwrapError
 
-    with services(load_settings()) as settings:
-        try:
-            kid = run_async(lambda: main(settings.database_url, settings.kek_bytes()))
-        except KeyUnwrapError as exc:
-            raise click.ClickException(KeyUnwrapError.refusal) from exc
-    click.echo(f"new key {kid} for {org_id}")
+@documents_group.command("revoke-mdoc-signer")
+@click.argument("org_id")
+def revoke_mdoc_signer(org_id: str) -> None:
+    """Revoke an agency's current mdoc Document Signer certificate (a key thought compromised):
+    its mdocs are refused from now on, listed in the root's CRL, and a new DS key signs the next."""
+    from documents.mdoc import revoke_document_signer
+
+    async def revoke(pool: asyncpg.Pool, keys: DatabaseKeyProvider) -> str:
+        return await revoke_document_signer(pool, keys, org_id) or ""
+
+    revoked = _with_keys(revoke)
+    click.echo(
+        f"revoked Document Signer {revoked} of {org_id}"
+        if revoked
+        else f"{org_id} had no certified Document Signer; its key was replaced"
+    )

@@ -11,9 +11,10 @@ Callers import from here:
 - publishing: ``published_roots`` (the IACA roots, served by ``documents/mdoc/routes.py``).
 
 Modules, one job each: ``cbor`` (ISO's CBOR forms), ``cose`` (COSE_Sign1), ``certificates``
-(X.509 profiles and chain check), ``store`` (keys and certificates in PostgreSQL),
-``elements`` (our licence as mDL data elements), ``issuing``, ``verifying``, ``routes``,
-``errors``.
+(X.509 profiles and chain check), ``keys`` (the key purposes), ``store`` (certificates made
+once in PostgreSQL), ``revocation`` (revoked Document Signers, CRLs), ``trust`` (what our
+verifier trusts), ``elements`` (our licence as mDL data elements), ``issuing``,
+``verifying``, ``routes``, ``errors``.
 """
 
 from documents.mdoc.elements import MDL_DOCTYPE, MDL_NAMESPACE, VN_NAMESPACE
@@ -29,16 +30,10 @@ from documents.mdoc.errors import (
     UntrustedIssuer,
 )
 from documents.mdoc.issuing import mint_mdoc
-from documents.mdoc.store import (
-    DS_KEYS,
-    IACA_KEYS,
-    MAX_MDOC_LIFETIME,
-    DocumentSigner,
-    IacaRoot,
-    document_signer,
-    published_roots,
-    trusted_roots,
-)
+from documents.mdoc.keys import DS_KEYS, IACA_KEYS
+from documents.mdoc.revocation import revoke_document_signer
+from documents.mdoc.store import MAX_MDOC_LIFETIME, DocumentSigner, IacaRoot, document_signer, published_roots
+from documents.mdoc.trust import Trust, trust, trusted_roots
 from documents.mdoc.verifying import (
     StatusReference,
     VerifiedDocument,
@@ -64,6 +59,7 @@ __all__ = [
     "MdocError",
     "MdocNotValid",
     "StatusReference",
+    "Trust",
     "UnsupportedMdoc",
     "UntrustedIssuer",
     "VerifiedDocument",
@@ -72,6 +68,8 @@ __all__ = [
     "document_signer",
     "mint_mdoc",
     "published_roots",
+    "revoke_document_signer",
+    "trust",
     "trusted_roots",
     "verify_device_response",
 ]

@@ -24,6 +24,7 @@ Serial numbers are 159 random bits (Annex B asks for at least 63, at most 20 oct
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -129,21 +130,28 @@ def document_signer_certificate(
 
 
 def revocation_list(
-    iaca: x509.Certificate, key: ec.EllipticCurvePrivateKey, *, now: dt.datetime, next_update: dt.datetime
+    iaca: x509.Certificate,
+    key: ec.EllipticCurvePrivateKey,
+    *,
+    now: dt.datetime,
+    next_update: dt.datetime,
+    revoked: Sequence[tuple[int, dt.datetime]] = (),
 ) -> x509.CertificateRevocationList:
-    """The root's CRL (Annex B.1.5 profile: AKI, CRL number). It lists nothing: a DS key is
-    replaced with its certificate, never revoked, and one mdoc is revoked in the status list.
-    The CRL number is the time of signing, so it only grows."""
+    """The root's CRL (Annex B.1.5 profile: AKI, CRL number) listing the ``revoked`` DS
+    certificates (serial number, when). The CRL number is the time of signing, so it only grows."""
     start = _start(now)
-    return (
+    builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(iaca.subject)
         .last_update(start)
         .next_update(min(next_update, iaca.not_valid_after_utc))
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
         .add_extension(x509.CRLNumber(int(start.timestamp())), critical=False)
-        .sign(key, hashes.SHA256())
     )
+    for serial, when in revoked:
+        entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(_start(when)).build()
+        builder = builder.add_revoked_certificate(entry)
+    return builder.sign(key, hashes.SHA256())
 
 
 def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:

@@ -22,7 +22,8 @@ from litestar import Request, Response, route
 from litestar.params import FromPath
 
 from documents.credentials import issuer_url
-from documents.mdoc.store import IacaRoot, published_roots, root_crl
+from documents.mdoc.revocation import root_crl
+from documents.mdoc.store import IacaRoot, published_roots
 from wallet_api.kernel import (
     GET_AND_HEAD,
     PUBLIC,

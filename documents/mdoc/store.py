@@ -1,12 +1,12 @@
-"""Where the mdoc keys and certificates live, and how they are made once for every process.
+"""The mdoc certificates, made once for every process: each agency's IACA root and Document Signer.
 
-Keys are kept by the foundation's key provider (``signing_keys``, encrypted under the KEK),
-one active key per agency for each purpose: ``mdoc-iaca`` (the agency's root) and
-``mdoc-ds`` (its Document Signer). The DS key is dedicated, not the agency's SD-JWT issuer
-key: ISO 18013-5 wants a key that signs only MSOs, certified by the IACA for a limited
-time and replaced with its certificate, while the SD-JWT key is published as a JWK and
-rotated on its own schedule. Certificates are rows of ``mdoc_certificates``, one per key,
-made under an advisory lock by whichever process needs one first.
+Keys are kept by the foundation's key provider (``documents/mdoc/keys.py``: one active
+``mdoc-iaca`` and one ``mdoc-ds`` key per agency). The DS key is dedicated, not the
+agency's SD-JWT issuer key: ISO 18013-5 wants a key that signs only MSOs, certified by the
+IACA for a limited time and replaced with its certificate, while the SD-JWT key is
+published as a JWK and rotated on its own schedule. Certificates are rows of
+``mdoc_certificates``, one per key, made under a per-agency advisory lock by whichever
+process needs one first.
 
 Lifetimes: a DS certificate is used while at least :data:`MAX_MDOC_LIFETIME` of it
 remains, so every mdoc it signs stays inside it; then a new DS key is made and certified.
@@ -17,7 +17,6 @@ is made, and the old one stays published until it expires.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 
 import asyncpg
@@ -26,44 +25,17 @@ from cryptography.hazmat.primitives import serialization
 
 from documents.credentials import issuer_url
 from documents.issuer_keys import current_signing_key
-from documents.mdoc.certificates import (
-    DS_LIFETIME,
-    TrustedRoot,
-    document_signer_certificate,
-    iaca_certificate,
-    revocation_list,
-)
-from wallet_api.kernel import DatabaseKeyProvider, KeyRequirement, NotFound, SigningKey
+from documents.mdoc.certificates import DS_LIFETIME, document_signer_certificate, iaca_certificate
+from documents.mdoc.keys import DS_KEY_PURPOSE, IACA_KEY_PURPOSE, MDL_ISSUERS_SQL, agency_lock
+from documents.mdoc.revocation import crl_url, keep_final_crl
+from documents.mdoc.trust import forget_cached
+from wallet_api.kernel import DatabaseKeyProvider, NotFound, SigningKey
 
-__all__ = [
-    "DS_KEYS",
-    "DS_KEY_PURPOSE",
-    "IACA_KEYS",
-    "IACA_KEY_PURPOSE",
-    "MAX_MDOC_LIFETIME",
-    "DocumentSigner",
-    "IacaRoot",
-    "crl_url",
-    "document_signer",
-    "forget_cached",
-    "published_roots",
-    "root_crl",
-    "trusted_roots",
-]
+__all__ = ["MAX_MDOC_LIFETIME", "DocumentSigner", "IacaRoot", "document_signer", "published_roots"]
 
-IACA_KEY_PURPOSE = "mdoc-iaca"
-DS_KEY_PURPOSE = "mdoc-ds"
-#: Agencies that issue driving licences have mdoc keys from the start (their root is
-#: published before their first mdoc, as their SD-JWT key is).
-_MDL_ISSUERS = "SELECT id FROM organisations WHERE kind = 'issuer' AND 'driving_licence' = ANY(document_types)"
-IACA_KEYS = KeyRequirement(IACA_KEY_PURPOSE, _MDL_ISSUERS)
-DS_KEYS = KeyRequirement(DS_KEY_PURPOSE, _MDL_ISSUERS)
 #: The longest an mdoc lives: wallets fetch fresh ones (OID4VCI), as short-lived mdocs are
 #: the ISO practice (status through the list, no stale claims for years).
 MAX_MDOC_LIFETIME = dt.timedelta(days=90)
-_CACHE_SECONDS = 30.0
-#: How long a verifier may rely on the current root's CRL (it is signed when asked for).
-CRL_LIFETIME = dt.timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,51 +63,11 @@ class IacaRoot:
         return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
-_roots: list[tuple[float, list[TrustedRoot]]] = []
-
-
-def forget_cached() -> None:
-    """Drop this process's cached roots."""
-    _roots.clear()
-
-
-def crl_url(base_url: str, org_id: str, iaca_kid: str) -> str:
-    """The CRL distribution point of a root (in the root and in every DS certificate it issues)."""
-    return f"{issuer_url(base_url, org_id)}/iaca/{iaca_kid}.crl"
-
-
-async def root_crl(pool: asyncpg.Pool, keys: DatabaseKeyProvider, org_id: str, iaca_kid: str) -> bytes | None:
-    """The DER CRL of one of the agency's roots: a replaced root's last one, the current
-    root's signed now; None for a root we do not know."""
-    row = await pool.fetchrow(
-        "SELECT der, final_crl FROM mdoc_certificates WHERE role = 'iaca' AND org_id = $1 AND kid = $2",
-        org_id,
-        iaca_kid,
-    )
-    if row is None:
-        return None
-    if row["final_crl"] is not None:
-        final: bytes = row["final_crl"]
-        return final
-    key = await current_signing_key(pool, keys, IACA_KEY_PURPOSE, org_id)
-    if key.kid != iaca_kid:
-        return None  # replaced outside this module (``wallet keys rotate``): no key to sign with
-    now = dt.datetime.now(dt.UTC)
-    crl = revocation_list(
-        x509.load_der_x509_certificate(row["der"]), key.private_key, now=now, next_update=now + CRL_LIFETIME
-    )
-    return crl.public_bytes(serialization.Encoding.DER)
-
-
 async def _agency_name(pool: asyncpg.Pool, org_id: str) -> str:
     name: str | None = await pool.fetchval("SELECT name FROM organisations WHERE id = $1 AND kind = 'issuer'", org_id)
     if name is None:
         raise NotFound("No such issuing agency.")
     return name
-
-
-async def _locked(conn: asyncpg.Connection, what: str, org_id: str) -> None:
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('mdoc:' || $1 || ':' || $2))", what, org_id)
 
 
 async def _certificate_of(conn: asyncpg.Connection | asyncpg.Pool, kid: str) -> asyncpg.Record | None:
@@ -170,21 +102,13 @@ async def _current_root(
     if row is not None and row["not_after"] - now > DS_LIFETIME:
         return key, row
     async with pool.acquire() as conn, conn.transaction():
-        await _locked(conn, "iaca", org_id)
+        await agency_lock(conn, "iaca", org_id)
         key = await current_signing_key(pool, keys, IACA_KEY_PURPOSE, org_id)
         row = await _certificate_of(conn, key.kid)
         if row is not None and row["not_after"] - now <= DS_LIFETIME:
             # Too close to its end to certify a DS key for its whole life: a new root. The
-            # old one's last CRL is signed now, while its key is the active one, and lasts
-            # until the root expires (it certifies nothing more).
-            final = revocation_list(
-                x509.load_der_x509_certificate(row["der"]), key.private_key, now=now, next_update=row["not_after"]
-            )
-            await conn.execute(
-                "UPDATE mdoc_certificates SET final_crl = $2 WHERE id = $1",
-                row["id"],
-                final.public_bytes(serialization.Encoding.DER),
-            )
+            # old one's last CRL is signed now, while its key is the active one.
+            await keep_final_crl(conn, row, key)
             key, row = await keys.rotate(IACA_KEY_PURPOSE, org_id), None
         if row is None:
             cert = iaca_certificate(
@@ -195,7 +119,7 @@ async def _current_root(
                 now=now,
             )
             row = await _insert(conn, "iaca", org_id, key.kid, key.kid, cert)
-    _roots.clear()
+    forget_cached()
     return key, row
 
 
@@ -212,7 +136,7 @@ async def document_signer(
     row = await _certificate_of(pool, key.kid)
     if row is None or row["issuer_kid"] != iaca_key.kid or row["not_after"] - now <= MAX_MDOC_LIFETIME:
         async with pool.acquire() as conn, conn.transaction():
-            await _locked(conn, "ds", org_id)
+            await agency_lock(conn, "ds", org_id)
             key = await current_signing_key(pool, keys, DS_KEY_PURPOSE, org_id)
             row = await _certificate_of(conn, key.kid)
             if row is not None and (row["issuer_kid"] != iaca_key.kid or row["not_after"] - now <= MAX_MDOC_LIFETIME):
@@ -239,7 +163,7 @@ async def published_roots(
     """The IACA roots verifiers should trust (every agency's, or one's): current and still-valid
     older ones. A root not made yet is made here, so it is published before the first mdoc."""
     issuers = await pool.fetch(
-        f"SELECT o.id, o.name FROM ({_MDL_ISSUERS}) AS i(id) JOIN organisations o USING (id) ORDER BY o.id"
+        f"SELECT o.id, o.name FROM ({MDL_ISSUERS_SQL}) AS i(id) JOIN organisations o USING (id) ORDER BY o.id"
     )
     for issuer in issuers:
         if org_id is None or issuer["id"] == org_id:
@@ -252,16 +176,3 @@ async def published_roots(
         org_id,
     )
     return [IacaRoot(r["org_id"], r["name"], r["kid"], r["der"], r["not_before"], r["not_after"]) for r in rows]
-
-
-async def trusted_roots(pool: asyncpg.Pool, *, refresh: bool = False) -> list[TrustedRoot]:
-    """The roots a verification trusts, cached per process for a few seconds; ``refresh``
-    re-reads them, for a chain that reached none of the cached ones (a root another process
-    made meanwhile). A forged chain thus costs one indexed read, as an unknown ``kid`` does."""
-    now = time.monotonic()
-    if _roots and not refresh and now - _roots[0][0] < _CACHE_SECONDS:
-        return _roots[0][1]
-    rows = await pool.fetch("SELECT org_id, der FROM mdoc_certificates WHERE role = 'iaca' AND not_after > now()")
-    roots = [TrustedRoot(r["org_id"], x509.load_der_x509_certificate(r["der"])) for r in rows]
-    _roots[:] = [(now, roots)]
-    return roots

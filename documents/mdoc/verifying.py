@@ -41,7 +41,7 @@ from documents.mdoc.errors import (
     UnsupportedMdoc,
     UntrustedIssuer,
 )
-from documents.mdoc.store import trusted_roots
+from documents.mdoc.trust import trust
 from wallet_api.kernel import b64url_encode
 
 __all__ = [
@@ -148,11 +148,16 @@ class _IssuerChecked:
     device_key: Any
 
 
-def _issuer_signed(issuer_signed: Any, doc_type: str, roots: list[TrustedRoot], now: dt.datetime) -> _IssuerChecked:
+def _issuer_signed(
+    issuer_signed: Any, doc_type: str, roots: list[TrustedRoot], revoked: frozenset[bytes], now: dt.datetime
+) -> _IssuerChecked:
     if not isinstance(issuer_signed, dict) or not set(issuer_signed) <= {"nameSpaces", "issuerAuth"}:
         raise ValueError("issuerSigned is not a map of nameSpaces and issuerAuth")
     sign = parse_sign1(issuer_signed["issuerAuth"])
-    signer = _signer(_x5chain_leaf(sign), roots)
+    leaf = _x5chain_leaf(sign)
+    if hashlib.sha256(leaf).digest() in revoked:
+        raise UntrustedIssuer("the Document Signer certificate was revoked")
+    signer = _signer(leaf, roots)
     signer.check_time(now)
     if not verify_sign1(sign, signer.public_key):
         raise IssuerSignatureInvalid("the issuer's signature over the MSO does not verify")
@@ -262,12 +267,17 @@ def _guarded(what: str, step: Any, *args: Any) -> Any:
 
 
 def check_issuer_signed(
-    issuer_signed: bytes, *, roots: list[TrustedRoot], now: dt.datetime | None = None, doc_type: str = MDL_DOCTYPE
+    issuer_signed: bytes,
+    *,
+    roots: list[TrustedRoot],
+    revoked: frozenset[bytes] = frozenset(),
+    now: dt.datetime | None = None,
+    doc_type: str = MDL_DOCTYPE,
 ) -> VerifiedDocument:
     """Verify an IssuerSigned alone (as minted, every element disclosed): no device signature."""
     moment = now or dt.datetime.now(dt.UTC)
     value = _guarded("IssuerSigned", loads_exact, issuer_signed)
-    checked: _IssuerChecked = _guarded("IssuerSigned", _issuer_signed, value, doc_type, roots, moment)
+    checked: _IssuerChecked = _guarded("IssuerSigned", _issuer_signed, value, doc_type, roots, revoked, moment)
     return checked.document
 
 
@@ -276,10 +286,12 @@ def check_device_response(
     session_transcript: bytes | Any,
     *,
     roots: list[TrustedRoot],
+    revoked: frozenset[bytes] = frozenset(),
     now: dt.datetime | None = None,
     doc_types: Collection[str] = (MDL_DOCTYPE,),
 ) -> list[VerifiedDocument]:
-    """Verify every document of a DeviceResponse; raises an :class:`MdocError` on the first refusal."""
+    """Verify every document of a DeviceResponse; raises an :class:`MdocError` on the first refusal.
+    ``revoked``: SHA-256 digests of revoked DS certificates (:func:`documents.mdoc.trust.trust`)."""
     if len(device_response) > MAX_DEVICE_RESPONSE_BYTES:
         raise MalformedMdoc("the DeviceResponse is larger than any we accept")
     transcript = _transcript_bytes(session_transcript)
@@ -292,7 +304,9 @@ def check_device_response(
         if not isinstance(doc_type, str) or doc_type not in doc_types:
             raise DocTypeMismatch("a document of a type that was not asked for")
         issuer_signed = _guarded("Document", operator.getitem, document, "issuerSigned")
-        checked: _IssuerChecked = _guarded("IssuerSigned", _issuer_signed, issuer_signed, doc_type, roots, moment)
+        checked: _IssuerChecked = _guarded(
+            "IssuerSigned", _issuer_signed, issuer_signed, doc_type, roots, revoked, moment
+        )
         _guarded("DeviceSigned", _device_signed, document.get("deviceSigned"), checked.device_key, doc_type, transcript)
         verified.append(checked.document)
     return verified
@@ -321,11 +335,16 @@ async def verify_device_response(
     now: dt.datetime | None = None,
     doc_types: Collection[str] = (MDL_DOCTYPE,),
 ) -> list[VerifiedDocument]:
-    """:func:`check_device_response` against the IACA roots we publish (re-read once when a
-    chain reaches none of the cached ones: a root made meanwhile)."""
-    roots = await trusted_roots(pool)
+    """:func:`check_device_response` against the IACA roots we publish and the Document
+    Signers we revoked (re-read once when a chain reaches none of the cached roots: a root
+    made meanwhile)."""
+    known = await trust(pool)
     try:
-        return check_device_response(device_response, session_transcript, roots=roots, now=now, doc_types=doc_types)
+        return check_device_response(
+            device_response, session_transcript, roots=known.roots, revoked=known.revoked, now=now, doc_types=doc_types
+        )
     except UntrustedIssuer:
-        fresh = await trusted_roots(pool, refresh=True)
-        return check_device_response(device_response, session_transcript, roots=fresh, now=now, doc_types=doc_types)
+        fresh = await trust(pool, refresh=True)
+        return check_device_response(
+            device_response, session_transcript, roots=fresh.roots, revoked=fresh.revoked, now=now, doc_types=doc_types
+        )

@@ -7,8 +7,10 @@ tests/interop/ has independent mdoc libraries do the same.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -42,8 +44,10 @@ from documents.mdoc import (
     verify_device_response,
 )
 from documents.mdoc.certificates import MDOC_DS_EKU
+from documents.mdoc.trust import forget_cached
 from tests.documents.conftest import licence_claims, portrait_uri
 from tests.support import mdoc_holder as holder
+from tests.support.cli import run_wallet
 from wallet_api.settings import Settings
 
 STATUS_URI = "https://wallet.example/status-lists/6f1c2a8e-0d4b-4c57-9a55-2f1e7e0c3b11"
@@ -383,3 +387,39 @@ async def test_each_root_publishes_its_crl_where_its_certificates_point_even_aft
     )
     assert final.is_signature_valid(public) and final.next_update_utc == ends.replace(microsecond=0)
     assert (await client.get("/issuers/csgt/iaca/no-such-root.crl")).status_code == 404
+
+
+async def test_a_revoked_document_signer_is_refused_and_listed_in_its_roots_crl(
+    app: Litestar,
+    db: asyncpg.Pool,
+    settings: Settings,
+    client: httpx.AsyncClient,
+    issuer: Any,
+    device: ec.EllipticCurvePrivateKey,
+    tmp_path: Path,
+) -> None:
+    raw = await _mint(app, db, settings, device)
+    response = holder.device_response(raw, device, TRANSCRIPT)
+    assert await verify_device_response(db, response, TRANSCRIPT)
+    revoked_ds = x509.load_der_x509_certificate(cbor2.loads(raw)["issuerAuth"][1][33])
+
+    # An operator thinks the DS key compromised.
+    result = await asyncio.to_thread(
+        run_wallet, settings, tmp_path, "documents", "revoke-mdoc-signer", "csgt", kek=settings.kek
+    )
+    assert result.returncode == 0, result.stderr
+    assert "revoked Document Signer" in result.stdout
+    forget_cached()  # another process revoked it; this one would see it within its cache's life
+    with pytest.raises(UntrustedIssuer, match="revoked"):
+        await verify_device_response(db, response, TRANSCRIPT)
+    root = x509.load_pem_x509_certificate((await client.get("/issuers/csgt/iaca.pem")).content)
+    crl = x509.load_der_x509_crl((await client.get(_crl_path(root, settings))).content)
+    public = root.public_key()
+    assert isinstance(public, ec.EllipticCurvePublicKey) and crl.is_signature_valid(public)
+    entry = crl.get_revoked_certificate_by_serial_number(revoked_ds.serial_number)
+    assert entry is not None and len(crl) == 1
+
+    # The next mdoc is signed by a new Document Signer and verifies.
+    fresh = await _mint(app, db, settings, device)
+    assert cbor2.loads(fresh)["issuerAuth"][1][33] != revoked_ds.public_bytes(Encoding.DER)
+    assert await verify_device_response(db, holder.device_response(fresh, device, TRANSCRIPT), TRANSCRIPT)

@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -199,15 +198,17 @@ def check_document_signer(der: bytes, roots: list[TrustedRoot]) -> CheckedSigner
     try:
         cert = x509.load_der_x509_certificate(der)
         public = cert.public_key()
-    except ValueError as exc:
-        raise MalformedMdoc("the Document Signer certificate is not DER X.509") from exc
+    except Exception as exc:
+        # Hostile DER: cryptography raises ValueError, UnsupportedAlgorithm (a curve nobody
+        # knows), InvalidVersion, ...; each means "malformed".
+        raise MalformedMdoc("the Document Signer certificate is not DER X.509 with a key we read") from exc
     if not isinstance(public, ec.EllipticCurvePublicKey) or not isinstance(public.curve, ec.SECP256R1):
         raise UntrustedIssuer("the Document Signer key is not P-256")
     root = _issuing_root(cert, roots)
     try:
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    except (x509.ExtensionNotFound, ValueError) as exc:
+    except Exception as exc:  # missing, duplicated or unreadable extensions alike
         raise UntrustedIssuer("the certificate lacks the Document Signer key usages") from exc
     if MDOC_DS_EKU not in eku or not usage.digital_signature:
         raise UntrustedIssuer("the certificate is not an mdoc Document Signer's")
@@ -219,13 +220,16 @@ def check_document_signer(der: bytes, roots: list[TrustedRoot]) -> CheckedSigner
     )
 
 
+def _issued_by(cert: x509.Certificate, root: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(root)
+    except Exception:  # any failure to verify means "not issued by this root"
+        return False
+    return True
+
+
 def _issuing_root(cert: x509.Certificate, roots: list[TrustedRoot]) -> TrustedRoot:
     for root in roots:
-        if root.certificate.subject != cert.issuer:
-            continue
-        try:
-            cert.verify_directly_issued_by(root.certificate)
-        except (ValueError, TypeError, InvalidSignature):
-            continue
-        return root
+        if root.certificate.subject == cert.issuer and _issued_by(cert, root.certificate):
+            return root
     raise UntrustedIssuer("the Document Signer certificate does not chain to a published IACA root")

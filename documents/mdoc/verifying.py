@@ -315,8 +315,9 @@ def check_device_response(
 def _documents(response: Any) -> list[dict[str, Any]]:
     if not isinstance(response, dict) or not isinstance(response["version"], str):
         raise ValueError("DeviceResponse is not a map with a version")
-    if not response["version"].startswith("1."):
-        raise UnsupportedMdoc("only DeviceResponse version 1.x")
+    if response["version"] != "1.0":
+        # The one version ISO 18013-5 defines; the wrapper is unsigned, so nothing else is read loosely.
+        raise UnsupportedMdoc("only DeviceResponse version 1.0")
     if response["status"] != 0:
         raise MalformedMdoc(f"the wallet answered with status {response['status']!r}")
     documents = response.get("documents")

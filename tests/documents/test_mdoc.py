@@ -304,7 +304,7 @@ async def test_any_single_byte_change_of_an_item_or_the_mso_is_refused(
     roots = await trusted_roots(db, refresh=True)
     assert check_issuer_signed(raw, roots=roots).issuer_org_id == "csgt"
 
-    @hypothesis.settings(max_examples=400, deadline=None)
+    @hypothesis.settings(max_examples=1000, deadline=None)
     @hypothesis.given(position=st.integers(0, len(raw) - 1), flip=st.integers(1, 255))
     def changed(position: int, flip: int) -> None:
         tampered = bytearray(raw)
@@ -328,7 +328,7 @@ async def test_whatever_bytes_arrive_the_verifier_answers_with_an_mdoc_error(
         max_leaves=12,
     )
 
-    @hypothesis.settings(max_examples=300, deadline=None)
+    @hypothesis.settings(max_examples=1000, deadline=None)
     @hypothesis.given(
         data=st.one_of(
             st.binary(max_size=64),

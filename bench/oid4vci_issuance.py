@@ -14,7 +14,8 @@ would (transaction code, DPoP), then measures one after another with the same co
   its own status position, salts and decoys, stored in one statement.
 
 Requests are prepared before the clock starts (nonces put in Redis by the function the
-nonce endpoint uses, proofs signed here), so that the load generator's signing does not
+nonce endpoint uses, an access token per request made by the function the token endpoint
+uses, since a token fetches at most one batch of a document; proofs signed here), so that the load generator's signing does not
 load the machine while issuance is measured. The served app gets longer proof and nonce
 lifetimes for that reason (``WALLET_OPENID4VCI_*``). Each line reports credentials per
 second and the CPU the API, PostgreSQL and Redis spent per credential.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -37,8 +39,9 @@ from bench.cpu import CpuMeter
 from bench.loadgen import Request, run_load
 from bench.system import RunningApi, api_server, services
 from bench.verify import arguments, arrange, issue_licence, report
+from openid4vci.access_tokens import issue_access_token
 from openid4vci.nonces import issue_nonce
-from tests.openid4vci.wallet import PRE_AUTHORIZED, Wallet, key_proof, ref_of
+from tests.openid4vci.wallet import PRE_AUTHORIZED, Wallet, key_proof, ref_of, thumbprint
 from wallet_api.auth.principal import Principal
 from wallet_api.auth.tokens import TokenService
 from wallet_api.db import create_pool
@@ -99,17 +102,37 @@ async def _access_token(base: str, who: dict[str, Any], doc_id: str) -> tuple[Wa
 
 
 async def _credential_requests(
-    settings: Settings, wallet: Wallet, access: str, doc_id: str, n: int, batch: int
+    settings: Settings, wallet: Wallet, first: str, who: dict[str, Any], doc_id: str, n: int, batch: int
 ) -> list[Request]:
+    """``n`` credential requests, each with its own c_nonce and access token.
+
+    A token fetches at most one batch of a document, so each request after the first (whose
+    token came from the token endpoint) gets a token made by the function that endpoint uses,
+    bound to the same DPoP key.
+    """
     issuer = settings.public_base_url.rstrip("/")
     keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(batch)]
     redis = aioredis.from_url(settings.redis_url)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
     try:
         nonces = [await issue_nonce(redis, 1800) for _ in range(n)]
+        provider = DatabaseKeyProvider(pool, settings.kek_bytes())
+        tokens = [first] + [
+            await issue_access_token(
+                provider,
+                issuer=issuer,
+                account_id=uuid.UUID(who["account"]),
+                document_ids=[uuid.UUID(doc_id)],
+                jkt=thumbprint(public_jwk(wallet.dpop_key.public_key())),
+                ttl=1800,
+            )
+            for _ in range(n - 1)
+        ]
     finally:
         await redis.aclose()
+        await pool.close()
     requests = []
-    for nonce in nonces:
+    for nonce, access in zip(nonces, tokens, strict=True):
         body = {"credential_identifier": doc_id, "proofs": {"jwt": [key_proof(k, nonce, aud=issuer) for k in keys]}}
         headers = {
             "authorization": f"DPoP {access}",
@@ -176,7 +199,9 @@ def main() -> None:
                 doc_id = issue_licence(http, who)
             device_tokens = asyncio.run(_devices(settings, who, args.prepared))
             wallet, access = asyncio.run(_access_token(api.url, who, doc_id))
-            prepared = asyncio.run(_credential_requests(settings, wallet, access, doc_id, args.prepared, args.batch))
+            prepared = asyncio.run(
+                _credential_requests(settings, wallet, access, who, doc_id, args.prepared, args.batch)
+            )
 
             def app_credential(i: int) -> Request:
                 auth = {"authorization": f"Bearer {device_tokens[(i - 1) % len(device_tokens)]}"}

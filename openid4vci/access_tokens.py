@@ -47,6 +47,8 @@ class CredentialGrant:
     document_ids: tuple[UUID, ...]
     jkt: str
     expires_at: int
+    #: The token's ``jti``, naming it in the count of credentials it has fetched.
+    token_id: str
 
 
 async def issue_access_token(
@@ -104,4 +106,9 @@ async def read_access_token(
         document_ids = tuple(UUID(str(d)) for d in ids) if isinstance(ids, list) else ()
     except ValueError:
         raise invalid_token("The access token names no holder.") from None
-    return CredentialGrant(account_id=account_id, document_ids=document_ids, jkt=cnf["jkt"], expires_at=exp)
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not _KID.fullmatch(jti):
+        raise invalid_token("The access token has no id.")
+    return CredentialGrant(
+        account_id=account_id, document_ids=document_ids, jkt=cnf["jkt"], expires_at=exp, token_id=jti
+    )

@@ -149,6 +149,6 @@ async def offer_json(pool: asyncpg.Pool, settings: Settings, ref: str) -> dict[s
                     "length": settings.openid4vci.tx_code_length,
                     "description": where,
                 },
-            }
+            },
         },
     }

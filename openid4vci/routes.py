@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from openid4vci.configurations import (
     MDOC_CONFIGURATION,
     Configuration,
     configuration,
+    credential_identifier,
     parse_identifier,
     sd_jwt_configuration_id,
 )
@@ -35,7 +37,7 @@ from openid4vci.metadata import (
     endpoint,
     issuer_metadata,
 )
-from openid4vci.nonces import issue_nonce, spend_nonces
+from openid4vci.nonces import give_back_allowance, issue_nonce, spend_nonces, take_allowance
 from openid4vci.offers import MadeOffer, insert_offer, new_tx_code, offer_json, offer_uri, tx_code_digest
 from openid4vci.proofs import check_key_proofs
 from openid4vci.schemas import OfferOut, OfferRequest, TxCodeOut
@@ -207,9 +209,20 @@ async def credential_endpoint(
     )
     if not await spend_nonces(redis, {h.nonce for h in holders}):
         raise ProtocolError("invalid_nonce", "A key proof's c_nonce is unknown, expired or used; get a new one.")
-    credentials = await issue_batch(
-        db, key_provider, settings, wanted, account_id=grant.account_id, document_id=document_id, holders=holders
-    )
+    batch_size, identifier = settings.openid4vci.batch_size, credential_identifier(document_id, wanted.id)
+    ttl = grant.expires_at - int(time.time())
+    if not await take_allowance(redis, grant.token_id, identifier, len(holders), batch_size, ttl):
+        raise ProtocolError(
+            "credential_request_denied",
+            f"This access token has fetched its {batch_size} credentials of this identifier.",
+        )
+    try:
+        credentials = await issue_batch(
+            db, key_provider, settings, wanted, account_id=grant.account_id, document_id=document_id, holders=holders
+        )
+    except ProtocolError:
+        await give_back_allowance(redis, grant.token_id, identifier, len(holders))
+        raise
     return Response({"credentials": [{"credential": c} for c in credentials]}, headers=_NO_STORE)
 
 

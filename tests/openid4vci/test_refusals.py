@@ -181,6 +181,34 @@ async def test_key_proof_refusals_store_nothing(token: tuple[Wallet, str, str], 
     assert r.status_code == 200, r.text
 
 
+async def test_a_token_fetches_at_most_a_batch_of_each_identifier(
+    token: tuple[Wallet, str, str], db: asyncpg.Pool
+) -> None:
+    wallet, access, document_id = token
+    _, r = await wallet.batch(access, document_id, 7)
+    assert r.status_code == 200
+    _, r = await wallet.batch(access, document_id, 4)
+    assert error_of(r) == "credential_request_denied"
+    _, r = await wallet.batch(access, document_id, 3)
+    assert r.status_code == 200
+    # The mdoc of the same licence is another identifier, with its own batch.
+    _, r = await wallet.batch(access, f"{document_id}:mdoc", 10)
+    assert r.status_code == 200, r.text
+    assert await stored(db, document_id) == 20
+
+
+async def test_a_refused_issuance_leaves_the_tokens_allowance_whole(
+    token: tuple[Wallet, str, str], db: asyncpg.Pool
+) -> None:
+    wallet, access, document_id = token
+    await db.execute("UPDATE documents SET state = 'suspended' WHERE id = $1", document_id)
+    _, r = await wallet.batch(access, document_id, 10)
+    assert error_of(r) == "credential_request_denied"
+    await db.execute("UPDATE documents SET state = 'active' WHERE id = $1", document_id)
+    _, r = await wallet.batch(access, document_id, 10)
+    assert r.status_code == 200, r.text
+
+
 async def test_a_batch_larger_than_the_batch_size_is_refused(token: tuple[Wallet, str, str], db: asyncpg.Pool) -> None:
     wallet, access, document_id = token
     _keys, r = await wallet.batch(access, document_id, 11)
@@ -327,9 +355,13 @@ async def test_a_citizen_offers_only_their_own_active_documents(
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(count=st.integers(min_value=1, max_value=10))
 async def test_any_batch_has_one_credential_per_key_with_distinct_positions_and_salts(
-    token: tuple[Wallet, str, str], count: int
+    client: httpx.AsyncClient, holder: Citizen, offered: dict[str, Any], count: int
 ) -> None:
-    wallet, access, document_id = token
+    # A token per example: one token fetches at most a batch of each identifier.
+    document_id = offered["doc"]["id"]
+    made = await offer_from_app(client, holder, document_id)
+    wallet = Wallet(client)
+    access = (await wallet.redeem(made["offer"], made["tx_code"]))["access_token"]
     keys, r = await wallet.batch(access, document_id, count)
     assert r.status_code == 200, r.text
     credentials = [c["credential"] for c in r.json()["credentials"]]

@@ -4,9 +4,14 @@
 // transaction code and a DPoP proof, asks the nonce endpoint for a c_nonce, and requests a batch
 // of credentials with one jwt key proof per holder key. Each SD-JWT VC is then verified by
 // @sd-jwt/sd-jwt-vc with the issuer keys and status list from public URLs only.
-// In:  {offer, txCode, batch, credentialConfigurationId, replayNonce?: boolean}
-// Out: {tokenType, authorizationDetails, holderJwks, credentials: [{claims, cnfMatches, status}],
-//       batchSize, nonceReplay?: {status, error}}
+// With `mdocBatch` it also asks, with the same token and a new c_nonce, a batch of mdocs
+// (`mdocConfigurationId`) for as many new keys; with `exportKeys` it returns the holder keys'
+// private JWKs, so that a test can present what the wallet holds.
+// In:  {offer, txCode, batch, credentialConfigurationId, replayNonce?: boolean,
+//       mdocBatch?: number, mdocConfigurationId?: string, exportKeys?: boolean}
+// Out: {tokenType, authorizationDetails, holderJwks, credentials: [{claims, cnfMatches, status, credential?}],
+//       batchSize, nonceReplay?: {status, error}, holderPrivateJwks?: [JWK],
+//       mdocs?: [{credential: b64url(IssuerSigned), holderJwk: public JWK, holderPrivateJwk?: JWK}]}
 import { clientAuthenticationAnonymous } from '@openid4vc/oauth2';
 import { Openid4vciClient, setGlobalConfig } from '@openid4vc/openid4vci';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
@@ -25,6 +30,31 @@ async function newKey() {
   const publicJwk = await exportJWK(publicKey);
   privateKeys.set(await calculateJwkThumbprint(publicJwk), privateKey);
   return { method: 'jwk', alg: 'ES256', publicJwk };
+}
+
+async function privateJwk(publicJwk) {
+  return exportJWK(privateKeys.get(await calculateJwkThumbprint(publicJwk)));
+}
+
+// A batch of credentials of one configuration: a new c_nonce, one new holder key and jwt proof each.
+async function requestBatch(client, { issuerMetadata, accessToken, credentialConfigurationId, count, dpop }) {
+  const { c_nonce: nonce } = await client.requestNonce({ issuerMetadata });
+  const holders = [];
+  const proofs = [];
+  for (let i = 0; i < count; i += 1) {
+    const signer = await newKey();
+    holders.push(signer.publicJwk);
+    const { jwt } = await client.createCredentialRequestJwtProof({ issuerMetadata, signer, nonce, credentialConfigurationId });
+    proofs.push(jwt);
+  }
+  const response = await client.retrieveCredentials({
+    issuerMetadata,
+    accessToken,
+    credentialConfigurationId,
+    proofs: { jwt: proofs },
+    dpop,
+  });
+  return { nonce, holders, response };
 }
 
 const callbacks = {
@@ -59,7 +89,16 @@ async function verifyCredential(credential) {
   return (await new SDJwtVcInstance({ hasher: digest, verifier }).verify(credential)).payload;
 }
 
-await main(async ({ offer, txCode, batch, credentialConfigurationId, replayNonce = false }) => {
+await main(async ({
+  offer,
+  txCode,
+  batch,
+  credentialConfigurationId,
+  replayNonce = false,
+  mdocBatch = 0,
+  mdocConfigurationId = 'driving_licence_mdoc',
+  exportKeys = false,
+}) => {
   const client = new Openid4vciClient({ callbacks });
   const credentialOffer = await client.resolveCredentialOffer(offer);
   const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
@@ -70,25 +109,11 @@ await main(async ({ offer, txCode, batch, credentialConfigurationId, replayNonce
     txCode,
     dpop: { signer: dpopSigner },
   });
-  const { c_nonce: nonce } = await client.requestNonce({ issuerMetadata });
-  const holders = [];
-  const proofs = [];
-  for (let i = 0; i < batch; i += 1) {
-    const signer = await newKey();
-    holders.push(signer.publicJwk);
-    const { jwt } = await client.createCredentialRequestJwtProof({
-      issuerMetadata,
-      signer,
-      nonce,
-      credentialConfigurationId,
-    });
-    proofs.push(jwt);
-  }
-  const response = await client.retrieveCredentials({
+  const { nonce, holders, response } = await requestBatch(client, {
     issuerMetadata,
     accessToken: accessTokenResponse.access_token,
     credentialConfigurationId,
-    proofs: { jwt: proofs },
+    count: batch,
     dpop,
   });
   const issued = response.credentialResponse.credentials.map((c) => c.credential);
@@ -96,7 +121,9 @@ await main(async ({ offer, txCode, batch, credentialConfigurationId, replayNonce
   for (const [i, credential] of issued.entries()) {
     const claims = await verifyCredential(credential);
     const cnfMatches = claims.cnf.jwk.x === holders[i].x && claims.cnf.jwk.y === holders[i].y;
-    credentials.push({ claims, cnfMatches, status: claims.status });
+    const held = { claims, cnfMatches, status: claims.status };
+    if (exportKeys) held.credential = credential;
+    credentials.push(held);
   }
   const out = {
     tokenType: accessTokenResponse.token_type,
@@ -105,6 +132,22 @@ await main(async ({ offer, txCode, batch, credentialConfigurationId, replayNonce
     holderJwks: holders,
     credentials,
   };
+  if (exportKeys) out.holderPrivateJwks = await Promise.all(holders.map(privateJwk));
+  if (mdocBatch > 0) {
+    const mdoc = await requestBatch(client, {
+      issuerMetadata,
+      accessToken: accessTokenResponse.access_token,
+      credentialConfigurationId: mdocConfigurationId,
+      count: mdocBatch,
+      dpop: response.dpop ?? dpop,
+    });
+    out.mdocs = [];
+    for (const [i, c] of mdoc.response.credentialResponse.credentials.entries()) {
+      const held = { credential: c.credential, holderJwk: mdoc.holders[i] };
+      if (exportKeys) held.holderPrivateJwk = await privateJwk(mdoc.holders[i]);
+      out.mdocs.push(held);
+    }
+  }
   if (replayNonce) {
     // The same c_nonce again, for a new key: a nonce is single use.
     const signer = await newKey();

@@ -13,12 +13,12 @@ would (transaction code, DPoP), then measures one after another with the same co
   fresh ``c_nonce``) and a fresh DPoP proof: ``--batch`` credentials per request, each with
   its own status position, salts and decoys, stored in one statement.
 
-Requests are prepared before the clock starts (nonces put in Redis by the function the
+Requests are prepared before the clock starts: nonces put in Redis by the function the
 nonce endpoint uses, an access token per request made by the function the token endpoint
-uses, since a token fetches at most one batch of a document; proofs signed here), so that the load generator's signing does not
-load the machine while issuance is measured. The served app gets longer proof and nonce
-lifetimes for that reason (``WALLET_OPENID4VCI_*``). Each line reports credentials per
-second and the CPU the API, PostgreSQL and Redis spent per credential.
+uses (a token fetches at most one batch of a document), proofs signed here. So the load
+generator's signing does not load the machine while issuance is measured, and the served
+app gets longer proof and nonce lifetimes (``WALLET_OPENID4VCI_*``). Each line reports
+credentials per second and the CPU the API, PostgreSQL and Redis spent per credential.
 
     .venv/bin/python -m bench.oid4vci_issuance [--duration 8] [--connections 16] [--batch 10]
 """

@@ -15,8 +15,7 @@ from tests.documents.conftest import Citizen, issue
 from tests.documents.test_mdoc_interop import TRANSCRIPT_BYTES
 from tests.documents.test_mdoc_interop import _container as mdoc_container
 from tests.documents.test_mdoc_interop import _private_jwk as private_jwk
-from tests.openid4vci.test_issuance import offer_from_app
-from tests.openid4vci.wallet import Wallet
+from tests.openid4vci.test_issuance import issued_batch_with_keys, offer_from_app
 from tests.support.node import Node
 from wallet_api.kernel import b64url_decode
 from wallet_api.settings import Settings
@@ -48,20 +47,15 @@ async def test_an_independent_wallet_gets_a_verified_batch_through_the_pre_autho
 async def test_an_independent_mdoc_library_presents_and_verifies_the_mdocs_of_a_batch(
     node_served: Node, client: httpx.AsyncClient, issuer: Any, holder: Citizen, settings: Settings
 ) -> None:
-    doc = await issue(client, issuer)
-    made = await offer_from_app(client, holder, doc["id"])
-    wallet = Wallet(client)
-    token = await wallet.redeem(made["offer"], made["tx_code"])
-    keys, r = await wallet.batch(token["access_token"], f"{doc['id']}:mdoc", 2)
-    assert r.status_code == 200, r.text
+    _, keys, mdocs = await issued_batch_with_keys(client, issuer, holder, 2, mdoc=True)
     positions = set()
-    for key, issued in zip(keys, r.json()["credentials"], strict=True):
+    for key, issued in zip(keys, mdocs, strict=True):
         # @auth0/mdl as the wallet: a DeviceResponse signed with the key the mdoc was bound to;
         # then as a verifier trusting only the IACA root from our public URL.
         response = await node_served.run(
             "mdoc-wallet.mjs",
             {
-                "mdoc": mdoc_container(b64url_decode(issued["credential"])),
+                "mdoc": mdoc_container(b64url_decode(issued)),
                 "deviceJwk": private_jwk(key),
                 "sessionTranscriptBytes": TRANSCRIPT_BYTES,
                 "disclose": {MDL_NAMESPACE: ["family_name", "document_number", "driving_privileges"]},

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from cryptography.hazmat.primitives.asymmetric import ec
 from jwcrypto.jwk import JWK
 from sd_jwt.verifier import SDJWTVerifier
 
@@ -56,16 +57,24 @@ async def statuses(client: httpx.AsyncClient, credentials: list[str]) -> list[in
 
 
 async def issued_batch(
-    client: httpx.AsyncClient, issuer: Any, holder: Citizen, count: int
+    client: httpx.AsyncClient, issuer: Any, holder: Citizen, count: int, *, mdoc: bool = False
 ) -> tuple[dict[str, Any], list[str]]:
     """A licence issued, offered from the app, redeemed by a wallet and fetched as a batch."""
+    doc, _, credentials = await issued_batch_with_keys(client, issuer, holder, count, mdoc=mdoc)
+    return doc, credentials
+
+
+async def issued_batch_with_keys(
+    client: httpx.AsyncClient, issuer: Any, holder: Citizen, count: int, *, mdoc: bool = False
+) -> tuple[dict[str, Any], list[ec.EllipticCurvePrivateKey], list[str]]:
+    """As :func:`issued_batch`, with the holder keys the credentials are bound to."""
     doc = await issue(client, issuer)
     made = await offer_from_app(client, holder, doc["id"])
     wallet = Wallet(client)
     token = await wallet.redeem(made["offer"], made["tx_code"])
-    _, r = await wallet.batch(token["access_token"], doc["id"], count)
+    keys, r = await wallet.batch(token["access_token"], doc["id"] + (":mdoc" if mdoc else ""), count)
     assert r.status_code == 200, r.text
-    return doc, [c["credential"] for c in r.json()["credentials"]]
+    return doc, keys, [c["credential"] for c in r.json()["credentials"]]
 
 
 async def test_issuer_metadata_offers_every_document_type_as_sd_jwt_vc(client: httpx.AsyncClient) -> None:
@@ -223,14 +232,9 @@ async def test_the_driving_licence_comes_as_a_batch_of_mdocs_too(
     mdl = meta["credential_configurations_supported"]["driving_licence_mdoc"]
     assert mdl["format"] == "mso_mdoc" and mdl["doctype"] == "org.iso.18013.5.1.mDL"
     assert mdl["credential_signing_alg_values_supported"] == [-7]
-    doc = await issue(client, issuer)
-    made = await offer_from_app(client, holder, doc["id"])
-    wallet = Wallet(client)
-    token = await wallet.redeem(made["offer"], made["tx_code"])
-    keys, r = await wallet.batch(token["access_token"], f"{doc['id']}:mdoc", 3)
-    assert r.status_code == 200, r.text
+    doc, keys, mdocs = await issued_batch_with_keys(client, issuer, holder, 3, mdoc=True)
     roots = await trusted_roots(db, refresh=True)
-    checked = [check_issuer_signed(b64url_decode(c["credential"]), roots=roots) for c in r.json()["credentials"]]
+    checked = [check_issuer_signed(b64url_decode(c), roots=roots) for c in mdocs]
     assert [d.device_jwk for d in checked] == [public_jwk(k) for k in keys]
     assert {d.issuer_org_id for d in checked} == {"csgt"}
     assert {d.namespaces["org.iso.18013.5.1"]["document_number"] for d in checked} == {"001090012345"}

@@ -46,9 +46,8 @@ from bench.system import api_server, services
 from bench.verify import arguments, arrange, issue_and_show, make_codes, measure, report
 from openid4vp import transactions
 from openid4vp.identity import client_host
-from openid4vp.request_object import new_encryption_key, private_encryption_key
+from openid4vp.request_object import encryption_jwk, new_encryption_key
 from tests.support.signing import b64url, signed_jwt
-from wallet_api.keys.provider import public_jwk
 from wallet_api.settings import Settings
 
 _ASKED = ["date_of_birth", "classes", "expiry_date", "issuing_authority"]
@@ -62,11 +61,6 @@ _DCQL = {
         }
     ]
 }
-
-
-def _encryption_jwk(scalar: str, kid: str) -> dict[str, str]:
-    """The request's encryption key as its request object gives it to the wallet."""
-    return {**public_jwk(private_encryption_key(scalar).public_key()), "kid": kid, "use": "enc", "alg": "ECDH-ES"}
 
 
 def _presented(sd_jwt: str, claims: list[str]) -> str:
@@ -125,7 +119,7 @@ async def prepare(settings: Settings, who: dict[str, Any], sd_jwt: str, n: int, 
                 if mode == "direct_post":
                     body = urlencode({"vp_token": json.dumps(params["vp_token"]), "state": params["state"]})
                 else:
-                    public = _encryption_jwk(str(fields["enc_key"]), str(fields["enc_kid"]))
+                    public = encryption_jwk(str(fields["enc_key"]), str(fields["enc_kid"]))
                     token = jwe.JWE(
                         json.dumps(params).encode(),
                         protected=json.dumps({"alg": "ECDH-ES", "enc": "A128GCM", "kid": public["kid"]}),

@@ -63,10 +63,10 @@ def private_encryption_key(scalar: str) -> ec.EllipticCurvePrivateKey:
     return ec.derive_private_key(int.from_bytes(b64url_decode(scalar), "big"), ec.SECP256R1())
 
 
-def encryption_jwk(tx: Transaction) -> dict[str, str]:
-    """The public half of the request's encryption key, as the wallet gets it in ``client_metadata.jwks``."""
-    public = private_encryption_key(tx.enc_key).public_key()
-    return {**public_jwk(public), "kid": tx.enc_kid, "use": "enc", "alg": "ECDH-ES"}
+def encryption_jwk(scalar: str, kid: str) -> dict[str, str]:
+    """The public half of a request's encryption key, as the wallet gets it in ``client_metadata.jwks``."""
+    public = private_encryption_key(scalar).public_key()
+    return {**public_jwk(public), "kid": kid, "use": "enc", "alg": "ECDH-ES"}
 
 
 def x509_hash_client_id(identity: VerifierKey) -> str:
@@ -92,7 +92,7 @@ def signed_request_object(tx: Transaction, identity: VerifierKey, verifier_name:
     if ":" in tx.client_id:  # x509_san_dns, x509_hash: the metadata comes with the request
         metadata: dict[str, Any] = {"client_name": verifier_name, "vp_formats_supported": VP_FORMATS}
         if tx.mode == "direct_post.jwt":
-            metadata["jwks"] = {"keys": [encryption_jwk(tx)]}
+            metadata["jwks"] = {"keys": [encryption_jwk(tx.enc_key, tx.enc_kid)]}
             metadata["encrypted_response_enc_values_supported"] = list(ENCRYPTION_ENCS)
         payload["client_metadata"] = metadata
     # x5c is standard base64 of DER (RFC 7515 section 4.1.6), the leaf only.

@@ -114,7 +114,7 @@ def _query(tx: transactions.Transaction) -> DcqlQuery:
         raise ResponseRefused("request-outdated", "This request can no longer be judged; ask for a new one.") from None
 
 
-def ttl_of(services: Services) -> int:
+def _ttl(services: Services) -> int:
     """How long the outcome stays for the verifier to read."""
     return services.settings.openid4vp.result_ttl_seconds
 
@@ -182,7 +182,7 @@ async def response_endpoint(request: Request[Any, Any, Any], request_id: FromPat
         }.get(taken, "was already answered")
         return _error("invalid_request", f"This request {said}.")
     tx, params = taken
-    ttl = ttl_of(services)
+    ttl = _ttl(services)
     if tx.mode == "direct_post.jwt" and "response" not in form and "error" not in form:
         plain = ResponseRefused("unencrypted-response", "This request asked for an encrypted response.")
         await transactions.finish(services.redis, tx, phase="refused", result=plain.as_result(), ttl=ttl)

@@ -1,6 +1,6 @@
 """Fixtures of the whole-chain tests: the documents tests' organisations and citizens, the verifier service's bank."""
 
 from tests.documents.conftest import holder, issuer, make_citizen, make_org, verifier
-from tests.openid4vp.conftest import bank
+from tests.openid4vp.conftest import bank, held
 
-__all__ = ["bank", "holder", "issuer", "make_citizen", "make_org", "verifier"]
+__all__ = ["bank", "held", "holder", "issuer", "make_citizen", "make_org", "verifier"]

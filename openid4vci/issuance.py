@@ -88,13 +88,16 @@ async def _minter(
 
 async def _held_document(pool: asyncpg.Pool, account_id: UUID, document_id: UUID) -> asyncpg.Record:
     doc = await pool.fetchrow(
-        """SELECT d.*, a.level AS holder_level FROM documents d JOIN accounts a ON a.person_id = d.holder_id
+        """SELECT d.*, a.level AS holder_level, a.state AS account_state
+           FROM documents d JOIN accounts a ON a.person_id = d.holder_id
            WHERE d.id = $1 AND a.id = $2""",
         document_id,
         account_id,
     )
     if doc is None:
         raise _denied("The document is no longer held by the account the offer was made for.")
+    if doc["account_state"] != "active":
+        raise _denied("The holder's account is not active.")
     if doc["holder_level"] < DOCUMENTS_LEVEL:
         raise _denied("The holder's account is below identification level 2.")
     if doc["state"] != "active":

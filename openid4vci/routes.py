@@ -304,8 +304,10 @@ async def agency_credential_offer(
                 "An offer is for one holder: these documents belong to several.",
                 errors=[{"key": "document_ids", "message": "several holders"}],
             )
-        account = await conn.fetchrow("SELECT id, level FROM accounts WHERE person_id = $1", docs[0]["holder_id"])
-        if account is None or account["level"] < 2:
+        account = await conn.fetchrow(
+            "SELECT id, level FROM accounts WHERE person_id = $1 AND state = 'active'", docs[0]["holder_id"]
+        )
+        if account is None or account["level"] < DOCUMENTS_LEVEL:
             raise Problem(
                 "The holder has no account at identification level 2 in the app to receive the transaction code.",
                 slug="holder-unreachable",

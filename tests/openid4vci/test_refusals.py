@@ -272,7 +272,15 @@ async def test_unknown_identifiers_configurations_and_denied_documents(
         },
     )
     assert error_of(r) == "invalid_credential_request"
+    account = await db.fetchval(
+        "SELECT a.id FROM accounts a JOIN documents d ON d.holder_id = a.person_id WHERE d.id = $1", document_id
+    )
+    await db.execute("UPDATE accounts SET state = 'frozen' WHERE id = $1", account)
+    r = await wallet.credential(access, {"credential_identifier": document_id, "proofs": proofs})
+    assert error_of(r) == "credential_request_denied" and "not active" in r.json()["error_description"]
+    await db.execute("UPDATE accounts SET state = 'active' WHERE id = $1", account)
     await db.execute("UPDATE documents SET state = 'revoked' WHERE id = $1", document_id)
+    proofs = {"jwt": [key_proof(ec.generate_private_key(ec.SECP256R1()), await wallet.nonce())]}
     r = await wallet.credential(access, {"credential_identifier": document_id, "proofs": proofs})
     assert error_of(r) == "credential_request_denied"
     assert await stored(db, document_id) == 0

@@ -8,9 +8,9 @@
 // (`mdocConfigurationId`) for as many new keys; with `exportKeys` it returns the holder keys'
 // private JWKs, so that a test can present what the wallet holds.
 // In:  {offer, txCode, batch, credentialConfigurationId, replayNonce?: boolean,
-//       mdocBatch?: number, mdocConfigurationId?: string, exportKeys?: boolean}
+//       mdocBatch?: number, mdocConfigurationId?: string, exportKeys?: boolean, wrongTxCodeFirst?: boolean}
 // Out: {tokenType, authorizationDetails, holderJwks, credentials: [{claims, cnfMatches, status, credential?}],
-//       batchSize, nonceReplay?: {status, error}, holderPrivateJwks?: [JWK],
+//       batchSize, nonceReplay?: {status, error}, wrongTxCode?: {status, error}, holderPrivateJwks?: [JWK],
 //       mdocs?: [{credential: b64url(IssuerSigned), holderJwk: public JWK, holderPrivateJwk?: JWK}]}
 import { clientAuthenticationAnonymous } from '@openid4vc/oauth2';
 import { Openid4vciClient, setGlobalConfig } from '@openid4vc/openid4vci';
@@ -98,11 +98,27 @@ await main(async ({
   mdocBatch = 0,
   mdocConfigurationId = 'driving_licence_mdoc',
   exportKeys = false,
+  wrongTxCodeFirst = false,
 }) => {
   const client = new Openid4vciClient({ callbacks });
   const credentialOffer = await client.resolveCredentialOffer(offer);
   const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
   const dpopSigner = await newKey();
+  let wrongTxCode;
+  if (wrongTxCodeFirst) {
+    // A mistyped transaction code first: the token endpoint says invalid_grant, the offer lives on.
+    try {
+      await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
+        credentialOffer,
+        issuerMetadata,
+        txCode: txCode === '000000' ? '111111' : '000000',
+        dpop: { signer: dpopSigner },
+      });
+      wrongTxCode = { status: 200 };
+    } catch (error) {
+      wrongTxCode = { status: error.response?.status, error: error.errorResponse?.error ?? error.message };
+    }
+  }
   const { accessTokenResponse, dpop } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
     credentialOffer,
     issuerMetadata,
@@ -131,6 +147,7 @@ await main(async ({
     batchSize: issuerMetadata.credentialIssuer.batch_credential_issuance?.batch_size,
     holderJwks: holders,
     credentials,
+    wrongTxCode,
   };
   if (exportKeys) out.holderPrivateJwks = await Promise.all(holders.map(privateJwk));
   if (mdocBatch > 0) {

@@ -34,6 +34,7 @@ async def test_an_independent_wallet_gets_a_verified_batch_through_the_pre_autho
             "batch": 5,
             "credentialConfigurationId": "chip_id_card_sd_jwt",
             "replayNonce": True,
+            "wrongTxCodeFirst": True,
         },
     )
     assert out["tokenType"] == "DPoP" and out["batchSize"] == 10
@@ -42,6 +43,7 @@ async def test_an_independent_wallet_gets_a_verified_batch_through_the_pre_autho
     assert {c["claims"]["id_number"] for c in out["credentials"]} == {"001090012345"}
     assert len({c["status"]["status_list"]["idx"] for c in out["credentials"]}) == 5
     assert out["nonceReplay"]["error"] == "invalid_nonce", out["nonceReplay"]
+    assert out["wrongTxCode"] == {"status": 400, "error": "invalid_grant"}, out["wrongTxCode"]
 
 
 async def test_an_independent_mdoc_library_presents_and_verifies_the_mdocs_of_a_batch(

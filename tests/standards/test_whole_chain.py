@@ -21,11 +21,11 @@ import cbor2
 import httpx
 
 from documents.statuslist import decode_list, status_at
-from tests.documents.conftest import Citizen, issue
+from tests.documents.conftest import Citizen, issue, licence_claims
 from tests.documents.test_mdoc_interop import _container as mdoc_container
 from tests.documents.test_presentation import online, verify
 from tests.openid4vci.test_issuance import offer_from_app, statuses
-from tests.openid4vci.wallet import ISSUER
+from tests.openid4vci.wallet import ISSUER, Wallet
 from tests.openid4vp.conftest import MDL_NS, dcql, mdl_query, open_request, response_form, transcript
 from tests.support.node import Node
 from tests.support.signing import b64url
@@ -206,3 +206,31 @@ async def test_a_licence_goes_from_the_agency_through_another_wallet_to_two_veri
     answer, result = await _present_mdoc(node_served, client, bank, mdocs[1], wallet["mdocs"][1]["holderPrivateJwk"])
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_request", answer.text
     assert (result["status"], result["error"]["reason"]) == ("refused", "document-revoked"), result
+
+
+async def test_suspension_reinstatement_and_update_act_on_both_batches(
+    client: httpx.AsyncClient, issuer: dict[str, str], holder: Citizen
+) -> None:
+    """Item 1: "revocation and updates act on the whole batch", for the SD-JWT VCs and the mdocs alike."""
+    doc = await issue(client, issuer)
+    made = await offer_from_app(client, holder, doc["id"])
+    wallet = Wallet(client)
+    token = (await wallet.redeem(made["offer"], made["tx_code"]))["access_token"]
+    _, sd = await wallet.batch(token, doc["id"], 2)
+    _, md = await wallet.batch(token, f"{doc['id']}:mdoc", 2)
+    assert sd.status_code == md.status_code == 200, (sd.text, md.text)
+    sd_jwts = [c["credential"] for c in sd.json()["credentials"]]
+    mdocs = [b64url_decode(c["credential"]) for c in md.json()["credentials"]]
+
+    async def both() -> tuple[list[int], list[int]]:
+        return await statuses(client, sd_jwts), await _mdoc_statuses(client, mdocs)
+
+    assert await both() == ([0, 0], [0, 0])
+    path = f"/v1/agency/documents/{doc['id']}"
+    assert (await client.post(f"{path}/suspend", headers=issuer, json={"reason": "check"})).status_code == 200
+    assert await both() == ([2, 2], [2, 2])
+    assert (await client.post(f"{path}/reinstate", headers=issuer, json={})).status_code == 200
+    assert await both() == ([0, 0], [0, 0])
+    r = await client.put(path, headers=issuer, json={"claims": licence_claims(points=10)})
+    assert r.status_code == 200, r.text
+    assert await both() == ([1, 1], [1, 1])

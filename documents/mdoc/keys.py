@@ -7,16 +7,22 @@ agency allowed to issue driving licences, so its root is published before its fi
 
 from __future__ import annotations
 
+import datetime as dt
+
 import asyncpg
 
 from wallet_api.kernel import KeyRequirement
 
-__all__ = ["DS_KEYS", "DS_KEY_PURPOSE", "IACA_KEYS", "IACA_KEY_PURPOSE", "MDL_ISSUERS_SQL", "agency_lock"]
+__all__ = ["DS_KEYS", "DS_KEY_PURPOSE", "IACA_KEYS", "IACA_KEY_PURPOSE", "MDL_ISSUERS_SQL", "NOT_AS_JWK", "agency_lock"]
 
 IACA_KEY_PURPOSE = "mdoc-iaca"
 DS_KEY_PURPOSE = "mdoc-ds"
 #: The agencies that issue driving licences (one text column: their organisation ids).
 MDL_ISSUERS_SQL = "SELECT id FROM organisations WHERE kind = 'issuer' AND 'driving_licence' = ANY(document_types)"
+#: ``publish_until`` of a replaced mdoc key: the key provider publishes every key in
+#: /.well-known/jwks.json, but mdoc readers take keys from certificates only, so a replaced
+#: (perhaps revoked) mdoc key leaves the JWK set at once instead of staying there for good.
+NOT_AS_JWK = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 IACA_KEYS = KeyRequirement(IACA_KEY_PURPOSE, MDL_ISSUERS_SQL)
 DS_KEYS = KeyRequirement(DS_KEY_PURPOSE, MDL_ISSUERS_SQL)
 

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from documents.credentials import issuer_url
 from documents.issuer_keys import current_signing_key
 from documents.mdoc.certificates import revocation_list
-from documents.mdoc.keys import DS_KEY_PURPOSE, IACA_KEY_PURPOSE, agency_lock
+from documents.mdoc.keys import DS_KEY_PURPOSE, IACA_KEY_PURPOSE, NOT_AS_JWK, agency_lock
 from documents.mdoc.trust import forget_cached
 from wallet_api.kernel import DatabaseKeyProvider, SigningKey
 
@@ -97,6 +97,6 @@ async def revoke_document_signer(pool: asyncpg.Pool, keys: DatabaseKeyProvider, 
             org_id,
             key.kid,
         )
-        await keys.rotate(DS_KEY_PURPOSE, org_id)
+        await keys.rotate(DS_KEY_PURPOSE, org_id, publish_until=NOT_AS_JWK)
     forget_cached()
     return str(revoked) if revoked is not None else None

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from documents.credentials import issuer_url
 from documents.issuer_keys import current_signing_key
 from documents.mdoc.certificates import DS_LIFETIME, document_signer_certificate, iaca_certificate
-from documents.mdoc.keys import DS_KEY_PURPOSE, IACA_KEY_PURPOSE, MDL_ISSUERS_SQL, agency_lock
+from documents.mdoc.keys import DS_KEY_PURPOSE, IACA_KEY_PURPOSE, MDL_ISSUERS_SQL, NOT_AS_JWK, agency_lock
 from documents.mdoc.revocation import crl_url, keep_final_crl
 from documents.mdoc.trust import forget_cached
 from wallet_api.kernel import DatabaseKeyProvider, NotFound, SigningKey
@@ -109,7 +109,7 @@ async def _current_root(
             # Too close to its end to certify a DS key for its whole life: a new root. The
             # old one's last CRL is signed now, while its key is the active one.
             await keep_final_crl(conn, row, key)
-            key, row = await keys.rotate(IACA_KEY_PURPOSE, org_id), None
+            key, row = await keys.rotate(IACA_KEY_PURPOSE, org_id, publish_until=NOT_AS_JWK), None
         if row is None:
             cert = iaca_certificate(
                 key.private_key,
@@ -142,7 +142,7 @@ async def document_signer(
             if row is not None and (row["issuer_kid"] != iaca_key.kid or row["not_after"] - now <= MAX_MDOC_LIFETIME):
                 # One certificate per DS key: a key whose certificate ends (or whose root
                 # was replaced) is retired with it, and a new key is certified.
-                key, row = await keys.rotate(DS_KEY_PURPOSE, org_id), None
+                key, row = await keys.rotate(DS_KEY_PURPOSE, org_id, publish_until=NOT_AS_JWK), None
             if row is None:
                 cert = document_signer_certificate(
                     key.private_key.public_key(),

@@ -402,6 +402,7 @@ async def test_a_revoked_document_signer_is_refused_and_listed_in_its_roots_crl(
     response = holder.device_response(raw, device, TRANSCRIPT)
     assert await verify_device_response(db, response, TRANSCRIPT)
     revoked_ds = x509.load_der_x509_certificate(cbor2.loads(raw)["issuerAuth"][1][33])
+    revoked_kid = (await _signer(app, db, settings)).key.kid
 
     # An operator thinks the DS key compromised.
     result = await asyncio.to_thread(
@@ -418,6 +419,9 @@ async def test_a_revoked_document_signer_is_refused_and_listed_in_its_roots_crl(
     assert isinstance(public, ec.EllipticCurvePublicKey) and crl.is_signature_valid(public)
     entry = crl.get_revoked_certificate_by_serial_number(revoked_ds.serial_number)
     assert entry is not None and len(crl) == 1
+    # Nor is its key left in the JWK set (mdoc readers never take keys from there).
+    jwks = (await client.get("/.well-known/jwks.json")).json()["keys"]
+    assert revoked_kid not in {k["kid"] for k in jwks}
 
     # The next mdoc is signed by a new Document Signer and verifies.
     fresh = await _mint(app, db, settings, device)

@@ -2,7 +2,7 @@
 
 from litestar import Router
 
-from openid4vci import routes, token
+from openid4vci import credential, offer_routes, public, token
 from openid4vci.access_tokens import ACCESS_TOKEN_KEYS
 from openid4vci.attestation import WALLET_PROVIDERS
 from openid4vci.authorization import routes as authorization
@@ -15,14 +15,19 @@ __all__ = ["DOMAIN"]
 DOMAIN = Domain(
     name="openid4vci",
     routes=[
-        *routes.WELL_KNOWN_ROUTES,
+        *public.WELL_KNOWN_ROUTES,
         # The protocol endpoints answer errors in OAuth's format, not as problems.
         Router(
             path="/",
-            route_handlers=[token.token_endpoint, *routes.PROTOCOL_ROUTES, *authorization.PROTOCOL_ROUTES],
+            route_handlers=[
+                token.token_endpoint,
+                credential.credential_endpoint,
+                *public.PROTOCOL_ROUTES,
+                *authorization.PROTOCOL_ROUTES,
+            ],
             exception_handlers={ProtocolError: protocol_error_response},
         ),
-        *routes.APP_ROUTES,
+        *offer_routes.ROUTES,
         *authorization.PAGE_ROUTES,
         *authorization.APP_ROUTES,
     ],

@@ -23,9 +23,9 @@ from litestar import Request, Response
 
 from wallet_api.kernel import LeasedWindowLimiter, Scope, Settings, caller_source
 
-__all__ = ["ProtocolError", "invalid_token", "protocol_error_response", "within_limit"]
+__all__ = ["NO_STORE", "ProtocolError", "invalid_token", "protocol_error_response", "within_limit"]
 
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class ProtocolError(Exception):
@@ -68,6 +68,6 @@ def protocol_error_response(_: Request[Any, Any, Any], exc: Exception) -> Respon
     return Response(
         {"error": exc.error, "error_description": exc.description},
         status_code=exc.status,
-        headers={**_NO_STORE, **exc.headers},
+        headers={**NO_STORE, **exc.headers},
         media_type="application/json",
     )

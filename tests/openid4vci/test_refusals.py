@@ -400,7 +400,7 @@ async def test_dead_offers_are_swept_a_day_after_they_expire(
 async def test_nonce_and_token_requests_are_limited_per_address(app: Any, redis: Any) -> None:
     from litestar import Litestar
 
-    from openid4vci.routes import _NONCES
+    from openid4vci.public import _NONCES
     from openid4vci.token import _TOKEN_REQUESTS
     from tests.support.asgi import client_of
 

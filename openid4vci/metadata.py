@@ -65,7 +65,7 @@ def authorization_server_metadata(settings: Settings) -> dict[str, Any]:
         "grant_types_supported": [PRE_AUTHORIZED_GRANT, AUTHORIZATION_CODE_GRANT],
         # A wallet redeeming a pre-authorized code need not be a registered client: the
         # offer's code and the holder's transaction code are what authorise it.
-        "pre-authorized_grant_anonymous_access_supported": True,
+        "pre-authorized_grant_anonymous_access_supported": not settings.openid4vci.attestation_required,
         # The authorization code flow (openid4vci/authorization/): pushed requests only, PKCE
         # S256; wallets are public clients, an attested one authenticates with its attestation.
         "authorization_endpoint": endpoint(settings, AUTHORIZE_PATH),

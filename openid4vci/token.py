@@ -24,6 +24,8 @@ import asyncpg
 from litestar import Request, Response, post
 
 from openid4vci.access_tokens import issue_access_token
+from openid4vci.attestation import ATTESTATION_HEADER, ATTESTATION_POP_HEADER
+from openid4vci.authorization.clients import authenticate_client
 from openid4vci.authorization.endpoints import AUTHORIZATION_CODE_GRANT
 from openid4vci.authorization.grant import authorization_code_grant
 from openid4vci.configurations import configurations_of, credential_identifier
@@ -63,6 +65,11 @@ async def pre_authorized_grant(request: GrantRequest) -> Granted:
     code, tx_code = request.params.get("pre-authorized_code"), request.params.get("tx_code")
     if not code:
         raise ProtocolError("invalid_request", "pre-authorized_code is missing.")
+    # Wallet attestation (HAIP token endpoint): checked when a wallet sends one, required when the
+    # settings say so — before the offer is touched, so a refused wallet spends nothing.
+    sent = any(request.headers.get(h) is not None for h in (ATTESTATION_HEADER, ATTESTATION_POP_HEADER))
+    if sent or request.settings.openid4vci.attestation_required:
+        await authenticate_client(request.headers, request.services, request.params.get("client_id"))
     digest = code_digest(code)
     subject = digest.hex()[:32]
     wait = await TX_CODE_LOCKOUT.acquire(request.redis, subject, request.source)

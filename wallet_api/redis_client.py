@@ -1,16 +1,17 @@
 """The Redis client (one per process) and the one way Lua scripts are loaded and run.
 
 Redis holds only what may be lost. Every command, scripts included, goes through redis-py
-(its pool, its protocol, its TLS for ``rediss://``), so the tests run the path production
-takes. The scripts of the hot paths (challenges, lockouts, rate limits, verification codes)
-that callers run at the same moment go to Redis together, pipelined on one redis-py
-connection kept for them: a pool checkout per script or per batch made sign-in measurably
-dearer (docs/benchmarks.md).
+(its connections, its handshake, its reply parser, its TLS for ``rediss://``), so the
+tests run the path production takes. The scripts of the hot paths (challenges, lockouts,
+rate limits, verification codes) share one redis-py connection kept for them, pipelined:
+each call is written at once and its reply handed back in turn, with no pool checkout, task
+or timer per call (docs/benchmarks.md: a batch per call cost sign-in ~10 % of its CPU).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,95 +19,176 @@ from typing import Any
 
 import hiredis
 import redis.asyncio as aioredis
-from redis.asyncio.connection import AbstractConnection
+from redis.asyncio.connection import AbstractConnection, ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from wallet_api.batching import Batcher
-
-__all__ = ["LuaScript", "Redis", "create_redis", "pack_commands"]
-
-#: One script call: the script, its keys, its arguments.
-_Call = tuple["LuaScript", Sequence[str], tuple[Any, ...]]
+__all__ = ["LuaScript", "Redis", "ScriptConnection", "create_redis", "pack_commands"]
 
 
 class Redis(aioredis.Redis):
-    """redis-py's client plus ``scripts``: script calls made at the same moment, sent together.
-
-    The batches go one after another on one connection of the pool's own kind (TCP, Unix
-    socket or TLS, with the pool's timeouts and credentials), kept for them: redis-py packs
-    the commands and parses the replies, and no pool checkout is paid per batch.
-    """
+    """redis-py's client plus ``scripts``, the pipelined connection its Lua scripts run on."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        pool = self.connection_pool
-        # The batch as a whole is given the pool's socket timeout (one timer per batch rather
-        # than one per write and per reply, which cost more than the rest of the round trip).
-        self._script_timeout = float(pool.connection_kwargs.get("socket_timeout") or 2.0)
-        self._script_connection = pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": None})
-        self.scripts: Batcher[_Call, Any] = Batcher(self._run_scripts)
-
-    async def _run_scripts(self, calls: list[_Call]) -> list[Any]:
-        """Each call's reply, or the error Redis gave for that call alone (a failed batch raises)."""
-        replies = await self._pipelined([("EVALSHA", script.sha, keys, args) for script, keys, args in calls])
-        missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
-        if missing:
-            # Flushed or a new server: send those bodies once, which caches them again.
-            again = await self._pipelined([("EVAL", calls[i][0].source, calls[i][1], calls[i][2]) for i in missing])
-            for i, reply in zip(missing, again, strict=True):
-                replies[i] = reply
-        return replies
-
-    async def _pipelined(self, commands: list[tuple[str, str, Sequence[str], tuple[Any, ...]]]) -> list[Any]:
-        # The batcher runs one batch at a time, so the connection is never shared mid-batch.
-        conn = self._script_connection
-        packed = pack_commands(
-            [(command, script, len(keys), *keys, *args) for command, script, keys, args in commands], conn
-        )
-        if conn.is_connected and await conn.can_read():
-            # Between batches nothing may arrive but the end of the connection (Redis
-            # restarted or closed it): connect again rather than fail this batch.
-            await conn.disconnect()
-        reused = conn.is_connected
-        replies: list[Any] = []
-        try:
-            await self._exchange(packed, len(commands), replies)
-        except RedisConnectionError:
-            if not reused or replies:
-                raise
-            # The connection ended while idle and this loop has not seen it yet: nothing of
-            # the batch reached a live server, so it goes once more on a new connection.
-            await self._exchange(packed, len(commands), replies)
-        return replies
-
-    async def _exchange(self, packed: list[bytes], count: int, replies: list[Any]) -> None:
-        """Send a batch and append its ``count`` replies; on any failure the connection is dropped."""
-        conn = self._script_connection
-        try:
-            async with asyncio.timeout(self._script_timeout):
-                await conn.send_packed_command(packed, check_health=False)
-                for _ in range(count):
-                    try:
-                        replies.append(await conn.read_response())
-                    except ResponseError as error:  # this command's own error; the next reply follows
-                        replies.append(error)
-        except BaseException as exc:
-            # Lost, silent or interrupted: replies may still be on their way, so the
-            # connection is dropped (redis-py connects again on the next batch).
-            await conn.disconnect(nowait=True)
-            if isinstance(exc, TimeoutError):
-                raise RedisTimeoutError("Timeout reading from Redis") from exc
-            raise
+        self.scripts = ScriptConnection(self.connection_pool)
 
     async def aclose(self, close_connection_pool: bool | None = None) -> None:
-        await self._script_connection.disconnect()
+        await self.scripts.aclose()
         await super().aclose(close_connection_pool)
 
 
-#: What hiredis packs exactly as redis-py's encoder does (UTF-8 text, bytes, ints, floats by repr).
-_PLAIN = (str, bytes, int, float)
+class ScriptConnection:
+    """One redis-py connection shared by every script caller of the process, pipelined.
+
+    Redis answers a connection's commands in the order it received them, so concurrent
+    callers share it: each call is written at once (redis-py's ``send_packed_command``)
+    and one reader task hands the replies (redis-py's ``read_response``) to the callers in
+    turn. The connection is of the pool's own kind (TCP, Unix socket or TLS, with its
+    credentials and handshake). Under load most script calls arrive alone, so what a call
+    costs alone is what counts: a write and a future, as on the hand-written connection
+    this replaced, instead of a batch with its own task and timer.
+
+    A script's error reply fails only its caller. A reply later than the pool's socket
+    timeout fails every waiting call with redis-py's ``TimeoutError`` and drops the
+    connection (its remaining replies could no longer be matched); a lost connection fails
+    them with ``ConnectionError``; the next call connects again. Only commands that answer
+    at once belong here: no ``BLPOP``, ``MULTI`` or pub/sub, which would hold everyone up.
+    """
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        timeout = pool.connection_kwargs.get("socket_timeout")
+        self._timeout = float(timeout or 2.0)
+        # Without a socket timeout redis-py writes and reads with no timer of its own: the
+        # deadline of the oldest call is kept here, by one watchdog for all of them.
+        self._conn: AbstractConnection = pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": None})
+        self._plain = _packs_like_redis_py(self._conn)
+        #: Calls written and not yet answered, oldest first: their futures and deadlines.
+        self._waiting: collections.deque[tuple[asyncio.Future[Any], float]] = collections.deque()
+        self._reader: asyncio.Task[None] | None = None
+        self._live = False
+        self._connecting = asyncio.Lock()
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._timed_out = False
+        #: Replies read so far, and whether none came since the connection was last idle.
+        self._replies = 0
+        self._quiet = False
+
+    async def call(self, command: tuple[Any, ...]) -> Any:
+        """The reply to ``command`` (an error reply is returned, not raised)."""
+        packed = hiredis.pack_command(command) if self._plain and _PLAIN.issuperset(map(type, command)) else None
+        for attempt in (1, 2):
+            fresh = not (self._live and self._conn.is_connected) and await self._connect()
+            # A call on a reused connection with nothing else in flight since it was idle:
+            # if that connection turns out to have ended meanwhile (Redis restarted, not yet
+            # seen by this loop), nothing of it reached a live server and it is sent again.
+            resendable, replies = self._quiet and not fresh, self._replies
+            loop = asyncio.get_running_loop()
+            future = loop.create_future()
+            self._waiting.append((future, loop.time() + self._timeout))
+            if self._watchdog is None:
+                self._watchdog = loop.call_later(self._timeout, self._check_deadline)
+            try:
+                # No await before the bytes are queued on the connected writer, so the
+                # commands go out in the order of ``_waiting``.
+                await self._conn.send_packed_command(
+                    packed if packed is not None else self._conn.pack_command(*command), check_health=False
+                )
+            except BaseException as exc:
+                self._live = False  # redis-py drops the connection when a write fails or is interrupted
+                future.cancel()
+                if attempt == 2 or not resendable or not isinstance(exc, RedisConnectionError):
+                    raise
+                continue
+            try:
+                return await future
+            except RedisConnectionError:  # the reader failed the connection and every call on it
+                if attempt == 2 or not resendable or self._replies != replies:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _connect(self) -> bool:
+        """Connect unless another caller just did; True if this call connected."""
+        async with self._connecting:
+            if self._live:
+                return False
+            if self._reader is not None:
+                await asyncio.wait({self._reader})  # the last connection's reader has failed its calls
+            self._timed_out = False
+            try:
+                # The handshake's replies are read without a socket timeout too (see __init__).
+                async with asyncio.timeout(self._timeout):
+                    await self._conn.connect()  # type: ignore[no-untyped-call]
+            except TimeoutError as exc:
+                await self._conn.disconnect(nowait=True)
+                raise RedisTimeoutError("Timeout connecting to Redis") from exc
+            self._live, self._quiet = True, False
+            self._reader = asyncio.get_running_loop().create_task(self._read())
+            return True
+
+    async def _read(self) -> None:
+        conn = self._conn
+        error: Exception
+        try:
+            while True:
+                try:
+                    reply = await conn.read_response()
+                except ResponseError as refused:  # this call's own error; the next reply follows
+                    reply = refused
+                if not self._waiting:
+                    raise RedisConnectionError("Redis sent a reply nobody asked for")
+                future, _ = self._waiting.popleft()
+                self._replies += 1
+                self._quiet = not self._waiting
+                if not future.done():  # else its caller was cancelled; the reply was still theirs
+                    future.set_result(reply)
+        except asyncio.CancelledError:
+            timed_out = self._timed_out
+            error = RedisTimeoutError("Timeout reading from Redis") if timed_out else RedisConnectionError("closed")
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            error = exc
+        except Exception as exc:
+            error = RedisConnectionError(f"Redis script connection failed ({exc!r})")
+        self._live = False
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        while self._waiting:
+            future, _ = self._waiting.popleft()
+            if not future.done():
+                future.set_exception(error)
+        await conn.disconnect(nowait=True)
+
+    def _check_deadline(self) -> None:
+        self._watchdog = None
+        if not self._waiting:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = self._waiting[0][1]
+        if loop.time() < deadline:
+            self._watchdog = loop.call_at(deadline, self._check_deadline)
+        elif self._reader is not None and not self._reader.done():
+            self._live, self._timed_out = False, True
+            self._reader.cancel()
+
+    async def aclose(self) -> None:
+        if self._reader is not None:
+            self._live = False
+            self._reader.cancel()
+            await asyncio.wait({self._reader})
+        await self._conn.disconnect()
+
+
+def _packs_like_redis_py(conn: AbstractConnection) -> bool:
+    """Whether hiredis's packer gives this connection's bytes (UTF-8 text with strict errors)."""
+    encoder = conn.encoder
+    return bool(encoder.encoding.lower().replace("-", "") == "utf8" and encoder.encoding_errors == "strict")
+
+
+#: What hiredis packs exactly as redis-py's encoder does (UTF-8 text, bytes, ints, floats by
+#: repr): these types themselves, not subclasses (a bool, an enum) that redis-py treats otherwise.
+_PLAIN = frozenset((str, bytes, int, float))
 
 
 def pack_commands(commands: list[tuple[Any, ...]], conn: AbstractConnection) -> list[bytes]:
@@ -117,11 +199,7 @@ def pack_commands(commands: list[tuple[Any, ...]], conn: AbstractConnection) -> 
     are identical; anything else (a bool, which redis-py refuses, or a client with another
     encoding) goes through redis-py's own packer, errors included.
     """
-    if (
-        conn.encoder.encoding.lower().replace("-", "") == "utf8"
-        and conn.encoder.encoding_errors == "strict"
-        and all(type(arg) is not bool and isinstance(arg, _PLAIN) for command in commands for arg in command)
-    ):
+    if _packs_like_redis_py(conn) and all(_PLAIN.issuperset(map(type, command)) for command in commands):
         return [b"".join(hiredis.pack_command(command) for command in commands)]
     return conn.pack_commands(commands)
 
@@ -151,7 +229,8 @@ class LuaScript:
     the module (:meth:`beside`). Redis keeps scripts it has seen in a cache (lost on
     restart or ``SCRIPT FLUSH``); the fallback sends the body once, which also puts it back
     in the cache, so no script needs loading at start. On the app's client (:class:`Redis`)
-    the calls of one moment share a pipeline; on any other client each goes alone.
+    the calls run on its pipelined :class:`ScriptConnection`; on any other client through
+    redis-py's pool.
     """
 
     __slots__ = ("sha", "source")
@@ -168,7 +247,9 @@ class LuaScript:
 
     async def __call__(self, redis: aioredis.Redis, keys: Sequence[str], *args: Any) -> Any:
         if isinstance(redis, Redis):
-            reply = await redis.scripts.submit((self, keys, args))
+            reply = await redis.scripts.call(("EVALSHA", self.sha, len(keys), *keys, *args))
+            if isinstance(reply, NoScriptError):
+                reply = await redis.scripts.call(("EVAL", self.source, len(keys), *keys, *args))
             if isinstance(reply, Exception):
                 raise reply
             return reply

@@ -133,6 +133,45 @@ async def test_a_redis_that_never_answers_times_out() -> None:
         await server.wait_closed()
 
 
+async def test_a_redis_that_falls_silent_on_a_live_connection_times_out_and_the_next_call_reconnects(
+    servers: Any,
+) -> None:
+    """The watchdog of the script connection: no reply within the socket timeout fails the call."""
+    if servers.redis is None:
+        pytest.skip("needs the embedded Redis (its socket) behind the relay")
+    silent = asyncio.Event()
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_unix_connection(str(servers.redis.socket_path))
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, towards_client: bool) -> None:
+            while data := await src.read(65536):
+                if towards_client and silent.is_set():
+                    continue  # replies are swallowed: Redis seems to hang
+                dst.write(data)
+                await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer, False), pipe(up_reader, writer, True), return_exceptions=True)
+
+    server = await asyncio.start_server(relay, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = create_redis(f"redis://127.0.0.1:{port}")
+    try:
+        assert (await _ECHO(client, ("test:silent",), "answered"))[0] == b"answered"
+        silent.set()
+        results = await asyncio.gather(
+            *(_ECHO(client, ("test:silent",), f"unanswered-{i}") for i in range(3)), return_exceptions=True
+        )
+        assert all(isinstance(r, RedisTimeoutError) for r in results)
+        silent.clear()
+        assert (await _ECHO(client, ("test:silent",), "again"))[0] == b"again"
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+
+
 async def test_scripts_run_the_same_way_over_tls(servers: Any, tmp_path: Any) -> None:
     """Production speaks TLS to Redis (``rediss://``): scripts take the same path there.
 

@@ -3,6 +3,7 @@ tokens of the API refuse the same ones through HTTP (the rules are decided in on
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -81,11 +82,63 @@ def test_only_the_canonical_encoding_of_some_bytes_is_base64url(text: str) -> No
 
 @pytest.mark.parametrize(
     "raw",
-    [b'{"a":1,"a":1}', b'{"a":NaN}', b'{"a":"\\udc00"}', b"\xff", b"\xef\xbb\xbf{}", b"[" * 100 + b"]" * 100],
+    [
+        b'{"a":1,"a":1}',
+        b'{"a":"x:y","b":{"a":2,"a":3}}',
+        b'{"a":":","a":1}',
+        b'{"a":NaN}',
+        b'{"a":"\\udc00"}',
+        b"\xff",
+        b"\xef\xbb\xbf{}",
+        b"[" * 100 + b"]" * 100,
+    ],
 )
 def test_json_that_reads_more_than_one_way_is_refused(raw: bytes) -> None:
     with pytest.raises(JoseError):
         strict_json(raw)
+
+
+def _reference_reader(raw: bytes) -> Any:
+    """The strict rules read the slow, obvious way: what ``strict_json`` must agree with."""
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        if len(dict(pairs)) != len(pairs):
+            raise ValueError("duplicate")
+        return dict(pairs)
+
+    def no_constant(name: str) -> Any:
+        raise ValueError(name)
+
+    value = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates, parse_constant=no_constant)
+    json.dumps(value, ensure_ascii=False).encode("utf-8")  # no lone surrogate
+    return value
+
+
+# Names and strings that collide, hold colons (also escaped) or escapes, or lone surrogates.
+_JSON_STRING = st.sampled_from(['"a"', '"b"', '"a:b"', '":"', '"\\u003a"', '"\\u0061"', '"é"', '"\\ud800"', '"x\\"y"'])
+_JSON_TEXT = st.recursive(
+    st.one_of(_JSON_STRING, st.integers().map(str), st.sampled_from(["1e400", "NaN", "-0", "2.5", "true", "null"])),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda items: "[" + ",".join(items) + "]"),
+        st.lists(st.tuples(_JSON_STRING, inner), max_size=4).map(
+            lambda members: "{" + ",".join(f"{name}:{value}" for name, value in members) + "}"
+        ),
+    ),
+    max_leaves=10,
+)
+
+
+@given(_JSON_TEXT, st.sampled_from(["", " ", "\n"]))
+def test_the_strict_reader_agrees_with_the_rules_read_the_slow_way(text: str, space: str) -> None:
+    """Its fast path (no escapes, duplicates ruled out by counting colons) changes no verdict."""
+    raw = (space + text + space).encode("utf-8")
+    try:
+        expected = _reference_reader(raw)
+    except (ValueError, RecursionError):
+        with pytest.raises(JoseError):
+            strict_json(raw)
+        return
+    assert strict_json(raw) == expected
 
 
 def test_escaped_surrogate_pairs_are_json_like_any_character() -> None:

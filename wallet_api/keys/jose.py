@@ -79,17 +79,23 @@ def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+#: The value of each base64url character, for the check of the last one's unused bits.
+_B64URL_VALUE = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")}
+#: Bits of the last character that carry no data, by ``len(text) % 4``: they must be zero.
+_UNUSED_BITS = {0: 0, 2: 0x0F, 3: 0x03}
+
+
 def b64url_decode(text: str) -> bytes:
     """The bytes of canonical unpadded base64url ``text``; anything else raises :class:`JoseError`."""
-    if not isinstance(text, str) or not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+    if not isinstance(text, str) or len(text) % 4 == 1 or not _B64URL.fullmatch(text):
         raise JoseError("not base64url")
+    if text and _B64URL_VALUE[text[-1]] & _UNUSED_BITS[len(text) % 4]:
+        # Unused trailing bits set: another text for the same bytes.
+        raise JoseError("not canonical base64url")
     try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise JoseError("not base64url") from exc
-    if b64url_encode(data) != text:
-        raise JoseError("not canonical base64url")  # unused trailing bits set
-    return data
 
 
 # --- JSON --------------------------------------------------------------------------------
@@ -112,14 +118,40 @@ def _no_constant(name: str) -> Any:
 def strict_json(raw: bytes) -> Any:
     """JSON that reads only one way: UTF-8, no duplicate names, no NaN, no lone surrogates."""
     try:
-        text = raw.decode("utf-8")
         check_depth(raw)
+        if b"\\" not in raw:
+            value = _plain_json(raw)
+            if value is not _UNPROVEN:
+                return value
+        text = raw.decode("utf-8")
         value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
         if _SURROGATE_ESCAPE.search(raw):
             json.dumps(value, ensure_ascii=False).encode("utf-8")  # a lone surrogate does not encode
     except (UnicodeError, ValueError, JsonTooDeep, RecursionError) as exc:
         raise JoseError("not strict JSON") from exc
     return value
+
+
+_UNPROVEN = object()
+
+
+def _plain_json(raw: bytes) -> Any:
+    """The value of ``raw`` if it is cheaply proven strict, else ``_UNPROVEN`` (the full check decides).
+
+    Without a backslash ``raw`` has no escapes, so no lone surrogate, and each string it
+    holds is read as written. msgspec's reader is stricter than ``json.loads`` (it refuses
+    ``NaN``, invalid UTF-8, control characters and what it cannot represent; the full
+    check then decides) and reads the same values, but keeps the last of duplicate names.
+    Duplicates are ruled out by counting colons: outside strings a colon separates each
+    member's name from its value, so ``raw`` holds one per member plus those inside its
+    strings, and re-encoding the value gives the same count only if no member was dropped
+    (a dropped member takes its colon, and the colons of its strings, with it).
+    """
+    try:
+        value = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, ValueError):
+        return _UNPROVEN
+    return value if msgspec.json.encode(value).count(b":") == raw.count(b":") else _UNPROVEN
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:

@@ -14,6 +14,7 @@ the next presentation is refused. Real PostgreSQL and Redis, the app served for 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -135,6 +136,7 @@ async def test_a_licence_goes_from_the_agency_through_another_wallet_to_two_veri
     holder: Citizen,
     bank: dict[str, str],
     verifier: dict[str, str],
+    consume: Callable[[], Awaitable[int]],
 ) -> None:
     # The agency issues; the holder shows it once the way of today (online code), for comparison.
     doc = await issue(client, issuer)
@@ -194,6 +196,17 @@ async def test_a_licence_goes_from_the_agency_through_another_wallet_to_two_veri
     assert sorted(e["payload"]["channel"] for e in events) == ["online", "openid4vp", "openid4vp", "openid4vp"]
     assert len({frozenset(e["payload"]) for e in events}) == 1
     assert {e["payload"]["document_id"] for e in events} == {doc["id"]}
+    # The worker turns each into the holder's inbox entry (and the app's real-time message): alike.
+    assert await consume() >= 4
+    inbox = (await client.get("/v1/notifications", headers=holder.headers)).json()["items"]
+    viewed = [(n["title"], n["body"]) for n in reversed(inbox) if n["kind"] == "document.viewed"]
+    seen = "Giấy tờ vừa được kiểm tra"
+    assert viewed == [
+        (seen, "Khách sạn Sen đã kiểm tra Giấy phép lái xe của bạn và xem: Ngày sinh."),  # today's online code
+        (seen, "Ngân hàng ACB đã kiểm tra Giấy phép lái xe của bạn và xem: Hạng, Ngày sinh."),
+        (seen, "Khách sạn Sen đã kiểm tra Giấy phép lái xe của bạn và xem: Hạng, Ngày sinh."),
+        (seen, "Ngân hàng ACB đã kiểm tra Giấy phép lái xe của bạn và xem: Hạng, Ngày sinh, Họ và tên."),  # the mdoc
+    ]
 
     # The agency revokes: every credential of both batches reads revoked; the next presentation is refused.
     r = await client.post(f"/v1/agency/documents/{doc['id']}/revoke", headers=issuer, json={"reason": "lost"})

@@ -19,6 +19,8 @@ RUN python -m venv /opt/venv \
 # and test stand-ins for providers' systems) is deliberately not among them.
 COPY wallet_api ./wallet_api
 COPY documents ./documents
+COPY openid4vci ./openid4vci
+COPY openid4vp ./openid4vp
 COPY payments ./payments
 COPY notifications ./notifications
 COPY proofing ./proofing

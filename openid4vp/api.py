@@ -10,6 +10,7 @@ wallet answers at the response URI (openid4vp/wallet.py).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 import time
 from typing import Annotated, Literal
@@ -32,12 +33,14 @@ from wallet_api.kernel import (
     AppServices,
     Caller,
     Forbidden,
+    LeasedWindowLimiter,
     NotFound,
     Principal,
     Services,
     ServiceUnavailable,
     Settings,
     ValidationFailed,
+    enforce,
 )
 
 __all__ = ["ROUTES", "base_url", "create_request", "request_status", "verifier_name"]
@@ -47,6 +50,11 @@ _TAGS = ["openid4vp"]
 
 def base_url(settings: Settings) -> str:
     return settings.public_base_url.rstrip("/")
+
+
+@functools.cache
+def _request_limiter(limit: int) -> LeasedWindowLimiter:
+    return LeasedWindowLimiter("vp:request-rate", limit)
 
 
 def _redis_down() -> ServiceUnavailable:
@@ -101,6 +109,16 @@ async def create_request(
     """A presentation request of ``principal``'s organisation (the API's, and the verifier console's)."""
     settings = services.settings
     name = await verifier_name(services, principal.org_id)
+    try:
+        # Each request is kept in Redis until it expires: a verifier may not fill it.
+        await enforce(
+            _request_limiter(settings.openid4vp.requests_per_minute),
+            services.redis,
+            principal.key,
+            detail="Too many presentation requests from this verifier; slow down.",
+        )
+    except RedisError:
+        raise _redis_down() from None
     try:
         query = parse_dcql(data.dcql_query)
     except DcqlInvalid as exc:

@@ -124,6 +124,8 @@ class OpenID4VPSettings(Section, frozen=True, kw_only=True, rename=lambda name: 
     client_host: str = ""
     #: Largest age in seconds of a key-binding JWT (its ``iat``) in a presentation.
     key_binding_max_age_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 300
+    #: Presentation requests one verifier (client or officer) may make per minute (each is kept in Redis).
+    requests_per_minute: _Positive = 6000
 
 
 class OpenID4VCISettings(Section, frozen=True, kw_only=True, rename=lambda name: f"openid4vci_{name}"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import time
 from typing import Any
 
 import httpx
@@ -160,3 +161,19 @@ async def test_claim_sets_and_credential_sets_are_accepted(client: httpx.AsyncCl
     }
     request = await open_request(client, bank, dcql_query=query)
     assert request.payload["dcql_query"] == query
+
+
+async def test_a_verifier_making_too_many_requests_is_slowed_down(
+    client: httpx.AsyncClient, make_org: Any, app: Any, redis: Any
+) -> None:
+    # A verifier of its own: no process has leased a block of its allowance yet.
+    flood = await make_org("bank-flood", "verifier", scopes={"documents:verify"})
+    limit = app.state.services.settings.openid4vp.requests_per_minute
+    window = int(time.time()) // 60
+    for w in (window, window + 1):
+        await redis.set(f"vp:request-rate:client:bank-flood-client:{w}", limit)
+    r = await client.post("/v1/presentation-requests", headers=flood, json={"dcql_query": dcql("expiry_date")})
+    assert (r.status_code, _slug(r)) == (429, "rate-limited") and int(r.headers["retry-after"]) >= 1
+    other = await make_org("hotel-sen", "verifier", scopes={"documents:verify"})
+    r = await client.post("/v1/presentation-requests", headers=other, json={"dcql_query": dcql("expiry_date")})
+    assert r.status_code == 201

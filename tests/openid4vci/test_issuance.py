@@ -7,6 +7,7 @@ list a verifier would fetch.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -244,3 +245,24 @@ async def test_the_driving_licence_comes_as_a_batch_of_mdocs_too(
     # Revoking the licence reaches the mdocs' status entries as well.
     await client.post(f"/v1/agency/documents/{doc['id']}/revoke", headers=issuer, json={"reason": "lost"})
     assert set(await db.fetchval("SELECT array_agg(status) FROM credentials WHERE document_id = $1", doc["id"])) == {1}
+
+
+async def test_batches_fetched_at_once_get_distinct_positions(
+    client: httpx.AsyncClient, issuer: Any, holder: Citizen, db: asyncpg.Pool
+) -> None:
+    # Each batch is minted before its transaction and claims its positions in it: batches in
+    # flight together never share a position (a clash would send one round again).
+    doc = await issue(client, issuer)
+    wallets, tokens = [], []
+    for _ in range(4):
+        made = await offer_from_app(client, holder, doc["id"])
+        wallet = Wallet(client)
+        wallets.append(wallet)
+        tokens.append((await wallet.redeem(made["offer"], made["tx_code"]))["access_token"])
+    answers = await asyncio.gather(*(w.batch(t, doc["id"], 10) for w, t in zip(wallets, tokens, strict=True)))
+    assert [r.status_code for _, r in answers] == [200] * 4
+    rows = await db.fetch(
+        "SELECT status_list_id, status_idx, batch_id FROM credentials WHERE document_id = $1", doc["id"]
+    )
+    assert len({(r["status_list_id"], r["status_idx"]) for r in rows}) == 40
+    assert len({r["batch_id"] for r in rows}) == 4

@@ -5,6 +5,7 @@ where the refusal was the wallet's mistake)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from typing import Any
 
@@ -327,6 +328,23 @@ async def test_an_agency_offer_sends_no_tx_code_to_the_agency_and_the_holder_rev
     )
     token = await wallet.token(code, second.json()["tx_code"])
     assert token.status_code == 200, token.text
+
+
+async def test_the_holder_is_told_of_an_agencys_offer_in_the_inbox_without_any_code(
+    client: httpx.AsyncClient, issuer: Any, holder: Citizen, consume: Any
+) -> None:
+    doc = await issue(client, issuer)
+    made = (
+        await client.post("/v1/agency/credential-offers", headers=issuer, json={"document_ids": [doc["id"]]})
+    ).json()
+    assert await consume() >= 1
+    inbox = (await client.get("/v1/notifications", headers=holder.headers)).json()["items"]
+    (notice,) = [n for n in inbox if n["kind"] == "credential_offer.made"]
+    assert notice["ref"] == {"type": "credential_offer", "id": made["offer_id"]}
+    assert "giấy phép lái xe" in notice["body"].lower()
+    # The app opens the offer by its reference for the code; nothing of it is in the notice.
+    r = await client.post(f"/v1/me/credential-offers/{notice['ref']['id']}/tx-code", headers=holder.headers)
+    assert r.status_code == 201 and r.json()["tx_code"] not in json.dumps(notice, ensure_ascii=False)
 
 
 async def test_agency_offers_are_for_its_own_documents_and_a_reachable_holder(

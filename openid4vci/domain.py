@@ -6,7 +6,7 @@ from openid4vci import credential, offer_routes, public, token
 from openid4vci.access_tokens import ACCESS_TOKEN_KEYS
 from openid4vci.attestation import WALLET_PROVIDERS
 from openid4vci.authorization import routes as authorization
-from openid4vci.errors import ProtocolError, protocol_error_response
+from openid4vci.errors import ProtocolError, oversized_request_response, protocol_error_response
 from openid4vci.sweep import OFFERS_SWEEP
 from wallet_api.kernel import Domain
 
@@ -25,7 +25,7 @@ DOMAIN = Domain(
                 *public.PROTOCOL_ROUTES,
                 *authorization.PROTOCOL_ROUTES,
             ],
-            exception_handlers={ProtocolError: protocol_error_response},
+            exception_handlers={ProtocolError: protocol_error_response, 413: oversized_request_response},
         ),
         *offer_routes.ROUTES,
         *authorization.PAGE_ROUTES,

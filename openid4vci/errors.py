@@ -23,7 +23,14 @@ from litestar import Request, Response
 
 from wallet_api.kernel import LeasedWindowLimiter, Scope, Settings, caller_source
 
-__all__ = ["NO_STORE", "ProtocolError", "invalid_token", "protocol_error_response", "within_limit"]
+__all__ = [
+    "NO_STORE",
+    "ProtocolError",
+    "invalid_token",
+    "oversized_request_response",
+    "protocol_error_response",
+    "within_limit",
+]
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -71,3 +78,10 @@ def protocol_error_response(_: Request[Any, Any, Any], exc: Exception) -> Respon
         headers={**NO_STORE, **exc.headers},
         media_type="application/json",
     )
+
+
+def oversized_request_response(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, str]]:
+    """A body over the route's limit, refused by Litestar before it is read: still 413, but
+    in OAuth's format like every other refusal of these endpoints (a wallet reads ``error``)."""
+    refused = ProtocolError("invalid_request", "The request body is larger than this endpoint accepts.", status=413)
+    return protocol_error_response(request, refused)

@@ -291,7 +291,13 @@ async def test_an_oversized_credential_request_is_refused_unread(token: tuple[Wa
     wallet, access, document_id = token
     huge = {"credential_identifier": document_id, "proofs": {"jwt": ["x" * (300 * 1024)]}}
     r = await wallet.credential(access, huge)
-    assert r.status_code == 413
+    assert error_of(r, 413) == "invalid_request"
+
+
+@pytest.mark.parametrize("path", ["/openid4vci/token", "/openid4vci/par"])
+async def test_an_oversized_form_is_refused_in_oauths_format(client: httpx.AsyncClient, path: str) -> None:
+    form = {"grant_type": "authorization_code", "client_id": "https://wallet.example", "padding": "x" * (300 * 1024)}
+    assert error_of(await client.post(path, data=form), 413) == "invalid_request"
 
 
 # --- offers --------------------------------------------------------------------------------

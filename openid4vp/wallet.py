@@ -52,6 +52,11 @@ def _error(error: str, description: str, status: int = 400) -> Response[dict[str
     return Response(body, status_code=status, headers=_NO_STORE, media_type=MediaType.JSON)
 
 
+def _too_large(_: Request[Any, Any, Any], __: Exception) -> Response[dict[str, str]]:
+    # Litestar refuses an oversized body before reading it; the wallet still reads OAuth's format.
+    return _error("invalid_request", "The response is larger than this endpoint accepts.", 413)
+
+
 def _unavailable() -> Response[dict[str, str]]:
     return _error("temporarily_unavailable", "Try again shortly.", 503)
 
@@ -158,6 +163,7 @@ def _redirect(tx: transactions.Transaction, code: str) -> dict[str, str]:
     tags=_TAGS,
     summary="Where the wallet posts its response (direct_post or direct_post.jwt)",
     request_max_body_size=RESPONSE_BODY_LIMIT,
+    exception_handlers={413: _too_large},
     status_code=200,
     media_type=MediaType.JSON,
 )

@@ -204,6 +204,7 @@ async def test_an_oversized_response_is_refused_before_it_is_read(
     request = await open_request(client, bank, dcql_query=dcql("date_of_birth"))
     r = await _post(client, request, {"response": "x" * (300 * 1024)})
     assert r.status_code == 413
+    assert r.headers["content-type"].startswith("application/json") and r.json()["error"] == "invalid_request"
 
 
 async def test_the_wallet_declining_is_told_to_the_verifier(client: httpx.AsyncClient, bank: dict[str, str]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,6 +67,7 @@ class ScriptConnection:
         self._plain = _packs_like_redis_py(self._conn)
         #: Calls written and not yet answered, oldest first: their futures and deadlines.
         self._waiting: collections.deque[tuple[asyncio.Future[Any], float]] = collections.deque()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._reader: asyncio.Task[None] | None = None
         self._live = False
         self._connecting = asyncio.Lock()
@@ -79,12 +81,12 @@ class ScriptConnection:
         """The reply to ``command`` (an error reply is returned, not raised)."""
         packed = hiredis.pack_command(command) if self._plain and _PLAIN.issuperset(map(type, command)) else None
         for attempt in (1, 2):
-            fresh = not (self._live and self._conn.is_connected) and await self._connect()
+            loop = asyncio.get_running_loop()
+            fresh = not (self._live and self._loop is loop and self._conn.is_connected) and await self._connect(loop)
             # A call on a reused connection with nothing else in flight since it was idle:
             # if that connection turns out to have ended meanwhile (Redis restarted, not yet
             # seen by this loop), nothing of it reached a live server and it is sent again.
             resendable, replies = self._quiet and not fresh, self._replies
-            loop = asyncio.get_running_loop()
             future = loop.create_future()
             self._waiting.append((future, loop.time() + self._timeout))
             if self._watchdog is None:
@@ -108,14 +110,24 @@ class ScriptConnection:
                     raise
         raise AssertionError("unreachable")
 
-    async def _connect(self) -> bool:
+    async def _connect(self, loop: asyncio.AbstractEventLoop) -> bool:
         """Connect unless another caller just did; True if this call connected."""
+        if self._loop is not loop:
+            # First use, or use from another event loop: a worker forked after its parent used
+            # the connection, or a loop that closed. What the old loop held is abandoned.
+            self._loop, self._connecting = loop, asyncio.Lock()
+            self._live, self._reader, self._watchdog = False, None, None
+            self._waiting.clear()
         async with self._connecting:
             if self._live:
                 return False
             if self._reader is not None:
                 await asyncio.wait({self._reader})  # the last connection's reader has failed its calls
             self._timed_out = False
+            with contextlib.suppress(OSError, RuntimeError):
+                # redis-py connects only a disconnected connection (in a forked child it
+                # drops the inherited socket without closing the parent's).
+                await self._conn.disconnect(nowait=True)
             try:
                 # The handshake's replies are read without a socket timeout too (see __init__).
                 async with asyncio.timeout(self._timeout):
@@ -124,7 +136,7 @@ class ScriptConnection:
                 await self._conn.disconnect(nowait=True)
                 raise RedisTimeoutError("Timeout connecting to Redis") from exc
             self._live, self._quiet = True, False
-            self._reader = asyncio.get_running_loop().create_task(self._read())
+            self._reader = loop.create_task(self._read())
             return True
 
     async def _read(self) -> None:
@@ -150,6 +162,11 @@ class ScriptConnection:
             error = exc
         except Exception as exc:
             error = RedisConnectionError(f"Redis script connection failed ({exc!r})")
+        self._fail(error)
+        await conn.disconnect(nowait=True)
+
+    def _fail(self, error: Exception) -> None:
+        """The connection is done: every call waiting on it fails with ``error``."""
         self._live = False
         if self._watchdog is not None:
             self._watchdog.cancel()
@@ -158,7 +175,6 @@ class ScriptConnection:
             future, _ = self._waiting.popleft()
             if not future.done():
                 future.set_exception(error)
-        await conn.disconnect(nowait=True)
 
     def _check_deadline(self) -> None:
         self._watchdog = None
@@ -168,16 +184,22 @@ class ScriptConnection:
         deadline = self._waiting[0][1]
         if loop.time() < deadline:
             self._watchdog = loop.call_at(deadline, self._check_deadline)
-        elif self._reader is not None and not self._reader.done():
-            self._live, self._timed_out = False, True
-            self._reader.cancel()
+        else:
+            # The waiting calls fail now, not when the reader has unwound; the reader then
+            # drops the connection, whose late replies could no longer be matched.
+            self._timed_out = True
+            self._fail(RedisTimeoutError("Timeout reading from Redis"))
+            if self._reader is not None:
+                self._reader.cancel()
 
     async def aclose(self) -> None:
-        if self._reader is not None:
-            self._live = False
+        self._live = False
+        if self._reader is not None and self._loop is asyncio.get_running_loop():
             self._reader.cancel()
             await asyncio.wait({self._reader})
-        await self._conn.disconnect()
+        self._reader = None
+        with contextlib.suppress(OSError, RuntimeError):
+            await self._conn.disconnect()
 
 
 def _packs_like_redis_py(conn: AbstractConnection) -> bool:

@@ -38,6 +38,7 @@ from bench.system import REPO, RunningApi, api_server, record, services
 from tests.support.ports import free_port
 from tests.support.processes import stop_processes
 from tests.support.servers import fresh_database
+from tests.support.settings import replaced
 from wallet_api.settings import Settings
 
 PROVIDERS = ("momo", "zalopay", "vnptmoney", "viettelmoney")
@@ -330,8 +331,10 @@ def disbursement_system(n: int, api_processes: int) -> Iterator[DisbursementSyst
         stack.callback(shutil.rmtree, sim_dir, True)  # the simulator's store of this run only
         store = simulator_store(sim_dir, n)
         sim_port = free_port()
-        settings = Settings.from_env(
-            database_url=url, redis_url=base.redis_url, provider_sim_url=f"http://127.0.0.1:{sim_port}"
+        # The simulator's URL is a section's setting, so by its variable's name (from_env takes kernel fields only).
+        settings = replaced(
+            Settings.from_env(database_url=url, redis_url=base.redis_url),
+            provider_sim_url=f"http://127.0.0.1:{sim_port}",
         )
         env = {
             "WALLET_DATABASE_URL": url,

@@ -303,6 +303,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """The settings the ``WALLET_*`` variables give (``overrides``: kernel fields, e.g. from the CLI)."""
+        unknown = overrides.keys() - cls.__struct_fields__
+        if unknown:
+            # msgspec drops unknown keys: a section's setting named here would be ignored in silence.
+            raise TypeError(f"not kernel settings: {', '.join(sorted(unknown))}")
         environ = os.environ if environ is None else environ
         raw: dict[str, Any] = {}
         for field in setting_fields():

@@ -23,6 +23,14 @@ def test_environment_overrides() -> None:
     assert not s.embedded
 
 
+def test_an_override_that_is_not_a_kernel_field_is_refused() -> None:
+    # bench.payments passed the simulator's URL by its old flat name after it moved into the
+    # providers section: it was dropped in silence and every payout went to the default port.
+    assert Settings.from_env({}, port=9000).port == 9000
+    with pytest.raises(TypeError, match="provider_sim_url"):
+        Settings.from_env({}, provider_sim_url="http://127.0.0.1:1")
+
+
 def test_invalid_number_is_named() -> None:
     with pytest.raises(SettingsError, match="WALLET_PORT"):
         Settings.from_env({"WALLET_PORT": "x"})

@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
-from wallet_api.kernel import DatabaseKeyProvider, ServiceFactory, Settings, SigningKey
+from wallet_api.kernel import DatabaseKeyProvider, ServiceFactory, Settings, SigningKey, key_usage
 
 __all__ = ["CA_PURPOSE", "REQUEST_PURPOSE", "VERIFIER_IDENTITY", "VerifierIdentity", "VerifierKey", "client_host"]
 
@@ -73,9 +73,7 @@ def _root_certificate(ca: SigningKey) -> x509.Certificate:
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=365 * _ROOT_YEARS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )  # keyCertSign, cRLSign
+        .add_extension(key_usage(cert_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .sign(ca.private_key, hashes.SHA256())
     )
@@ -94,9 +92,7 @@ def _leaf_certificate(key: SigningKey, host: str, ca: SigningKey, root: x509.Cer
         .not_valid_after(min(now + dt.timedelta(days=_LEAF_DAYS), root.not_valid_after_utc))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True
-        )  # digitalSignature
+        .add_extension(key_usage(cert_sign=False), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.private_key.public_key()), critical=False)
         .sign(ca.private_key, hashes.SHA256())

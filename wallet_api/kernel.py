@@ -78,6 +78,7 @@ from wallet_api.keys.provider import (
     key_set_cache_control,
     public_jwk,
 )
+from wallet_api.keys.x509 import key_usage
 from wallet_api.observability.context import current_request_id
 
 # Sending to people outside: SMS and the error tree every channel shares.
@@ -209,6 +210,7 @@ __all__ = [
     "json_bytes",
     "jwk_thumbprint",
     "key_set_cache_control",
+    "key_usage",
     "level_too_low",
     "load_settings",
     "officer_with_role",

@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from documents.mdoc.errors import MalformedMdoc, MdocNotValid, UntrustedIssuer
+from wallet_api.kernel import key_usage
 
 __all__ = [
     "DS_LIFETIME",
@@ -90,7 +91,7 @@ def iaca_certificate(
         .not_valid_before(start)
         .not_valid_after(start + IACA_LIFETIME)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(cert_sign=True), critical=True)
+        .add_extension(key_usage(cert_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .add_extension(x509.IssuerAlternativeName([x509.UniformResourceIdentifier(issuer_url)]), critical=False)
         .add_extension(_crl_points(crl_url), critical=False)
@@ -118,7 +119,7 @@ def document_signer_certificate(
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
         .not_valid_after(min(start + DS_LIFETIME, iaca.not_valid_after_utc))
-        .add_extension(_key_usage(cert_sign=False), critical=True)
+        .add_extension(key_usage(cert_sign=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([MDOC_DS_EKU]), critical=True)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(iaca_key.public_key()), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ds_public), critical=False)
@@ -151,20 +152,6 @@ def revocation_list(
         entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(_start(when)).build()
         builder = builder.add_revoked_certificate(entry)
     return builder.sign(key, hashes.SHA256())
-
-
-def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=not cert_sign,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=cert_sign,
-        crl_sign=cert_sign,
-        encipher_only=False,
-        decipher_only=False,
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,15 @@ async def test_the_whole_flow_gives_a_dpop_bound_token_and_a_credential(
             "credential_identifiers": [licence_holder.licence_id],  # type: ignore[attr-defined]
         }
     ]
+    credential = await _credential(client, wallet, token, licence_holder.licence_id)  # type: ignore[attr-defined]
+    assert credential.status_code == 200, credential.text
+    assert credential.json()["credentials"][0]["credential"].count("~") >= 2
+
+
+async def _credential(
+    client: httpx.AsyncClient, wallet: Wallet, token: dict[str, Any], identifier: str
+) -> httpx.Response:
+    """One credential for the wallet's own key: a fresh nonce, a key proof, a DPoP-bound request."""
     nonce = (await client.post("/openid4vci/nonce")).json()["c_nonce"]
     holder = wallet.instance
     proof = jws(
@@ -71,16 +80,14 @@ async def test_the_whole_flow_gives_a_dpop_bound_token_and_a_credential(
         {"typ": "openid4vci-proof+jwt", "jwk": public_jwk(holder.public_key())},
         {"aud": ISSUER, "iat": int(time.time()), "nonce": nonce},
     )
-    credential = await client.post(
+    return await client.post(
         "/openid4vci/credential",
         headers={
             "Authorization": f"DPoP {token['access_token']}",
             "DPoP": _dpop_for(wallet, "/openid4vci/credential", token["access_token"]),
         },
-        json={"credential_identifier": licence_holder.licence_id, "proofs": {"jwt": [proof]}},  # type: ignore[attr-defined]
+        json={"credential_identifier": identifier, "proofs": {"jwt": [proof]}},
     )
-    assert credential.status_code == 200, credential.text
-    assert credential.json()["credentials"][0]["credential"].count("~") >= 2
 
 
 def _dpop_for(wallet: Wallet, path: str, access_token: str) -> str:
@@ -470,21 +477,7 @@ async def test_a_licence_asked_for_as_sd_jwt_and_mdoc_gets_an_identifier_for_eac
             "credential_identifiers": [f"{licence}:mdoc"],
         },
     ]
-    nonce = (await client.post("/openid4vci/nonce")).json()["c_nonce"]
-    holder = wallet.instance
-    proof = jws(
-        holder,
-        {"typ": "openid4vci-proof+jwt", "jwk": public_jwk(holder.public_key())},
-        {"aud": ISSUER, "iat": int(time.time()), "nonce": nonce},
-    )
-    mdoc = await client.post(
-        "/openid4vci/credential",
-        headers={
-            "Authorization": f"DPoP {token['access_token']}",
-            "DPoP": _dpop_for(wallet, "/openid4vci/credential", token["access_token"]),
-        },
-        json={"credential_identifier": f"{licence}:mdoc", "proofs": {"jwt": [proof]}},
-    )
+    mdoc = await _credential(client, wallet, token, f"{licence}:mdoc")
     assert mdoc.status_code == 200, mdoc.text
     assert "~" not in mdoc.json()["credentials"][0]["credential"]  # base64url IssuerSigned, not an SD-JWT
 

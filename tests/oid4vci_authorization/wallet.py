@@ -18,19 +18,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.support.signing import b64url, es256
+from tests.support.signing import jws
 from wallet_api.keys.provider import public_jwk
 
 __all__ = ["ISSUER", "REDIRECT_URI", "Provider", "Wallet", "jws", "query_of"]
 
 ISSUER = "http://testserver"
 REDIRECT_URI = "https://wallet.example/callback"
-
-
-def jws(key: ec.EllipticCurvePrivateKey, header: dict[str, Any], payload: dict[str, Any]) -> str:
-    head = b64url(json.dumps({"alg": "ES256", **header}).encode())
-    body = b64url(json.dumps(payload).encode())
-    return f"{head}.{body}.{es256(key, f'{head}.{body}')}"
 
 
 @dataclass

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.support.signing import b64url, es256
+from tests.support.signing import b64url, jws
 
 PRE_AUTHORIZED = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 ISSUER = "http://testserver"
@@ -38,12 +38,6 @@ def public_jwk(key: ec.EllipticCurvePrivateKey) -> dict[str, str]:
 def thumbprint(jwk: dict[str, str]) -> str:
     canonical = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
     return b64url(hashlib.sha256(canonical.encode()).digest())
-
-
-def jws(key: ec.EllipticCurvePrivateKey, header: dict[str, Any], payload: dict[str, Any]) -> str:
-    head = b64url(json.dumps({"alg": "ES256", **header}).encode())
-    body = b64url(json.dumps(payload).encode())
-    return f"{head}.{body}.{es256(key, f'{head}.{body}')}"
 
 
 def key_proof(

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-__all__ = ["b64url", "es256", "es256_der", "signed_jwt"]
+__all__ = ["b64url", "es256", "es256_der", "jws", "signed_jwt"]
 
 
 def b64url(data: bytes) -> str:
@@ -32,11 +32,16 @@ def es256(key: ec.EllipticCurvePrivateKey, message: bytes | str) -> str:
     return b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
-def signed_jwt(key: ec.EllipticCurvePrivateKey, payload: dict[str, Any], typ: str) -> str:
-    """A compact JWS of ``payload`` (compact JSON, UTF-8 kept) with header ``{"alg": "ES256", "typ": typ}``."""
-    head = b64url(_json({"alg": "ES256", "typ": typ}))
+def jws(key: ec.EllipticCurvePrivateKey, header: dict[str, Any], payload: dict[str, Any]) -> str:
+    """A compact ES256 JWS of ``payload`` (compact JSON, UTF-8 kept); ``header`` beside ``alg``."""
+    head = b64url(_json({"alg": "ES256", **header}))
     body = b64url(_json(payload))
     return f"{head}.{body}.{es256(key, f'{head}.{body}')}"
+
+
+def signed_jwt(key: ec.EllipticCurvePrivateKey, payload: dict[str, Any], typ: str) -> str:
+    """A compact JWS of ``payload`` with header ``{"alg": "ES256", "typ": typ}``."""
+    return jws(key, {"typ": typ}, payload)
 
 
 def _json(value: Any) -> bytes:

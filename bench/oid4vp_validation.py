@@ -132,7 +132,7 @@ async def prepare(settings: Settings, who: dict[str, Any], sd_jwt: str, n: int, 
     return out
 
 
-def _credential(base: str, who: dict[str, Any], doc_id: str) -> str:
+def credential(base: str, who: dict[str, Any], doc_id: str) -> str:
     with httpx.Client(base_url=base, timeout=30) as http:
         r = http.get(f"/v1/me/documents/{doc_id}/credential", headers={"Authorization": f"Bearer {who['citizen']}"})
         r.raise_for_status()
@@ -148,7 +148,7 @@ def main() -> None:
         env = {"WALLET_DOCUMENTS_VERIFY_RATE_PER_MINUTE": "100000000"}
         with api_server(settings, processes=args.processes, server=args.server, extra_env=env) as api:
             doc_id, _, _ = issue_and_show(api.url, who)
-            sd_jwt = _credential(api.url, who, doc_id)
+            sd_jwt = credential(api.url, who, doc_id)
             codes = asyncio.run(make_codes(settings, who, doc_id, args.codes))
             plain = asyncio.run(prepare(settings, who, sd_jwt, args.codes, "direct_post"))
             encrypted = asyncio.run(prepare(settings, who, sd_jwt, args.codes, "direct_post.jwt"))

@@ -39,7 +39,6 @@ __all__ = [
     "VerifiedCredential",
     "check_sd_jwt",
     "mint_sd_jwt",
-    "peek_kid",
     "verify_sd_jwt",
 ]
 
@@ -113,14 +112,29 @@ class VerifiedCredential:
 KeyLookup = Callable[[str], Awaitable[IssuerKey | None]]
 
 
-def peek_kid(presentation: str) -> str | None:
-    """The ``kid`` in the issuer JWS header, unverified (to find the key to verify with)."""
+@dataclass(frozen=True, slots=True)
+class _Presentation:
+    """An SD-JWT split into its parts, the issuer's JWS read (not yet verified)."""
+
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+    disclosures: list[str]
+    kb_jwt: str
+
+
+def _split(presentation: str) -> _Presentation:
+    if not presentation.isascii():
+        raise CredentialError("tampered", "The credential has characters no SD-JWT has.")
+    parts = presentation.split("~")
+    if len(parts) < 2:
+        raise CredentialError("tampered", "Not an SD-JWT.")
     try:
-        header, _, _, _ = decode_compact(presentation.split("~", 1)[0])
-    except (JoseError, UnicodeError):
-        return None
-    kid = header.get("kid")
-    return kid if isinstance(kid, str) and 0 < len(kid) <= 128 else None
+        header, payload, signing_input, signature = decode_compact(parts[0])
+    except JoseError as exc:
+        raise CredentialError("tampered", f"The issuer's signature cannot be read ({exc}).") from exc
+    return _Presentation(header, payload, signing_input, signature, parts[1:-1], parts[-1])
 
 
 async def verify_sd_jwt(
@@ -133,12 +147,14 @@ async def verify_sd_jwt(
     leeway: int = 60,
     kb_max_age: int = 300,
 ) -> VerifiedCredential:
-    """Find the issuer key named by the credential, then :func:`check_sd_jwt`."""
-    kid = peek_kid(presentation)
-    issuer = await lookup(kid) if kid is not None else None
-    return check_sd_jwt(
-        presentation, issuer, now=now, audience=audience, nonce=nonce, leeway=leeway, kb_max_age=kb_max_age
-    )
+    """Find the issuer key named by the credential's ``kid``, then check it as :func:`check_sd_jwt` does.
+
+    The issuer's JWS is read once, for the ``kid`` and for the check.
+    """
+    split = _split(presentation)
+    kid = split.header.get("kid")
+    issuer = await lookup(kid) if isinstance(kid, str) and 0 < len(kid) <= 128 else None
+    return _check(presentation, split, issuer, now, audience, nonce, leeway, kb_max_age)
 
 
 def check_sd_jwt(
@@ -159,22 +175,26 @@ def check_sd_jwt(
     A disclosure whose digest is not in the signed payload is an error, not ignored: a
     presentation is accepted only if every byte of it is covered by a signature.
     """
+    return _check(presentation, _split(presentation), issuer, now, audience, nonce, leeway, kb_max_age)
+
+
+def _check(
+    presentation: str,
+    split: _Presentation,
+    issuer: IssuerKey | None,
+    now: int | None,
+    audience: str | None,
+    nonce: str | None,
+    leeway: int,
+    kb_max_age: int,
+) -> VerifiedCredential:
     now = int(time.time()) if now is None else now
-    if not presentation.isascii():
-        raise CredentialError("tampered", "The credential has characters no SD-JWT has.")
-    parts = presentation.split("~")
-    if len(parts) < 2:
-        raise CredentialError("tampered", "Not an SD-JWT.")
-    jws, disclosures, kb_jwt = parts[0], parts[1:-1], parts[-1]
-    try:
-        header, payload, signing_input, signature = decode_compact(jws)
-    except JoseError as exc:
-        raise CredentialError("tampered", f"The issuer's signature cannot be read ({exc}).") from exc
+    header, payload, disclosures, kb_jwt = split.header, split.payload, split.disclosures, split.kb_jwt
     if header.get("typ") != SD_JWT_TYP:
         raise CredentialError("tampered", "Not an SD-JWT VC.")
     if issuer is None or header.get("kid") != issuer.kid:
         raise CredentialError("unknown-issuer", "The credential was signed by a key we do not know.")
-    if not es256_verify(issuer.public_key, signature, signing_input):
+    if not es256_verify(issuer.public_key, split.signature, split.signing_input):
         raise CredentialError("tampered", "The issuer's signature does not verify.")
     if payload.get("_sd_alg") != "sha-256" or not isinstance(payload.get("_sd"), list):
         raise CredentialError("tampered", "The credential does not say how its disclosures are hashed.")

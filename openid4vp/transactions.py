@@ -21,6 +21,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import redis.asyncio as aioredis
 
 from wallet_api.kernel import LuaScript
@@ -108,8 +109,9 @@ def _text(value: Any) -> str:
 
 
 def _transaction(request_id: str, flat: list[Any]) -> Transaction:
-    record = dict(zip(map(_text, flat[::2]), map(_text, flat[1::2]), strict=True))
-    values: dict[str, Any] = {name: record.get(name, "") for name in _FIELDS}
+    # The replies are bytes (the app's client does not decode), strings under other clients.
+    record = {_text(name): value for name, value in zip(flat[::2], flat[1::2], strict=True)}
+    values: dict[str, Any] = {name: _text(record.get(name, "")) for name in _FIELDS}
     values["expires_at"] = int(values["expires_at"])
     return Transaction(id=request_id, **values)
 
@@ -155,7 +157,7 @@ async def finish(
     redis: aioredis.Redis, tx: Transaction, *, phase: str, result: dict[str, Any], ttl: int, response_code: str = ""
 ) -> None:
     """Record the outcome of the check (``answered`` with the result, or ``refused`` with the error)."""
-    await _FINISH(redis, (_key(tx.id),), phase, json.dumps(result), response_code, ttl)
+    await _FINISH(redis, (_key(tx.id),), phase, msgspec.json.encode(result), response_code, ttl)
 
 
 async def find(redis: aioredis.Redis, transaction_id: str) -> Found | None:

@@ -19,10 +19,12 @@ import secrets
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import msgspec
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from litestar import MediaType, Request, Response, get, post
 from litestar.params import FromPath
+from litestar.types import Middleware
 from redis.exceptions import RedisError
 
 from openid4vp import transactions
@@ -37,9 +39,20 @@ from openid4vp.request_object import (
     signed_request_object,
 )
 from openid4vp.responses import ResponseRefused, judge
-from wallet_api.kernel import NOT_REPLAYED, PUBLIC, AppServices, JoseError, Services, decrypt_ecdh_es
+from wallet_api.kernel import (
+    NOT_REPLAYED,
+    PUBLIC,
+    AppServices,
+    ASGIApp,
+    JoseError,
+    Receive,
+    Scope,
+    Send,
+    Services,
+    decrypt_ecdh_es,
+)
 
-__all__ = ["RESPONSE_BODY_LIMIT", "ROUTES"]
+__all__ = ["RESPONSE_BODY_LIMIT", "ROUTES", "ServedDirectly", "respond"]
 
 #: Largest response a wallet may post: a few SD-JWT VCs with a 16 KiB portrait each, encrypted.
 RESPONSE_BODY_LIMIT = 256 * 1024
@@ -57,8 +70,11 @@ def _too_large(_: Request[Any, Any, Any], __: Exception) -> Response[dict[str, s
     return _error("invalid_request", "The response is larger than this endpoint accepts.", 413)
 
 
+_UNAVAILABLE = ("temporarily_unavailable", "Try again shortly.", 503)
+
+
 def _unavailable() -> Response[dict[str, str]]:
-    return _error("temporarily_unavailable", "Try again shortly.", 503)
+    return _error(*_UNAVAILABLE)
 
 
 @get(
@@ -157,6 +173,88 @@ def _redirect(tx: transactions.Transaction, code: str) -> dict[str, str]:
     return {"redirect_uri": f"{tx.redirect_uri}{joiner}{urlencode({'response_code': code})}"}
 
 
+def _refusal(error: str, description: str, status: int = 400) -> tuple[int, dict[str, str]]:
+    return status, {"error": error, "error_description": description}
+
+
+async def respond(services: Services, request_id: str, body: bytes) -> tuple[int, dict[str, str]]:
+    """The status and answer for a wallet's response ``body`` to the request ``request_id``.
+
+    The one function behind the response endpoint, however it is served (see
+    :class:`ServedDirectly`); the answer goes with ``Cache-Control: no-store``.
+    """
+    form = _form(body)
+    if form is None:
+        return _refusal("invalid_request", "The response must be an application/x-www-form-urlencoded form.")
+    try:
+        taken = await _take(services, request_id, form)
+    except RedisError:
+        return _refusal(*_UNAVAILABLE)
+    except ResponseRefused as exc:
+        return _refusal(exc.error, exc.detail)  # not known to come from the request's wallet: nothing is spent
+    if isinstance(taken, str):
+        said = {
+            "unknown": "is unknown or expired",
+            "created": "was never fetched",
+            "state-mismatch": "has another state",
+        }.get(taken, "was already answered")
+        return _refusal("invalid_request", f"This request {said}.")
+    tx, params = taken
+    ttl = _ttl(services)
+    if tx.mode == "direct_post.jwt" and "response" not in form and "error" not in form:
+        plain = ResponseRefused("unencrypted-response", "This request asked for an encrypted response.")
+        await transactions.finish(services.redis, tx, phase="refused", result=plain.as_result(), ttl=ttl)
+        return _refusal(plain.error, plain.detail)
+    state = params["state"]
+    # Same-device: the redirect carries a fresh code, and only a read showing it gets the result.
+    code = secrets.token_urlsafe(16) if tx.redirect_uri else ""
+    if "error" in params:  # the wallet declined (the person said no, no matching credential, ...)
+        wallet_error = ResponseRefused(
+            "wallet-error", str(params.get("error_description", ""))[:300], str(params["error"])[:64]
+        )
+        await transactions.finish(services.redis, tx, phase="refused", result=wallet_error.as_result(), ttl=ttl)
+        return 200, _redirect(tx, code)
+    try:
+        result = await judge(services, tx, _query(tx), state, params.get("vp_token"))
+    except ResponseRefused as exc:
+        await transactions.finish(services.redis, tx, phase="refused", result=exc.as_result(), ttl=ttl)
+        return _refusal(exc.error, exc.detail)
+    await transactions.finish(services.redis, tx, phase="answered", result=result, ttl=ttl, response_code=code)
+    return 200, _redirect(tx, code)
+
+
+class ServedDirectly:
+    """Route-level middleware of the response endpoint: its ordinary requests skip the framework's handling.
+
+    Like ``DIRECT_JSON`` on the verification routes (docs/architecture.md), for a route whose
+    body is a form: the route stays an ordinary Litestar route (routing, OpenAPI, the app's
+    middleware, its body limit and exception handlers), and a request that declares its
+    ``Content-Length`` within the limit is answered here by :func:`respond`, the function the
+    route's handler calls, with the headers Litestar would send (``Content-Type``,
+    ``Cache-Control: no-store``, ``Content-Length``). Anything else (no ``Content-Length``,
+    or one above the limit) goes on to Litestar's handling of the same route.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        length = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+        if length is None or not length.isdigit() or int(length) > RESPONSE_BODY_LIMIT:
+            await self.app(scope, receive, send)  # Litestar applies the limit and answers 413
+            return
+        request: Request[Any, Any, Any] = Request(cast(Any, scope), cast(Any, receive))
+        services = cast(Services, request.app.state.services)
+        status, answer = await respond(services, scope["path_params"]["request_id"], await request.body())
+        payload = msgspec.json.encode(answer)
+        headers = [*_DIRECT_HEADERS, (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload, "more_body": False})
+
+
+_DIRECT_HEADERS = ((b"content-type", MediaType.JSON.value.encode()), (b"cache-control", b"no-store"))
+
+
 @post(
     "/openid4vp/responses/{request_id:str}",
     opt={**PUBLIC, **NOT_REPLAYED},
@@ -166,49 +264,14 @@ def _redirect(tx: transactions.Transaction, code: str) -> dict[str, str]:
     exception_handlers={413: _too_large},
     status_code=200,
     media_type=MediaType.JSON,
+    middleware=[cast(Middleware, ServedDirectly)],
 )
 async def response_endpoint(request: Request[Any, Any, Any], request_id: FromPath[str]) -> Response[Any]:
     # The services are read from the app's state rather than injected, as on the verification
     # route: on a route this hot, the injection's own checks cost more than they give.
     services = cast(Services, request.app.state.services)
-    form = _form(await request.body())
-    if form is None:
-        return _error("invalid_request", "The response must be an application/x-www-form-urlencoded form.")
-    try:
-        taken = await _take(services, request_id, form)
-    except RedisError:
-        return _unavailable()
-    except ResponseRefused as exc:
-        return _error(exc.error, exc.detail)  # not known to come from the request's wallet: nothing is spent
-    if isinstance(taken, str):
-        said = {
-            "unknown": "is unknown or expired",
-            "created": "was never fetched",
-            "state-mismatch": "has another state",
-        }.get(taken, "was already answered")
-        return _error("invalid_request", f"This request {said}.")
-    tx, params = taken
-    ttl = _ttl(services)
-    if tx.mode == "direct_post.jwt" and "response" not in form and "error" not in form:
-        plain = ResponseRefused("unencrypted-response", "This request asked for an encrypted response.")
-        await transactions.finish(services.redis, tx, phase="refused", result=plain.as_result(), ttl=ttl)
-        return _error(plain.error, plain.detail)
-    state = params["state"]
-    # Same-device: the redirect carries a fresh code, and only a read showing it gets the result.
-    code = secrets.token_urlsafe(16) if tx.redirect_uri else ""
-    if "error" in params:  # the wallet declined (the person said no, no matching credential, ...)
-        wallet_error = ResponseRefused(
-            "wallet-error", str(params.get("error_description", ""))[:300], str(params["error"])[:64]
-        )
-        await transactions.finish(services.redis, tx, phase="refused", result=wallet_error.as_result(), ttl=ttl)
-        return Response(_redirect(tx, code), headers=_NO_STORE)
-    try:
-        result = await judge(services, tx, _query(tx), state, params.get("vp_token"))
-    except ResponseRefused as exc:
-        await transactions.finish(services.redis, tx, phase="refused", result=exc.as_result(), ttl=ttl)
-        return _error(exc.error, exc.detail)
-    await transactions.finish(services.redis, tx, phase="answered", result=result, ttl=ttl, response_code=code)
-    return Response(_redirect(tx, code), headers=_NO_STORE)
+    status, answer = await respond(services, request_id, await request.body())
+    return Response(answer, status_code=status, headers=_NO_STORE, media_type=MediaType.JSON)
 
 
 @get(

@@ -9,7 +9,7 @@ OpenAPI, guards, the app's middleware, exception handlers and request id all as 
 route), but a request whose body decodes into the route's ``data`` type is answered here,
 by calling the route's own handler function with that ``data``:
 
-* the route's guards run (``authorize_connection``), its body limit applies, its answer is
+* the route's guards run (as ``authorize_connection`` runs them), its body limit applies, its answer is
   encoded with its own status and encoders and sent as Litestar sends a JSON answer;
 * an exception from the handler is answered by the route's exception handlers, here, as
   Litestar's innermost layer would: inside the app's middleware (idempotency sees the
@@ -167,8 +167,12 @@ DIRECT_JSON = cast(Middleware, DirectJson)
 
 
 async def _admitted(handler: HTTPRouteHandler, request: Request[Any, Any, Any]) -> bool:
+    """The route's guards, as ``authorize_connection`` runs them but handed the route itself:
+    Litestar hands each guard a ``copy`` of the handler (~7 µs per guard on this machine, on
+    every verification), which our guards never read, let alone change."""
     try:
-        await handler.authorize_connection(request)
+        for guard in handler.resolve_guards():
+            await guard(request, handler)  # type: ignore[misc]
     except Exception:
         return False
     return True

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import json
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from documents.access_log import recorder_for
 from documents.credentials import issuer_url
@@ -227,7 +227,7 @@ async def judge(services: Services, tx: Transaction, query: DcqlQuery, state: An
                 tx.verifier,
                 c.issuer_org_id,
                 c.query.doc_type.code,
-                json.dumps(c.shown),
+                msgspec.json.encode(c.shown).decode(),
             )
         )
         for c in checked

@@ -16,6 +16,7 @@ decryption key; the claims only between the answer and that read.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from dataclasses import dataclass
@@ -28,24 +29,6 @@ from wallet_api.kernel import LuaScript
 
 __all__ = ["Found", "Transaction", "claim", "create", "find", "finish", "peek", "take_result"]
 
-_FIELDS = (
-    "txn", "org", "verifier", "verifier_name", "client_id", "nonce", "state", "dcql", "mode", "enc_key", "enc_kid",
-    "redirect_uri", "response_uri", "expires_at",
-)  # fmt: skip
-
-# KEYS[1] the record; ARGV[1] the phase required, ARGV[2] the phase to move to, ARGV[3] the
-# state the caller must show ('' : none to check). Returns {'ok', field, value, ...}, or
-# {phase} ({'unknown'} when there is no such request, {'state-mismatch'}: nothing moved).
-_STEP = LuaScript("""
-local phase = redis.call('HGET', KEYS[1], 'phase')
-if not phase then return {'unknown'} end
-if phase ~= ARGV[1] then return {phase} end
-if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'state') ~= ARGV[3] then return {'state-mismatch'} end
-redis.call('HSET', KEYS[1], 'phase', ARGV[2])
-local out = redis.call('HGETALL', KEYS[1])
-table.insert(out, 1, 'ok')
-return out
-""")
 
 # KEYS[1] the record; ARGV: phase, result, response code, seconds it stays. The outcome of the check.
 _FINISH = LuaScript("""
@@ -92,6 +75,26 @@ class Transaction:
     expires_at: int
 
 
+#: The fields of a request's record, in :class:`Transaction`'s order (its id names the record).
+_FIELDS = tuple(field.name for field in dataclasses.fields(Transaction) if field.name != "id")
+
+# KEYS[1] the record; ARGV[1] the phase required, ARGV[2] the phase to move to, ARGV[3] the
+# state the caller must show ('' : none to check). Returns {'ok', <the values of _FIELDS>},
+# or {phase} ({'unknown'} when there is no such request, {'state-mismatch'}: nothing moved).
+_STEP = LuaScript(
+    """
+local phase = redis.call('HGET', KEYS[1], 'phase')
+if not phase then return {'unknown'} end
+if phase ~= ARGV[1] then return {phase} end
+if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'state') ~= ARGV[3] then return {'state-mismatch'} end
+redis.call('HSET', KEYS[1], 'phase', ARGV[2])
+local out = redis.call('HMGET', KEYS[1], FIELDS)
+table.insert(out, 1, 'ok')
+return out
+""".replace("FIELDS", ", ".join(f"'{name}'" for name in _FIELDS))
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Found:
     """A request as its verifier sees it: its phase, and the refusal when it was refused."""
@@ -108,12 +111,12 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _transaction(request_id: str, flat: list[Any]) -> Transaction:
+def _transaction(request_id: str, values: list[Any]) -> Transaction:
+    """The request from the values of :data:`_FIELDS`, in that order (None: a field it lacks)."""
     # The replies are bytes (the app's client does not decode), strings under other clients.
-    record = {_text(name): value for name, value in zip(flat[::2], flat[1::2], strict=True)}
-    values: dict[str, Any] = {name: _text(record.get(name, "")) for name in _FIELDS}
-    values["expires_at"] = int(values["expires_at"])
-    return Transaction(id=request_id, **values)
+    texts: list[Any] = ["" if value is None else _text(value) for value in values]
+    texts[-1] = int(texts[-1])  # expires_at
+    return Transaction(request_id, *texts)
 
 
 async def create(redis: aioredis.Redis, ttl: int, *, request_id: str, result_ttl: int = 3600, **fields: Any) -> str:
@@ -150,7 +153,8 @@ async def peek(redis: aioredis.Redis, request_id: str) -> Transaction | str:
     phase = _text(record.get(b"phase", record.get("phase", "unknown")))
     if phase != "fetched":
         return phase
-    return _transaction(request_id, [v for pair in record.items() for v in pair])
+    named = {_text(name): value for name, value in record.items()}
+    return _transaction(request_id, [named.get(name) for name in _FIELDS])
 
 
 async def finish(

@@ -3,6 +3,7 @@ tokens of the API refuse the same ones through HTTP (the rules are decided in on
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -78,6 +79,34 @@ def test_only_the_canonical_encoding_of_some_bytes_is_base64url(text: str) -> No
     except JoseError:
         return
     assert b64url_encode(decoded) == text
+
+
+def _reference_base64url(text: str) -> bytes:
+    """The base64url rules read the slow, obvious way: what ``b64url_decode`` must agree with."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    if len(text) % 4 == 1 or any(c not in alphabet for c in text):
+        raise ValueError("not base64url")
+    decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if base64.urlsafe_b64encode(decoded).rstrip(b"=").decode() != text:
+        raise ValueError("not canonical")
+    return decoded
+
+
+_NEAR_BASE64URL = st.text(
+    alphabet=st.sampled_from(list("AQgw_-z09+/= .~\n\x00\x7fé\u00a0\U0001f600")) | st.characters(), max_size=20
+)
+
+
+@settings(max_examples=1000)
+@given(_NEAR_BASE64URL | st.binary(max_size=40).map(b64url_encode))
+def test_the_base64url_decoder_agrees_with_the_rules_read_the_slow_way(text: str) -> None:
+    try:
+        expected = _reference_base64url(text)
+    except ValueError:
+        with pytest.raises(JoseError):
+            b64url_decode(text)
+        return
+    assert b64url_decode(text) == expected
 
 
 @pytest.mark.parametrize(

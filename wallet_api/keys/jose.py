@@ -72,8 +72,6 @@ class JoseError(ValueError):
 
 # --- base64url ---------------------------------------------------------------------------
 
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
-
 
 def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
@@ -85,17 +83,33 @@ _B64URL_VALUE = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi
 _UNUSED_BITS = {0: 0, 2: 0x0F, 3: 0x03}
 
 
+#: base64url's two own characters, as the standard alphabet writes them.
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
 def b64url_decode(text: str) -> bytes:
-    """The bytes of canonical unpadded base64url ``text``; anything else raises :class:`JoseError`."""
-    if not isinstance(text, str) or len(text) % 4 == 1 or not _B64URL.fullmatch(text):
+    """The bytes of canonical unpadded base64url ``text``; anything else raises :class:`JoseError`.
+
+    Only ``A-Z a-z 0-9 - _``: ``+``, ``/`` and ``=`` (standard base64, padding) are refused
+    here, every other character by the strict mode of the decoder (one pass in C, where a
+    regular expression and the ``base64`` module's wrappers took longer than the decoding).
+    """
+    if not isinstance(text, str) or len(text) % 4 == 1:
         raise JoseError("not base64url")
-    if text and _B64URL_VALUE[text[-1]] & _UNUSED_BITS[len(text) % 4]:
+    try:
+        raw = text.encode("ascii")
+    except UnicodeEncodeError:
+        raise JoseError("not base64url") from None
+    if b"+" in raw or b"/" in raw or b"=" in raw:
+        raise JoseError("not base64url")
+    try:
+        data = binascii.a2b_base64(raw.translate(_TO_STANDARD) + b"=" * (-len(raw) % 4), strict_mode=True)
+    except binascii.Error:
+        raise JoseError("not base64url") from None
+    if raw and _B64URL_VALUE[text[-1]] & _UNUSED_BITS[len(raw) % 4]:
         # Unused trailing bits set: another text for the same bytes.
         raise JoseError("not canonical base64url")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise JoseError("not base64url") from exc
+    return data
 
 
 # --- JSON --------------------------------------------------------------------------------

@@ -45,17 +45,11 @@ class ScriptConnection:
 
     Redis answers a connection's commands in the order it received them, so concurrent
     callers share it: each call is written at once (redis-py's ``send_packed_command``)
-    and the replies (redis-py's ``read_response``) are handed to the callers in turn. The
-    connection is of the pool's own kind (TCP, Unix socket or TLS, with its credentials and
-    handshake). Under load most script calls arrive alone, so what a call costs alone is
-    what counts: a write and a future, as on the hand-written connection this replaced,
-    instead of a batch with its own task and timer.
-
-    Who reads: a call that finds nobody reading reads the replies itself until its own is
-    in (a call alone, the usual case, then costs no task switch); if others still wait
-    then, a reader task takes over until nobody waits. A caller that goes away while
-    reading leaves the replies where they are (the reader task reads on), so the others'
-    replies never shift.
+    and one reader task hands the replies (redis-py's ``read_response``) to the callers in
+    turn. The connection is of the pool's own kind (TCP, Unix socket or TLS, with its
+    credentials and handshake). Under load most script calls arrive alone, so what a call
+    costs alone is what counts: a write and a future, as on the hand-written connection
+    this replaced, instead of a batch with its own task and timer.
 
     A script's error reply fails only its caller. A reply later than the pool's socket
     timeout fails every waiting call with redis-py's ``TimeoutError`` and drops the
@@ -68,24 +62,17 @@ class ScriptConnection:
         timeout = pool.connection_kwargs.get("socket_timeout")
         self._timeout = float(timeout or 2.0)
         # Without a socket timeout redis-py writes and reads with no timer of its own: the
-        # deadline of the oldest call is kept here, by one watchdog for all of them. No health
-        # check either (calls are sent without one): redis-py would otherwise note the time
-        # of every reply for it.
-        options = {**pool.connection_kwargs, "socket_timeout": None, "health_check_interval": 0}
-        self._conn: AbstractConnection = pool.connection_class(**options)
+        # deadline of the oldest call is kept here, by one watchdog for all of them.
+        self._conn: AbstractConnection = pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": None})
         self._plain = _packs_like_redis_py(self._conn)
         #: Calls written and not yet answered, oldest first: their futures and deadlines.
         self._waiting: collections.deque[tuple[asyncio.Future[Any], float]] = collections.deque()
         self._loop: asyncio.AbstractEventLoop | None = None
-        #: Whoever reads the replies now (a caller's task or the reader task), and what is done
-        #: once it has stopped reading (a future of that caller's, or the reader task itself).
-        self._reading_task: asyncio.Task[Any] | None = None
-        self._reading: asyncio.Future[Any] | None = None
-        #: The reading task the watchdog (or ``aclose``) cancelled, to tell it from a caller's own cancellation.
-        self._cut: asyncio.Task[Any] | None = None
+        self._reader: asyncio.Task[None] | None = None
         self._live = False
         self._connecting = asyncio.Lock()
         self._watchdog: asyncio.TimerHandle | None = None
+        self._timed_out = False
         #: Replies read so far, and whether none came since the connection was last idle.
         self._replies = 0
         self._quiet = False
@@ -117,10 +104,8 @@ class ScriptConnection:
                     raise
                 continue
             try:
-                if self._reading is None:
-                    await self._read_replies(loop, until=future)
                 return await future
-            except RedisConnectionError:  # the connection failed, and every call on it
+            except RedisConnectionError:  # the reader failed the connection and every call on it
                 if attempt == 2 or not resendable or self._replies != replies:
                     raise
         raise AssertionError("unreachable")
@@ -131,18 +116,14 @@ class ScriptConnection:
             # First use, or use from another event loop: a worker forked after its parent used
             # the connection, or a loop that closed. What the old loop held is abandoned.
             self._loop, self._connecting = loop, asyncio.Lock()
-            self._live, self._watchdog = False, None
-            self._reading_task = self._reading = self._cut = None
+            self._live, self._reader, self._watchdog = False, None, None
             self._waiting.clear()
         async with self._connecting:
             if self._live:
                 return False
-            if self._reading is not None:
-                await asyncio.wait({self._reading})  # the last connection's reader has failed its calls
-            self._reading_task = self._reading = self._cut = None
-            # Calls still listed were written to the connection given up (a write that failed):
-            # nothing will answer them there.
-            self._fail(RedisConnectionError("Connection to Redis lost"))
+            if self._reader is not None:
+                await asyncio.wait({self._reader})  # the last connection's reader has failed its calls
+            self._timed_out = False
             with contextlib.suppress(OSError, RuntimeError):
                 # redis-py connects only a disconnected connection (in a forked child it
                 # drops the inherited socket without closing the parent's).
@@ -155,27 +136,16 @@ class ScriptConnection:
                 await self._conn.disconnect(nowait=True)
                 raise RedisTimeoutError("Timeout connecting to Redis") from exc
             self._live, self._quiet = True, False
+            self._reader = loop.create_task(self._read())
             return True
 
-    async def _read_replies(self, loop: asyncio.AbstractEventLoop, until: asyncio.Future[Any] | None) -> None:
-        """Hand the replies to their callers in order, until ``until`` has its own (a caller reading) or nobody waits.
-
-        Never raises for the connection: a failure fails the waiting calls (their futures)
-        and drops the connection. Raises ``CancelledError`` only for a cancellation that was
-        not the watchdog's.
-        """
-        task = asyncio.current_task(loop)
-        done: asyncio.Future[None] | None = None
-        if until is not None:  # a caller: it reads from now (the reader task was made reading by who started it)
-            done = loop.create_future()
-            self._reading_task, self._reading = task, done
+    async def _read(self) -> None:
         conn = self._conn
+        error: Exception
         try:
-            while not until.done() if until is not None else self._waiting:
+            while True:
                 try:
-                    # Not dropped by redis-py if this caller is cancelled while it waits: its
-                    # reader gives up a read without losing what arrived (and what did not).
-                    reply = await conn.read_response(disconnect_on_error=False)
+                    reply = await conn.read_response()
                 except ResponseError as refused:  # this call's own error; the next reply follows
                     reply = refused
                 if not self._waiting:
@@ -186,30 +156,14 @@ class ScriptConnection:
                 if not future.done():  # else its caller was cancelled; the reply was still theirs
                     future.set_result(reply)
         except asyncio.CancelledError:
-            if self._cut is not task or task is None:
-                if until is not None:
-                    until.cancel()  # its reply still comes: the reader task takes it
-                raise
-            # The watchdog (or aclose) failed the waiting calls and stopped this read.
-            self._cut = None
-            if until is not None and task.uncancel():
-                raise  # cancelled by its own caller as well
-            await conn.disconnect(nowait=True)
+            timed_out = self._timed_out
+            error = RedisTimeoutError("Timeout reading from Redis") if timed_out else RedisConnectionError("closed")
         except (RedisConnectionError, RedisTimeoutError) as exc:
-            self._fail(exc)
-            await conn.disconnect(nowait=True)
+            error = exc
         except Exception as exc:
-            self._fail(RedisConnectionError(f"Redis script connection failed ({exc!r})"))
-            await conn.disconnect(nowait=True)
-        finally:
-            if done is not None:
-                done.set_result(None)
-            if self._reading is (task if done is None else done):  # else the connection was given up meanwhile
-                self._reading_task = self._reading = None
-                if self._waiting and self._live:
-                    # Others still wait: the reader task reads on (reading from its creation on).
-                    reader = loop.create_task(self._read_replies(loop, until=None))
-                    self._reading_task = self._reading = reader
+            error = RedisConnectionError(f"Redis script connection failed ({exc!r})")
+        self._fail(error)
+        await conn.disconnect(nowait=True)
 
     def _fail(self, error: Exception) -> None:
         """The connection is done: every call waiting on it fails with ``error``."""
@@ -222,14 +176,6 @@ class ScriptConnection:
             if not future.done():
                 future.set_exception(error)
 
-    def _cut_reading(self, error: Exception) -> None:
-        """Fail the waiting calls with ``error`` now, and stop whoever reads (it drops the connection)."""
-        waited = bool(self._waiting)  # else whoever read is already failing and dropping the connection
-        self._fail(error)
-        if waited and self._reading_task is not None:
-            self._cut = self._reading_task
-            self._reading_task.cancel()
-
     def _check_deadline(self) -> None:
         self._watchdog = None
         if not self._waiting:
@@ -239,17 +185,19 @@ class ScriptConnection:
         if loop.time() < deadline:
             self._watchdog = loop.call_at(deadline, self._check_deadline)
         else:
-            # The waiting calls fail now, not when the read has unwound; the reader then
+            # The waiting calls fail now, not when the reader has unwound; the reader then
             # drops the connection, whose late replies could no longer be matched.
-            self._cut_reading(RedisTimeoutError("Timeout reading from Redis"))
+            self._timed_out = True
+            self._fail(RedisTimeoutError("Timeout reading from Redis"))
+            if self._reader is not None:
+                self._reader.cancel()
 
     async def aclose(self) -> None:
         self._live = False
-        if self._loop is asyncio.get_running_loop():
-            reading = self._reading
-            self._cut_reading(RedisConnectionError("closed"))
-            if reading is not None:
-                await asyncio.wait({reading})
+        if self._reader is not None and self._loop is asyncio.get_running_loop():
+            self._reader.cancel()
+            await asyncio.wait({self._reader})
+        self._reader = None
         with contextlib.suppress(OSError, RuntimeError):
             await self._conn.disconnect()
 

@@ -261,6 +261,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: stream (SSE, WebSocket) counts for as long as it is open; past this the process stops
     #: accepting connections, health checks included.
     api_max_concurrency: _Positive = 10000
+    #: Seconds an API process has to finish its requests and close its services once
+    #: ``wallet serve`` is asked to stop; one still running then is killed, so a stop always
+    #: ends and never leaves a process holding the port (granian's own default waits forever).
+    api_stop_seconds: _Positive = 10
     #: Background worker processes for ``wallet worker`` / ``wallet dev``.
     worker_processes: _Positive = 1
     #: Public base URL used in links and QR codes.

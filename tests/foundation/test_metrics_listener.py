@@ -8,7 +8,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from tests.support.cli import wallet_environment
 from tests.support.ports import free_port
-from tests.support.processes import stop_processes
+from tests.support.processes import stop_processes, wait_until_answering
 from wallet_api.settings import Settings
 
 LIVE_COUNT = re.compile(r'^wallet_http_requests_total\{method="GET",route="/health/live",status="200"\} (\S+)$', re.M)
@@ -60,16 +59,7 @@ def served(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, str, subpr
     proc = _serve(_env(settings, tmp_path, WALLET_METRICS_ADDRESS=f"127.0.0.1:{metrics_port}"), port)
     api = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "wallet serve exited"
-            try:
-                if httpx.get(f"{api}/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "wallet serve did not become ready"
-            time.sleep(0.2)
+        wait_until_answering(proc, f"{api}/health/ready")
         yield api, f"http://127.0.0.1:{metrics_port}/metrics", proc
     finally:
         stop_processes([proc])

@@ -95,6 +95,7 @@ def _serve(settings: Settings, server: str, factory: str) -> None:
             access_log=False,
             log_config=None,
             lifespan="on",
+            timeout_graceful_shutdown=settings.api_stop_seconds,
         )
         return
     from granian.constants import Interfaces, Loops
@@ -116,6 +117,9 @@ def _serve(settings: Settings, server: str, factory: str) -> None:
         # Without this granian allows backlog/workers requests per process at once (1,024 with
         # two processes), and every open SSE/WebSocket stream holds one of them.
         backpressure=settings.api_max_concurrency,
+        # A worker that does not stop in time (its lifespan shutdown stuck, or granian's own
+        # shutdown deadlocking, as seen under test load) is killed rather than joined forever.
+        workers_kill_timeout=settings.api_stop_seconds,
     ).serve()
 
 

@@ -63,7 +63,11 @@ def parse_sign1(value: Any) -> Sign1:
     if payload is not None and not isinstance(payload, bytes):
         raise ValueError("COSE_Sign1 payload is neither bytes nor nil")
     header = loads_exact(protected) if protected else {}
-    if not isinstance(header, dict) or header.get(ALG) != ES256 or ALG in unprotected:
+    if not isinstance(header, dict) or not all(type(label) in (int, str) for label in (*header, *unprotected)):
+        # RFC 9052 §3.1: a label is an int or a tstr. cbor2 reads simple(33) as a value equal
+        # to 33, so without this an x5chain under that label would be found as if well-formed.
+        raise ValueError("header labels are integers or text")
+    if header.get(ALG) != ES256 or ALG in unprotected:
         raise ValueError("only ES256, named in the protected header")
     if CRIT in header or CRIT in unprotected or set(header) & set(unprotected):
         raise ValueError("critical or repeated header parameters")

@@ -427,3 +427,16 @@ async def test_a_revoked_document_signer_is_refused_and_listed_in_its_roots_crl(
     fresh = await _mint(app, db, settings, device)
     assert cbor2.loads(fresh)["issuerAuth"][1][33] != revoked_ds.public_bytes(Encoding.DER)
     assert await verify_device_response(db, holder.device_response(fresh, device, TRANSCRIPT), TRANSCRIPT)
+
+
+async def test_a_header_label_that_is_not_an_integer_or_text_is_refused(
+    app: Litestar, db: asyncpg.Pool, settings: Settings, issuer: Any, device: ec.EllipticCurvePrivateKey
+) -> None:
+    # Found by the single-byte property above: the x5chain label 33 (0x18 0x21) turned into
+    # the simple value 33 (0xf8 0x21), which cbor2 reads as equal to 33.
+    raw = await _mint(app, db, settings, device)
+    roots = await trusted_roots(db, refresh=True)
+    label = raw.index(b"\xa1\x18\x21\x59")  # the unprotected header: {33: bstr (the DS certificate)}
+    tampered = raw[: label + 1] + b"\xf8" + raw[label + 2 :]
+    with pytest.raises(MdocError):
+        check_issuer_signed(tampered, roots=roots)

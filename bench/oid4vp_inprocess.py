@@ -19,53 +19,17 @@ import cProfile
 import json
 import os
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import uvloop
 
 from bench.oid4vp_validation import credential, prepare
+from bench.signin_inprocess import asgi_post
 from bench.system import api_server, services
 from bench.verify import arrange, issue_and_show
 from wallet_api.settings import Settings
 
-ASGI = Callable[..., Awaitable[None]]
-
-
-#: What each call's scope shares: a form POST from one client, as granian would describe it.
-_SCOPE = {
-    "type": "http",
-    "asgi": {"version": "3.0"},
-    "http_version": "1.1",
-    "method": "POST",
-    "scheme": "http",
-    "query_string": b"",
-    "root_path": "",
-    "client": ("127.0.0.1", 50000),
-    "server": ("127.0.0.1", 80),
-}
-
-
-async def _never() -> dict[str, Any]:
-    await asyncio.Event().wait()  # the client never leaves
-    raise AssertionError
-
-
-async def _post_form(app: ASGI, path: str, raw: bytes) -> tuple[int, bytes]:
-    """Status and body of the app's answer to a form posted to ``path``."""
-    headers = [(b"content-type", b"application/x-www-form-urlencoded"), (b"content-length", b"%d" % len(raw))]
-    scope = {**_SCOPE, "path": path, "raw_path": path.encode(), "headers": headers}
-    pending = [{"type": "http.request", "body": raw, "more_body": False}]
-    sent: list[MutableMapping[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return pending.pop() if pending else await _never()
-
-    async def send(message: MutableMapping[str, Any]) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+_FORM = b"application/x-www-form-urlencoded"
 
 
 async def measure(
@@ -79,7 +43,7 @@ async def measure(
     async def run(items: list[tuple[str, bytes]]) -> None:
         async def lane(k: int) -> None:
             for rid, body in items[k::concurrency]:
-                status, answer = await _post_form(app, f"/openid4vp/responses/{rid}", body)
+                status, answer = await asgi_post(app, f"/openid4vp/responses/{rid}", body, _FORM)
                 assert status == 200, answer
 
         await asyncio.gather(*(lane(k) for k in range(concurrency)))

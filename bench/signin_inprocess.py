@@ -44,8 +44,12 @@ def _phone_signer() -> Signer:
         return cast(Signer, importlib.import_module("bench.signin")._sign)
 
 
-async def _post(app: ASGI, path: str, body: dict[str, Any]) -> tuple[int, Any]:
-    raw = json.dumps(body).encode()
+async def asgi_post(app: ASGI, path: str, raw: bytes, content_type: bytes) -> tuple[int, bytes]:
+    """Status and body of the app's answer to ``raw`` posted to ``path``, as granian would hand it over.
+
+    Kept in this file (bench.oid4vp_inprocess imports it): ``before_after`` runs this file
+    against older checkouts, whose ``bench`` package has no shared module for it.
+    """
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -56,7 +60,7 @@ async def _post(app: ASGI, path: str, body: dict[str, Any]) -> tuple[int, Any]:
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())],
+        "headers": [(b"content-type", content_type), (b"content-length", str(len(raw)).encode())],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 80),
     }
@@ -76,7 +80,12 @@ async def _post(app: ASGI, path: str, body: dict[str, Any]) -> tuple[int, Any]:
             answer["body"] += message.get("body", b"")
 
     await app(scope, receive, send)
-    return answer["status"], json.loads(answer["body"])
+    return answer["status"], answer["body"]
+
+
+async def _post(app: ASGI, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+    status, raw = await asgi_post(app, path, json.dumps(body).encode(), b"application/json")
+    return status, json.loads(raw)
 
 
 async def measure(sign_ins: int, concurrency: int, database_url: str) -> dict[str, Any]:

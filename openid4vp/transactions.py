@@ -77,6 +77,7 @@ class Transaction:
 
 #: The fields of a request's record, in :class:`Transaction`'s order (its id names the record).
 _FIELDS = tuple(field.name for field in dataclasses.fields(Transaction) if field.name != "id")
+_EXPIRES_AT = _FIELDS.index("expires_at")  # the one number among them
 
 # KEYS[1] the record; ARGV[1] the phase required, ARGV[2] the phase to move to, ARGV[3] the
 # state the caller must show ('' : none to check). Returns {'ok', <the values of _FIELDS>},
@@ -115,7 +116,7 @@ def _transaction(request_id: str, values: list[Any]) -> Transaction:
     """The request from the values of :data:`_FIELDS`, in that order (None: a field it lacks)."""
     # The replies are bytes (the app's client does not decode), strings under other clients.
     texts: list[Any] = ["" if value is None else _text(value) for value in values]
-    texts[-1] = int(texts[-1])  # expires_at
+    texts[_EXPIRES_AT] = int(texts[_EXPIRES_AT])
     return Transaction(request_id, *texts)
 
 

@@ -23,7 +23,6 @@ import msgspec
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from litestar import MediaType, Request, Response, get, post
-from litestar.exceptions import ClientException, InternalServerException
 from litestar.params import FromPath
 from litestar.types import Middleware
 from redis.exceptions import RedisError
@@ -50,7 +49,9 @@ from wallet_api.kernel import (
     Scope,
     Send,
     Services,
+    content_length,
     decrypt_ecdh_es,
+    read_body,
 )
 
 __all__ = ["RESPONSE_BODY_LIMIT", "ROUTES", "ServedDirectly", "respond"]
@@ -240,12 +241,18 @@ class ServedDirectly:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        length = next((value for name, value in scope["headers"] if name == b"content-length"), None)
-        if length is None or not length.isdigit() or int(length) > RESPONSE_BODY_LIMIT:
+        length = content_length(scope)
+        if length is None or length > RESPONSE_BODY_LIMIT:
             await self.app(scope, receive, send)  # Litestar applies the limit and answers 413
             return
+        body, receive = await read_body(receive, RESPONSE_BODY_LIMIT)
+        if body is None:
+            # The client left, or sent more than it declared: Litestar's handling of the
+            # same route answers (413 by the route's handler), from the replayed messages.
+            await self.app(scope, receive, send)
+            return
         services = cast(Services, scope["litestar_app"].state.services)
-        status, answer = await respond(services, scope["path_params"]["request_id"], await _body(receive))
+        status, answer = await respond(services, scope["path_params"]["request_id"], body)
         payload = msgspec.json.encode(answer)
         headers = [*_DIRECT_HEADERS, (b"content-length", str(len(payload)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -253,22 +260,6 @@ class ServedDirectly:
 
 
 _DIRECT_HEADERS = ((b"content-type", MediaType.JSON.value.encode()), (b"cache-control", b"no-store"))
-
-
-async def _body(receive: Receive) -> bytes:
-    """The request's body, read as Litestar's ``Request.body`` reads it (same limit, same errors)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise InternalServerException("client disconnected prematurely")
-        chunks.append(message.get("body", b""))
-        size += len(chunks[-1])
-        if size > RESPONSE_BODY_LIMIT:
-            raise ClientException(status_code=413)  # answered by the route's 413 handler
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 @post(

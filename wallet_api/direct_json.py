@@ -43,7 +43,7 @@ from litestar.types import Middleware, Serializer
 from wallet_api import jsonbody
 from wallet_api.asgi import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["DIRECT_JSON", "DirectJson"]
+__all__ = ["DIRECT_JSON", "DirectJson", "content_length", "read_body"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +102,11 @@ class DirectJson:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self.route or self._prepare(scope["route_handler"])
-        length = _content_length(scope)
+        length = content_length(scope)
         if length is None or length > route.limit:
             await self.app(scope, receive, send)  # Litestar applies the limit and answers 413
             return
-        body, receive = await _read_body(receive, route.limit)
+        body, receive = await read_body(receive, route.limit)
         request = route.request_class(cast(Any, scope), cast(Any, receive))
         if body is None or (route.guarded and not await _admitted(route.handler, request)):
             await self.app(scope, receive, send)  # the body is replayed; Litestar answers
@@ -136,7 +136,7 @@ class DirectJson:
         return self.route
 
 
-async def _read_body(receive: Receive, limit: float) -> tuple[bytes | None, Receive]:
+async def read_body(receive: Receive, limit: float) -> tuple[bytes | None, Receive]:
     """The whole body (None if the client left or sent more than ``limit``), and a ``receive`` that replays it."""
     messages: list[Message] = []
     chunks: list[bytes] = []
@@ -178,7 +178,8 @@ async def _admitted(handler: HTTPRouteHandler, request: Request[Any, Any, Any]) 
     return True
 
 
-def _content_length(scope: Scope) -> int | None:
+def content_length(scope: Scope) -> int | None:
+    """The request's declared ``Content-Length``; None when it has none or it is not a number."""
     for name, value in scope["headers"]:
         if name == b"content-length":
             return int(value) if value.isdigit() else None

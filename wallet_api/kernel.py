@@ -45,7 +45,7 @@ from wallet_api.client_address import caller_source
 from wallet_api.db import create_pool
 
 # Responses written straight to JSON, GET/HEAD routes, idempotent replays.
-from wallet_api.direct_json import DIRECT_JSON
+from wallet_api.direct_json import DIRECT_JSON, content_length, read_body
 
 # What a domain declares: routes, loops, consumers, commands, seeders, service factories.
 from wallet_api.domains import Domain, SeedOptions
@@ -190,6 +190,7 @@ __all__ = [
     "citizen_level",
     "cli_services",
     "consumers_for",
+    "content_length",
     "create_pool",
     "create_redis",
     "current_request_id",
@@ -221,6 +222,7 @@ __all__ = [
     "publish",
     "publish_many",
     "publish_session_end",
+    "read_body",
     "realtime_channel",
     "record",
     "run_async",
